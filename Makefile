@@ -1,0 +1,28 @@
+# Two commands are all a newcomer needs: `make run` and `make test` (see README).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test install bench clean
+
+install: $(VENV)/.installed
+
+# uv installs the locked requirements in seconds; --compile-bytecode matters because this
+# machine sets PYTHONDONTWRITEBYTECODE and imports would otherwise be recompiled every start.
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check uv==0.13.9
+	$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode -r requirements.txt
+	touch $@
+
+run: install
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py loom_demo
+	@echo "Loom: http://127.0.0.1:8000/  (API docs: http://127.0.0.1:8000/api/docs/)"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	bash scripts/test.sh
+
+clean:
+	rm -rf $(VENV) var

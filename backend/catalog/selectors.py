@@ -1,0 +1,26 @@
+from django.db.models import QuerySet
+
+from catalog.models import Notebook, NotebookVersion
+from tenancy.models import Tenant
+
+
+def notebook_signatures(*, tenant: Tenant, names: set[str] | None = None) -> dict[str, list[dict]]:
+    """The latest parameter signature of each of the tenant's notebooks (by name)."""
+    versions = latest_versions(tenant=tenant, names=names)
+    return {name: v.parameters for name, v in versions.items()}
+
+
+def latest_versions(*, tenant: Tenant, names: set[str] | None = None) -> dict[str, NotebookVersion]:
+    """The newest version of each of the tenant's notebooks (optionally only these names)."""
+    qs: QuerySet = NotebookVersion.objects.filter(notebook__tenant=tenant).select_related("notebook")
+    if names is not None:
+        qs = qs.filter(notebook__name__in=names)
+    result: dict[str, NotebookVersion] = {}
+    for v in qs.order_by("notebook__name", "-number").defer("content"):
+        result.setdefault(v.notebook.name, v)
+    return result
+
+
+def notebook_version_get(*, notebook: Notebook, number: int | None = None) -> NotebookVersion:
+    qs = notebook.versions.all()
+    return qs.get(number=number) if number is not None else qs.order_by("-number").first()

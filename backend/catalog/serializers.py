@@ -1,0 +1,69 @@
+import json
+
+from rest_framework import serializers
+
+from catalog.models import Notebook, NotebookVersion
+
+
+class ParameterSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.CharField(allow_null=True, help_text="str, int, float, bool, list, dict, or null when unknown.")
+    default = serializers.JSONField(allow_null=True)
+    help = serializers.CharField(allow_blank=True)
+    required = serializers.BooleanField(help_text="The default is None: a workflow must supply a value.")
+    default_source = serializers.CharField(help_text="The default as written in the notebook.")
+
+
+class NotebookVersionSerializer(serializers.ModelSerializer):
+    parameters = ParameterSerializer(many=True)
+
+    class Meta:
+        model = NotebookVersion
+        fields = ["number", "sha256", "kernel_name", "language", "parameters", "created_at"]
+
+
+class NotebookSerializer(serializers.ModelSerializer):
+    """A catalog entry with the signature of its latest version."""
+
+    version = serializers.SerializerMethodField()
+    sha256 = serializers.SerializerMethodField()
+    kernel_name = serializers.SerializerMethodField()
+    parameters = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notebook
+        fields = ["id", "name", "version", "sha256", "kernel_name", "parameters", "created_at", "updated_at"]
+
+    def _latest(self, notebook) -> NotebookVersion:
+        return self.context["latest"][notebook.pk]
+
+    def get_version(self, notebook) -> int:
+        return self._latest(notebook).number
+
+    def get_sha256(self, notebook) -> str:
+        return self._latest(notebook).sha256
+
+    def get_kernel_name(self, notebook) -> str:
+        return self._latest(notebook).kernel_name
+
+    def get_parameters(self, notebook) -> list[dict]:
+        return ParameterSerializer(self._latest(notebook).parameters, many=True).data
+
+
+class NotebookDetailSerializer(NotebookSerializer):
+    content = serializers.SerializerMethodField(help_text="The notebook (nbformat 4 JSON) of the requested version.")
+    versions = serializers.SerializerMethodField()
+
+    class Meta(NotebookSerializer.Meta):
+        fields = [*NotebookSerializer.Meta.fields, "content", "versions"]
+
+    def get_content(self, notebook) -> dict:
+        return json.loads(self._latest(notebook).content)
+
+    def get_versions(self, notebook) -> list[dict]:
+        return NotebookVersionSerializer(notebook.versions.order_by("-number"), many=True).data
+
+
+class NotebookUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A Jupyter notebook (.ipynb, nbformat 4).")
+    name = serializers.CharField(required=False, help_text="Catalog name; defaults to the file's name.")

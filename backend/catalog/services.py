@@ -1,0 +1,68 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
+
+from catalog.inspection import NotebookError, notebook_read
+from catalog.models import Notebook, NotebookVersion, notebook_name_validator
+from tenancy.models import Tenant
+
+
+class NotebookInUse(Exception):
+    def __init__(self, workflows: list[str]):
+        self.workflows = workflows
+        super().__init__(f"The notebook is used by workflows: {', '.join(workflows)}.")
+
+
+def notebook_upload(*, tenant: Tenant, name: str, data: bytes, user=None) -> tuple[NotebookVersion, bool]:
+    """Add a notebook or a new version of it. Returns (version, created); unchanged content creates nothing."""
+    try:
+        notebook_name_validator(name)
+    except DjangoValidationError as e:
+        raise ValidationError({"name": e.messages})
+    try:
+        inspected = notebook_read(data, max_bytes=settings.LOOM_NOTEBOOK_MAX_BYTES)
+    except NotebookError as e:
+        raise ValidationError({"file": [str(e)]})
+    try:
+        with transaction.atomic():
+            notebook, _ = Notebook.objects.get_or_create(tenant=tenant, name=name)
+            latest = notebook.versions.select_for_update().order_by("-number").first()
+            if latest and latest.sha256 == inspected.sha256:
+                return latest, False
+            version = NotebookVersion.objects.create(
+                notebook=notebook,
+                number=(latest.number + 1) if latest else 1,
+                sha256=inspected.sha256,
+                content=inspected.content,
+                parameters=inspected.parameters_json(),
+                kernel_name=inspected.kernel_name,
+                language=inspected.language,
+                created_by=user if user and user.is_authenticated else None,
+            )
+            notebook.save(update_fields=["updated_at"])
+            return version, True
+    except IntegrityError:
+        # Two uploads of the same notebook raced for a version number; the loser retries once.
+        return notebook_upload(tenant=tenant, name=name, data=data, user=user)
+
+
+def notebooks_sync(*, tenant: Tenant, directory: Path | None = None) -> list[tuple[NotebookVersion, bool]]:
+    """Upload every .ipynb of a folder (Loom's shipped notebooks/ by default) into the tenant's catalog."""
+    directory = Path(directory or settings.LOOM_NOTEBOOKS_DIR)
+    return [
+        notebook_upload(tenant=tenant, name=path.name, data=path.read_bytes())
+        for path in sorted(directory.glob("*.ipynb"))
+    ]
+
+
+def notebook_delete(*, notebook: Notebook) -> None:
+    """Delete a notebook and its versions, unless a workflow's latest version still uses it."""
+    from workflows.selectors import workflow_names_using_notebook
+
+    users = workflow_names_using_notebook(tenant=notebook.tenant, notebook_name=notebook.name)
+    if users:
+        raise NotebookInUse(users)
+    notebook.delete()

@@ -1,0 +1,55 @@
+"""The demo tenant `make run` starts with: users, the shipped notebooks and one workflow."""
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from catalog.services import notebooks_sync
+from tenancy.models import Membership, Role, Tenant
+from workflows.models import Workflow
+from workflows.services import workflow_create
+
+DEMO_USERS = {"admin": Role.ADMIN, "editor": Role.EDITOR, "viewer": Role.VIEWER}
+DEMO_PASSWORD = "loom-demo"
+
+CHURN_GRAPH = {
+    "name": "Churn per account",
+    "description": "Ingest the day's events, train one model per customer account, report the best.",
+    "schedule": "@daily",
+    "start_date": "2026-11-01",
+    "catchup": False,
+    "tags": ["demo"],
+    "parameters": [
+        {"name": "run_date", "type": "str", "default": "2026-11-01", "help": "The day to process"},
+        {"name": "accounts", "type": "list", "default": ["acme", "globex", "initech"], "help": "One model per account"},
+    ],
+    "nodes": [
+        {"id": "ingest", "notebook": "ingest.ipynb", "parameters": {"source": "warehouse"},
+         "outputs": [{"name": "dataset_path", "type": "str"}, {"name": "row_count", "type": "int"}],
+         "retries": 1, "retry_delay_s": 5, "timeout_s": 600, "position": {"x": 60, "y": 120}},
+        {"id": "train", "notebook": "train.ipynb", "map_over": "accounts", "map_parameter": "account",
+         "outputs": [{"name": "auc", "type": "float"}], "timeout_s": 600, "position": {"x": 400, "y": 120}},
+        {"id": "report", "notebook": "report.ipynb", "parameters": {"threshold": 0.75},
+         "outputs": ["best_account", {"name": "mean_auc", "type": "float"}], "position": {"x": 740, "y": 120}},
+    ],
+    "edges": [
+        {"source": "ingest", "target": "train", "bind": {"dataset_path": "input_path"}},
+        {"source": "train", "target": "report", "bind": {"auc": "aucs"}},
+    ],
+}
+
+
+@transaction.atomic
+def demo_setup() -> Tenant:
+    """Create (or refresh) the demo tenant. Safe to run on every start."""
+    User = get_user_model()
+    tenant, _ = Tenant.objects.get_or_create(slug="demo", defaults={"name": "Demo team"})
+    for username, role in DEMO_USERS.items():
+        user, created = User.objects.get_or_create(username=username, defaults={"is_staff": role == Role.ADMIN,
+                                                                                 "is_superuser": role == Role.ADMIN})
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": role})
+    notebooks_sync(tenant=tenant)
+    if not Workflow.objects.filter(tenant=tenant, name=CHURN_GRAPH["name"]).exists():
+        workflow_create(tenant=tenant, graph=CHURN_GRAPH)
+    return tenant

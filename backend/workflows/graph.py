@@ -1,0 +1,267 @@
+"""Pure workflow-graph logic: shape, ordering and validation. No Django here.
+
+A graph is the JSON documented in DESIGN.md. Validation returns every problem at once,
+each naming the node (or None for workflow-level problems) and the field, so the editor can
+show it where it belongs.
+"""
+import re
+from dataclasses import asdict, dataclass
+from datetime import date
+from graphlib import CycleError, TopologicalSorter
+from typing import Iterable, Mapping
+
+from croniter import croniter
+
+from catalog.inspection import TYPES, type_of, value_fits
+from runtime.parameters import parameters_resolve
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+TRIGGER_RULES = (
+    "all_success", "all_failed", "all_done", "all_skipped", "one_success", "one_failed", "one_done",
+    "none_failed", "none_failed_min_one_success", "none_skipped", "always",
+)
+SCHEDULE_PRESETS = ("@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
+NODE_DEFAULTS = {
+    "label": "", "description": "", "parameters": {}, "outputs": [], "retries": 0, "retry_delay_s": 60,
+    "timeout_s": None, "trigger_rule": "all_success", "pool": None, "queue": None, "map_over": None,
+    "map_parameter": None, "max_active": None, "connections": [], "position": {"x": 0, "y": 0},
+}
+GRAPH_DEFAULTS = {
+    "description": "", "schedule": None, "start_date": "2026-01-01", "catchup": False, "tags": [],
+    "parameters": [], "nodes": [], "edges": [],
+}
+
+
+@dataclass(frozen=True)
+class GraphError:
+    node: str | None
+    field: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def graph_normalize(graph: Mapping) -> dict:
+    """A copy of the graph with every optional field present (defaults filled in)."""
+    g = {**GRAPH_DEFAULTS, **graph}
+    g["nodes"] = [{**NODE_DEFAULTS, **n} for n in g["nodes"]]
+    g["edges"] = [{"bind": {}, **e} for e in g["edges"]]
+    return g
+
+
+def output_names(node: Mapping) -> list[str]:
+    """Declared outputs are names, or {name, type} objects when the type is known."""
+    return [o if isinstance(o, str) else o["name"] for o in node.get("outputs", [])]
+
+
+def output_types(node: Mapping) -> dict[str, str | None]:
+    return {o: None for o in node.get("outputs", []) if isinstance(o, str)} | {
+        o["name"]: o.get("type") for o in node.get("outputs", []) if isinstance(o, Mapping)
+    }
+
+
+def graph_order(graph: Mapping) -> list[str]:
+    """Node ids in a stable topological order (ties broken by the order nodes are listed)."""
+    position = {n["id"]: i for i, n in enumerate(graph["nodes"])}
+    sorter = TopologicalSorter({n["id"]: set() for n in graph["nodes"]})
+    for e in graph["edges"]:
+        sorter.add(e["target"], e["source"])
+    sorter.prepare()
+    order = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=position.__getitem__)
+        order.extend(ready)
+        sorter.done(*ready)
+    return order
+
+
+def upstream_ids(graph: Mapping, node_id: str) -> list[str]:
+    return sorted({e["source"] for e in graph["edges"] if e["target"] == node_id})
+
+
+def ancestors(graph: Mapping, node_id: str) -> set[str]:
+    seen, stack = set(), [node_id]
+    while stack:
+        for parent in upstream_ids(graph, stack.pop()):
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return seen
+
+
+def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]], connections: Iterable[str] = ()) -> list[GraphError]:
+    """Every problem of a (shape-checked) graph, given the tenant's notebook signatures by name."""
+    g = graph_normalize(graph)
+    errors: list[GraphError] = []
+    add = lambda node, field, message: errors.append(GraphError(node, field, message))  # noqa: E731
+    connections = set(connections)
+
+    globals_ = _validate_globals(g, add)
+    _validate_schedule(g, add)
+
+    nodes: dict[str, dict] = {}
+    for i, n in enumerate(g["nodes"]):
+        nid = n["id"]
+        if not isinstance(nid, str) or not IDENTIFIER.match(nid):
+            add(nid, "id", f"Node id {nid!r} is invalid: use letters, digits and '_' (not starting with a digit, at most 64).")
+        if nid in nodes:
+            add(nid, "id", f"Node id '{nid}' is used by more than one node.")
+        nodes.setdefault(nid, n)
+
+    edges_ok = []
+    bound: dict[tuple[str, str], str] = {}  # (target, param) -> "source.output"
+    for i, e in enumerate(g["edges"]):
+        src, dst = e["source"], e["target"]
+        missing = [end for end in (src, dst) if end not in nodes]
+        for end in missing:
+            add(dst if dst in nodes else None, f"edges[{i}]", f"Edge {src} → {dst} refers to unknown node '{end}'.")
+        if missing:
+            continue
+        if src == dst:
+            add(dst, f"edges[{i}]", f"Node '{dst}' cannot feed itself.")
+            continue
+        edges_ok.append(e)
+        outputs = output_names(nodes[src])
+        for output, param in e["bind"].items():
+            if output not in outputs:
+                add(dst, f"parameters.{param}", f"'{src}' has no output '{output}' (it declares: {_names(outputs)}).")
+            if (dst, param) in bound:
+                add(dst, f"parameters.{param}", f"Parameter '{param}' is bound twice: from {bound[dst, param]} and {src}.{output}.")
+            bound[dst, param] = f"{src}.{output}"
+
+    cyclic = _validate_acyclic(nodes, edges_ok, add)
+    graph_ok = {**g, "edges": edges_ok}
+
+    for nid, n in nodes.items():
+        _validate_node(n, graph_ok, nodes, notebooks, connections, globals_, cyclic, add)
+    return errors
+
+
+def _a(type_name) -> str:
+    return f"an {type_name}" if str(type_name)[0] in "aeiou" else f"a {type_name}"
+
+
+def _names(names) -> str:
+    return ", ".join(names) if names else "nothing"
+
+
+def _validate_globals(g, add) -> dict[str, dict]:
+    seen: dict[str, dict] = {}
+    for p in g["parameters"]:
+        name, kind = p.get("name"), p.get("type")
+        field = f"parameters.{name}"
+        if not isinstance(name, str) or not IDENTIFIER.match(name):
+            add(None, field, f"Global parameter name {name!r} is invalid: use letters, digits and '_'.")
+        elif name in seen:
+            add(None, field, f"Global parameter '{name}' is defined twice.")
+        if kind not in TYPES:
+            add(None, field, f"Global parameter '{name}' has type {kind!r}; use one of {', '.join(TYPES)}.")
+        elif p.get("default") is not None and not value_fits(p["default"], kind):
+            add(None, field, f"Default of '{name}' is {_a(type_of(p['default']))}, not {_a(kind)}.")
+        seen.setdefault(name, p)
+    return seen
+
+
+def _validate_schedule(g, add) -> None:
+    schedule = g["schedule"]
+    if schedule and schedule not in SCHEDULE_PRESETS and not croniter.is_valid(schedule):
+        add(None, "schedule", f"Schedule {schedule!r} is neither a cron expression nor one of {', '.join(SCHEDULE_PRESETS)}.")
+    try:
+        date.fromisoformat(str(g["start_date"]))
+    except ValueError:
+        add(None, "start_date", f"Start date {g['start_date']!r} is not a date (YYYY-MM-DD).")
+
+
+def _validate_acyclic(nodes, edges, add) -> set[str]:
+    sorter = TopologicalSorter({nid: set() for nid in nodes})
+    for e in edges:
+        sorter.add(e["target"], e["source"])
+    try:
+        sorter.prepare()
+    except CycleError as e:
+        cycle = e.args[1]
+        for nid in sorted(set(cycle)):
+            add(nid, "edges", f"Cycle: {' → '.join(cycle)}. A workflow must not loop back on itself.")
+        return set(cycle)
+    return set()
+
+
+def _validate_node(n, g, nodes, notebooks, connections, globals_, cyclic, add) -> None:
+    nid = n["id"]
+    if n["trigger_rule"] not in TRIGGER_RULES:
+        add(nid, "trigger_rule", f"Unknown trigger rule {n['trigger_rule']!r}; use one of {', '.join(TRIGGER_RULES)}.")
+    for name in n["connections"]:
+        if name not in connections:
+            add(nid, "connections", f"No connection named '{name}' in this tenant.")
+    if n["notebook"] not in notebooks:
+        add(nid, "notebook", f"No notebook '{n['notebook']}' in the catalog.")
+        return
+    signature = {p["name"]: p for p in notebooks[n["notebook"]]}
+    declared = ", ".join(signature) or "no parameters"
+
+    for name, value in n["parameters"].items():
+        if name not in signature:
+            add(nid, f"parameters.{name}", f"{n['notebook']} has no parameter '{name}' (it declares {declared}).")
+        elif not value_fits(value, signature[name]["type"]):
+            add(nid, f"parameters.{name}", f"'{name}' expects {_a(signature[name]['type'])}, got {_a(type_of(value))}: {value!r}.")
+
+    edge_values = {}
+    for e in g["edges"]:
+        if e["target"] != nid:
+            continue
+        source = nodes[e["source"]]
+        types = output_types(source)
+        for output, param in e["bind"].items():
+            if param not in signature:
+                add(nid, f"parameters.{param}", f"{n['notebook']} has no parameter '{param}' (it declares {declared}).")
+                continue
+            edge_values[param] = True
+            out_type = "list" if source["map_over"] else types.get(output)
+            want = signature[param]["type"]
+            if out_type and want and out_type != want and not (want == "float" and out_type == "int"):
+                add(nid, f"parameters.{param}", f"'{param}' expects {_a(want)}, but {e['source']}.{output} is {_a(out_type)}.")
+
+    map_values = _validate_map(n, g, nodes, signature, globals_, cyclic, add)
+
+    global_values = {name: p.get("default") for name, p in globals_.items() if name in signature}
+    for name, value in global_values.items():
+        want = signature[name]["type"]
+        if value is not None and not value_fits(value, want):
+            add(nid, f"parameters.{name}", f"Global '{name}' is {_a(type_of(value))}, but {n['notebook']} expects {_a(want)}.")
+
+    resolved = parameters_resolve(
+        signature,
+        map=map_values,
+        node=n["parameters"],
+        edge=edge_values,
+        **{"global": {k: v for k, v in global_values.items() if v is not None}},
+    )
+    for name, p in signature.items():
+        if p.get("required") and name not in resolved:
+            add(nid, f"parameters.{name}", f"'{name}' is required ({n['notebook']} sets it to None) and nothing gives it a value.")
+
+
+def _validate_map(n, g, nodes, signature, globals_, cyclic, add) -> dict:
+    nid, over = n["id"], n["map_over"]
+    if not over:
+        return {}
+    if "." in over:
+        source, _, output = over.partition(".")
+        if source not in nodes:
+            add(nid, "map_over", f"map_over '{over}' names unknown node '{source}'.")
+        elif output not in output_names(nodes[source]):
+            add(nid, "map_over", f"map_over '{over}': '{source}' has no output '{output}'.")
+        elif nid not in cyclic and source not in ancestors(g, nid):
+            add(nid, "map_over", f"map_over '{over}': '{source}' must run before '{nid}'; connect it upstream.")
+        elif output_types(nodes[source]).get(output) not in (None, "list"):
+            add(nid, "map_over", f"map_over '{over}' is {_a(output_types(nodes[source])[output])}, not a list.")
+    elif over not in globals_:
+        add(nid, "map_over", f"map_over '{over}' is neither a global parameter nor an upstream output (node.output).")
+    elif globals_[over].get("type") != "list":
+        add(nid, "map_over", f"map_over '{over}' is {_a(globals_[over].get('type'))}, not a list.")
+    target = n["map_parameter"] or over.rpartition(".")[2]
+    if target not in signature:
+        add(nid, "map_parameter", f"Name the parameter of {n['notebook']} that receives each item of '{over}'.")
+        return {}
+    return {target: True}

@@ -1,0 +1,78 @@
+from django.db import IntegrityError, transaction
+
+from catalog.selectors import latest_versions
+from tenancy.models import Tenant
+from workflows.graph import GraphError, graph_normalize
+from workflows.models import Workflow, WorkflowVersion
+from workflows.selectors import workflow_version_errors, workflow_version_get
+
+
+class StaleVersion(Exception):
+    """A save based on a version that is no longer the latest."""
+
+    def __init__(self, workflow: Workflow):
+        self.workflow = workflow
+        super().__init__(
+            f"This workflow was saved by someone else since (now version {workflow.latest_version}). "
+            "Reload it, or save again based on the current version to overwrite."
+        )
+
+
+class WorkflowInvalid(Exception):
+    """The version cannot be rendered or run; `errors` says why."""
+
+    def __init__(self, errors: list[GraphError]):
+        self.errors = errors
+        super().__init__(f"The workflow has {len(errors)} problem(s); fix them first.")
+
+
+def _pins(*, tenant: Tenant, graph: dict) -> dict:
+    names = {n["notebook"] for n in graph["nodes"]}
+    return {name: {"version": v.number, "sha256": v.sha256} for name, v in latest_versions(tenant=tenant, names=names).items()}
+
+
+def _version_create(*, workflow: Workflow, number: int, graph: dict, user) -> WorkflowVersion:
+    graph = graph_normalize(graph)
+    version = WorkflowVersion.objects.create(
+        workflow=workflow, number=number, graph=graph, notebook_pins=_pins(tenant=workflow.tenant, graph=graph),
+        created_by=user if user and user.is_authenticated else None,
+    )
+    workflow.name = graph["name"]
+    workflow.latest_version = number
+    workflow.save(update_fields=["name", "latest_version", "updated_at"])
+    return version
+
+
+@transaction.atomic
+def workflow_create(*, tenant: Tenant, graph: dict, user=None) -> WorkflowVersion:
+    """Create a workflow with its first version. Invalid graphs are kept as drafts."""
+    workflow = Workflow.objects.create(tenant=tenant, name=graph["name"])
+    return _version_create(workflow=workflow, number=1, graph=graph, user=user)
+
+
+def workflow_update(*, workflow: Workflow, graph: dict, base_version: int, user=None) -> WorkflowVersion:
+    """Save a new version on top of `base_version`; StaleVersion if someone saved in between."""
+    try:
+        with transaction.atomic():
+            # The row lock makes concurrent saves queue here (PostgreSQL); SQLite's IMMEDIATE
+            # transactions serialize them; the unique (workflow, number) constraint backs both.
+            current = Workflow.objects.select_for_update().get(pk=workflow.pk)
+            if current.latest_version != base_version:
+                raise StaleVersion(current)
+            return _version_create(workflow=current, number=base_version + 1, graph=graph, user=user)
+    except IntegrityError:
+        workflow.refresh_from_db()
+        raise StaleVersion(workflow)
+
+
+def workflow_delete(*, workflow: Workflow) -> None:
+    workflow.delete()
+
+
+def workflow_version_runnable(*, workflow: Workflow, number: int | None = None) -> WorkflowVersion:
+    """The version to render or run; WorkflowInvalid with every problem if it fails validation."""
+    version = workflow_version_get(workflow=workflow, number=number)
+    errors = workflow_version_errors(version=version)
+    if errors:
+        raise WorkflowInvalid(errors)
+    return version

@@ -1,0 +1,104 @@
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+
+from tenancy.scoping import TenantScopedMixin
+from workflows import selectors, services
+from workflows.models import Workflow
+from workflows.serializers import (
+    GraphSerializer,
+    GraphUpdateSerializer,
+    StaleSerializer,
+    ValidateRequestSerializer,
+    ValidationResultSerializer,
+    WorkflowDetailSerializer,
+    WorkflowSerializer,
+    WorkflowVersionSerializer,
+)
+
+VERSION_PARAM = OpenApiParameter("version", int, description="A version number; the latest by default.")
+
+
+def workflow_detail(version) -> dict:
+    errors = selectors.workflow_version_errors(version=version)
+    return WorkflowDetailSerializer(
+        {**{f: getattr(version, f) for f in ("workflow", "number", "graph", "notebook_pins", "created_at")},
+         "errors": [e.as_dict() for e in errors]}
+    ).data
+
+
+class WorkflowScopedMixin(TenantScopedMixin):
+    tenant_model = Workflow
+    lookup_url_kwarg = "workflow_id"
+
+    def get_version(self, workflow):
+        """The version named by ?version= (the latest by default), or 404."""
+        number = self.request.query_params.get("version")
+        try:
+            return selectors.workflow_version_get(workflow=workflow, number=int(number) if number else None)
+        except (ValueError, workflow.versions.model.DoesNotExist):
+            raise Http404(f"Workflow '{workflow.name}' has no version {number}.")
+
+
+class WorkflowListView(WorkflowScopedMixin, generics.ListAPIView):
+    serializer_class = WorkflowSerializer
+
+    @extend_schema(request=GraphSerializer, responses={201: WorkflowDetailSerializer})
+    def post(self, request, tenant):
+        data = GraphSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = services.workflow_create(tenant=self.tenant, graph=data.validated_data, user=request.user)
+        return Response(workflow_detail(version), status=status.HTTP_201_CREATED)
+
+
+class WorkflowDetailView(WorkflowScopedMixin, generics.GenericAPIView):
+    serializer_class = WorkflowDetailSerializer
+
+    @extend_schema(parameters=[VERSION_PARAM], responses=WorkflowDetailSerializer)
+    def get(self, request, tenant, workflow_id):
+        return Response(workflow_detail(self.get_version(self.get_object())))
+
+    @extend_schema(request=GraphUpdateSerializer, responses={200: WorkflowDetailSerializer, 409: StaleSerializer})
+    def put(self, request, tenant, workflow_id):
+        """Save a new version. A save whose base_version is not the latest gets 409 and changes nothing."""
+        workflow = self.get_object()
+        data = GraphUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        graph = dict(data.validated_data)
+        base = graph.pop("base_version")
+        try:
+            version = services.workflow_update(workflow=workflow, graph=graph, base_version=base, user=request.user)
+        except services.StaleVersion as e:
+            current = selectors.workflow_version_get(workflow=e.workflow)
+            body = {"detail": str(e), "current_version": e.workflow.latest_version, "current": workflow_detail(current)}
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        return Response(workflow_detail(version))
+
+    def delete(self, request, tenant, workflow_id):
+        services.workflow_delete(workflow=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WorkflowVersionListView(WorkflowScopedMixin, generics.GenericAPIView):
+    serializer_class = WorkflowVersionSerializer
+
+    @extend_schema(responses=WorkflowVersionSerializer(many=True))
+    def get(self, request, tenant, workflow_id):
+        versions = self.get_object().versions.select_related("created_by").order_by("-number")
+        return Response(WorkflowVersionSerializer(versions, many=True).data)
+
+
+class WorkflowValidateView(WorkflowScopedMixin, generics.GenericAPIView):
+    serializer_class = ValidationResultSerializer
+
+    @extend_schema(request=ValidateRequestSerializer, responses=ValidationResultSerializer)
+    def post(self, request, tenant, workflow_id):
+        workflow = self.get_object()
+        data = ValidateRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if "graph" in data.validated_data:
+            errors = selectors.workflow_errors(tenant=self.tenant, graph=data.validated_data["graph"])
+        else:
+            errors = selectors.workflow_version_errors(version=selectors.workflow_version_get(workflow=workflow))
+        return Response({"valid": not errors, "errors": [e.as_dict() for e in errors]})
