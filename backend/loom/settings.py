@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "tenancy",
     "catalog",
     "workflows",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +128,8 @@ LOOM_NOTEBOOK_MAX_BYTES = int(os.environ.get("LOOM_NOTEBOOK_MAX_BYTES", 5 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = LOOM_NOTEBOOK_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 LOOM_NOTEBOOKS_DIR = Path(os.environ.get("LOOM_NOTEBOOKS_DIR", REPO_DIR / "notebooks"))
+# The browser editor, built by `make install` (Vite) and served by the `web` app.
+LOOM_FRONTEND_DIST = Path(os.environ.get("LOOM_FRONTEND_DIST", REPO_DIR / "frontend" / "dist"))
 
 LOGGING = {
     "version": 1,

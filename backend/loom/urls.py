@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from catalog import views as catalog
 from tenancy import views as tenancy
+from web import urls as web
 from workflows import views as workflows
 
 # Everything under tenants/<tenant>/ is tenant-scoped; tests/test_isolation.py walks these
@@ -24,6 +25,7 @@ tenant_api = [
 
 api = [
     path("auth/token/", tenancy.TokenView.as_view(), name="auth-token"),
+    *web.api,
     path("tenants/", tenancy.TenantListView.as_view(), name="tenant-list"),
     path("tenants/<slug:tenant>/", include(tenant_api)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -34,4 +36,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api)),
     path("api-auth/", include("rest_framework.urls")),
+    path("", include(web.urlpatterns)),  # the SPA last: it answers every other path
 ]

@@ -1,0 +1,45 @@
+// Which value a node's parameter gets, mirroring backend/runtime/parameters.py:
+// map > override > node > edge > global > default.
+import type { GlobalParameter, Json, NotebookParameter } from "../api/types";
+import { type FlowEdge, type FlowNode, handleParse } from "./model";
+
+export const PRECEDENCE = ["map", "override", "node", "edge", "global", "default"] as const;
+export type Layer = (typeof PRECEDENCE)[number];
+
+export interface ParamValue {
+  layer: Layer;
+  value?: Json;
+  from?: string; // for edge and map: where the value comes from, e.g. "ingest.dataset_path"
+}
+
+export interface ParamResolution {
+  param: NotebookParameter;
+  layers: ParamValue[]; // every layer that supplies a value, highest first
+  winner: ParamValue | null; // null: nothing supplies one (an error if the param is required)
+}
+
+export function parametersResolve(
+  node: FlowNode,
+  signature: NotebookParameter[],
+  incoming: FlowEdge[],
+  globals: GlobalParameter[],
+  overrides: Record<string, Json> = {},
+): ParamResolution[] {
+  const spec = node.data.node;
+  const mapTarget = spec.map_over ? spec.map_parameter || spec.map_over.split(".").pop() : null;
+  return signature.map((param) => {
+    const layers: ParamValue[] = [];
+    if (mapTarget === param.name) layers.push({ layer: "map", from: spec.map_over! });
+    if (param.name in overrides) layers.push({ layer: "override", value: overrides[param.name] });
+    if (param.name in spec.parameters) layers.push({ layer: "node", value: spec.parameters[param.name] });
+    const wire = incoming.find((e) => e.target === node.id && e.targetHandle === `in:${param.name}`);
+    if (wire) {
+      const out = handleParse(wire.sourceHandle);
+      layers.push({ layer: "edge", from: `${wire.source}.${out && out.kind === "output" ? out.name : "?"}` });
+    }
+    const g = globals.find((x) => x.name === param.name);
+    if (g && g.default !== null && g.default !== undefined) layers.push({ layer: "global", value: g.default, from: g.name });
+    if (!param.required) layers.push({ layer: "default", value: param.default });
+    return { param, layers, winner: layers[0] ?? null };
+  });
+}
