@@ -3,9 +3,23 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install bench clean
+.PHONY: run test install bench clean frontend
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed frontend
+
+# The browser editor: npm ci when the lockfile changes, a Vite build when a source changes.
+# Both are skipped when nothing changed, so `make run` and `make test` stay fast.
+FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package.json
+
+frontend: frontend/dist/index.html
+
+frontend/node_modules/.installed: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SRC)
+	cd frontend && npm run --silent build
+	touch $@
 
 # uv installs the locked requirements in seconds; --compile-bytecode matters because this
 # machine sets PYTHONDONTWRITEBYTECODE and imports would otherwise be recompiled every start.
@@ -25,4 +39,4 @@ test: install
 	bash scripts/test.sh
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var frontend/node_modules frontend/dist

@@ -95,7 +95,7 @@ describe("nodeStatuses", () => {
 
 describe("history", () => {
   it("undoes and redoes snapshots", () => {
-    let h = historyPush({ past: [], future: [] }, 1);
+    let h = historyPush<number>({ past: [], future: [] }, 1);
     h = historyPush(h, 2);
     const u = historyUndo(h, 3)!;
     expect(u.state).toBe(2);

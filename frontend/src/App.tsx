@@ -1,0 +1,49 @@
+import { useEffect, useState } from "react";
+import { endpoints } from "./api/endpoints";
+import { Editor } from "./editor/Editor";
+import { Home } from "./pages/Home";
+import { Login } from "./pages/Login";
+import { Tenants } from "./pages/Tenants";
+import { linkProps, navigate, routeOf, useLocation } from "./router";
+import { useStore } from "./store";
+import { Toasts } from "./ui/Toasts";
+
+export function App() {
+  const { path } = useLocation();
+  const user = useStore((s) => s.user);
+  const setUser = useStore((s) => s.setUser);
+  const [checked, setChecked] = useState(false);
+  const route = routeOf(path);
+
+  useEffect(() => {
+    endpoints
+      .me()
+      .then((me) => setUser(me.user))
+      .catch(() => setUser(null))
+      .finally(() => setChecked(true));
+  }, [setUser]);
+
+  useEffect(() => {
+    if (checked && !user && route.page !== "login") navigate(`/login?next=${encodeURIComponent(path)}`, { replace: true });
+  }, [checked, user, route.page, path]);
+
+  if (!checked) return <div className="splash">Loom</div>;
+  return (
+    <>
+      {route.page === "login" && <Login />}
+      {user && route.page === "tenants" && <Tenants />}
+      {user && route.page === "home" && <Home tenant={route.tenant} />}
+      {user && route.page === "editor" && <Editor key={`${route.tenant}/${route.workflow}`} tenant={route.tenant} workflowId={route.workflow} />}
+      {user && route.page === "missing" && (
+        <div className="centered-page">
+          <div className="card narrow">
+            <h1>Page not found</h1>
+            <p className="muted">There is nothing at {path}.</p>
+            <a className="button primary" {...linkProps("/")}>Go to your workspaces</a>
+          </div>
+        </div>
+      )}
+      <Toasts />
+    </>
+  );
+}

@@ -1,0 +1,51 @@
+// Every REST call the editor makes, in one place.
+import { api, request } from "./client";
+import type {
+  Graph, GraphError, Json, Notebook, Run, RunDetail, Tenant, User, WorkflowDetail, WorkflowListItem,
+} from "./types";
+
+const T = (tenant: string) => `/api/tenants/${encodeURIComponent(tenant)}`;
+
+export interface Me {
+  authenticated: boolean;
+  user: User | null;
+}
+
+export const endpoints = {
+  me: () => api.get<Me>("/api/auth/me/"),
+  login: (username: string, password: string) => api.post<Me>("/api/auth/session/", { username, password }),
+  logout: () => api.del("/api/auth/session/"),
+
+  tenants: () => api.get<Tenant[]>("/api/tenants/"),
+
+  notebooks: (t: string) => api.get<Notebook[]>(`${T(t)}/notebooks/`),
+  notebookUpload: (t: string, file: File) => {
+    const form = new FormData();
+    form.append("file", file);
+    return api.post<Notebook>(`${T(t)}/notebooks/`, form);
+  },
+  notebookDelete: (t: string, id: number) => api.del(`${T(t)}/notebooks/${id}/`),
+
+  workflows: (t: string) => api.get<WorkflowListItem[]>(`${T(t)}/workflows/`),
+  workflow: (t: string, id: number) => api.get<WorkflowDetail>(`${T(t)}/workflows/${id}/`),
+  workflowCreate: (t: string, graph: Partial<Graph> & { name: string }) => api.post<WorkflowDetail>(`${T(t)}/workflows/`, graph),
+  workflowSave: (t: string, id: number, graph: Graph, baseVersion: number) =>
+    api.put<WorkflowDetail>(`${T(t)}/workflows/${id}/`, { ...graph, base_version: baseVersion }),
+  workflowDelete: (t: string, id: number) => api.del(`${T(t)}/workflows/${id}/`),
+  workflowValidate: (t: string, id: number, graph: Graph) =>
+    api.post<{ valid: boolean; errors: GraphError[] }>(`${T(t)}/workflows/${id}/validate/`, { graph }),
+  dagUrl: (t: string, id: number, version?: number) => `${T(t)}/workflows/${id}/dag/${version ? `?version=${version}` : ""}`,
+  // The DAG view answers text/x-python; asking for JSON would get 406.
+  dag: (t: string, id: number, version?: number) => request<string>("GET", endpoints.dagUrl(t, id, version), undefined, "text/x-python, text/plain, */*"),
+
+  runs: (t: string, workflow: number) => api.get<Run[]>(`${T(t)}/workflows/${workflow}/runs/`),
+  runStart: (t: string, workflow: number, body: { engine: string; parameters: Record<string, Json>; version?: number }) =>
+    api.post<RunDetail>(`${T(t)}/workflows/${workflow}/runs/`, body),
+  run: (t: string, id: number) => api.get<RunDetail>(`${T(t)}/runs/${id}/`),
+  runCancel: (t: string, id: number) => api.post<RunDetail>(`${T(t)}/runs/${id}/cancel/`),
+  runRepair: (t: string, id: number) => api.post<RunDetail>(`${T(t)}/runs/${id}/repair/`),
+  notebookHtmlUrl: (t: string, run: number, node: string, mapIndex: number | null) =>
+    `${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/notebook/?format=html${mapIndex === null ? "" : `&map_index=${mapIndex}`}`,
+  notebookIpynbUrl: (t: string, run: number, node: string, mapIndex: number | null) =>
+    `${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/notebook/${mapIndex === null ? "" : `?map_index=${mapIndex}`}`,
+};

@@ -1,0 +1,76 @@
+import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useReactFlow } from "@xyflow/react";
+import { useEffect, useRef } from "react";
+import { useStore } from "../store";
+import type { LoomNode } from "../types";
+import { nodeTypes } from "./nodeTypes";
+import { useDnD } from "./useDnD";
+
+const MINIMAP_COLOURS: Record<string, string> = {
+  success: "#16a34a", failed: "#dc2626", running: "#2563eb", queued: "#94a3b8",
+  upstream_failed: "#ea580c", skipped: "#cbd5e1", cancelled: "#64748b",
+};
+
+export function Canvas({ readOnly }: { readOnly: boolean }) {
+  const nodes = useStore((s) => s.nodes);
+  const edges = useStore((s) => s.edges);
+  const onNodesChange = useStore((s) => s.onNodesChange);
+  const onEdgesChange = useStore((s) => s.onEdgesChange);
+  const onConnect = useStore((s) => s.onConnect);
+  const checkpoint = useStore((s) => s.checkpoint);
+  const setPanel = useStore((s) => s.setPanel);
+  const loaded = useStore((s) => s.workflowId);
+  const { onDragOver, onDrop } = useDnD();
+  const { fitView } = useReactFlow();
+  const fitted = useRef(false);
+
+  useEffect(() => {
+    if (!fitted.current && nodes.length) {
+      fitted.current = true;
+      requestAnimationFrame(() => fitView({ padding: 0.15, maxZoom: 1 }));
+    }
+  }, [nodes.length, fitView, loaded]);
+
+  const minimapColour = (n: LoomNode) => {
+    const s = useStore.getState();
+    const st = s.runStatus.get(n.id);
+    if (st) return MINIMAP_COLOURS[st.status] ?? "#94a3b8";
+    return s.errorsByNode.has(n.id) ? "#f87171" : "#c7d2fe";
+  };
+
+  return (
+    <div className="canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+      <ReactFlow<LoomNode>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onNodeDragStart={() => checkpoint()}
+        onNodeClick={() => setPanel("node")}
+        onlyRenderVisibleElements={nodes.length > 150}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={["Meta", "Control", "Shift"]}
+        minZoom={0.05}
+        maxZoom={2}
+        defaultEdgeOptions={{ type: "default" }}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
+        <Controls showInteractive={false} position="bottom-left" />
+        <MiniMap<LoomNode> pannable zoomable nodeColor={minimapColour} position="bottom-right" ariaLabel="Minimap" />
+      </ReactFlow>
+      {nodes.length === 0 && loaded !== null && (
+        <div className="canvas-empty">
+          <div>
+            <strong>Drag a notebook here</strong>
+            <p className="muted">from the palette on the left, then wire an output (right side) into a parameter (left side).</p>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

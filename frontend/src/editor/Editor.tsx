@@ -1,0 +1,126 @@
+import { ReactFlowProvider } from "@xyflow/react";
+import { useCallback, useEffect, useState } from "react";
+import { endpoints } from "../api/endpoints";
+import type { Tenant } from "../api/types";
+import { linkProps } from "../router";
+import { useStore } from "../store";
+import { Modal } from "../ui/Modal";
+import { Canvas } from "./Canvas";
+import { ConflictDialog } from "./ConflictDialog";
+import { DagDialog } from "./DagDialog";
+import { Inspector } from "./Inspector";
+import { Palette } from "./Palette";
+import { RunDialog } from "./RunDialog";
+import { RunsPanel } from "./RunsPanel";
+import { Toolbar } from "./Toolbar";
+import { WorkflowPanel } from "./WorkflowPanel";
+import { SHORTCUTS, useShortcuts } from "./useShortcuts";
+import { useLiveValidation } from "./useLiveValidation";
+import { useRunPolling } from "./useRunPolling";
+
+function SidePanel({ readOnly, onRun }: { readOnly: boolean; onRun: () => void }) {
+  const panel = useStore((s) => s.panel);
+  const setPanel = useStore((s) => s.setPanel);
+  // Only the id: the inspector subscribes to the node itself, so dragging others is cheap.
+  const selectedId = useStore((s) => {
+    let found: string | null = null;
+    for (const n of s.nodes) {
+      if (n.selected) {
+        if (found !== null) return "";
+        found = n.id;
+      }
+    }
+    return found;
+  });
+  const selected = useStore((s) => (selectedId ? s.nodes.find((n) => n.id === selectedId) : undefined));
+  return (
+    <aside className="side-panel">
+      <nav className="tabs" role="tablist">
+        {(["node", "workflow", "runs"] as const).map((p) => (
+          <button key={p} role="tab" aria-selected={panel === p} className={panel === p ? "tab active" : "tab"} onClick={() => setPanel(p)}>
+            {p === "node" ? "Node" : p === "workflow" ? "Workflow" : "Runs"}
+          </button>
+        ))}
+      </nav>
+      <div className="side-panel-body">
+        {panel === "node" && (selected ? <Inspector key={selected.id} node={selected} readOnly={readOnly} />
+          : <p className="muted pad">{selectedId === "" ? "Several nodes are selected. Select one to edit it." : "Select a node to edit its parameters, outputs and execution settings."}</p>)}
+        {panel === "workflow" && <WorkflowPanel readOnly={readOnly} />}
+        {panel === "runs" && <RunsPanel onRun={onRun} readOnly={readOnly} />}
+      </div>
+    </aside>
+  );
+}
+
+function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: number }) {
+  const load = useStore((s) => s.load);
+  const loadError = useStore((s) => s.loadError);
+  const dirty = useStore((s) => s.dirty);
+  const [role, setRole] = useState<Tenant["role"] | null>(null);
+  const [dialog, setDialog] = useState<"run" | "dag" | "help" | null>(null);
+  const readOnly = role === "viewer";
+  const openRun = useCallback(() => setDialog("run"), []);
+
+  useEffect(() => {
+    void load(tenant, workflowId);
+    endpoints.tenants().then((ts) => setRole(ts.find((t) => t.slug === tenant)?.role ?? null), () => undefined);
+  }, [tenant, workflowId, load]);
+
+  useEffect(() => {
+    const warn = (e: BeforeUnloadEvent) => {
+      if (useStore.getState().dirty) e.preventDefault();
+    };
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, []);
+
+  useEffect(() => {
+    document.title = `${dirty ? "• " : ""}${useStore.getState().meta.name || "Workflow"} · Loom`;
+  }, [dirty]);
+
+  useShortcuts({ readOnly, onRun: openRun });
+  useRunPolling();
+  useLiveValidation();
+
+  if (loadError) {
+    return (
+      <div className="centered-page">
+        <div className="card narrow">
+          <h1>Cannot open this workflow</h1>
+          <p className="form-error">{loadError}</p>
+          <a className="button primary" {...linkProps(`/t/${tenant}`)}>Back to workflows</a>
+        </div>
+      </div>
+    );
+  }
+
+  return (
+    <div className="editor">
+      <Toolbar tenant={tenant} readOnly={readOnly} onRun={openRun} onDag={() => setDialog("dag")} onHelp={() => setDialog("help")} />
+      <div className="editor-main">
+        <Palette readOnly={readOnly} />
+        <Canvas readOnly={readOnly} />
+        <SidePanel readOnly={readOnly} onRun={openRun} />
+      </div>
+      {readOnly && <div className="readonly-banner">Read only: your role in this workspace is viewer.</div>}
+      <ConflictDialog />
+      {dialog === "run" && <RunDialog onClose={() => setDialog(null)} />}
+      {dialog === "dag" && <DagDialog onClose={() => setDialog(null)} />}
+      {dialog === "help" && (
+        <Modal title="Keyboard shortcuts" onClose={() => setDialog(null)}>
+          <table className="table shortcuts">
+            <tbody>{SHORTCUTS.map(([k, what]) => <tr key={k}><td><kbd>{k}</kbd></td><td>{what}</td></tr>)}</tbody>
+          </table>
+        </Modal>
+      )}
+    </div>
+  );
+}
+
+export function Editor(props: { tenant: string; workflowId: number }) {
+  return (
+    <ReactFlowProvider>
+      <EditorScreen {...props} />
+    </ReactFlowProvider>
+  );
+}

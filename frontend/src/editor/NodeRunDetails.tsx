@@ -1,0 +1,73 @@
+import { useState } from "react";
+import { endpoints } from "../api/endpoints";
+import type { NodeRun } from "../api/types";
+import { useStore } from "../store";
+import { Modal } from "../ui/Modal";
+import { StatusChip } from "../ui/StatusChip";
+import { duration } from "../ui/format";
+
+function traceback(tb: string | string[] | null): string {
+  if (!tb) return "";
+  const text = Array.isArray(tb) ? tb.join("\n") : tb;
+  // nbconvert tracebacks carry ANSI colours; a <pre> shows them as noise.
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;]*m/g, "");
+}
+
+function NodeRunCard({ nr, runId }: { nr: NodeRun; runId: number }) {
+  const tenant = useStore((s) => s.tenant);
+  const [open, setOpen] = useState(false);
+  const title = nr.map_index === null ? nr.node : `${nr.node} [${nr.map_index}]`;
+  const hasNotebook = nr.status !== "queued" && nr.status !== "upstream_failed" && nr.status !== "skipped";
+  return (
+    <div className="run-card" data-testid={`node-run-${nr.node}${nr.map_index === null ? "" : `-${nr.map_index}`}`}>
+      <div className="run-card-head">
+        <strong className="mono">{title}</strong>
+        <StatusChip status={nr.status} />
+        <span className="spacer" />
+        <span className="muted small">{nr.attempts} attempt{nr.attempts === 1 ? "" : "s"}{nr.started_at ? ` · ${duration(nr.started_at, nr.ended_at)}` : ""}</span>
+      </div>
+      {Object.keys(nr.outputs ?? {}).length > 0 && (
+        <dl className="outputs">
+          {Object.entries(nr.outputs).map(([k, v]) => (
+            <div key={k} className="output-value"><dt className="mono">{k}</dt><dd className="mono">{JSON.stringify(v)}</dd></div>
+          ))}
+        </dl>
+      )}
+      {nr.error && (
+        <div className="run-error" role="alert">
+          <div className="strong">{nr.error.message}</div>
+          {nr.error.cell_index !== null && nr.error.cell_index !== undefined && <div className="muted small">in cell {nr.error.cell_index}</div>}
+          {nr.error.cell_source && <pre className="code-block small">{nr.error.cell_source}</pre>}
+          {nr.error.traceback && <details><summary>Traceback</summary><pre className="code-block small">{traceback(nr.error.traceback)}</pre></details>}
+        </div>
+      )}
+      {hasNotebook && (
+        <div className="run-card-actions">
+          <button className="button small" onClick={() => setOpen(true)}>Open executed notebook</button>
+          <a className="button ghost small" href={endpoints.notebookIpynbUrl(tenant, runId, nr.node, nr.map_index)} download>Download .ipynb</a>
+        </div>
+      )}
+      {open && (
+        <Modal title={`Executed notebook · ${title}`} wide onClose={() => setOpen(false)} testId="notebook-viewer">
+          <iframe className="notebook-frame" title={`Executed notebook ${title}`} sandbox="allow-same-origin"
+            src={endpoints.notebookHtmlUrl(tenant, runId, nr.node, nr.map_index)} />
+        </Modal>
+      )}
+    </div>
+  );
+}
+
+/** What the shown run did for one node: status, attempts, outputs, error, executed notebooks. */
+export function NodeRunDetails({ nodeId }: { nodeId: string }) {
+  const run = useStore((s) => s.run);
+  if (!run) return null;
+  const mine = run.nodes.filter((n) => n.node === nodeId).sort((a, b) => (a.map_index ?? -1) - (b.map_index ?? -1));
+  return (
+    <section className="section-box run-details" aria-label="Node run">
+      <div className="legend-like">Run #{run.id}</div>
+      {mine.length === 0 && <p className="muted small">This node has not started in run #{run.id}.</p>}
+      {mine.map((nr) => <NodeRunCard key={`${nr.node}-${nr.map_index}`} nr={nr} runId={run.id} />)}
+    </section>
+  );
+}

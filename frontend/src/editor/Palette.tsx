@@ -1,0 +1,71 @@
+import { useReactFlow } from "@xyflow/react";
+import { useRef, useState } from "react";
+import { ApiError } from "../api/client";
+import { endpoints } from "../api/endpoints";
+import { useStore } from "../store";
+import { useDnD } from "./useDnD";
+
+/** The tenant's notebooks: search, drag onto the canvas (or click +), upload new ones. */
+export function Palette({ readOnly }: { readOnly: boolean }) {
+  const notebooks = useStore((s) => s.notebooks);
+  const tenant = useStore((s) => s.tenant);
+  const loadNotebooks = useStore((s) => s.loadNotebooks);
+  const addNode = useStore((s) => s.addNode);
+  const toast = useStore((s) => s.toast);
+  const [query, setQuery] = useState("");
+  const [uploading, setUploading] = useState(false);
+  const file = useRef<HTMLInputElement>(null);
+  const { onDragStart } = useDnD();
+  const { screenToFlowPosition } = useReactFlow();
+
+  const shown = notebooks.filter((n) => n.name.toLowerCase().includes(query.trim().toLowerCase()));
+
+  const upload = async (files: FileList | null) => {
+    setUploading(true);
+    for (const f of Array.from(files ?? [])) {
+      try {
+        const nb = await endpoints.notebookUpload(tenant, f);
+        toast("success", `Uploaded ${nb.name}: ${nb.parameters.length} parameter${nb.parameters.length === 1 ? "" : "s"}.`);
+      } catch (e) {
+        toast("error", `${f.name}: ${e instanceof ApiError ? e.message : String(e)}`);
+      }
+    }
+    if (file.current) file.current.value = "";
+    await loadNotebooks(tenant).catch(() => undefined);
+    setUploading(false);
+  };
+
+  const addAtCentre = (name: string) => {
+    const canvas = document.querySelector(".canvas")?.getBoundingClientRect();
+    const p = canvas ? screenToFlowPosition({ x: canvas.left + canvas.width / 2, y: canvas.top + canvas.height / 2 }) : { x: 0, y: 0 };
+    addNode(name, { x: Math.round(p.x - 120), y: Math.round(p.y - 40) });
+  };
+
+  return (
+    <aside className="palette" aria-label="Notebooks">
+      <div className="panel-head">
+        <h3>Notebooks</h3>
+        {!readOnly && <>
+          <input ref={file} type="file" accept=".ipynb" multiple hidden onChange={(e) => upload(e.target.files)} data-testid="palette-upload-input" />
+          <button className="button small" onClick={() => file.current?.click()} disabled={uploading} title="Upload a .ipynb">
+            {uploading ? "Uploading…" : "Upload"}
+          </button>
+        </>}
+      </div>
+      <input className="search" type="search" placeholder="Search notebooks" value={query} onChange={(e) => setQuery(e.target.value)} aria-label="Search notebooks" />
+      <ul className="palette-list">
+        {shown.map((nb) => (
+          <li key={nb.id} className="palette-item" draggable={!readOnly} onDragStart={(e) => onDragStart(e, nb.name)}
+            data-testid={`palette-${nb.name}`} title={readOnly ? nb.name : `Drag ${nb.name} onto the canvas`}>
+            <div className="palette-item-main">
+              <span className="palette-name mono">{nb.name}</span>
+              <span className="muted small">v{nb.version} · {nb.parameters.length} param{nb.parameters.length === 1 ? "" : "s"}</span>
+            </div>
+            {!readOnly && <button className="icon-button" aria-label={`Add ${nb.name}`} onClick={() => addAtCentre(nb.name)}>+</button>}
+          </li>
+        ))}
+        {shown.length === 0 && <li className="muted small pad">{notebooks.length ? "No notebook matches." : "No notebooks yet: upload one."}</li>}
+      </ul>
+    </aside>
+  );
+}

@@ -1,0 +1,86 @@
+import { useState } from "react";
+import { ApiError } from "../api/client";
+import { endpoints } from "../api/endpoints";
+import type { GraphError, Json } from "../api/types";
+import { useStore } from "../store";
+import { Modal } from "../ui/Modal";
+import { ValueInput } from "./ValueInput";
+
+/** Start a run of the saved version, overriding global parameters for this run only. */
+export function RunDialog({ onClose }: { onClose: () => void }) {
+  const tenant = useStore((s) => s.tenant);
+  const workflowId = useStore((s) => s.workflowId);
+  const globals = useStore((s) => s.meta.parameters);
+  const dirty = useStore((s) => s.dirty);
+  const save = useStore((s) => s.save);
+  const showRun = useStore((s) => s.showRun);
+  const setPanel = useStore((s) => s.setPanel);
+  const setErrors = useStore((s) => s.setErrors);
+  const [engine, setEngine] = useState<"local" | "airflow">("local");
+  const [overrides, setOverrides] = useState<Record<string, Json>>({});
+  const [problems, setProblems] = useState<GraphError[]>([]);
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+
+  const start = async () => {
+    if (workflowId === null) return;
+    setBusy(true);
+    setError("");
+    setProblems([]);
+    try {
+      if (dirty && !(await save())) return;
+      const run = await endpoints.runStart(tenant, workflowId, { engine, parameters: overrides, version: useStore.getState().version });
+      showRun(run);
+      setPanel("runs");
+      onClose();
+    } catch (e) {
+      if (e instanceof ApiError) {
+        const body = e.body as { errors?: GraphError[] } | null;
+        if (body?.errors?.length) {
+          setProblems(body.errors);
+          setErrors(body.errors);
+        }
+        setError(e.status === 404 ? "Runs are not available on this server yet." : e.message);
+      } else setError(String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal title="Run workflow" onClose={onClose} testId="run-dialog"
+      footer={<>
+        <button className="button" onClick={onClose}>Cancel</button>
+        <button className="button primary" onClick={start} disabled={busy}>{busy ? "Starting…" : dirty ? "Save and run" : "Run"}</button>
+      </>}>
+      <div className="field compact">
+        <span>Engine</span>
+        <div className="segmented" role="radiogroup" aria-label="Engine">
+          {(["local", "airflow"] as const).map((e) => (
+            <label key={e} className={engine === e ? "active" : ""}>
+              <input type="radio" name="engine" value={e} checked={engine === e} onChange={() => setEngine(e)} />
+              {e === "local" ? "Local (this server)" : "Airflow"}
+            </label>
+          ))}
+        </div>
+      </div>
+      <h4>Parameters for this run</h4>
+      {globals.length === 0 && <p className="muted small">This workflow has no global parameters.</p>}
+      {globals.map((g) => (
+        <label key={g.name} className="field compact">
+          <span><span className="mono">{g.name}</span> <span className={`type-tag type-${g.type}`}>{g.type}</span></span>
+          <ValueInput type={g.type} label={`Override ${g.name}`} value={g.name in overrides ? overrides[g.name] : undefined}
+            placeholder={g.default === null ? "no default" : `default ${JSON.stringify(g.default)}`}
+            onChange={(v) => setOverrides((o) => {
+              const next = { ...o };
+              if (v === undefined) delete next[g.name];
+              else next[g.name] = v;
+              return next;
+            })} />
+        </label>
+      ))}
+      {error && <div className="form-error" role="alert">{error}</div>}
+      {problems.length > 0 && <ul className="problem-list">{problems.map((p, i) => <li key={i}>{p.node ? <strong className="mono">{p.node}: </strong> : null}{p.message}</li>)}</ul>}
+    </Modal>
+  );
+}

@@ -1,0 +1,115 @@
+import { useEffect, useState } from "react";
+import { ApiError } from "../api/client";
+import { endpoints } from "../api/endpoints";
+import type { Run } from "../api/types";
+import { runFinished } from "../graph/runs";
+import { useStore } from "../store";
+import { StatusChip } from "../ui/StatusChip";
+import { duration, timeAgo } from "../ui/format";
+
+/** The shown run (cancel, repair, per-node summary) and the workflow's run history. */
+export function RunsPanel({ onRun, readOnly }: { onRun: () => void; readOnly: boolean }) {
+  const tenant = useStore((s) => s.tenant);
+  const workflowId = useStore((s) => s.workflowId);
+  const run = useStore((s) => s.run);
+  const runsVersion = useStore((s) => s.runsVersion);
+  const showRun = useStore((s) => s.showRun);
+  const selectOnly = useStore((s) => s.selectOnly);
+  const setPanel = useStore((s) => s.setPanel);
+  const toast = useStore((s) => s.toast);
+  const [runs, setRuns] = useState<Run[] | null>(null);
+  const [unavailable, setUnavailable] = useState("");
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (workflowId === null) return;
+    endpoints.runs(tenant, workflowId).then(
+      (r) => { setRuns(r); setUnavailable(""); },
+      (e) => setUnavailable(e instanceof ApiError && e.status === 404 ? "Runs are not available on this server yet." : String(e.message ?? e)),
+    );
+  }, [tenant, workflowId, runsVersion, run?.id]);
+
+  const open = async (id: number) => {
+    try {
+      showRun(await endpoints.run(tenant, id));
+    } catch (e) {
+      toast("error", e instanceof ApiError ? e.message : String(e));
+    }
+  };
+
+  const act = async (what: "cancel" | "repair") => {
+    if (!run) return;
+    setBusy(true);
+    try {
+      const fresh = what === "cancel" ? await endpoints.runCancel(tenant, run.id) : await endpoints.runRepair(tenant, run.id);
+      showRun(fresh);
+      toast("info", what === "cancel" ? `Cancelling run #${run.id}.` : `Repairing run #${run.id}: rerunning what failed.`);
+    } catch (e) {
+      toast("error", e instanceof ApiError ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const failedSome = run?.nodes.some((n) => ["failed", "upstream_failed", "cancelled"].includes(n.status));
+
+  return (
+    <div className="runs-panel" data-testid="runs-panel">
+      {run && (
+        <section className="section-box" aria-label="Shown run">
+          <div className="run-head">
+            <strong>Run #{run.id}</strong>
+            <StatusChip status={run.status} />
+            <span className="spacer" />
+            <button className="icon-button" title="Stop showing this run" aria-label="Hide run" onClick={() => showRun(null)}>✕</button>
+          </div>
+          <div className="muted small">
+            {run.engine} engine · version {run.version} · {timeAgo(run.created_at)}
+            {run.started_at ? ` · ${duration(run.started_at, run.ended_at)}` : ""}{run.created_by ? ` · by ${run.created_by}` : ""}
+          </div>
+          {run.error && <div className="callout callout-error">{run.error}</div>}
+          {!readOnly && (
+            <div className="button-row">
+              {!runFinished(run.status) && <button className="button danger small" disabled={busy} onClick={() => act("cancel")}>Cancel run</button>}
+              {runFinished(run.status) && failedSome && <button className="button small" disabled={busy} onClick={() => act("repair")}>Repair (rerun failed)</button>}
+            </div>
+          )}
+          <ul className="node-run-list">
+            {[...new Set(run.nodes.map((n) => n.node))].map((id) => {
+              const s = useStore.getState().runStatus.get(id);
+              return (
+                <li key={id}>
+                  <button className="link-button mono" onClick={() => { selectOnly(id); setPanel("node"); }}>{id}</button>
+                  {s && <StatusChip status={s.status} extra={s.total > 1 ? `${s.done}/${s.total}` : undefined} />}
+                </li>
+              );
+            })}
+          </ul>
+          <p className="help">Click a node on the canvas for its outputs, error and executed notebook.</p>
+        </section>
+      )}
+      <section className="section-box" aria-label="Run history">
+        <div className="run-head">
+          <strong>History</strong>
+          <span className="spacer" />
+          {!readOnly && !unavailable && <button className="button primary small" onClick={onRun}>Run…</button>}
+        </div>
+        {unavailable && <p className="muted small">{unavailable}</p>}
+        {runs && runs.length === 0 && <p className="muted small">No runs yet.</p>}
+        <ul className="run-history">
+          {runs?.map((r) => (
+            <li key={r.id}>
+              <button className={`run-history-item${run?.id === r.id ? " active" : ""}`} onClick={() => open(r.id)}>
+                <span className="mono">#{r.id}</span>
+                <StatusChip status={r.status} />
+                <span className="muted small">v{r.version} · {r.engine}</span>
+                <span className="spacer" />
+                <span className="muted small">{timeAgo(r.created_at)}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      </section>
+    </div>
+  );
+}

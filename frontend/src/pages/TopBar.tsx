@@ -1,0 +1,31 @@
+import type { ReactNode } from "react";
+import { endpoints } from "../api/endpoints";
+import { linkProps, navigate } from "../router";
+import { useStore } from "../store";
+
+export function TopBar({ children }: { children?: ReactNode }) {
+  const user = useStore((s) => s.user);
+  const setUser = useStore((s) => s.setUser);
+  const toast = useStore((s) => s.toast);
+  const logout = async () => {
+    try {
+      await endpoints.logout();
+      setUser(null);
+      navigate("/login");
+    } catch (e) {
+      toast("error", `Could not log out: ${String(e)}`);
+    }
+  };
+  return (
+    <header className="topbar">
+      <a className="brand" {...linkProps("/")}><span className="brand-mark">L</span> Loom</a>
+      <div className="topbar-main">{children}</div>
+      {user && (
+        <div className="topbar-user">
+          <span className="muted">{user.username}</span>
+          <button className="button ghost small" onClick={logout}>Log out</button>
+        </div>
+      )}
+    </header>
+  );
+}

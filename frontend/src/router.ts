@@ -1,0 +1,55 @@
+// Client-side routes on the History API; Django answers index.html for each of them.
+import { useSyncExternalStore } from "react";
+
+const listeners = new Set<() => void>();
+
+export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+  if (to === location.pathname + location.search) return;
+  if (opts.replace) history.replaceState(null, "", to);
+  else history.pushState(null, "", to);
+  listeners.forEach((l) => l());
+}
+
+function subscribe(l: () => void) {
+  listeners.add(l);
+  window.addEventListener("popstate", l);
+  return () => {
+    listeners.delete(l);
+    window.removeEventListener("popstate", l);
+  };
+}
+
+export function useLocation(): { path: string; search: URLSearchParams } {
+  const href = useSyncExternalStore(subscribe, () => location.pathname + location.search);
+  const url = new URL(href, location.origin);
+  return { path: url.pathname, search: url.searchParams };
+}
+
+export type Route =
+  | { page: "login" }
+  | { page: "tenants" }
+  | { page: "home"; tenant: string }
+  | { page: "editor"; tenant: string; workflow: number }
+  | { page: "missing" };
+
+export function routeOf(path: string): Route {
+  if (path === "/login") return { page: "login" };
+  if (path === "/" || path === "") return { page: "tenants" };
+  let m = path.match(/^\/t\/([^/]+)\/?$/);
+  if (m) return { page: "home", tenant: decodeURIComponent(m[1]) };
+  m = path.match(/^\/t\/([^/]+)\/workflows\/(\d+)\/?$/);
+  if (m) return { page: "editor", tenant: decodeURIComponent(m[1]), workflow: Number(m[2]) };
+  return { page: "missing" };
+}
+
+/** A link that navigates without reloading the page. */
+export function linkProps(to: string) {
+  return {
+    href: to,
+    onClick: (e: { preventDefault: () => void; metaKey: boolean; ctrlKey: boolean; button: number }) => {
+      if (e.metaKey || e.ctrlKey || e.button !== 0) return;
+      e.preventDefault();
+      navigate(to);
+    },
+  };
+}
