@@ -56,6 +56,7 @@ interface State {
   runStatus: Map<string, NodeStatus>;
   runsAvailable: boolean;
   runsVersion: number; // bumped to make the run history reload
+  loadSeq: number; // bumped when a workflow is (re)loaded from the server: the canvas fits to it
 
   toast: (kind: Toast["kind"], text: string) => void;
   dismiss: (id: number) => void;
@@ -139,6 +140,7 @@ export const useStore = create<State>()((set, get) => {
     runStatus: new Map(),
     runsAvailable: true,
     runsVersion: 0,
+    loadSeq: 0,
 
     toast: (kind, text) => {
       const id = ++toastSeq;
@@ -159,7 +161,7 @@ export const useStore = create<State>()((set, get) => {
       try {
         const [detail] = await Promise.all([endpoints.workflow(tenant, id), get().loadNotebooks(tenant)]);
         get().applyDetail(detail);
-        set({ history: { past: [], future: [] }, panel: "workflow" });
+        set({ history: { past: [], future: [] }, panel: "workflow", loadSeq: get().loadSeq + 1 });
       } catch (e) {
         set({ loadError: e instanceof ApiError ? e.message : String(e) });
       }
@@ -366,7 +368,7 @@ export const useStore = create<State>()((set, get) => {
       if (choice === "cancel") set({ conflict: null });
       else if (choice === "reload") {
         get().applyDetail(conflict.current);
-        set({ history: { past: [], future: [] } });
+        set({ history: { past: [], future: [] }, loadSeq: get().loadSeq + 1 });
         get().toast("info", `Reloaded version ${conflict.current.version}.`);
       } else await get().save({ overwrite: true });
     },

@@ -1,5 +1,5 @@
 import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useReactFlow } from "@xyflow/react";
-import { useEffect, useRef } from "react";
+import { useEffect } from "react";
 import { useStore } from "../store";
 import type { LoomNode } from "../types";
 import { nodeTypes } from "./nodeTypes";
@@ -19,16 +19,15 @@ export function Canvas({ readOnly }: { readOnly: boolean }) {
   const checkpoint = useStore((s) => s.checkpoint);
   const setPanel = useStore((s) => s.setPanel);
   const loaded = useStore((s) => s.workflowId);
+  const loadSeq = useStore((s) => s.loadSeq);
   const { onDragOver, onDrop } = useDnD();
   const { fitView } = useReactFlow();
-  const fitted = useRef(false);
 
+  // Fit once per load, not when the first node is dropped on an empty canvas (that would
+  // move the view under the user's pointer). fitView waits for React Flow to measure nodes.
   useEffect(() => {
-    if (!fitted.current && nodes.length) {
-      fitted.current = true;
-      requestAnimationFrame(() => fitView({ padding: 0.15, maxZoom: 1 }));
-    }
-  }, [nodes.length, fitView, loaded]);
+    if (loadSeq && useStore.getState().nodes.length) void fitView({ padding: 0.15, maxZoom: 1 });
+  }, [loadSeq, fitView]);
 
   const minimapColour = (n: LoomNode) => {
     const s = useStore.getState();

@@ -1,5 +1,5 @@
-import { Handle, type NodeProps, Position } from "@xyflow/react";
-import { memo } from "react";
+import { Handle, type NodeProps, Position, useUpdateNodeInternals } from "@xyflow/react";
+import { memo, useEffect } from "react";
 import { DEP_IN, DEP_OUT, outputHandle, outputName, outputType, paramHandle } from "../graph/model";
 import { useStore } from "../store";
 import type { NotebookFlowNode } from "../types";
@@ -13,6 +13,11 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
   const status = useStore((s) => s.runStatus.get(id));
   const errorFields = new Set(errors?.map((e) => e.field) ?? []);
   const params = notebook?.parameters ?? [];
+  // React Flow measures handles once; a handle added later (a new output, a notebook loaded
+  // after the node) cannot be wired to until the node is measured again.
+  const updateNodeInternals = useUpdateNodeInternals();
+  const handleKey = `${params.map((p) => p.name).join(",")}|${spec.outputs.map(outputName).join(",")}`;
+  useEffect(() => updateNodeInternals(id), [id, handleKey, updateNodeInternals]);
   const classes = ["loom-node"];
   if (selected) classes.push("selected");
   if (errors?.length) classes.push("has-errors");

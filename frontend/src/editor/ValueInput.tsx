@@ -47,7 +47,7 @@ export function ValueInput(props: {
       </select>
     );
   }
-  const multiline = type === "list" || type === "dict" || type === null;
+  const multiline = type === "list" || type === "dict";
   const common = {
     className: cls,
     "aria-label": props.label,
