@@ -1,9 +1,11 @@
-import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useReactFlow } from "@xyflow/react";
-import { useEffect } from "react";
+import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useUpdateNodeInternals } from "@xyflow/react";
+import { useEffect, useRef } from "react";
 import { useStore } from "../store";
 import type { LoomNode } from "../types";
+import { useDetailed } from "./NotebookNode";
 import { nodeTypes } from "./nodeTypes";
 import { useDnD } from "./useDnD";
+import { useFitAll } from "./useFitAll";
 
 const MINIMAP_COLOURS: Record<string, string> = {
   success: "#16a34a", failed: "#dc2626", running: "#2563eb", queued: "#94a3b8",
@@ -21,13 +23,23 @@ export function Canvas({ readOnly }: { readOnly: boolean }) {
   const loaded = useStore((s) => s.workflowId);
   const loadSeq = useStore((s) => s.loadSeq);
   const { onDragOver, onDrop } = useDnD();
-  const { fitView } = useReactFlow();
+  const fitAll = useFitAll();
 
   // Fit once per load, not when the first node is dropped on an empty canvas (that would
-  // move the view under the user's pointer). fitView waits for React Flow to measure nodes.
+  // move the view under the user's pointer).
   useEffect(() => {
-    if (loadSeq && useStore.getState().nodes.length) void fitView({ padding: 0.15, maxZoom: 1 });
-  }, [loadSeq, fitView]);
+    if (loadSeq) fitAll(false);
+  }, [loadSeq, fitAll]);
+
+  // Crossing the detail zoom adds or removes handles: measure every node again, in one batch.
+  const detailed = useDetailed();
+  const updateNodeInternals = useUpdateNodeInternals();
+  const lastDetailed = useRef(detailed);
+  useEffect(() => {
+    if (lastDetailed.current === detailed) return;
+    lastDetailed.current = detailed;
+    updateNodeInternals(useStore.getState().nodes.map((n) => n.id));
+  }, [detailed, updateNodeInternals]);
 
   const minimapColour = (n: LoomNode) => {
     const s = useStore.getState();
@@ -59,8 +71,8 @@ export function Canvas({ readOnly }: { readOnly: boolean }) {
         proOptions={{ hideAttribution: true }}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
-        <Controls showInteractive={false} position="bottom-left" />
-        <MiniMap<LoomNode> pannable zoomable nodeColor={minimapColour} position="bottom-right" ariaLabel="Minimap" />
+        <Controls showInteractive={false} showFitView={false} position="bottom-left" />
+        <MiniMap<LoomNode> pannable zoomable nodeColor={minimapColour} position="bottom-right" ariaLabel="Minimap" style={{ width: 168, height: 112 }} />
       </ReactFlow>
       {nodes.length === 0 && loaded !== null && (
         <div className="canvas-empty">

@@ -1,9 +1,39 @@
-import { Handle, type NodeProps, Position, useUpdateNodeInternals } from "@xyflow/react";
-import { memo, useEffect } from "react";
+import { Handle, type NodeProps, Position, useStore as useFlowStore, useUpdateNodeInternals } from "@xyflow/react";
+import { memo, useEffect, useRef } from "react";
+import type { LoomEdge } from "../types";
+import { NODE_BODY_PAD, NODE_HEADER, NODE_ROW } from "../graph/layout";
 import { DEP_IN, DEP_OUT, outputHandle, outputName, outputType, paramHandle } from "../graph/model";
 import { useStore } from "../store";
 import type { NotebookFlowNode } from "../types";
 import { StatusChip } from "../ui/StatusChip";
+
+/** Below this zoom nodes draw no port text: a 500-node graph fitted to the screen stays fast. */
+export const DETAIL_ZOOM = 0.45;
+
+export const useDetailed = () => useFlowStore((s) => s.transform[2] >= DETAIL_ZOOM);
+
+// Handles that carry a wire, per node, computed once per edges array.
+let wiredFor: LoomEdge[] | null = null;
+let wired = new Map<string, string>();
+function wiredHandles(edges: LoomEdge[], id: string): string {
+  if (edges !== wiredFor) {
+    const sets = new Map<string, Set<string>>();
+    const add = (node: string, handle: string | null | undefined) => {
+      if (!handle) return;
+      if (!sets.has(node)) sets.set(node, new Set());
+      sets.get(node)!.add(handle);
+    };
+    for (const e of edges) {
+      add(e.source, e.sourceHandle);
+      add(e.target, e.targetHandle);
+    }
+    wired = new Map([...sets].map(([k, v]) => [k, [...v].sort().join("|")]));
+    wiredFor = edges;
+  }
+  return wired.get(id) ?? "";
+}
+
+const rowTop = (i: number) => NODE_HEADER + NODE_BODY_PAD + i * NODE_ROW + NODE_ROW / 2;
 
 /** A notebook on the canvas: parameters as typed inputs on the left, outputs on the right. */
 function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
@@ -11,40 +41,35 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
   const notebook = useStore((s) => s.notebookMap.get(spec.notebook));
   const errors = useStore((s) => s.errorsByNode.get(id));
   const status = useStore((s) => s.runStatus.get(id));
+  const detailed = useDetailed();
+  const wiredKey = useStore((s) => (detailed ? "" : wiredHandles(s.edges, id)));
   const errorFields = new Set(errors?.map((e) => e.field) ?? []);
   const params = notebook?.parameters ?? [];
+  const rows = Math.max(params.length, spec.outputs.length, 1);
+
   // React Flow measures handles once; a handle added later (a new output, a notebook loaded
   // after the node) cannot be wired to until the node is measured again.
   const updateNodeInternals = useUpdateNodeInternals();
   const handleKey = `${params.map((p) => p.name).join(",")}|${spec.outputs.map(outputName).join(",")}`;
-  useEffect(() => updateNodeInternals(id), [id, handleKey, updateNodeInternals]);
+  const measuredKey = useRef(handleKey);
+  useEffect(() => {
+    // Not on mount: React Flow measures new nodes itself, and 500 extra measurements on load
+    // would each re-render the canvas.
+    if (measuredKey.current === handleKey) return;
+    measuredKey.current = handleKey;
+    updateNodeInternals(id);
+  }, [id, handleKey, updateNodeInternals]);
+
   const classes = ["loom-node"];
   if (selected) classes.push("selected");
   if (errors?.length) classes.push("has-errors");
   if (status) classes.push(`run-${status.status}`);
+  const bodyHeight = rows * NODE_ROW + 2 * NODE_BODY_PAD;
 
-  return (
-    <div className={classes.join(" ")} data-testid={`node-${id}`} data-status={status?.status ?? ""} data-errors={errors?.length ?? 0}
-      title={errors?.map((e) => e.message).join("\n")}>
-      <Handle type="target" position={Position.Left} id={DEP_IN} className="dep-handle dep-in" title="after: run after another node" />
-      <div className="loom-node-header">
-        <div className="loom-node-title">
-          <span className="loom-node-id">{spec.label || id}</span>
-          {spec.map_over && <span className="chip chip-map" title={`one run per item of ${spec.map_over}`}>⇶ {spec.map_over}</span>}
-        </div>
-        <div className="loom-node-sub">
-          <span className="mono">{spec.notebook}</span>
-          {!notebook && <span className="danger-text"> · not in catalog</span>}
-        </div>
-        {status && (
-          <div className="loom-node-status">
-            <StatusChip status={status.status} extra={status.total > 1 ? `${status.done}/${status.total}` : undefined} />
-          </div>
-        )}
-        {!!errors?.length && <span className="error-badge" aria-label={`${errors.length} problems`}>{errors.length}</span>}
-      </div>
-      <Handle type="source" position={Position.Right} id={DEP_OUT} className="dep-handle dep-out" title="done: order a node after this one" />
-      <div className="loom-node-body">
+  let body;
+  if (detailed) {
+    body = (
+      <div className="loom-node-body" style={{ height: bodyHeight }}>
         <div className="loom-node-col">
           {params.map((p) => (
             <div key={p.name} className={`port port-in${errorFields.has(`parameters.${p.name}`) ? " port-error" : ""}`} data-param={p.name}>
@@ -70,6 +95,46 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
           {spec.outputs.length === 0 && <div className="port port-empty right">no outputs</div>}
         </div>
       </div>
+    );
+  } else {
+    // Zoomed out: the same box and the same handle positions, but only the wired handles
+    // and no text, so edges still meet their ports.
+    const wiredSet = new Set(wiredKey.split("|"));
+    body = (
+      <div className="loom-node-body lod" style={{ height: bodyHeight }}>
+        {params.map((p, i) =>
+          wiredSet.has(paramHandle(p.name)) ? (
+            <Handle key={p.name} type="target" position={Position.Left} id={paramHandle(p.name)} className={`lod-handle type-${p.type ?? "any"}`} style={{ top: rowTop(i) }} />
+          ) : null,
+        )}
+        {spec.outputs.map((o, i) =>
+          wiredSet.has(outputHandle(outputName(o))) ? (
+            <Handle key={outputName(o)} type="source" position={Position.Right} id={outputHandle(outputName(o))} className="lod-handle" style={{ top: rowTop(i) }} />
+          ) : null,
+        )}
+      </div>
+    );
+  }
+
+  return (
+    <div className={classes.join(" ")} data-testid={`node-${id}`} data-status={status?.status ?? ""} data-errors={errors?.length ?? 0}
+      title={errors?.map((e) => e.message).join("\n")}>
+      <Handle type="target" position={Position.Left} id={DEP_IN} className="dep-handle dep-in" title="after: run after another node" />
+      <div className="loom-node-header">
+        <div className="loom-node-title">
+          <span className="loom-node-id">{spec.label || id}</span>
+          {spec.map_over && <span className="chip chip-map" title={`one run per item of ${spec.map_over}`}>⇶ {spec.map_over}</span>}
+          <span className="spacer" />
+          {status && <StatusChip status={status.status} extra={status.total > 1 ? `${status.done}/${status.total}` : undefined} />}
+        </div>
+        <div className="loom-node-sub">
+          <span className="mono">{spec.notebook}</span>
+          {!notebook && <span className="danger-text"> · not in catalog</span>}
+        </div>
+        {!!errors?.length && <span className="error-badge" aria-label={`${errors.length} problems`}>{errors.length}</span>}
+      </div>
+      <Handle type="source" position={Position.Right} id={DEP_OUT} className="dep-handle dep-out" title="done: order a node after this one" />
+      {body}
     </div>
   );
 }

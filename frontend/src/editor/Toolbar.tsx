@@ -1,7 +1,7 @@
-import { useReactFlow } from "@xyflow/react";
 import { linkProps } from "../router";
 import { useStore } from "../store";
 import { StatusChip } from "../ui/StatusChip";
+import { useFitAll } from "./useFitAll";
 
 export function Toolbar(props: { tenant: string; readOnly: boolean; onRun: () => void; onDag: () => void; onHelp: () => void }) {
   const name = useStore((s) => s.meta.name);
@@ -13,8 +13,8 @@ export function Toolbar(props: { tenant: string; readOnly: boolean; onRun: () =>
   const canRedo = useStore((s) => s.history.future.length > 0);
   const run = useStore((s) => s.run);
   const { undo, redo, save, autoLayout, setPanel } = useStore.getState();
-  const { fitView } = useReactFlow();
-  const fit = () => void fitView({ padding: 0.15, duration: 200, maxZoom: 1 });
+  const fitAll = useFitAll();
+  const fit = () => fitAll();
 
   return (
     <header className="topbar editor-bar">

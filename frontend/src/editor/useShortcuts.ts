@@ -1,6 +1,6 @@
-import { useReactFlow } from "@xyflow/react";
 import { useEffect } from "react";
 import { useStore } from "../store";
+import { useFitAll } from "./useFitAll";
 
 function typing(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -21,7 +21,7 @@ export const SHORTCUTS: [string, string][] = [
 
 /** The editor's keyboard shortcuts; canvas ones stay quiet while the user types in a field. */
 export function useShortcuts(opts: { readOnly: boolean; onRun: () => void }) {
-  const { fitView } = useReactFlow();
+  const fitAll = useFitAll();
   const { readOnly, onRun } = opts;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -58,11 +58,11 @@ export function useShortcuts(opts: { readOnly: boolean; onRun: () => void }) {
           s.deleteSelected();
         }
       } else if (!mod && !e.altKey && key === "f") {
-        void fitView({ padding: 0.15, duration: 200, maxZoom: 1 });
+        fitAll();
       } else if (!mod && !e.altKey && key === "l") {
         if (!readOnly) {
           s.autoLayout();
-          requestAnimationFrame(() => void fitView({ padding: 0.15, duration: 200, maxZoom: 1 }));
+          requestAnimationFrame(() => fitAll());
         }
       } else if (e.key === "Escape") {
         s.selectOnly(null);
@@ -70,5 +70,5 @@ export function useShortcuts(opts: { readOnly: boolean; onRun: () => void }) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [fitView, readOnly, onRun]);
+  }, [fitAll, readOnly, onRun]);
 }

@@ -3,14 +3,17 @@
 import dagre from "@dagrejs/dagre";
 import type { FlowEdge, FlowNode } from "./model";
 
-export const NODE_WIDTH = 248;
-const HEADER = 58;
-const ROW = 24;
+// Must match styles.css (.loom-node-header, .port, .loom-node-body): handles sit at these offsets.
+export const NODE_WIDTH = 264;
+export const NODE_HEADER = 50;
+export const NODE_ROW = 24;
+export const NODE_BODY_PAD = 5;
+const BORDERS = 3;
 
 export function nodeSize(n: FlowNode, paramCount: number): { width: number; height: number } {
   const measured = n.measured ?? {};
   const rows = Math.max(paramCount, n.data.node.outputs.length, 1);
-  return { width: measured.width ?? NODE_WIDTH, height: measured.height ?? HEADER + rows * ROW + 12 };
+  return { width: measured.width ?? NODE_WIDTH, height: measured.height ?? NODE_HEADER + rows * NODE_ROW + 2 * NODE_BODY_PAD + BORDERS };
 }
 
 /** New positions (top-left corners) for every node; edges between the same pair count once. */
@@ -33,4 +36,18 @@ export function layoutGraph(
     out.set(n.id, { x: Math.round(p.x - s.width / 2), y: Math.round(p.y - s.height / 2) });
   }
   return out;
+}
+
+/** The box around every node, from measured sizes where known and estimates elsewhere. */
+export function graphBounds(nodes: FlowNode[], paramCount: (n: FlowNode) => number): { x: number; y: number; width: number; height: number } {
+  if (!nodes.length) return { x: 0, y: 0, width: 0, height: 0 };
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const n of nodes) {
+    const s = nodeSize(n, paramCount(n));
+    x0 = Math.min(x0, n.position.x);
+    y0 = Math.min(y0, n.position.y);
+    x1 = Math.max(x1, n.position.x + s.width);
+    y1 = Math.max(y1, n.position.y + s.height);
+  }
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
