@@ -8,6 +8,9 @@ PY=.venv/bin/python
 
 bash scripts/services.sh
 
+echo "== frontend: Vitest (pure graph logic)"
+(cd frontend && npx --no-install vitest run --reporter=dot)
+
 echo "== pass 1: SQLite (embedded default), full suite"
 env -u DATABASE_URL $PY -m pytest "$@"
 
