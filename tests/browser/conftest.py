@@ -10,6 +10,13 @@ from pathlib import Path
 
 import pytest
 
+try:
+    # The engine tests' real worker (`manage.py loom_worker` on the test database), so that the
+    # browser can run a workflow on the local engine end to end.
+    from tests.runs.conftest import worker  # noqa: F401
+except ImportError:  # the run API is not on this branch yet
+    worker = None
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"

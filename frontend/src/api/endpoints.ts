@@ -16,6 +16,8 @@ export const endpoints = {
   login: (username: string, password: string) => api.post<Me>("/api/auth/session/", { username, password }),
   logout: () => api.del("/api/auth/session/"),
 
+  text: (url: string, accept: string) => request<string>("GET", url, undefined, accept),
+
   tenants: () => api.get<Tenant[]>("/api/tenants/"),
 
   notebooks: (t: string) => api.get<Notebook[]>(`${T(t)}/notebooks/`),

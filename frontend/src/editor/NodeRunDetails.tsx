@@ -1,4 +1,5 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
+import { ApiError } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import type { NodeRun } from "../api/types";
 import { useStore } from "../store";
@@ -12,6 +13,26 @@ function traceback(tb: string | string[] | null): string {
   // nbconvert tracebacks carry ANSI colours; a <pre> shows them as noise.
   // eslint-disable-next-line no-control-regex
   return text.replace(/\u001b\[[0-9;]*m/g, "");
+}
+
+/**
+ * The executed notebook as nbconvert's HTML. It is fetched and shown through srcdoc in a
+ * sandbox without scripts: the page may be framed even though the API refuses framing
+ * (X-Frame-Options), and nothing a notebook printed can run in Loom's origin.
+ */
+function NotebookViewer({ url, title, onClose }: { url: string; title: string; onClose: () => void }) {
+  const [html, setHtml] = useState<string | null>(null);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    endpoints.text(url, "text/html").then(setHtml, (e) => setError(e instanceof ApiError ? e.message : String(e)));
+  }, [url]);
+  return (
+    <Modal title={`Executed notebook · ${title}`} wide onClose={onClose} testId="notebook-viewer">
+      {error && <div className="callout callout-error" role="alert">{error}</div>}
+      {html === null && !error && <p className="muted">Loading the executed notebook…</p>}
+      {html !== null && <iframe className="notebook-frame" title={`Executed notebook ${title}`} sandbox="" srcDoc={html} />}
+    </Modal>
+  );
 }
 
 function NodeRunCard({ nr, runId }: { nr: NodeRun; runId: number }) {
@@ -48,12 +69,7 @@ function NodeRunCard({ nr, runId }: { nr: NodeRun; runId: number }) {
           <a className="button ghost small" href={endpoints.notebookIpynbUrl(tenant, runId, nr.node, nr.map_index)} download>Download .ipynb</a>
         </div>
       )}
-      {open && (
-        <Modal title={`Executed notebook · ${title}`} wide onClose={() => setOpen(false)} testId="notebook-viewer">
-          <iframe className="notebook-frame" title={`Executed notebook ${title}`} sandbox="allow-same-origin"
-            src={endpoints.notebookHtmlUrl(tenant, runId, nr.node, nr.map_index)} />
-        </Modal>
-      )}
+      {open && <NotebookViewer url={endpoints.notebookHtmlUrl(tenant, runId, nr.node, nr.map_index)} title={title} onClose={() => setOpen(false)} />}
     </div>
   );
 }
