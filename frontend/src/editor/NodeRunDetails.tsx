@@ -15,6 +15,13 @@ function traceback(tb: string | string[] | null): string {
   return text.replace(/\u001b\[[0-9;]*m/g, "");
 }
 
+/** nbconvert's page without its scripts and CDN stylesheets: they cannot run or load here anyway. */
+function staticHtml(html: string): string {
+  const doc = new DOMParser().parseFromString(html, "text/html");
+  doc.querySelectorAll("script, link[href^='http'], link[href^='//']").forEach((el) => el.remove());
+  return `<!doctype html>${doc.documentElement.outerHTML}`;
+}
+
 /**
  * The executed notebook as nbconvert's HTML. It is fetched and shown through srcdoc in a
  * sandbox without scripts: the page may be framed even though the API refuses framing
@@ -24,7 +31,7 @@ function NotebookViewer({ url, title, onClose }: { url: string; title: string; o
   const [html, setHtml] = useState<string | null>(null);
   const [error, setError] = useState("");
   useEffect(() => {
-    endpoints.text(url, "text/html").then(setHtml, (e) => setError(e instanceof ApiError ? e.message : String(e)));
+    endpoints.text(url, "text/html").then((h) => setHtml(staticHtml(h)), (e) => setError(e instanceof ApiError ? e.message : String(e)));
   }, [url]);
   return (
     <Modal title={`Executed notebook · ${title}`} wide onClose={onClose} testId="notebook-viewer">
