@@ -89,6 +89,14 @@ def test_build_save_and_run_a_workflow(page, demo, shot, console, request):
     frame = page.frame_locator("[data-testid=notebook-viewer] iframe")
     frame.locator("body").get_by_text("auc=").first.wait_for()
     shot(page, "executed-notebook")
+    page.keyboard.press("Escape")
+    card = page.locator("[data-testid=node-run-train-0]")
+    assert "auc" in card.locator(".outputs").inner_text()
+    assert "1 attempt" in card.inner_text()
+    shot(page, "run-node-details")
+
+    page.get_by_role("link", name="← Workflows").click()
+    page.locator("[data-testid^=workflow-row]", has_text="Churn from the browser").get_by_text("success").wait_for()
 
 
 def test_validation_errors_show_on_the_node_and_field(page, demo, shot):
