@@ -95,7 +95,7 @@ def test_build_save_and_run_a_workflow(page, demo, shot, console, request):
     assert "1 attempt" in card.inner_text()
     shot(page, "run-node-details")
 
-    page.get_by_role("link", name="← Workflows").click()
+    page.get_by_role("link", name="Back to workflows").click()
     page.locator("[data-testid^=workflow-row]", has_text="Churn from the browser").get_by_text("success").wait_for()
 
 
