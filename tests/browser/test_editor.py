@@ -165,3 +165,36 @@ def test_stale_save_offers_reload_or_overwrite(page, demo, shot, console):
     assert page.locator("[data-testid=version]").inner_text() == "v4"
     workflow.refresh_from_db()
     assert (workflow.name, workflow.latest_version) == ("Churn, mine wins", 4)
+
+
+def test_a_failed_node_shows_its_error_and_repair(page, demo, shot, request):
+    if not apps.is_installed("runs"):
+        pytest.skip("the run API (backend/runs) is not on this branch yet")
+    request.getfixturevalue("worker")
+    version = services.workflow_create(tenant=demo, graph={
+        "name": "Fails on purpose",
+        "nodes": [{"id": "train", "notebook": "train.ipynb", "parameters": {"account": "acme", "input_path": "/no/such/file.json"},
+                   "outputs": ["auc"], "position": {"x": 0, "y": 0}},
+                  {"id": "report", "notebook": "report.ipynb", "position": {"x": 360, "y": 0}}],
+        "edges": [{"source": "train", "target": "report", "bind": {"auc": "aucs"}}],
+    })
+    login(page)
+    page.goto(f"/t/demo/workflows/{version.workflow_id}")
+    page.wait_for_selector("[data-testid=node-train]")
+    page.keyboard.press("Control+Enter")
+    page.get_by_test_id("run-dialog").get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_selector("[data-testid=node-train][data-status=failed]", timeout=60_000)
+    page.wait_for_selector("[data-testid=node-report][data-status=upstream_failed]", timeout=30_000)
+    assert "?run=" in page.url
+
+    select_node(page, "train")
+    error = page.locator("[data-testid=node-run-train] .run-error")
+    assert "No such file or directory" in error.inner_text()
+    shot(page, "run-failed")
+
+    page.reload()  # the run is in the address
+    page.wait_for_selector("[data-testid=node-train][data-status=failed]")
+    page.get_by_role("tab", name="Runs").click()
+    page.get_by_role("button", name="Repair (rerun failed)").click()
+    page.get_by_text("rerunning what failed").wait_for()
+    page.wait_for_selector("[data-testid=node-train][data-status=failed]", timeout=60_000)

@@ -2,7 +2,7 @@ import { ReactFlowProvider } from "@xyflow/react";
 import { useCallback, useEffect, useState } from "react";
 import { endpoints } from "../api/endpoints";
 import type { Tenant } from "../api/types";
-import { linkProps } from "../router";
+import { linkProps, navigate } from "../router";
 import { useStore } from "../store";
 import { Modal } from "../ui/Modal";
 import { Canvas } from "./Canvas";
@@ -62,7 +62,17 @@ function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: numb
   const openRun = useCallback(() => setDialog("run"), []);
 
   useEffect(() => {
-    void load(tenant, workflowId);
+    // ?run=<id> opens the editor showing that run (links from elsewhere, a reload mid-run).
+    const runId = Number(new URLSearchParams(location.search).get("run"));
+    void load(tenant, workflowId).then(async () => {
+      if (!runId || useStore.getState().loadError) return;
+      try {
+        useStore.getState().showRun(await endpoints.run(tenant, runId));
+        useStore.getState().setPanel("runs");
+      } catch (e) {
+        useStore.getState().toast("error", `Run #${runId}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    });
     endpoints.tenants().then((ts) => setRole(ts.find((t) => t.slug === tenant)?.role ?? null), () => undefined);
   }, [tenant, workflowId, load]);
 
@@ -77,6 +87,14 @@ function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: numb
   useEffect(() => {
     document.title = `${dirty ? "• " : ""}${useStore.getState().meta.name || "Workflow"} · Loom`;
   }, [dirty]);
+
+  // Keep the shown run in the address, so a reload or a shared link shows it again.
+  const runId = useStore((s) => s.run?.id);
+  useEffect(() => {
+    const path = `/t/${tenant}/workflows/${workflowId}`;
+    if (runId !== undefined) navigate(`${path}?run=${runId}`, { replace: true });
+    else if (location.search.includes("run=") && useStore.getState().workflowId === workflowId) navigate(path, { replace: true });
+  }, [runId, tenant, workflowId]);
 
   useShortcuts({ readOnly, onRun: openRun });
   useRunPolling();

@@ -42,11 +42,12 @@ function NotebookViewer({ url, title, onClose }: { url: string; title: string; o
   );
 }
 
-function NodeRunCard({ nr, runId }: { nr: NodeRun; runId: number }) {
+function NodeRunCard({ nr, runId, summary }: { nr: NodeRun; runId: number; summary: boolean }) {
   const tenant = useStore((s) => s.tenant);
   const [open, setOpen] = useState(false);
-  const title = nr.map_index === null ? nr.node : `${nr.node} [${nr.map_index}]`;
-  const hasNotebook = nr.status !== "queued" && nr.status !== "upstream_failed" && nr.status !== "skipped";
+  const title = nr.map_index === null ? (summary ? `${nr.node} (all items)` : nr.node) : `${nr.node} [${nr.map_index}]`;
+  // The summary row of a fanned-out node gathers its items' outputs; it ran no notebook itself.
+  const hasNotebook = !summary && !["queued", "upstream_failed", "skipped", "cancelled"].includes(nr.status);
   return (
     <div className="run-card" data-testid={`node-run-${nr.node}${nr.map_index === null ? "" : `-${nr.map_index}`}`}>
       <div className="run-card-head">
@@ -73,7 +74,7 @@ function NodeRunCard({ nr, runId }: { nr: NodeRun; runId: number }) {
       {hasNotebook && (
         <div className="run-card-actions">
           <button className="button small" onClick={() => setOpen(true)}>Open executed notebook</button>
-          <a className="button ghost small" href={endpoints.notebookIpynbUrl(tenant, runId, nr.node, nr.map_index)} download>Download .ipynb</a>
+          <a className="button ghost small" href={endpoints.notebookIpynbUrl(tenant, runId, nr.node, nr.map_index)} download title="Download the executed .ipynb">.ipynb</a>
         </div>
       )}
       {open && <NotebookViewer url={endpoints.notebookHtmlUrl(tenant, runId, nr.node, nr.map_index)} title={title} onClose={() => setOpen(false)} />}
@@ -90,7 +91,9 @@ export function NodeRunDetails({ nodeId }: { nodeId: string }) {
     <section className="section-box run-details" aria-label="Node run">
       <div className="legend-like">Run #{run.id}</div>
       {mine.length === 0 && <p className="muted small">This node has not started in run #{run.id}.</p>}
-      {mine.map((nr) => <NodeRunCard key={`${nr.node}-${nr.map_index}`} nr={nr} runId={run.id} />)}
+      {mine.map((nr) => (
+        <NodeRunCard key={`${nr.node}-${nr.map_index}`} nr={nr} runId={run.id} summary={nr.map_index === null && mine.length > 1} />
+      ))}
     </section>
   );
 }

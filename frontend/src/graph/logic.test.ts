@@ -91,6 +91,11 @@ describe("nodeStatuses", () => {
     expect(s.get("b")).toMatchObject({ status: "running", total: 2, done: 1 });
     expect(s.get("c")!.status).toBe("failed");
   });
+
+  it("counts the items of a fanned-out node, not its summary row", () => {
+    const s = nodeStatuses([nr("m", "running"), nr("m", "success", 0), nr("m", "queued", 1)]);
+    expect(s.get("m")).toMatchObject({ status: "running", total: 2, done: 1 });
+  });
 });
 
 describe("history", () => {

@@ -16,11 +16,13 @@ export function nodeStatuses(runs: NodeRun[]): Map<string, NodeStatus> {
   const out = new Map<string, NodeStatus>();
   for (const [node, list] of byNode) {
     const statuses = new Set(list.map((r) => r.status));
-    const done = list.filter((r) => FINISHED.includes(r.status)).length;
+    // A fanned-out node has one row for the whole and one per item; count the items.
+    const items = list.some((r) => r.map_index !== null) ? list.filter((r) => r.map_index !== null) : list;
+    const done = items.filter((r) => FINISHED.includes(r.status)).length;
     let status: RunStatus;
     if (statuses.has("running") || (statuses.has("queued") && done > 0)) status = "running";
     else status = ORDER.find((s) => statuses.has(s)) ?? "queued";
-    out.set(node, { status, total: list.length, done, attempts: Math.max(0, ...list.map((r) => r.attempts)) });
+    out.set(node, { status, total: items.length, done, attempts: Math.max(0, ...list.map((r) => r.attempts)) });
   }
   return out;
 }
