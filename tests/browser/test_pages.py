@@ -35,7 +35,7 @@ def test_workflows_rename_duplicate_delete(page, demo, shot):
     assert list(Workflow.objects.values_list("name", "latest_version")) == [("Churn per account", 1)]
 
 
-def test_editor_keyboard_shortcuts(page, demo, console):
+def test_editor_keyboard_shortcuts(page, demo, console, shot):
     workflow = Workflow.objects.get(name="Churn per account")
     login(page)
     page.goto(f"/t/demo/workflows/{workflow.pk}")
@@ -71,6 +71,7 @@ def test_editor_keyboard_shortcuts(page, demo, console):
     dialog = page.get_by_test_id("dag-dialog")
     if apps.is_installed("dags"):
         dialog.get_by_test_id("dag-code").get_by_text("from airflow").first.wait_for()
+        shot(page, "dag-code")
     else:
         console.allow(r"status of 404")
         dialog.get_by_text("DAG rendering is not available on this server yet.").wait_for()
