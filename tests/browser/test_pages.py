@@ -80,3 +80,25 @@ def test_editor_keyboard_shortcuts(page, demo, console, shot):
     page.get_by_role("dialog").get_by_text("Automatic layout").wait_for()
     page.keyboard.press("Escape")
     assert page.get_by_role("dialog").count() == 0
+
+
+def test_upload_a_notebook_from_the_palette(page, demo, tmp_path, console):
+    from helpers import notebook_bytes
+
+    workflow = Workflow.objects.get(name="Churn per account")
+    login(page)
+    page.goto(f"/t/demo/workflows/{workflow.pk}")
+    page.wait_for_selector("[data-testid=node-report]")
+    path = tmp_path / "score.ipynb"
+    path.write_bytes(notebook_bytes('threshold: float = 0.5\nlabel = "x"'))
+    page.get_by_test_id("palette-upload-input").set_input_files(str(path))
+    page.get_by_text("Uploaded score.ipynb: 2 parameters.").wait_for()
+    page.get_by_label("Search notebooks").fill("sco")
+    page.wait_for_selector("[data-testid='palette-score.ipynb']")
+    assert page.locator(".palette-item").count() == 1
+
+    console.allow(r"status of 400")
+    bad = tmp_path / "broken.ipynb"
+    bad.write_text("{not json")
+    page.get_by_test_id("palette-upload-input").set_input_files(str(bad))
+    page.get_by_role("alert").filter(has_text="broken.ipynb: The file is not valid JSON").wait_for()

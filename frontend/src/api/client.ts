@@ -22,7 +22,8 @@ export function errorMessage(body: unknown, status: number): string {
     if (typeof b.detail === "string") return b.detail;
     for (const [field, v] of Object.entries(b)) {
       const first = Array.isArray(v) ? v[0] : v;
-      if (typeof first === "string") return field === "non_field_errors" ? first : `${field}: ${first}`;
+      // An upload has one field, and its messages already say "the file"/"the notebook".
+      if (typeof first === "string") return ["non_field_errors", "file"].includes(field) ? first : `${field}: ${first}`;
     }
   }
   if (typeof body === "string" && body && !body.trimStart().startsWith("<")) return body.slice(0, 300);

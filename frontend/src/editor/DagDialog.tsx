@@ -17,6 +17,7 @@ export function DagDialog({ onClose }: { onClose: () => void }) {
   const version = useStore((s) => s.version);
   const dirty = useStore((s) => s.dirty);
   const name = useStore((s) => s.meta.name);
+  const toast = useStore((s) => s.toast);
   const [code, setCode] = useState<string | null>(null);
   const [error, setError] = useState("");
   const [problems, setProblems] = useState<GraphError[]>([]);
@@ -50,7 +51,8 @@ export function DagDialog({ onClose }: { onClose: () => void }) {
     <Modal title={`DAG code · version ${version}`} wide onClose={onClose} testId="dag-dialog"
       footer={<>
         {dirty && <span className="muted small spacer-left">Showing the saved version; save to include your latest changes.</span>}
-        <button className="button" onClick={() => code !== null && navigator.clipboard?.writeText(code)} disabled={code === null}>Copy</button>
+        <button className="button" disabled={code === null || !navigator.clipboard}
+          onClick={() => code !== null && navigator.clipboard.writeText(code).then(() => toast("success", "Copied the DAG file."), () => toast("error", "The browser refused the clipboard."))}>Copy</button>
         <button className="button primary" onClick={download} disabled={code === null}>Download {filename}</button>
       </>}>
       {code === null && !error && <p className="muted">Rendering…</p>}
