@@ -60,3 +60,9 @@ def api(client_for, editor) -> APIClient:
 @pytest.fixture
 def admin_api(client_for, admin) -> APIClient:
     return client_for(admin)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The default PBKDF2 costs ~0.3 s per user; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -95,9 +95,10 @@ class MemberDetailView(TenantScopedMixin, generics.GenericAPIView):
 
     @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)
     def patch(self, request, tenant, member_id):
+        membership = self.get_object()
         data = MemberUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = services.member_update(membership=self.get_object(), **data.validated_data)
+        membership = services.member_update(membership=membership, **data.validated_data)
         return Response(MemberSerializer(membership).data)
 
     def delete(self, request, tenant, member_id):
