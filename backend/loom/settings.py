@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "tenancy",
     "catalog",
     "workflows",
+    "dags",
 ]
 
 MIDDLEWARE = [

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from catalog import views as catalog
+from dags import views as dags
 from tenancy import views as tenancy
 from workflows import views as workflows
 
@@ -20,6 +21,7 @@ tenant_api = [
     path("workflows/<int:workflow_id>/", workflows.WorkflowDetailView.as_view(), name="workflow-detail"),
     path("workflows/<int:workflow_id>/versions/", workflows.WorkflowVersionListView.as_view(), name="workflow-versions"),
     path("workflows/<int:workflow_id>/validate/", workflows.WorkflowValidateView.as_view(), name="workflow-validate"),
+    path("workflows/<int:workflow_id>/dag/", dags.WorkflowDagView.as_view(), name="workflow-dag"),
 ]
 
 api = [
