@@ -102,9 +102,13 @@ def dag_context(
     }
 
 
-def dag_render(context: Mapping) -> str:
-    """The DAG file's text for a context from `dag_context`."""
-    return _environment().get_template(TEMPLATE).render(context)
+def dag_render(context: Mapping, *, literal=py_literal) -> str:
+    """The DAG file's text for a context from `dag_context`.
+
+    `literal` is the filter values are printed with; tests swap in one that prints no user
+    text at all, to show that the file's statements do not depend on the values.
+    """
+    return _environment(literal).get_template(TEMPLATE).render(context)
 
 
 def _node_spec(node: Mapping, inputs: Mapping, tenant: str, notebooks: Mapping[str, PinnedNotebook]) -> dict:
@@ -205,7 +209,7 @@ def _only_literals(value):
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
+def _environment(literal) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         undefined=jinja2.StrictUndefined,
@@ -215,5 +219,5 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         finalize=_only_literals,
     )
-    env.filters["py"] = py_literal
+    env.filters["py"] = literal
     return env
