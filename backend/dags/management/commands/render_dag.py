@@ -11,6 +11,10 @@ from workflows.services import WorkflowInvalid
 class Command(BaseCommand):
     help = "Render a workflow version into its Airflow DAG file (stdout, or -o FILE)."
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # `--version N` names a workflow version here, in place of Django's own --version.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser):
         parser.add_argument("tenant", help="tenant slug")
         parser.add_argument("workflow", help="workflow id, or its name")
