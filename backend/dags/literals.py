@@ -14,14 +14,15 @@ class Literal(str):
     """Text that `py_literal` produced; the only kind of value a DAG template may print."""
 
 
-def py_literal(value, indent: int = 0) -> Literal:
+def py_literal(value, indent: int = 0, *, one_line: bool = False) -> Literal:
     """`value` (JSON-like: None, bool, int, float, str, list, tuple, dict) as Python source.
 
     `ast.literal_eval` of the result equals `value` (a tuple is written as a list). `indent` is the column the literal starts at; nested containers that
     do not fit on one line are indented from there. Multi-line text too long for one line
-    is written as a triple-quoted string so that embedded source code stays readable.
+    is written as a triple-quoted string so that embedded source code stays readable;
+    `one_line` forbids both, for a literal printed inside a comment.
     """
-    return Literal(_layout(value, indent))
+    return Literal(_flat(value) if one_line else _layout(value, indent))
 
 
 def _layout(value, indent: int) -> str:

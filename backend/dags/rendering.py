@@ -19,15 +19,16 @@ from workflows.graph import graph_normalize, graph_order, output_names
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "dag_templates"
 TEMPLATE = "dag.py.j2"
-RUNTIME_DIR = Path(__file__).resolve().parents[1] / "runtime"
-# Carried verbatim by every DAG file, so both engines run literally the same functions.
-RUNTIME_FILES = ("parameters.py", "execute.py")
+BACKEND_DIR = Path(__file__).resolve().parents[1]
+# Carried verbatim by every DAG file (paths relative to backend/), so both engines run
+# literally the same functions; the DAG compiles them when a task first needs them.
+RUNTIME_FILES = ("runtime/parameters.py", "runtime/execute.py", "dags/airflow_tasks.py")
 
-# Where a DAG finds things on the machine it runs on, read when a task runs (never at parse
-# time): (environment variable, Airflow Variable). Without either, notebooks are looked up
-# beside the DAG file and artifacts go to the temporary directory (see the template).
-NOTEBOOKS_DIR_SETTING = ("LOOM_AIRFLOW_NOTEBOOKS_DIR", "loom_notebooks_dir")
-ARTIFACTS_DIR_SETTING = ("LOOM_AIRFLOW_ARTIFACTS_DIR", "loom_artifacts_dir")
+# Where a task finds things on the machine it runs on, read when it runs (never at parse
+# time): [environment variable, Airflow Variable]. Without either, notebooks are looked up
+# in loom-notebooks/ beside the DAG file and artifacts go to the temporary directory.
+NOTEBOOKS_DIR_SETTING = ["LOOM_AIRFLOW_NOTEBOOKS_DIR", "loom_notebooks_dir"]
+ARTIFACTS_DIR_SETTING = ["LOOM_AIRFLOW_ARTIFACTS_DIR", "loom_artifacts_dir"]
 # A notebook declaring this parameter gets its task's artifacts directory, unless a workflow
 # value says otherwise (it is given as the lowest layer, in place of the notebook default).
 ARTIFACTS_PARAMETER = "artifacts_dir"
@@ -44,8 +45,8 @@ class PinnedNotebook:
 
 
 def runtime_sources() -> dict[str, str]:
-    """The source of the runtime modules every DAG file carries, read as they are now."""
-    return {name: (RUNTIME_DIR / name).read_text(encoding="utf-8") for name in RUNTIME_FILES}
+    """The source of the modules every DAG file carries, read as they are now."""
+    return {name: (BACKEND_DIR / name).read_text(encoding="utf-8") for name in RUNTIME_FILES}
 
 
 def dag_filename(*, tenant: str, workflow_id: int) -> str:
@@ -67,6 +68,7 @@ def dag_context(
     file name to the source the DAG carries (`runtime_sources()` in production).
     """
     g = graph_normalize(graph)
+    dag_id = naming.airflow_dag_id(tenant=tenant, workflow_id=workflow_id)
     nodes = {n["id"]: n for n in g["nodes"]}
     order = graph_order(g)
     position = {nid: i for i, nid in enumerate(order)}
@@ -85,13 +87,14 @@ def dag_context(
     )
     return {
         "header": {"name": g["name"], "version": version, "tenant": tenant, "workflow_id": workflow_id},
-        "constants": {
-            "TENANT": tenant,
-            "DAG_ID": naming.airflow_dag_id(tenant=tenant, workflow_id=workflow_id),
-            "ITEMS_SUFFIX": naming.ITEMS_SUFFIX,
-            "NOTEBOOKS_DIR_SETTING": list(NOTEBOOKS_DIR_SETTING),
-            "ARTIFACTS_DIR_SETTING": list(ARTIFACTS_DIR_SETTING),
-            "ARTIFACTS_PARAMETER": ARTIFACTS_PARAMETER,
+        "tenant": tenant,
+        "dag_id": dag_id,
+        "settings": {
+            "dag_id": dag_id,
+            "items_suffix": naming.ITEMS_SUFFIX,
+            "notebooks_dir": NOTEBOOKS_DIR_SETTING,
+            "artifacts_dir": ARTIFACTS_DIR_SETTING,
+            "artifacts_parameter": ARTIFACTS_PARAMETER,
         },
         "nodes": {nid: _node_spec(nodes[nid], inputs[nid], tenant, notebooks) for nid in order},
         "dag": _dag_args(g, tenant),

@@ -7,17 +7,14 @@ from functools import cache
 from pathlib import Path
 
 from catalog.inspection import InspectedNotebook, notebook_read
-from dags.rendering import PinnedNotebook, dag_context, dag_render, runtime_sources
+from dags.rendering import RUNTIME_FILES, PinnedNotebook, dag_context, dag_render, runtime_sources
 from helpers import notebook_bytes
 
 TENANT = "acme"
 GOLDEN_DIR = Path(__file__).parent / "golden"
 # Golden files carry these placeholders instead of backend/runtime's source, so that they
 # stay short and do not change whenever the runtime does (test_api checks the real thing).
-STUB_RUNTIME = {
-    "parameters.py": "# backend/runtime/parameters.py, verbatim\n",
-    "execute.py": "# backend/runtime/execute.py, verbatim\n",
-}
+STUB_RUNTIME = {name: f"# backend/{name}, verbatim\n" for name in RUNTIME_FILES}
 # What the Airflow tests store as tenant acme's `warehouse` connection.
 WAREHOUSE_URI = "postgres://loom_reader:s3cret-pw@db.example:5432/sales"
 JINJA_TEXT = "{{ var.value.secret }} {{ conn.other_tenant__db.password }} {% if 1 %}x{% endif %}"
@@ -177,7 +174,7 @@ def example_source(name: str, *, golden: bool) -> str:
 
 
 def example_dag_id(name: str) -> str:
-    return example_context(name, golden=True)["constants"]["DAG_ID"]
+    return example_context(name, golden=True)["dag_id"]
 
 
 def notebook_files() -> dict[str, str]:

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dags.literals import Literal, _flat, py_literal
-from dags.rendering import PinnedNotebook, dag_context, dag_render
+from dags.rendering import RUNTIME_FILES, PinnedNotebook, dag_context, dag_render
 from workflows.graph import IDENTIFIER, TRIGGER_RULES
 
 PROPERTY_SETTINGS = settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -85,7 +85,7 @@ def _context(graph, pins, runtime):
     return dag_context(graph=graph, tenant="acme-1", workflow_id=42, version=7, notebooks=pins, runtime=runtime)
 
 
-def _placeholder(value, indent=0):
+def _placeholder(value, indent=0, one_line=False):
     """Prints each value's shape with no user text in it at all: every string is 's'."""
     if isinstance(value, str):
         return Literal("'s'")
@@ -138,7 +138,7 @@ def _read_back(source: str) -> dict:
 
 
 @PROPERTY_SETTINGS
-@given(graphs(), notebooks, st.dictionaries(st.sampled_from(["parameters.py", "execute.py"]), text))
+@given(graphs(), notebooks, st.dictionaries(st.sampled_from(RUNTIME_FILES), text))
 def test_any_text_stays_a_value(graph, pins, runtime):
     context = _context(graph, pins, runtime)
     source = dag_render(context)
@@ -150,6 +150,7 @@ def test_any_text_stays_a_value(graph, pins, runtime):
     assert back["NODES"] == context["nodes"]
     assert back["LOOM_RUNTIME"] == runtime
     assert back["TENANT"] == "acme-1" and back["DAG_ID"] == "loom__acme-1__42"
+    assert back["SETTINGS"] == context["settings"]
     for node in graph["nodes"]:
         assert back["NODES"][node["id"]]["values"] == node["parameters"]
         assert back["NODES"][node["id"]]["outputs"] == node["outputs"]
@@ -177,9 +178,11 @@ def _kwargs_of_param(p):
 
 
 @PROPERTY_SETTINGS
-@given(json_values, st.integers(0, 16))
-def test_literal_round_trips(value, indent):
-    literal = py_literal(value, indent)
+@given(json_values, st.integers(0, 16), st.booleans())
+def test_literal_round_trips(value, indent, one_line):
+    literal = py_literal(value, indent, one_line=one_line)
+    if one_line:
+        assert len(literal.splitlines()) == 1, "a literal in a comment must not end the comment"
     tree = ast.parse(literal, mode="eval")
     assert all(isinstance(n, (ast.Expression, ast.Constant, ast.List, ast.Dict, ast.UnaryOp, ast.USub, ast.Load))
                for n in ast.walk(tree)), literal
@@ -193,3 +196,11 @@ def test_long_text_uses_a_readable_string_that_round_trips(value):
     literal = py_literal(value)
     assert literal.startswith("'''\\\n")
     assert ast.literal_eval(literal) == value
+
+
+def test_a_long_multi_line_name_stays_in_the_header_comment():
+    graph = {"name": "x" * 150 + "\nimport os\nos.system('id')", "nodes": [], "edges": []}
+    source = dag_render(_context(graph, {}, {}))
+    header = source.splitlines()[0]
+    assert ast.literal_eval(header.removeprefix("# Loom workflow ").removesuffix(", version 7")) == graph["name"]
+    assert _skeleton(source) == _skeleton(dag_render(_context(graph, {}, {}), literal=_placeholder))

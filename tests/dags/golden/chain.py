@@ -5,37 +5,34 @@
 # and render it again. On the worker it needs Airflow 3, papermill and the notebooks' kernels.
 """A Loom workflow as an Airflow DAG: one task per notebook, run with papermill.
 
-Each task resolves its notebook's parameters at run time with Loom's `parameters_resolve`
-(item of a fan-out > run conf > node value > upstream output > workflow parameter >
-notebook default), runs the notebook with Loom's `notebook_execute`, and returns the
-declared outputs as its XCom. Both functions are carried verbatim at the end of this file.
+Each task resolves its notebook's parameters when it runs (item of a fan-out > run conf >
+node value > upstream output > workflow parameter > notebook default), runs the notebook,
+and returns the declared outputs as its XCom. The code doing it is Loom's own, carried
+verbatim in LOOM_RUNTIME at the end of this file: dags/airflow_tasks.py for the tasks and
+runtime/ for the functions Loom's local engine runs too.
 
 Workflow values live in NODES, not in operator arguments, so Airflow never renders them as
-Jinja templates. Notebooks are read from NOTEBOOKS_DIR_SETTING's directory (an environment
-variable of the worker, else an Airflow Variable, else loom-notebooks/ beside this file);
-executed notebooks are written under ARTIFACTS_DIR_SETTING's (else the temporary
-directory). A node's connections reach its kernel as environment variables holding their
-URIs, fetched from Airflow when the task runs.
+Jinja templates. SETTINGS names where tasks find the notebooks and write executed ones on
+the machine they run on: an environment variable, else an Airflow Variable. A node's
+connections reach its kernel as environment variables holding their URIs.
 """
-import contextlib
 import datetime
-import os
 import sys
-import tempfile
 import types
-from pathlib import Path
 
-from airflow.sdk import DAG, Connection, Param, Variable, task
+from airflow.sdk import DAG, Param, task
 
 TENANT = 'acme'
 DAG_ID = 'loom__acme__1'
-ITEMS_SUFFIX = '-items'
-# (environment variable, Airflow Variable) naming a directory on the machine the task runs on.
-NOTEBOOKS_DIR_SETTING = ['LOOM_AIRFLOW_NOTEBOOKS_DIR', 'loom_notebooks_dir']
-ARTIFACTS_DIR_SETTING = ['LOOM_AIRFLOW_ARTIFACTS_DIR', 'loom_artifacts_dir']
-ARTIFACTS_PARAMETER = 'artifacts_dir'
+SETTINGS = {
+    'dag_id': 'loom__acme__1',
+    'items_suffix': '-items',
+    'notebooks_dir': ['LOOM_AIRFLOW_NOTEBOOKS_DIR', 'loom_notebooks_dir'],
+    'artifacts_dir': ['LOOM_AIRFLOW_ARTIFACTS_DIR', 'loom_artifacts_dir'],
+    'artifacts_parameter': 'artifacts_dir',
+}
 
-# One entry per node: the notebook (relative to the notebooks directory), the parameters it
+# One entry per node: the notebook (under the notebooks directory), the parameters it
 # declares, the node's own values, {upstream node: {output: parameter}} bindings, declared
 # outputs, {kernel environment variable: Airflow connection id}, and what it fans out over.
 NODES = {
@@ -74,117 +71,32 @@ NODES = {
 }
 
 
-def _setting(setting, default):
-    env_var, variable = setting
-    return Path(os.environ.get(env_var) or Variable.get(variable, default=None) or default)
-
-
-def _runtime(module):
-    """A module of Loom's runtime, compiled from LOOM_RUNTIME on first use in this process.
-
-    Kept as text so that parsing this file never imports papermill.
-    """
-    name = f"{__name__}.loom_runtime.{module}"
+def _loom(module):
+    """A module of LOOM_RUNTIME, compiled the first time a task in this process needs it,
+    so that parsing this file never imports papermill."""
+    name = f"{__name__}.loom.{module}"
     if name not in sys.modules:
         loaded = types.ModuleType(name)
-        loaded.__file__ = f"<loom runtime: {module}.py>"
-        # dataclasses look the module up while a class is being built.
+        loaded.__file__ = f"<loom: {module}>"
+        # dataclasses look a class's module up in sys.modules while building it.
         sys.modules[name] = loaded
-        exec(compile(LOOM_RUNTIME[f"{module}.py"], loaded.__file__, "exec"), loaded.__dict__)
+        exec(compile(LOOM_RUNTIME[module], loaded.__file__, "exec"), loaded.__dict__)
     return sys.modules[name]
-
-
-def _run_layers(context):
-    """The run's conf (overrides) and its params (workflow parameters, conf applied)."""
-    conf = dict(context["dag_run"].conf or {})
-    params = {k: v for k, v in dict(context["params"]).items() if v is not None}
-    return {"override": conf, "global": params}
-
-
-def _upstream_outputs(ti, source):
-    """An upstream node's outputs; for a fanned-out node, each output is the list of its
-    items' values in item order (None for an item that failed). None if there are none."""
-    if NODES[source]["map_over"] is None:
-        outputs = ti.xcom_pull(task_ids=source)
-        return outputs if isinstance(outputs, dict) else None
-    items = ti.xcom_pull(task_ids=source + ITEMS_SUFFIX)
-    if not isinstance(items, list):
-        return None
-    results = ti.xcom_pull(task_ids=source, map_indexes=list(range(len(items))))
-    return {name: [r.get(name) if isinstance(r, dict) else None for r in results] for name in NODES[source]["outputs"]}
-
-
-@contextlib.contextmanager
-def _kernel_environment(values):
-    """Set variables that the notebook's kernel inherits, and remove them afterwards.
-
-    papermill cannot hand an environment to the kernel, and `airflow dags test` runs every
-    task in one process, so the variables must not outlive the notebook.
-    """
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @task
 def map_items(**context):
     """The list a fanned-out node runs over: a workflow parameter or an upstream output."""
-    node_id = context["ti"].task_id.removesuffix(ITEMS_SUFFIX)
-    over = NODES[node_id]["map_over"]
-    if "node" in over:
-        items = (_upstream_outputs(context["ti"], over["node"]) or {}).get(over["output"])
-        what = f"output {over['output']!r} of {over['node']!r}"
-    else:
-        resolved = _runtime("parameters").parameters_resolve([over["parameter"]], **_run_layers(context))
-        items = resolved[over["parameter"]].value if over["parameter"] in resolved else None
-        what = f"workflow parameter {over['parameter']!r}"
-    if not isinstance(items, list):
-        raise TypeError(f"Node {node_id!r} fans out over {what}, which is {type(items).__name__}, not a list.")
-    return items
+    resolve = _loom("runtime/parameters.py").parameters_resolve
+    return _loom("dags/airflow_tasks.py").map_items(NODES, SETTINGS, context, resolve=resolve)
 
 
 @task
 def run_node(item=None, **context):
     """Run the node's notebook with its resolved parameters; return its declared outputs."""
-    ti = context["ti"]
-    node = NODES[ti.task_id]
-    edge = {}
-    for source, binding in node["inputs"].items():
-        # A failed upstream (trigger rule all_done, say) gives nothing: the lower layers apply.
-        outputs = _upstream_outputs(ti, source) or {}
-        edge.update({parameter: outputs[output] for output, parameter in binding.items() if output in outputs})
-    artifacts = _setting(ARTIFACTS_DIR_SETTING, Path(tempfile.gettempdir()) / "loom-artifacts")
-    output_dir = artifacts / DAG_ID / ti.run_id / ti.task_id
-    if ti.map_index >= 0:
-        output_dir = output_dir / str(ti.map_index)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    runtime = _runtime("parameters")
-    resolved = runtime.parameters_resolve(
-        node["parameters"],
-        map={node["map_parameter"]: item} if node["map_over"] else {},
-        node=node["values"],
-        edge=edge,
-        default={ARTIFACTS_PARAMETER: str(output_dir)},
-        **_run_layers(context),
-    )
-    env = {variable: Connection.get(conn_id).get_uri() for variable, conn_id in node["connections"].items()}
-    notebooks = _setting(NOTEBOOKS_DIR_SETTING, Path(__file__).parent / "loom-notebooks")
-    with _kernel_environment(env):
-        result = _runtime("execute").notebook_execute(
-            notebook=notebooks / node["notebook"],
-            output_path=output_dir / Path(node["notebook"]).name,
-            parameters={name: r.value for name, r in resolved.items()},
-            outputs=node["outputs"],
-            cwd=output_dir,
-        )
-    return result.outputs
+    resolve = _loom("runtime/parameters.py").parameters_resolve
+    execute = _loom("runtime/execute.py").notebook_execute
+    return _loom("dags/airflow_tasks.py").node_run(NODES, SETTINGS, context, item, resolve=resolve, execute=execute)
 
 
 with DAG(
@@ -234,9 +146,10 @@ with DAG(
 
 
 # ==== Loom runtime: begin ===================================================================
-# Loom's backend/runtime/ modules, verbatim: the functions the local engine runs too.
+# Loom's own modules (paths under backend/), verbatim.
 LOOM_RUNTIME = {
-    'parameters.py': '# backend/runtime/parameters.py, verbatim\n',
-    'execute.py': '# backend/runtime/execute.py, verbatim\n',
+    'runtime/parameters.py': '# backend/runtime/parameters.py, verbatim\n',
+    'runtime/execute.py': '# backend/runtime/execute.py, verbatim\n',
+    'dags/airflow_tasks.py': '# backend/dags/airflow_tasks.py, verbatim\n',
 }
 # ==== Loom runtime: end =====================================================================
