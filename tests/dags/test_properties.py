@@ -126,7 +126,7 @@ def _read_back(source: str) -> dict:
         if isinstance(stmt, ast.With):
             dag_call = stmt.items[0].context_expr
             found["dag"] = _kwargs(dag_call)
-            params = next(k.value for k in dag_call.keywords if k.arg == "params")
+            params = next((k.value for k in dag_call.keywords if k.arg == "params"), ast.Dict(keys=[], values=[]))
             for key, call in zip(params.keys, params.values):
                 found["params"][ast.literal_eval(key)] = [ast.literal_eval(call.args[0]), _kwargs(call)]
             for task_stmt in stmt.body[1:]:

@@ -115,8 +115,6 @@ with DAG(
     start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
     catchup=False,
     tags=['loom', 'acme'],
-    params={
-    },
 ) as dag:
     tasks = {}
     tasks['boom'] = run_node.override(
