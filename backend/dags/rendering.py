@@ -64,8 +64,8 @@ def dag_context(
 ) -> dict:
     """Everything dag.py.j2 prints, for a graph that passed validation.
 
-    `notebooks` holds the pinned notebook of every node's notebook name; `runtime` maps a
-    file name to the source the DAG carries (`runtime_sources()` in production).
+    `notebooks` holds the pinned notebook of every node's notebook name; `runtime` maps each
+    of RUNTIME_FILES to the source the DAG carries (`runtime_sources()` in production).
     """
     g = graph_normalize(graph)
     dag_id = naming.airflow_dag_id(tenant=tenant, workflow_id=workflow_id)
