@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 from typing import Any, Iterable, Mapping
+from urllib.parse import quote
 
 import nbformat
 from jupyter_core.utils import ensure_async, run_sync
@@ -157,6 +158,21 @@ def kernel_environment(extra: Mapping[str, str] | None = None, *, base: Mapping[
     return {k: v for k, v in base.items() if not KERNEL_ENV_DROP.match(k)} | {k: str(v) for k, v in (extra or {}).items()}
 
 
+def connection_env(name: str, *, kind: str = "", host: str = "", port: int | None = None, login: str = "",
+                   password: str = "", schema: str = "", extra: Mapping | None = None) -> dict[str, str]:
+    """The environment variables a notebook reads a connection from.
+
+    LOOM_CONN_<NAME>_KIND, _HOST, _PORT, _LOGIN, _PASSWORD, _SCHEMA, _EXTRA (JSON) and _URI
+    (kind://login:password@host:port/schema, quoted), with <NAME> the connection name in capitals.
+    """
+    prefix = f"LOOM_CONN_{name.upper()}_"
+    auth = f"{quote(login, safe='')}{':' + quote(password, safe='') if password else ''}@" if login or password else ""
+    uri = f"{kind or 'generic'}://{auth}{host}{f':{port}' if port else ''}{f'/{schema}' if schema else ''}"
+    values = {"KIND": kind, "HOST": host, "PORT": "" if port is None else str(port), "LOGIN": login,
+              "PASSWORD": password, "SCHEMA": schema, "EXTRA": json.dumps(extra or {}), "URI": uri}
+    return {prefix + k: v for k, v in values.items()}
+
+
 def _with_collector(nb: nbformat.NotebookNode, names: list[str]) -> nbformat.NotebookNode:
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # never change the caller's notebook
     cell = nbformat.v4.new_code_cell(_COLLECTOR.format(names=names, mime=OUTPUTS_MIME))
@@ -213,11 +229,11 @@ def outputs_collect(nb: nbformat.NotebookNode, names: list[str]) -> dict[str, An
 
 
 def _secret_variants(secrets: Iterable[str]) -> list[str]:
-    """Each secret as printed plainly, inside repr() and inside JSON; longest first."""
+    """Each secret as printed plainly, inside repr(), inside JSON and URL-quoted; longest first."""
     variants = set()
     for s in secrets:
         if s:
-            variants |= {s, repr(s)[1:-1], json.dumps(s)[1:-1]}
+            variants |= {s, repr(s)[1:-1], json.dumps(s)[1:-1], quote(s, safe="")}
     return sorted(variants, key=len, reverse=True)
 
 

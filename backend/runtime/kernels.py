@@ -8,6 +8,7 @@ notebooks. Idle kernels carry no notebook-specific environment: notebook_execute
 notebook's variables and working directory inside the kernel before its first cell.
 """
 import logging
+import os
 import tempfile
 import threading
 from collections import deque
@@ -25,6 +26,7 @@ class KernelPool:
 
     def __init__(self, *, size: int, kernel_name: str = "python3", cwd: str | None = None):
         self.size = size
+        self.pid = os.getpid()  # kernels are children of this process; a forked child needs its own pool
         self.kernel_name = kernel_name
         self.cwd = cwd or tempfile.gettempdir()
         self._idle: deque[AsyncKernelManager] = deque()
