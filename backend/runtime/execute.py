@@ -56,7 +56,8 @@ for _loom_name in {names!r}:
             _loom_found[_loom_name] = _loom_json.loads(_loom_json.dumps(globals()[_loom_name], allow_nan=False))
         except (TypeError, ValueError) as _loom_e:
             _loom_bad[_loom_name] = type(globals()[_loom_name]).__name__
-_loom_display({{{mime!r}: {{"values": _loom_found, "not_json": _loom_bad}}}}, raw=True)
+_loom_display({{{mime!r}: {{"values": _loom_found, "not_json": _loom_bad}},
+               "text/plain": "Loom outputs: " + ", ".join(sorted(_loom_found)) or "none"}}, raw=True)
 """
 
 
