@@ -36,10 +36,14 @@ def run_parameters_check(*, graph: dict, parameters: dict) -> dict:
         elif globals_[name].get("type") in TYPES and not value_fits(value, globals_[name]["type"]):
             want = globals_[name]["type"]
             errors.append({"node": None, "field": f"parameters.{name}",
-                           "message": f"'{name}' expects a {want}, got a {type_of(value)}: {value!r}."})
+                           "message": f"'{name}' expects {_a(want)}, got {_a(type_of(value))}: {value!r}."})
     if errors:
         raise RunParametersInvalid(errors)
     return dict(parameters)
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def run_start(*, workflow: Workflow, engine: str = "local", parameters: dict | None = None,
