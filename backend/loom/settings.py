@@ -150,7 +150,7 @@ CELERY_BROKER_URL = REDIS_URL or "loomfs://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {} if REDIS_URL else {
     "data_folder": str(LOOM_BROKER_DIR), "control_folder": str(LOOM_BROKER_DIR / "control"),
     "data_folder_in": str(LOOM_BROKER_DIR / "queue"), "data_folder_out": str(LOOM_BROKER_DIR / "queue"),
-    "polling_interval": 0.05,
+    "polling_interval": 0.01,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("LOOM_QUEUE", "loom")

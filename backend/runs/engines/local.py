@@ -35,6 +35,7 @@ from tenancy.models import Connection
 from workflows.graph import graph_normalize, graph_order, output_names, upstream_ids
 
 log = logging.getLogger(__name__)
+_sent = threading.local()  # node runs this thread dispatched in its current transaction
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -209,6 +210,7 @@ def _dispatch(run: Run, nodes: dict, ready: list[NodeRun], items: dict, summary:
         row.token, row.dispatched_at = uuid.uuid4().hex, now
         row.save(update_fields=["token", "dispatched_at", "parameters"])
         transaction.on_commit(lambda i=row.pk, t=row.token: _send(i, t))
+        getattr(_sent, "rows", []).append((row.pk, row.token))
     if ready[:room] and run.started_at is None:
         run.status, run.started_at = Status.RUNNING, now
         run.save(update_fields=["status", "started_at"])
@@ -252,7 +254,19 @@ class _Job:
 
 
 def node_run_execute(*, node_run_id: int, token: str) -> None:
-    """Run one attempt of a node run, if `token` still names it; record the outcome and advance the run."""
+    """Run one attempt of a node run, if `token` still names it; record the outcome and advance the run.
+
+    When that dispatches downstream nodes, this thread goes on with the first of them at once
+    instead of waiting for the broker to hand it back (its message is still sent; whichever
+    claims the attempt first runs it, the other copy finds it taken).
+    """
+    follow = (node_run_id, token)
+    while follow:
+        follow = _execute_one(*follow)
+
+
+def _execute_one(node_run_id: int, token: str) -> tuple[int, str] | None:
+    _sent.rows = []
     try:
         job = _claim(node_run_id, token)
         if job is None:
@@ -264,9 +278,12 @@ def node_run_execute(*, node_run_id: int, token: str) -> None:
             outcome = _execute(job, cancel)
         finally:
             done.set()
+        _sent.rows = []
         _complete(node_run_id, token, outcome)
+        return _sent.rows[0] if _sent.rows else None
     except (Run.DoesNotExist, NodeRun.DoesNotExist):
         log.info("node run %s was deleted while it ran", node_run_id)
+    return None
 
 
 def _claim(node_run_id: int, token: str) -> "_Job | None":
