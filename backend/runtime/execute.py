@@ -18,8 +18,10 @@ import json
 import os
 import re
 import signal
+import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
@@ -290,6 +292,16 @@ class _Watchdog:
                 _kill(self._km)
 
 
+def kernel_manager(kernel_name: str):
+    """A (not yet started) kernel manager talking over Unix sockets, not TCP: no port to race
+    another kernel for, and nothing listening on the network."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    folder = os.path.join(tempfile.gettempdir(), "loom-kernels")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    return AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(folder, uuid.uuid4().hex[:16]))
+
+
 def _kill(km) -> None:
     """SIGKILL the kernel's process group (the kernel and whatever it started)."""
     provisioner = getattr(km, "provisioner", None)
@@ -368,7 +380,10 @@ class LoomEngine(NBClientEngine):
     def execute_managed_notebook(cls, nb_man, kernel_name, *, km=None, kernel_env=None, extra_env=None,
                                  kernel_cwd=None, watchdog, state, start_timeout=60, execution_timeout=None, **kwargs):
         prologue = ""
-        if km is not None and (extra_env or kernel_cwd):
+        fresh = km is None
+        if fresh:
+            km = kernel_manager(kernel_name)
+        elif extra_env or kernel_cwd:
             # The kernel started before this notebook was known; bring it to where a fresh one would be.
             prologue = f"import os as _o\n_o.environ.update({extra_env or {}!r})\n"
             prologue += f"_o.chdir({kernel_cwd!r})\n" if kernel_cwd else ""
@@ -378,7 +393,7 @@ class LoomEngine(NBClientEngine):
             startup_timeout=start_timeout, timeout=execution_timeout, log_output=False,
             **{k: v for k, v in kwargs.items() if k not in ("input_path", "log_output", "stdout_file", "stderr_file")},
         )
-        launch = {} if km is not None else {"env": kernel_env, **({"cwd": kernel_cwd} if kernel_cwd else {})}
+        launch = {"env": kernel_env, **({"cwd": kernel_cwd} if kernel_cwd else {})} if fresh else {}
         try:
             return client.execute(cleanup_kc=False, **launch)
         except Exception as e:  # noqa: BLE001 - a dead or unstartable kernel fails the notebook, with its notebook
@@ -403,6 +418,7 @@ def _teardown(client: _Client) -> None:
         except Exception:  # noqa: BLE001
             pass
     km.cleanup_connection_file()
+    km.cleanup_ipc_files()
 
 
 papermill_engines.register(ENGINE_NAME, LoomEngine)

@@ -16,7 +16,7 @@ from collections import deque
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
-from runtime.execute import kernel_environment
+from runtime.execute import kernel_environment, kernel_manager
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class KernelPool:
                 if self._closed:
                     return
             try:
-                km = AsyncKernelManager(kernel_name=self.kernel_name)
+                km = kernel_manager(self.kernel_name)
                 run_sync(km.start_kernel)(env=kernel_environment(), cwd=self.cwd)
             except Exception:  # noqa: BLE001 - a pool that cannot start kernels must not kill the worker
                 log.exception("could not pre-start a %s kernel; notebooks will start their own", self.kernel_name)
@@ -99,5 +99,6 @@ def _discard(km: AsyncKernelManager) -> None:
         km.provisioner.process.kill()
         km.provisioner.process.wait(timeout=5)
         km.cleanup_connection_file()
+        km.cleanup_ipc_files()
     except Exception:  # noqa: BLE001
         pass
