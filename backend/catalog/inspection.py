@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict, dataclass
 
 import nbformat
+from papermill.exceptions import PapermillException
 from papermill.translators import papermill_translators
 
 # The parameter types a workflow can check and an editor can offer an input for.
@@ -65,8 +66,8 @@ def notebook_read(data: bytes, *, max_bytes: int) -> InspectedNotebook:
         node = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
         nbformat.validate(node)
     except nbformat.ValidationError as e:
-        where = "/".join(str(p) for p in e.absolute_path) or "the notebook"
-        raise NotebookError(f"Invalid notebook at {where}: {e.message}")
+        where = "/".join(str(p) for p in e.absolute_path)
+        raise NotebookError(f"Invalid notebook{f' at {where}' if where else ''}: {e.message}")
     content = nbformat.writes(node)
     kernelspec = node.metadata.get("kernelspec", {})
     language = node.metadata.get("language_info", {}).get("name") or kernelspec.get("language") or "python"
@@ -90,7 +91,7 @@ def parameters_infer(node: nbformat.NotebookNode, *, kernel_name: str, language:
     try:
         translator = papermill_translators.find_translator(kernel_name, language)
         found = translator.inspect(cell)
-    except (NotImplementedError, ValueError):
+    except (NotImplementedError, PapermillException):
         return []  # papermill cannot introspect this language: the notebook runs, with no typed signature
     return [_parameter(p.name, p.inferred_type_name, p.default, p.help) for p in found]
 
