@@ -259,8 +259,6 @@ def test_a_status_change_shows_within_a_second(engine, api, tenant, nb, workflow
 @pytest.mark.parametrize("retries,expected", [(1, "success"), (0, "failed")])
 def test_a_worker_killed_mid_notebook_does_not_leave_the_run_running(engine, api, tenant, nb, workflow, run_wf, tmp_path,
                                                                     retries, expected):
-    from django.conf import settings  # noqa: F401
-
     marker = tmp_path / "started"
     nb("long.ipynb", "marker = ''",
        "import os, time\nfirst = not os.path.exists(marker)\nopen(marker, 'a').write('x')\n"
