@@ -29,14 +29,15 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode -r requirements.txt
 	touch $@
 
+# The web app plus a local-engine worker (scripts/run.sh starts both; Ctrl-C stops both).
 run: install
-	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py loom_demo
-	@echo "Loom: http://127.0.0.1:8000/  (API docs: http://127.0.0.1:8000/api/docs/)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	bash scripts/run.sh
 
 test: install
 	bash scripts/test.sh
+
+bench: install
+	$(PY) bench/local_engine.py
 
 clean:
 	rm -rf $(VENV) var frontend/node_modules frontend/dist

@@ -52,12 +52,23 @@ def _notebook(tenant):
     return notebook_upload(tenant=tenant, name="nb.ipynb", data=notebook_bytes("x = 1"))[0].notebook
 
 
+def _run(tenant):
+    from runs.models import NodeRun, Run
+
+    workflow = _workflow(tenant)
+    run = Run.objects.create(tenant=tenant, workflow=workflow, version=workflow.versions.get(), status="failed")
+    NodeRun.objects.create(run=run, node="a", status="failed", notebook="{}")
+    return run
+
+
 # URL argument -> factory of an object of that kind in a given tenant, returning the URL value.
 OBJECTS = {
     "member_id": lambda t, owner: Membership.objects.get(tenant=t, user=owner).pk,
     "connection_id": lambda t, owner: Connection.objects.create(tenant=t, name="db").pk,
     "notebook_id": lambda t, owner: _notebook(t).pk,
     "workflow_id": lambda t, owner: _workflow(t).pk,
+    "run_id": lambda t, owner: _run(t).pk,
+    "node": lambda t, owner: "a",
 }
 
 

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "tenancy",
     "catalog",
     "workflows",
+    "dags",
+    "runs",
     "web",
 ]
 
@@ -89,7 +91,10 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Celery workers and the web process write concurrently; wait for the lock instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    # WAL lets readers (the API polling a run) proceed while a worker writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
     # Tests share the database with worker processes and threads, which an in-memory one cannot do.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 
@@ -139,3 +144,39 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOOM_LOG_LEVEL", "INFO")},
 }
+
+# --- Local engine (README, "Running workflows (local engine)") ---------------------------------
+# Broker: Redis when REDIS_URL is set; otherwise an embedded broker in files under var/broker
+# (runs.broker), so `make run` needs no server. Run state lives in the database either way.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+LOOM_BROKER_DIR = Path(os.environ.get("LOOM_BROKER_DIR", DATA_DIR / "broker"))
+CELERY_BROKER_URL = REDIS_URL or "loomfs://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {} if REDIS_URL else {
+    "data_folder": str(LOOM_BROKER_DIR), "control_folder": str(LOOM_BROKER_DIR / "control"),
+    "data_folder_in": str(LOOM_BROKER_DIR / "queue"), "data_folder_out": str(LOOM_BROKER_DIR / "queue"),
+    "polling_interval": 0.01,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("LOOM_QUEUE", "loom")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# One message reserved per free thread: a busy worker leaves the rest to idle ones.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = bool(REDIS_URL)
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+
+LOOM_WORKER_CONCURRENCY = int(os.environ.get("LOOM_WORKER_CONCURRENCY", 4))
+# Kernels each worker keeps started ahead of need (each idle kernel holds ~50 MB).
+LOOM_KERNEL_POOL = int(os.environ.get("LOOM_KERNEL_POOL", 6))
+# A fanned-out node runs at most this many items at once, unless the node sets max_active.
+LOOM_MAP_MAX_ACTIVE = int(os.environ.get("LOOM_MAP_MAX_ACTIVE", 16))
+LOOM_MAP_MAX_ITEMS = int(os.environ.get("LOOM_MAP_MAX_ITEMS", 1000))
+# Recovery bound: an attempt whose worker died is failed (or retried) at most
+# LOOM_HEARTBEAT_TIMEOUT_S + LOOM_REAP_INTERVAL_S after its last heartbeat, by any live worker.
+LOOM_HEARTBEAT_S = float(os.environ.get("LOOM_HEARTBEAT_S", 2))
+LOOM_HEARTBEAT_TIMEOUT_S = float(os.environ.get("LOOM_HEARTBEAT_TIMEOUT_S", 15))
+LOOM_REAP_INTERVAL_S = float(os.environ.get("LOOM_REAP_INTERVAL_S", 5))
+LOOM_REDISPATCH_AFTER_S = float(os.environ.get("LOOM_REDISPATCH_AFTER_S", 120))
+LOOM_ARTIFACTS_DIR = Path(os.environ.get("LOOM_ARTIFACTS_DIR", DATA_DIR / "artifacts"))

@@ -3,6 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from catalog import views as catalog
+from dags import views as dags
+from runs import views as runs
 from tenancy import views as tenancy
 from web import urls as web
 from workflows import views as workflows
@@ -21,6 +23,12 @@ tenant_api = [
     path("workflows/<int:workflow_id>/", workflows.WorkflowDetailView.as_view(), name="workflow-detail"),
     path("workflows/<int:workflow_id>/versions/", workflows.WorkflowVersionListView.as_view(), name="workflow-versions"),
     path("workflows/<int:workflow_id>/validate/", workflows.WorkflowValidateView.as_view(), name="workflow-validate"),
+    path("workflows/<int:workflow_id>/dag/", dags.WorkflowDagView.as_view(), name="workflow-dag"),
+    path("workflows/<int:workflow_id>/runs/", runs.RunListView.as_view(), name="run-list"),
+    path("runs/<int:run_id>/", runs.RunDetailView.as_view(), name="run-detail"),
+    path("runs/<int:run_id>/cancel/", runs.RunCancelView.as_view(), name="run-cancel"),
+    path("runs/<int:run_id>/repair/", runs.RunRepairView.as_view(), name="run-repair"),
+    path("runs/<int:run_id>/nodes/<str:node>/notebook/", runs.NodeNotebookView.as_view(), name="node-notebook"),
 ]
 
 api = [

@@ -1,4 +1,5 @@
 """The shape of a workflow graph as the API accepts it. Meaning is checked by workflows.graph."""
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from workflows.graph import NODE_DEFAULTS
@@ -118,10 +119,25 @@ class ValidationResultSerializer(serializers.Serializer):
     errors = GraphErrorSerializer(many=True)
 
 
+class LastRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
 class WorkflowSerializer(serializers.ModelSerializer):
+    last_run = serializers.SerializerMethodField()
+
     class Meta:
         model = Workflow
-        fields = ["id", "name", "latest_version", "created_at", "updated_at"]
+        fields = ["id", "name", "latest_version", "created_at", "updated_at", "last_run"]
+
+    @extend_schema_field(LastRunSerializer(allow_null=True))
+    def get_last_run(self, workflow) -> dict | None:
+        from runs.selectors import workflow_last_run
+
+        run = workflow_last_run(workflow=workflow)
+        return LastRunSerializer(run).data if run else None
 
 
 class WorkflowVersionSerializer(serializers.ModelSerializer):

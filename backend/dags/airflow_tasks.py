@@ -1,0 +1,126 @@
+"""What the tasks of a generated DAG do when they run. Runs inside Airflow, not in Loom.
+
+Every DAG file carries this module's source verbatim (with backend/runtime's), and compiles
+it the first time a task runs, so parsing a DAG file stays as cheap as parsing a
+hand-written one. Standard library at import time; Airflow is imported only inside the
+functions that need it, so Loom's tests import this module without Airflow. Loom's runtime
+functions are passed in (`resolve`, `execute`) because the DAG file loads them itself.
+
+`nodes` is the DAG file's NODES and `settings` its SETTINGS (see dag_templates/dag.py.j2).
+"""
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def map_items(nodes: dict, settings: dict, context, *, resolve) -> list:
+    """The list a fanned-out node runs over: a workflow parameter or an upstream output."""
+    node_id = context["ti"].task_id.removesuffix(settings["items_suffix"])
+    over = nodes[node_id]["map_over"]
+    if "node" in over:
+        items = (upstream_outputs(nodes, settings, context["ti"], over["node"]) or {}).get(over["output"])
+        what = f"output {over['output']!r} of {over['node']!r}"
+    else:
+        resolved = resolve([over["parameter"]], **run_layers(context))
+        items = resolved[over["parameter"]].value if over["parameter"] in resolved else None
+        what = f"workflow parameter {over['parameter']!r}"
+    if not isinstance(items, list):
+        raise TypeError(f"Node {node_id!r} fans out over {what}, which is {type(items).__name__}, not a list.")
+    return items
+
+
+def node_run(nodes: dict, settings: dict, context, item=None, *, resolve, execute) -> dict:
+    """Run the task's node: resolve its parameters, run its notebook with the connections'
+    URIs in the kernel's environment, and return its declared outputs (the task's XCom)."""
+    ti = context["ti"]
+    node = nodes[ti.task_id]
+    edge = {}
+    for source, binding in node["inputs"].items():
+        # A failed upstream (before an all_done node, say) gives nothing: lower layers apply.
+        outputs = upstream_outputs(nodes, settings, ti, source) or {}
+        edge.update({parameter: outputs[output] for output, parameter in binding.items() if output in outputs})
+    output_dir = setting(settings["artifacts_dir"], Path(tempfile.gettempdir()) / "loom-artifacts")
+    output_dir = output_dir / settings["dag_id"] / ti.run_id / ti.task_id
+    if ti.map_index >= 0:
+        output_dir = output_dir / str(ti.map_index)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    resolved = resolve(
+        node["parameters"],
+        map={node["map_parameter"]: item} if node["map_over"] else {},
+        node=node["values"],
+        edge=edge,
+        # In place of the notebook's own default: Loom's folder for this task's files.
+        default={settings["artifacts_parameter"]: str(output_dir)},
+        **run_layers(context),
+    )
+    notebooks = setting(settings["notebooks_dir"], Path(context["dag"].fileloc).parent / "loom-notebooks")
+    with kernel_environment(connection_uris(node["connections"])):
+        result = execute(
+            notebook=notebooks / node["notebook"],
+            output_path=output_dir / Path(node["notebook"]).name,
+            parameters={name: r.value for name, r in resolved.items()},
+            outputs=node["outputs"],
+            cwd=output_dir,
+        )
+    return result.outputs
+
+
+def run_layers(context) -> dict:
+    """The run's conf (overrides) and params (workflow parameters, conf already applied)."""
+    conf = dict(context["dag_run"].conf or {})
+    params = {k: v for k, v in dict(context["params"]).items() if v is not None}
+    return {"override": conf, "global": params}
+
+
+def upstream_outputs(nodes: dict, settings: dict, ti, source: str) -> dict | None:
+    """An upstream node's outputs, or None if it has none (it failed, say). For a fanned-out
+    node each output is the list of its items' values, in item order, None where one failed."""
+    if nodes[source]["map_over"] is None:
+        outputs = ti.xcom_pull(task_ids=source)
+        return outputs if isinstance(outputs, dict) else None
+    items = ti.xcom_pull(task_ids=source + settings["items_suffix"])
+    if not isinstance(items, list):
+        return None
+    # Explicit map indexes keep item order and leave a None where an item has no result.
+    results = ti.xcom_pull(task_ids=source, map_indexes=list(range(len(items))))
+    return {name: [r.get(name) if isinstance(r, dict) else None for r in results] for name in nodes[source]["outputs"]}
+
+
+def setting(names: list, default: Path) -> Path:
+    """A directory set where the task runs: the environment variable, else the Airflow Variable."""
+    env_var, variable = names
+    value = os.environ.get(env_var)
+    if not value:
+        from airflow.sdk import Variable
+
+        value = Variable.get(variable, default=None)
+    return Path(value or default)
+
+
+def connection_uris(connections: dict) -> dict:
+    """{environment variable: URI} of the node's connections, fetched from Airflow now."""
+    if not connections:
+        return {}
+    from airflow.sdk import Connection
+
+    return {variable: Connection.get(conn_id).get_uri() for variable, conn_id in connections.items()}
+
+
+@contextlib.contextmanager
+def kernel_environment(values: dict):
+    """Set variables that the notebook's kernel inherits, and restore them afterwards.
+
+    papermill cannot hand an environment to the kernel it starts, and `airflow dags test`
+    runs every task in one process, so the values must not outlive the notebook.
+    """
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

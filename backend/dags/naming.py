@@ -1,0 +1,41 @@
+"""How Loom names things in Airflow, so that tenants never collide there. No Django here.
+
+Tenant slugs are `[a-z][a-z0-9-]*` (no '_'), so the double underscore after the tenant
+always ends it: `loom__acme__db` can only be tenant `acme`'s connection `db`. The renderer,
+the deploy step and the Airflow engine all name things through these functions.
+"""
+import re
+
+PREFIX = "loom"
+# Suffix of the task that resolves a fanned-out node's list; node ids cannot contain '-'.
+ITEMS_SUFFIX = "-items"
+
+
+def airflow_dag_id(*, tenant: str, workflow_id: int) -> str:
+    """`loom__<tenant>__<workflow id>`: stable across renames and versions of the workflow."""
+    return f"{PREFIX}__{tenant}__{workflow_id}"
+
+
+def airflow_conn_id(*, tenant: str, connection: str) -> str:
+    """`loom__<tenant>__<connection name>`: the Airflow connection a node's connection maps to."""
+    return f"{PREFIX}__{tenant}__{connection}"
+
+
+def airflow_pool(*, tenant: str, pool: str | None = None) -> str:
+    """The tenant's pool `loom__<tenant>` (sized by its quota), or `loom__<tenant>__<pool>`."""
+    return f"{PREFIX}__{tenant}" + (f"__{pool}" if pool else "")
+
+
+def connection_env_var(connection: str) -> str:
+    """The kernel environment variable holding the connection's URI: `LOOM_CONN_<NAME>`."""
+    return "LOOM_CONN_" + re.sub(r"[^A-Z0-9_]", "_", connection.upper())
+
+
+def notebook_relpath(*, tenant: str, sha256: str, name: str) -> str:
+    """Where a pinned notebook lives under the notebooks base directory: content-addressed,
+    so versions never overwrite each other and a deploy can copy files idempotently."""
+    return f"{tenant}/{sha256}/{name}"
+
+
+def items_task_id(node_id: str) -> str:
+    return node_id + ITEMS_SUFFIX

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class RunsConfig(AppConfig):
+    name = "runs"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from runs import worker  # noqa: F401 - connects the Celery worker signals (kernel pool, reaper)

@@ -1,0 +1,80 @@
+from django.conf import settings
+from django.db import models
+
+from tenancy.models import TenantOwned
+from workflows.models import Workflow, WorkflowVersion
+
+
+class Status(models.TextChoices):
+    """Airflow's words for task states, plus `cancelled`."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    UPSTREAM_FAILED = "upstream_failed"
+    CANCELLED = "cancelled"
+
+
+FINISHED = frozenset({Status.SUCCESS, Status.FAILED, Status.SKIPPED, Status.UPSTREAM_FAILED, Status.CANCELLED})
+ACTIVE = frozenset({Status.QUEUED, Status.RUNNING})
+
+
+class Run(TenantOwned):
+    """One execution of a pinned workflow version on an engine. The database is the source of truth."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="runs")
+    version = models.ForeignKey(WorkflowVersion, on_delete=models.CASCADE, related_name="runs")
+    engine = models.CharField(max_length=20, default="local")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    parameters = models.JSONField(default=dict, blank=True, help_text="Run-time overrides of global parameters.")
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["tenant", "status"]), models.Index(fields=["workflow", "-id"])]
+
+    def __str__(self):
+        return f"run {self.pk} of {self.workflow_id} ({self.status})"
+
+
+class NodeRun(models.Model):
+    """A node of a run; a node with map_over has one row with map_index None (the summary of the
+    node) and one row per item with map_index 0..n-1 (the notebook executions)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="node_runs")
+    node = models.CharField(max_length=64)
+    map_index = models.IntegerField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    # The parameters the notebook ran with (resolved by runtime.parameters.parameters_resolve).
+    parameters = models.JSONField(default=dict, blank=True)
+    outputs = models.JSONField(default=dict, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    notebook = models.TextField(blank=True, default="", help_text="The executed notebook (nbformat JSON).")
+    log = models.TextField(blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Local engine bookkeeping. `token` names the one task message allowed to run the current
+    # attempt: a duplicate or stale message carries another token (or finds the row not queued).
+    token = models.CharField(max_length=32, blank=True, default="")
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True, help_text="A retry waits until then.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["run", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "node", "map_index"], name="unique_node_run"),
+            models.UniqueConstraint(fields=["run", "node"], condition=models.Q(map_index=None), name="unique_node_summary"),
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self):
+        return f"{self.node}[{self.map_index}]" if self.map_index is not None else self.node

@@ -1,0 +1,25 @@
+from django.db.models import QuerySet
+
+from runs.models import NodeRun, Run
+from workflows.graph import graph_normalize, graph_order
+from workflows.models import Workflow
+
+
+def run_list(*, workflow: Workflow) -> QuerySet[Run]:
+    return workflow.runs.select_related("version", "created_by").order_by("-id")
+
+
+def run_node_runs(*, run: Run) -> list[NodeRun]:
+    """The run's node rows in the graph's order, a fanned-out node's summary before its items."""
+    position = {nid: i for i, nid in enumerate(graph_order(graph_normalize(run.version.graph)))}
+    rows = run.node_runs.defer("notebook", "log")
+    return sorted(rows, key=lambda r: (position.get(r.node, len(position)), -1 if r.map_index is None else r.map_index))
+
+
+def node_run_get(*, run: Run, node: str, map_index: int | None) -> NodeRun:
+    """One node row; for a fanned-out node without map_index, NodeRun.DoesNotExist names the need."""
+    return run.node_runs.get(node=node, map_index=map_index)
+
+
+def workflow_last_run(*, workflow: Workflow) -> Run | None:
+    return workflow.runs.order_by("-id").only("id", "status", "created_at").first()

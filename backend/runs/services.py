@@ -1,0 +1,142 @@
+"""Writes on runs: start, cancel, repair. Engines (runs.engines) do the engine-specific part."""
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.inspection import TYPES, type_of, value_fits
+from runs.engines import engine_get
+from runs.models import ACTIVE, NodeRun, Run, Status
+from workflows.graph import graph_normalize, graph_order
+from workflows.models import Workflow
+from workflows.services import workflow_version_runnable
+
+RERUN = (Status.FAILED, Status.UPSTREAM_FAILED, Status.CANCELLED)
+
+
+class RunParametersInvalid(Exception):
+    """Run-time parameters that are not globals of the workflow, or of the wrong type."""
+
+    def __init__(self, errors: list[dict]):
+        self.errors = errors
+        super().__init__("Run parameters are invalid: " + " ".join(e["message"] for e in errors))
+
+
+class RunNotRepairable(Exception):
+    pass
+
+
+def run_parameters_check(*, graph: dict, parameters: dict) -> dict:
+    """The run-time parameters, if each names a global parameter and fits its type."""
+    globals_ = {p["name"]: p for p in graph_normalize(graph)["parameters"]}
+    errors = []
+    for name, value in parameters.items():
+        if name not in globals_:
+            known = ", ".join(globals_) or "none"
+            errors.append({"node": None, "field": f"parameters.{name}",
+                           "message": f"'{name}' is not a parameter of this workflow (its parameters: {known})."})
+        elif globals_[name].get("type") in TYPES and not value_fits(value, globals_[name]["type"]):
+            want = globals_[name]["type"]
+            errors.append({"node": None, "field": f"parameters.{name}",
+                           "message": f"'{name}' expects {_a(want)}, got {_a(type_of(value))}: {value!r}."})
+    if errors:
+        raise RunParametersInvalid(errors)
+    return dict(parameters)
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+
+
+def run_start(*, workflow: Workflow, engine: str = "local", parameters: dict | None = None,
+              version: int | None = None, user=None) -> Run:
+    """Start a run of a version (the latest by default).
+
+    Raises EngineUnavailable, WorkflowVersion.DoesNotExist, WorkflowInvalid (with every
+    problem of the graph) or RunParametersInvalid; nothing is written then.
+    """
+    runner = engine_get(engine)
+    pinned = workflow_version_runnable(workflow=workflow, number=version)
+    parameters = run_parameters_check(graph=pinned.graph, parameters=parameters or {})
+    with transaction.atomic():
+        run = Run.objects.create(
+            tenant=workflow.tenant, workflow=workflow, version=pinned, engine=engine, parameters=parameters,
+            created_by=user if user and user.is_authenticated else None,
+        )
+        graph = graph_normalize(pinned.graph)
+        NodeRun.objects.bulk_create([NodeRun(run=run, node=nid) for nid in graph_order(graph)])
+        run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run.pk)
+        runner.start(run=run)
+    return run
+
+
+def run_cancel(*, run: Run) -> Run:
+    """Stop a run: what is queued or running becomes cancelled (running kernels are killed by their
+    workers within about a second). Cancelling a finished run changes nothing."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run.pk)
+        if run.status not in ACTIVE:
+            return run
+        now = timezone.now()
+        # Running rows keep their token so that their worker can still store the executed notebook.
+        run.node_runs.filter(status=Status.QUEUED).update(status=Status.CANCELLED, ended_at=now, token="")
+        run.node_runs.filter(status=Status.RUNNING).update(status=Status.CANCELLED, ended_at=now)
+        run.status, run.ended_at, run.error = Status.CANCELLED, now, "Cancelled."
+        run.save(update_fields=["status", "ended_at", "error"])
+        engine_get(run.engine).cancel(run=run)
+    return run
+
+
+def run_repair(*, run: Run) -> Run:
+    """Rerun, in the same run, the nodes that failed, were upstream_failed or cancelled, and every
+    node downstream of them; nodes that succeeded keep their outputs. A fanned-out node whose
+    inputs are not rerun keeps its successful items and reruns only the others."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run.pk)
+        if run.status in ACTIVE or run.status == Status.SUCCESS:
+            raise RunNotRepairable(f"Only a failed or cancelled run can be repaired; this one is {run.status}.")
+        graph = graph_normalize(run.version.graph)
+        rows = list(run.node_runs.all())
+        summary = {r.node: r for r in rows if r.map_index is None}
+        rerun = {nid for nid, r in summary.items() if r.status in RERUN}
+        rerun |= {d for nid in list(rerun) for d in _descendants(graph, nid)}
+        for nid in rerun:
+            keep_items = not (_ancestors(graph, nid) & rerun)
+            items = [r for r in rows if r.node == nid and r.map_index is not None]
+            if keep_items and items:
+                for item in items:
+                    if item.status != Status.SUCCESS:
+                        _reset(item)
+            else:
+                NodeRun.objects.filter(pk__in=[i.pk for i in items]).delete()
+            _reset(summary[nid], parameters={})
+        run.status, run.ended_at, run.error = Status.RUNNING, None, ""
+        run.save(update_fields=["status", "ended_at", "error"])
+        engine_get(run.engine).repair(run=run)
+    return run
+
+
+def _reset(row: NodeRun, **extra) -> None:
+    for field, value in {"status": Status.QUEUED, "attempts": 0, "outputs": {}, "error": None, "notebook": "",
+                         "started_at": None, "ended_at": None, "token": "", "dispatched_at": None,
+                         "not_before": None, "heartbeat_at": None, **extra}.items():
+        setattr(row, field, value)
+    row.log += "--- repair ---\n"
+    row.save()
+
+
+def _descendants(graph: dict, nid: str) -> set[str]:
+    seen, stack = set(), [nid]
+    while stack:
+        for e in graph["edges"]:
+            if e["source"] == stack[-1] and e["target"] not in seen:
+                seen.add(e["target"])
+                stack.append(e["target"])
+                break
+        else:
+            stack.pop()
+    return seen
+
+
+def _ancestors(graph: dict, nid: str) -> set[str]:
+    from workflows.graph import ancestors
+
+    return ancestors(graph, nid)

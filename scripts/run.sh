@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make run`: the web app and a worker of the local engine, together; Ctrl-C stops both.
+# With REDIS_URL unset the worker and the web process share the embedded broker under var/broker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+$PY manage.py migrate --noinput -v0
+$PY manage.py loom_demo
+
+$PY manage.py loom_worker --loglevel WARNING &
+WORKER=$!
+stop() { kill -TERM "$WORKER" 2>/dev/null || true; wait "$WORKER" 2>/dev/null || true; }
+trap stop EXIT INT TERM
+
+echo "Loom: http://127.0.0.1:8000/  (API docs: http://127.0.0.1:8000/api/docs/)  worker pid $WORKER"
+$PY manage.py runserver 127.0.0.1:8000

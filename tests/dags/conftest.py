@@ -1,0 +1,82 @@
+"""A real Airflow 3.3 for the DAG tests: its own venv (airflow/venv.sh), a fresh AIRFLOW_HOME
+with a SQLite database, the example DAGs rendered into its DAG folder and their notebooks
+deployed under the notebooks base directory, as a deploy would."""
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.dags.examples import WAREHOUSE_URI, WORKFLOWS, example_dag_id, example_source, notebook_files
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Airflow:
+    venv: Path
+    env: dict
+    dags: Path
+    notebooks: Path
+    artifacts: Path
+
+    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run([str(self.venv / "bin" / "airflow"), *args], env=self.env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def json(self, *args: str):
+        """A CLI command's `-o json` answer (Airflow prints warnings before it on stdout; a
+        command that found problems, such as import errors, answers and exits non-zero)."""
+        done = self.run(*args, "-o", "json")
+        try:
+            return json.loads(done.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            raise AssertionError(f"airflow {' '.join(args)} gave no JSON:\n{done.stdout[-5000:]}\n{done.stderr[-5000:]}")
+
+    def dags_test(self, dag_id: str, conf: dict | None = None) -> tuple[subprocess.CompletedProcess, Path]:
+        """Run the whole DAG in one process; return the result and the run's artifacts folder."""
+        before = set((self.artifacts / dag_id).glob("*"))
+        done = self.run("dags", "test", dag_id, *(["-c", json.dumps(conf)] if conf else []))
+        runs = set((self.artifacts / dag_id).glob("*")) - before
+        assert len(runs) == 1, f"expected one new run folder for {dag_id}:\n{done.stdout[-5000:]}\n{done.stderr[-5000:]}"
+        return done, runs.pop()
+
+
+@pytest.fixture(scope="session")
+def airflow(tmp_path_factory) -> Airflow:
+    started = time.monotonic()
+    # Never skipped: if the venv cannot be built, the tests fail and say why.
+    build = subprocess.run(["bash", str(REPO / "airflow" / "venv.sh")], capture_output=True, text=True, timeout=1800)
+    assert build.returncode == 0, f"airflow/venv.sh failed:\n{build.stderr[-5000:]}"
+    venv = Path(build.stdout.strip().splitlines()[-1])
+
+    root = tmp_path_factory.mktemp("airflow")
+    dags, notebooks, artifacts = root / "dags", root / "notebooks", root / "artifacts"
+    for folder in (dags, notebooks, artifacts):
+        folder.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update({
+        "AIRFLOW_HOME": str(root / "home"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "loom-tests-only",
+        "LOOM_AIRFLOW_NOTEBOOKS_DIR": str(notebooks),
+        "LOOM_AIRFLOW_ARTIFACTS_DIR": str(artifacts),
+        # Tenant acme's connection `warehouse`, as the deploy step would sync it.
+        "AIRFLOW_CONN_LOOM__ACME__WAREHOUSE": WAREHOUSE_URI,
+    })
+    airflow = Airflow(venv=venv, env=env, dags=dags, notebooks=notebooks, artifacts=artifacts)
+    migrate = airflow.run("db", "migrate")
+    assert migrate.returncode == 0, migrate.stdout[-5000:] + migrate.stderr[-5000:]
+
+    for relpath, content in notebook_files().items():
+        (notebooks / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (notebooks / relpath).write_text(content, encoding="utf-8")
+    for name in WORKFLOWS:
+        (dags / f"{example_dag_id(name)}.py").write_text(example_source(name, golden=False), encoding="utf-8")
+    print(f"\nAirflow ready in {time.monotonic() - started:.1f} s (venv {venv})")
+    return airflow

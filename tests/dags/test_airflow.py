@@ -1,0 +1,71 @@
+"""The rendered DAGs in a real Airflow 3.3: they import, and `airflow dags test` runs them
+end to end. Assertions read what the notebooks produced (the executed notebooks)."""
+import nbformat
+import pytest
+
+from runtime.execute import outputs_collect
+from tests.dags.examples import JINJA_TEXT, WORKFLOWS, example_dag_id, example_source
+
+pytestmark = pytest.mark.airflow
+
+
+def outputs(run_dir, task: str, notebook: str, names: list[str]) -> dict:
+    """The declared outputs an executed notebook holds."""
+    return outputs_collect(nbformat.read(run_dir / task / notebook, as_version=4), names)
+
+
+def injected(run_dir, task: str, notebook: str) -> str:
+    """The parameters cell papermill injected: what the notebook was given."""
+    nb = nbformat.read(run_dir / task / notebook, as_version=4)
+    return next(c.source for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+
+
+def test_every_example_imports_without_errors(airflow):
+    broken = airflow.dags / "broken.py"
+    broken.write_text(example_source("chain", golden=False) + "\n)\n")
+    try:
+        errors = airflow.json("dags", "list-import-errors", "--local")
+    finally:
+        broken.unlink()
+    # The broken copy shows the check sees errors; the examples have none.
+    assert [e["filepath"] for e in errors] == [str(broken)]
+    listed = {d["dag_id"] for d in airflow.json("dags", "list", "--local")}
+    assert listed == {example_dag_id(name) for name in WORKFLOWS}
+
+
+def test_chain_passes_outputs_conf_and_connections(airflow):
+    conf = {"factor": 10, "run_date": "2026-12-31", "greeting": "{{ ds }} from conf"}
+    done, run = airflow.dags_test(example_dag_id("chain"), conf=conf)
+    assert done.returncode == 0, done.stdout[-5000:]
+    # The notebook saw the connection through its kernel's environment.
+    assert outputs(run, "extract", "extract.ipynb", ["rows", "dsn_user"]) == {"rows": [5, 6, 7], "dsn_user": "loom_reader"}
+    # Upstream output bound to `rows`; run conf overrides the global factor 2.
+    assert outputs(run, "transform", "transform.ipynb", ["total", "echo"]) == {"total": 180, "echo": JINJA_TEXT}
+    load = outputs(run, "load", "load.ipynb", ["summary", "path"])
+    assert load["summary"] == "2026-12-31: 180"
+    # artifacts_dir is the task's own folder; Jinja-looking conf reached the notebook as text.
+    assert load["path"] == str(run / "load" / "summary.txt")
+    assert (run / "load" / "summary.txt").read_text() == "2026-12-31: 180\n{{ ds }} from conf"
+    for executed in run.rglob("*.ipynb"):
+        assert "s3cret-pw" not in executed.read_text(), f"the connection's secret leaked into {executed}"
+
+
+def test_fanout_runs_once_per_item_in_order(airflow):
+    done, run = airflow.dags_test(example_dag_id("fanout"))
+    assert done.returncode == 0, done.stdout[-5000:]
+    accounts = WORKFLOWS["fanout"]["parameters"][0]["default"]
+    assert sorted(p.name for p in (run / "score").iterdir()) == ["0", "1", "2"]
+    for i, account in enumerate(accounts):
+        assert outputs(run, f"score/{i}", "score.ipynb", ["who"]) == {"who": account}
+    assert sorted(p.name for p in (run / "scale").iterdir()) == ["0", "1", "2"]
+    collected = outputs(run, "collect", "collect.ipynb", ["total", "seen", "scaled_total"])
+    assert collected == {"total": sum(len(a) for a in accounts), "seen": accounts, "scaled_total": 2 * (1 + 2 + 3)}
+
+
+def test_all_done_runs_after_a_failure(airflow):
+    done, run = airflow.dags_test(example_dag_id("trigger_rules"))
+    assert "expected failure" in done.stdout + done.stderr
+    assert "expected failure" in injected(run, "boom", "fail.ipynb")
+    assert outputs(run, "cleanup", "step.ipynb", ["out"]) == {"out": 7}
+    assert outputs(run, "on_failure", "step.ipynb", ["out"]) == {"out": 0}
+    assert not (run / "after_success").exists()

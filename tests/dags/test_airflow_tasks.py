@@ -1,0 +1,73 @@
+"""dags/airflow_tasks.py without Airflow: a fake task instance stands in for Airflow's.
+
+The real thing runs in test_airflow.py; these pin down the edge cases cheaply."""
+import os
+from types import SimpleNamespace
+
+import pytest
+
+from dags import airflow_tasks
+from runtime.parameters import parameters_resolve
+
+SETTINGS = {"dag_id": "loom__acme__1", "items_suffix": "-items", "notebooks_dir": ["LOOM_T_NB", "nb"],
+            "artifacts_dir": ["LOOM_T_ART", "art"], "artifacts_parameter": "artifacts_dir"}
+NODES = {
+    "plain": {"map_over": None, "outputs": ["a"]},
+    "fan": {"map_over": {"parameter": "accounts"}, "outputs": ["a", "b"]},
+}
+
+
+class FakeTI:
+    """Answers xcom_pull the way Airflow 3.3's task instance does for these calls."""
+
+    def __init__(self, xcoms: dict, task_id="t", map_index=-1):
+        self.xcoms, self.task_id, self.map_index, self.run_id = xcoms, task_id, map_index, "manual__1"
+
+    def xcom_pull(self, task_ids, map_indexes=None):
+        if map_indexes is None:
+            return self.xcoms.get(task_ids)
+        return [self.xcoms.get((task_ids, i)) for i in map_indexes]
+
+
+def test_outputs_of_a_fanned_out_node_are_lists_in_item_order_with_gaps():
+    ti = FakeTI({"fan-items": ["x", "y", "z"], ("fan", 0): {"a": 1, "b": 2}, ("fan", 2): {"a": 3, "b": 4}})
+    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, ti, "fan") == {"a": [1, None, 3], "b": [2, None, 4]}
+
+
+def test_a_failed_upstream_has_no_outputs():
+    # Airflow answers [] (not None) for a task that pushed nothing.
+    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, FakeTI({"plain": []}), "plain") is None
+    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, FakeTI({}), "fan") is None
+
+
+def test_items_come_from_conf_before_params_and_must_be_a_list():
+    context = {"ti": FakeTI({}, task_id="fan-items"), "dag_run": SimpleNamespace(conf={"accounts": ["c"]}),
+               "params": {"accounts": ["a", "b"]}}
+    assert airflow_tasks.map_items(NODES, SETTINGS, context, resolve=parameters_resolve) == ["c"]
+    context["dag_run"].conf = {"accounts": "acme"}
+    with pytest.raises(TypeError, match="fans out over workflow parameter 'accounts', which is str, not a list"):
+        airflow_tasks.map_items(NODES, SETTINGS, context, resolve=parameters_resolve)
+
+
+def test_node_run_resolves_layers_and_restores_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOOM_T_NB", str(tmp_path / "nb"))
+    monkeypatch.setenv("LOOM_T_ART", str(tmp_path / "art"))
+    monkeypatch.setattr(airflow_tasks, "connection_uris", lambda connections: {"LOOM_CONN_DB": "postgres://u:p@h/d"})
+    nodes = {"fan": {**NODES["fan"], "notebook": "acme/abc/nb.ipynb", "parameters": ["account", "x", "artifacts_dir", "g"],
+                     "values": {"x": 1}, "inputs": {"plain": {"a": "x"}}, "connections": {"LOOM_CONN_DB": "loom__acme__db"},
+                     "map_parameter": "account"}, "plain": NODES["plain"]}
+    seen = {}
+
+    def execute(**kwargs):
+        seen.update(kwargs, env=os.environ.get("LOOM_CONN_DB"))
+        return SimpleNamespace(outputs={"a": 1, "b": 2})
+
+    ti = FakeTI({"plain": {"a": 99}}, task_id="fan", map_index=1)
+    context = {"ti": ti, "dag_run": SimpleNamespace(conf={"g": "{{ ds }}"}), "params": {"g": "global", "x": 5},
+               "dag": SimpleNamespace(fileloc=str(tmp_path / "dags" / "d.py"))}
+    assert airflow_tasks.node_run(nodes, SETTINGS, context, "acme", resolve=parameters_resolve, execute=execute) == {"a": 1, "b": 2}
+    out = tmp_path / "art" / "loom__acme__1" / "manual__1" / "fan" / "1"
+    assert seen["parameters"] == {"account": "acme", "x": 1, "artifacts_dir": str(out), "g": "{{ ds }}"}
+    assert seen["notebook"] == tmp_path / "nb" / "acme/abc/nb.ipynb"
+    assert seen["output_path"] == out / "nb.ipynb" and out.is_dir()
+    assert seen["env"] == "postgres://u:p@h/d" and "LOOM_CONN_DB" not in os.environ
