@@ -10,12 +10,6 @@ from pathlib import Path
 
 import pytest
 
-try:
-    # The engine tests' real worker (`manage.py loom_worker` on the test database), so that the
-    # browser can run a workflow on the local engine end to end.
-    from tests.runs.conftest import worker  # noqa: F401
-except ImportError:  # the run API is not on this branch yet
-    worker = None
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -35,6 +29,36 @@ def chromium_install() -> str:
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
         subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
     return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real local-engine worker (the engine tests' `Worker`) for this module's runs.
+
+    Module-scoped, with a queue and broker folder of its own, and the Celery settings put back
+    afterwards: the engine tests kill and restart their own worker and must not meet this one.
+    """
+    from django.conf import settings
+
+    from loom.celery import app
+    from tests.runs.conftest import Worker, _database_url
+
+    base = tmp_path_factory.mktemp("browser-engine")
+    queue = f"loom-browser-{os.getpid()}"
+    env = {
+        **os.environ, "DATABASE_URL": _database_url(), "LOOM_QUEUE": queue, "LOOM_BROKER_DIR": str(base / "broker"),
+        "LOOM_ARTIFACTS_DIR": str(base / "artifacts"), "LOOM_KERNEL_POOL": "2", "LOOM_DATA_DIR": str(settings.DATA_DIR),
+    }
+    saved = (app.conf.task_default_queue, app.conf.broker_transport_options, settings.LOOM_ARTIFACTS_DIR)
+    app.conf.task_default_queue = queue
+    if not settings.REDIS_URL:
+        app.conf.broker_transport_options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, "data_folder": env["LOOM_BROKER_DIR"],
+                                             "control_folder": f"{env['LOOM_BROKER_DIR']}/control"}
+    settings.LOOM_ARTIFACTS_DIR = Path(env["LOOM_ARTIFACTS_DIR"])
+    w = Worker(env, base).start()
+    yield w
+    w.stop()
+    app.conf.task_default_queue, app.conf.broker_transport_options, settings.LOOM_ARTIFACTS_DIR = saved
 
 
 @pytest.fixture(scope="session")

@@ -68,7 +68,7 @@ export function RunDialog({ onClose }: { onClose: () => void }) {
       {globals.length === 0 && <p className="muted small">This workflow has no global parameters.</p>}
       {globals.map((g) => (
         <label key={g.name} className="field compact">
-          <span><span className="mono">{g.name}</span> <span className={`type-tag type-${g.type}`}>{g.type}</span></span>
+          <span><span className="mono">{g.name}</span> <span className={`type-tag type-${g.type}`}>{g.type}</span>{g.help ? ` · ${g.help}` : ""}</span>
           <ValueInput type={g.type} label={`Override ${g.name}`} value={g.name in overrides ? overrides[g.name] : undefined}
             placeholder={g.default === null ? "no default" : `default ${JSON.stringify(g.default)}`}
             onChange={(v) => setOverrides((o) => {

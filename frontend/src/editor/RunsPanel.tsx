@@ -12,6 +12,7 @@ export function RunsPanel({ onRun, readOnly }: { onRun: () => void; readOnly: bo
   const tenant = useStore((s) => s.tenant);
   const workflowId = useStore((s) => s.workflowId);
   const run = useStore((s) => s.run);
+  const runStatus = useStore((s) => s.runStatus);
   const runsVersion = useStore((s) => s.runsVersion);
   const showRun = useStore((s) => s.showRun);
   const selectOnly = useStore((s) => s.selectOnly);
@@ -76,7 +77,7 @@ export function RunsPanel({ onRun, readOnly }: { onRun: () => void; readOnly: bo
           )}
           <ul className="node-run-list">
             {[...new Set(run.nodes.map((n) => n.node))].map((id) => {
-              const s = useStore.getState().runStatus.get(id);
+              const s = runStatus.get(id);
               return (
                 <li key={id}>
                   <button className="link-button mono" onClick={() => { selectOnly(id); setPanel("node"); }}>{id}</button>

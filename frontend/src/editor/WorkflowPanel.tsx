@@ -40,6 +40,8 @@ function GlobalRow({ p, index, errors }: { p: GlobalParameter; index: number; er
       </div>
       <ValueInput type={p.type} label={`Default of ${p.name}`} value={p.default ?? undefined} placeholder="default value"
         onChange={(v) => set({ default: v ?? null })} />
+      <input className="input help-input" aria-label={`Description of ${p.name}`} placeholder="description (shown in the run form)"
+        defaultValue={p.help} key={p.help} onBlur={(e) => e.target.value !== p.help && set({ help: e.target.value })} />
       <FieldErrors errors={errors} field={`parameters.${p.name}`} />
     </div>
   );
