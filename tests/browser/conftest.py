@@ -55,10 +55,20 @@ def worker(django_db_setup, django_db_blocker, tmp_path_factory):
         app.conf.broker_transport_options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, "data_folder": env["LOOM_BROKER_DIR"],
                                              "control_folder": f"{env['LOOM_BROKER_DIR']}/control"}
     settings.LOOM_ARTIFACTS_DIR = Path(env["LOOM_ARTIFACTS_DIR"])
+    broker_connections_forget(app)
     w = Worker(env, base).start()
     yield w
     w.stop()
     app.conf.task_default_queue, app.conf.broker_transport_options, settings.LOOM_ARTIFACTS_DIR = saved
+    broker_connections_forget(app)
+
+
+def broker_connections_forget(app):
+    """Drop Celery's pooled broker connections: they keep the transport options (the broker
+    folder) they were opened with, so a changed folder would otherwise be ignored."""
+    app._pool = None
+    if "amqp" in app.__dict__:
+        app.amqp._producer_pool = None
 
 
 @pytest.fixture(scope="session")
