@@ -8,7 +8,6 @@ functions are passed in (`resolve`, `execute`) because the DAG file loads them i
 
 `nodes` is the DAG file's NODES and `settings` its SETTINGS (see dag_templates/dag.py.j2).
 """
-import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -55,14 +54,14 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, resolve, execut
         **run_layers(context),
     )
     notebooks = setting(settings["notebooks_dir"], Path(context["dag"].fileloc).parent / "loom-notebooks")
-    with kernel_environment(connection_uris(node["connections"])):
-        result = execute(
-            notebook=notebooks / node["notebook"],
-            output_path=output_dir / Path(node["notebook"]).name,
-            parameters={name: r.value for name, r in resolved.items()},
-            outputs=node["outputs"],
-            cwd=output_dir,
-        )
+    result = execute(
+        notebook=notebooks / node["notebook"],
+        output_path=output_dir / Path(node["notebook"]).name,
+        parameters={name: r.value for name, r in resolved.items()},
+        outputs=node["outputs"],
+        cwd=output_dir,
+        env=connection_uris(node["connections"]),
+    )
     return result.outputs
 
 
@@ -105,22 +104,3 @@ def connection_uris(connections: dict) -> dict:
     from airflow.sdk import Connection
 
     return {variable: Connection.get(conn_id).get_uri() for variable, conn_id in connections.items()}
-
-
-@contextlib.contextmanager
-def kernel_environment(values: dict):
-    """Set variables that the notebook's kernel inherits, and restore them afterwards.
-
-    papermill cannot hand an environment to the kernel it starts, and `airflow dags test`
-    runs every task in one process, so the values must not outlive the notebook.
-    """
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

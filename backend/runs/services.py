@@ -5,7 +5,7 @@ from django.utils import timezone
 from catalog.inspection import TYPES, type_of, value_fits
 from runs.engines import engine_get
 from runs.models import ACTIVE, NodeRun, Run, Status
-from workflows.graph import graph_normalize, graph_order
+from workflows.graph import ancestors, descendants, graph_normalize, graph_order, with_article
 from workflows.models import Workflow
 from workflows.services import workflow_version_runnable
 
@@ -36,14 +36,10 @@ def run_parameters_check(*, graph: dict, parameters: dict) -> dict:
         elif globals_[name].get("type") in TYPES and not value_fits(value, globals_[name]["type"]):
             want = globals_[name]["type"]
             errors.append({"node": None, "field": f"parameters.{name}",
-                           "message": f"'{name}' expects {_a(want)}, got {_a(type_of(value))}: {value!r}."})
+                           "message": f"'{name}' expects {with_article(want)}, got {with_article(type_of(value))}: {value!r}."})
     if errors:
         raise RunParametersInvalid(errors)
     return dict(parameters)
-
-
-def _a(word: str) -> str:
-    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def run_start(*, workflow: Workflow, engine: str = "local", parameters: dict | None = None,
@@ -97,9 +93,9 @@ def run_repair(*, run: Run) -> Run:
         rows = list(run.node_runs.all())
         summary = {r.node: r for r in rows if r.map_index is None}
         rerun = {nid for nid, r in summary.items() if r.status in RERUN}
-        rerun |= {d for nid in list(rerun) for d in _descendants(graph, nid)}
+        rerun |= {d for nid in list(rerun) for d in descendants(graph, nid)}
         for nid in rerun:
-            keep_items = not (_ancestors(graph, nid) & rerun)
+            keep_items = not (ancestors(graph, nid) & rerun)
             items = [r for r in rows if r.node == nid and r.map_index is not None]
             if keep_items and items:
                 for item in items:
@@ -121,22 +117,3 @@ def _reset(row: NodeRun, **extra) -> None:
         setattr(row, field, value)
     row.log += "--- repair ---\n"
     row.save()
-
-
-def _descendants(graph: dict, nid: str) -> set[str]:
-    seen, stack = set(), [nid]
-    while stack:
-        for e in graph["edges"]:
-            if e["source"] == stack[-1] and e["target"] not in seen:
-                seen.add(e["target"])
-                stack.append(e["target"])
-                break
-        else:
-            stack.pop()
-    return seen
-
-
-def _ancestors(graph: dict, nid: str) -> set[str]:
-    from workflows.graph import ancestors
-
-    return ancestors(graph, nid)

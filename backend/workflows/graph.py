@@ -81,12 +81,23 @@ def upstream_ids(graph: Mapping, node_id: str) -> list[str]:
 
 
 def ancestors(graph: Mapping, node_id: str) -> set[str]:
-    seen, stack = set(), [node_id]
+    """Every node that runs before `node_id`."""
+    return _reachable(graph, node_id, "target", "source")
+
+
+def descendants(graph: Mapping, node_id: str) -> set[str]:
+    """Every node that runs after `node_id`."""
+    return _reachable(graph, node_id, "source", "target")
+
+
+def _reachable(graph: Mapping, start: str, from_end: str, to_end: str) -> set[str]:
+    seen, stack = set(), [start]
     while stack:
-        for parent in upstream_ids(graph, stack.pop()):
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
+        current = stack.pop()
+        for e in graph["edges"]:
+            if e[from_end] == current and e[to_end] not in seen:
+                seen.add(e[to_end])
+                stack.append(e[to_end])
     return seen
 
 
@@ -138,8 +149,9 @@ def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]], conne
     return errors
 
 
-def _a(type_name) -> str:
-    return f"an {type_name}" if str(type_name)[0] in "aeiou" else f"a {type_name}"
+def with_article(type_name) -> str:
+    """'an int', 'a str': type names in messages."""
+    return f"an {type_name}" if str(type_name)[:1] in "aeiou" else f"a {type_name}"
 
 
 def _names(names) -> str:
@@ -158,7 +170,7 @@ def _validate_globals(g, add) -> dict[str, dict]:
         if kind not in TYPES:
             add(None, field, f"Global parameter '{name}' has type {kind!r}; use one of {', '.join(TYPES)}.")
         elif p.get("default") is not None and not value_fits(p["default"], kind):
-            add(None, field, f"Default of '{name}' is {_a(type_of(p['default']))}, not {_a(kind)}.")
+            add(None, field, f"Default of '{name}' is {with_article(type_of(p['default']))}, not {with_article(kind)}.")
         seen.setdefault(name, p)
     return seen
 
@@ -204,7 +216,7 @@ def _validate_node(n, g, nodes, notebooks, connections, globals_, cyclic, add) -
         if name not in signature:
             add(nid, f"parameters.{name}", f"{n['notebook']} has no parameter '{name}' (it declares {declared}).")
         elif not value_fits(value, signature[name]["type"]):
-            add(nid, f"parameters.{name}", f"'{name}' expects {_a(signature[name]['type'])}, got {_a(type_of(value))}: {value!r}.")
+            add(nid, f"parameters.{name}", f"'{name}' expects {with_article(signature[name]['type'])}, got {with_article(type_of(value))}: {value!r}.")
 
     edge_values = {}
     for e in g["edges"]:
@@ -220,7 +232,7 @@ def _validate_node(n, g, nodes, notebooks, connections, globals_, cyclic, add) -
             out_type = "list" if source["map_over"] else types.get(output)
             want = signature[param]["type"]
             if out_type and want and out_type != want and not (want == "float" and out_type == "int"):
-                add(nid, f"parameters.{param}", f"'{param}' expects {_a(want)}, but {e['source']}.{output} is {_a(out_type)}.")
+                add(nid, f"parameters.{param}", f"'{param}' expects {with_article(want)}, but {e['source']}.{output} is {with_article(out_type)}.")
 
     map_values = _validate_map(n, g, nodes, signature, globals_, cyclic, add)
 
@@ -228,7 +240,7 @@ def _validate_node(n, g, nodes, notebooks, connections, globals_, cyclic, add) -
     for name, value in global_values.items():
         want = signature[name]["type"]
         if value is not None and not value_fits(value, want):
-            add(nid, f"parameters.{name}", f"Global '{name}' is {_a(type_of(value))}, but {n['notebook']} expects {_a(want)}.")
+            add(nid, f"parameters.{name}", f"Global '{name}' is {with_article(type_of(value))}, but {n['notebook']} expects {with_article(want)}.")
 
     resolved = parameters_resolve(
         signature,
@@ -255,11 +267,11 @@ def _validate_map(n, g, nodes, signature, globals_, cyclic, add) -> dict:
         elif nid not in cyclic and source not in ancestors(g, nid):
             add(nid, "map_over", f"map_over '{over}': '{source}' must run before '{nid}'; connect it upstream.")
         elif output_types(nodes[source]).get(output) not in (None, "list"):
-            add(nid, "map_over", f"map_over '{over}' is {_a(output_types(nodes[source])[output])}, not a list.")
+            add(nid, "map_over", f"map_over '{over}' is {with_article(output_types(nodes[source])[output])}, not a list.")
     elif over not in globals_:
         add(nid, "map_over", f"map_over '{over}' is neither a global parameter nor an upstream output (node.output).")
     elif globals_[over].get("type") != "list":
-        add(nid, "map_over", f"map_over '{over}' is {_a(globals_[over].get('type'))}, not a list.")
+        add(nid, "map_over", f"map_over '{over}' is {with_article(globals_[over].get('type'))}, not a list.")
     target = n["map_parameter"] or over.rpartition(".")[2]
     if target not in signature:
         add(nid, "map_parameter", f"Name the parameter of {n['notebook']} that receives each item of '{over}'.")

@@ -49,7 +49,7 @@ def test_items_come_from_conf_before_params_and_must_be_a_list():
         airflow_tasks.map_items(NODES, SETTINGS, context, resolve=parameters_resolve)
 
 
-def test_node_run_resolves_layers_and_restores_the_environment(tmp_path, monkeypatch):
+def test_node_run_resolves_layers_and_hands_connections_to_the_kernel(tmp_path, monkeypatch):
     monkeypatch.setenv("LOOM_T_NB", str(tmp_path / "nb"))
     monkeypatch.setenv("LOOM_T_ART", str(tmp_path / "art"))
     monkeypatch.setattr(airflow_tasks, "connection_uris", lambda connections: {"LOOM_CONN_DB": "postgres://u:p@h/d"})
@@ -59,7 +59,7 @@ def test_node_run_resolves_layers_and_restores_the_environment(tmp_path, monkeyp
     seen = {}
 
     def execute(**kwargs):
-        seen.update(kwargs, env=os.environ.get("LOOM_CONN_DB"))
+        seen.update(kwargs)
         return SimpleNamespace(outputs={"a": 1, "b": 2})
 
     ti = FakeTI({"plain": {"a": 99}}, task_id="fan", map_index=1)
@@ -70,4 +70,4 @@ def test_node_run_resolves_layers_and_restores_the_environment(tmp_path, monkeyp
     assert seen["parameters"] == {"account": "acme", "x": 1, "artifacts_dir": str(out), "g": "{{ ds }}"}
     assert seen["notebook"] == tmp_path / "nb" / "acme/abc/nb.ipynb"
     assert seen["output_path"] == out / "nb.ipynb" and out.is_dir()
-    assert seen["env"] == "postgres://u:p@h/d" and "LOOM_CONN_DB" not in os.environ
+    assert seen["env"] == {"LOOM_CONN_DB": "postgres://u:p@h/d"} and "LOOM_CONN_DB" not in os.environ
