@@ -1,5 +1,5 @@
 import { ReactFlowProvider } from "@xyflow/react";
-import { useCallback, useEffect, useState } from "react";
+import { Suspense, lazy, useCallback, useEffect, useState } from "react";
 import { endpoints } from "../api/endpoints";
 import type { Tenant } from "../api/types";
 import { linkProps, navigate } from "../router";
@@ -7,7 +7,6 @@ import { useStore } from "../store";
 import { Modal } from "../ui/Modal";
 import { Canvas } from "./Canvas";
 import { ConflictDialog } from "./ConflictDialog";
-import { DagDialog } from "./DagDialog";
 import { Inspector } from "./Inspector";
 import { Palette } from "./Palette";
 import { RunDialog } from "./RunDialog";
@@ -17,6 +16,9 @@ import { WorkflowPanel } from "./WorkflowPanel";
 import { SHORTCUTS, useShortcuts } from "./useShortcuts";
 import { useLiveValidation } from "./useLiveValidation";
 import { useRunPolling } from "./useRunPolling";
+
+// The highlighter is only needed once someone opens the DAG code: load it then.
+const DagDialog = lazy(() => import("./DagDialog").then((m) => ({ default: m.DagDialog })));
 
 function SidePanel({ readOnly, onRun }: { readOnly: boolean; onRun: () => void }) {
   const panel = useStore((s) => s.panel);
@@ -123,7 +125,7 @@ function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: numb
       {readOnly && <div className="readonly-banner">Read only: your role in this workspace is viewer.</div>}
       <ConflictDialog />
       {dialog === "run" && <RunDialog onClose={() => setDialog(null)} />}
-      {dialog === "dag" && <DagDialog onClose={() => setDialog(null)} />}
+      {dialog === "dag" && <Suspense fallback={null}><DagDialog onClose={() => setDialog(null)} /></Suspense>}
       {dialog === "help" && (
         <Modal title="Keyboard shortcuts" onClose={() => setDialog(null)}>
           <table className="table shortcuts">
