@@ -10,7 +10,7 @@ import { type History, historyPush, historyRedo, historyUndo } from "./graph/his
 import { isIdentifier, nodeIdFor } from "./graph/ids";
 import { layoutGraph } from "./graph/layout";
 import { NODE_DEFAULTS, type NodeSpec, handleParse } from "./graph/model";
-import { connectionCheck } from "./graph/rules";
+import { type Verdict, connectionCheck } from "./graph/rules";
 import { type NodeStatus, nodeStatuses, runFinished } from "./graph/runs";
 import type { LoomEdge, LoomNode } from "./types";
 
@@ -69,6 +69,7 @@ interface State {
   onNodesChange: (changes: NodeChange<LoomNode>[]) => void;
   onEdgesChange: (changes: EdgeChange<LoomEdge>[]) => void;
   onConnect: (c: Connection) => void;
+  connectionVerdict: (c: Connection) => Verdict;
   checkpoint: (key?: string) => void;
   addNode: (notebook: string, position: { x: number; y: number }) => void;
   updateNode: (id: string, patch: Partial<NodeSpec>, key?: string) => void;
@@ -197,9 +198,11 @@ export const useStore = create<State>()((set, get) => {
       set({ edges: applyEdgeChanges(changes, get().edges) });
     },
 
+    connectionVerdict: (c) => connectionCheck(c, get().nodes, get().edges, get().notebookMap),
+
     onConnect: (c) => {
-      const { nodes, edges, notebookMap } = get();
-      const verdict = connectionCheck(c, nodes, edges, notebookMap);
+      const { edges } = get();
+      const verdict = get().connectionVerdict(c);
       if (!verdict.ok) {
         get().toast("error", verdict.reason);
         return;

@@ -18,6 +18,8 @@ export function Canvas({ readOnly }: { readOnly: boolean }) {
   const onNodesChange = useStore((s) => s.onNodesChange);
   const onEdgesChange = useStore((s) => s.onEdgesChange);
   const onConnect = useStore((s) => s.onConnect);
+  const connectionVerdict = useStore((s) => s.connectionVerdict);
+  const toast = useStore((s) => s.toast);
   const checkpoint = useStore((s) => s.checkpoint);
   const setPanel = useStore((s) => s.setPanel);
   const loaded = useStore((s) => s.workflowId);
@@ -57,6 +59,14 @@ export function Canvas({ readOnly }: { readOnly: boolean }) {
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
+        isValidConnection={(c) => connectionVerdict({ ...c, sourceHandle: c.sourceHandle ?? null, targetHandle: c.targetHandle ?? null }).ok}
+        onConnectEnd={(_, state) => {
+          // A refused wire ends over a handle that React Flow marked invalid: say why.
+          if (state.isValid !== false || !state.fromHandle || !state.toHandle) return;
+          const [from, to] = state.fromHandle.type === "source" ? [state.fromHandle, state.toHandle] : [state.toHandle, state.fromHandle];
+          const verdict = connectionVerdict({ source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null });
+          if (!verdict.ok) toast("error", verdict.reason);
+        }}
         onNodeDragStart={() => checkpoint()}
         onNodeClick={() => setPanel("node")}
         onlyRenderVisibleElements={nodes.length > 150}

@@ -74,7 +74,7 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
           {params.map((p) => (
             <div key={p.name} className={`port port-in${errorFields.has(`parameters.${p.name}`) ? " port-error" : ""}`} data-param={p.name}>
               <Handle type="target" position={Position.Left} id={paramHandle(p.name)} className={`type-${p.type ?? "any"}`} />
-              <span className="port-name">{p.name}{p.required && !(p.name in spec.parameters) ? <span className="req">*</span> : null}</span>
+              <span className="port-name" title={p.help ? `${p.name}: ${p.help}` : p.name}>{p.name}{p.required && !(p.name in spec.parameters) ? <span className="req">*</span> : null}</span>
               <span className="port-type">{p.type ?? "any"}</span>
             </div>
           ))}
@@ -87,7 +87,7 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
             return (
               <div key={name} className="port port-out" data-output={name}>
                 <span className="port-type">{type ?? "any"}</span>
-                <span className="port-name">{name}</span>
+                <span className="port-name" title={name}>{name}</span>
                 <Handle type="source" position={Position.Right} id={outputHandle(name)} className={`type-${type ?? "any"}`} />
               </div>
             );
