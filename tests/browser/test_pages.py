@@ -15,7 +15,7 @@ def test_workflows_rename_duplicate_delete(page, demo, shot):
     page.locator(".tenant-card", has_text="Demo team").click()
     table = page.get_by_role("table", name="Workflows")
     table.get_by_text("Churn per account").wait_for()
-    assert page.get_by_role("table", name="Notebooks").get_by_text("train.ipynb").is_visible()
+    page.get_by_role("table", name="Notebooks").get_by_text("train.ipynb").wait_for()
     assert "never run" in table.inner_text()
 
     page.get_by_role("button", name="Duplicate").click()
@@ -79,7 +79,7 @@ def test_editor_keyboard_shortcuts(page, demo, console, shot):
     page.get_by_role("button", name="Keyboard shortcuts").click()
     page.get_by_role("dialog").get_by_text("Automatic layout").wait_for()
     page.keyboard.press("Escape")
-    assert page.get_by_role("dialog").count() == 0
+    page.get_by_role("dialog").wait_for(state="detached")
 
 
 def test_upload_a_notebook_from_the_palette(page, demo, tmp_path, console):
