@@ -42,6 +42,23 @@ def graph_of(n: int) -> dict:
             "nodes": nodes, "edges": edges}
 
 
+def profile_print(profile: dict, top: int = 15) -> None:
+    """Self time by function, from a CPU profile; "(program)" is the browser's own work (style, layout, paint)."""
+    import collections
+
+    frames = {n["id"]: n["callFrame"] for n in profile["nodes"]}
+    counts = collections.Counter(profile["samples"])
+    total_ms = sum(profile["timeDeltas"]) / 1000
+    by_function = collections.Counter()
+    for node_id, n in counts.items():
+        f = frames[node_id]
+        by_function[f"{f['functionName'] or '(anonymous)'} {f['url'].rsplit('/', 1)[-1]}:{f['lineNumber']}"] += n
+    samples = sum(counts.values())
+    print(f"  profile of the last run ({total_ms:.0f} ms sampled):")
+    for name, n in by_function.most_common(top):
+        print(f"    {n / samples * total_ms:7.1f} ms  {name}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -53,6 +70,7 @@ def main() -> int:
     parser.add_argument("--nodes", type=int, default=500)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--verbose", action="store_true", help="print when each request started and how long it took")
+    parser.add_argument("--profile", action="store_true", help="print where the browser spent the last run's time")
     args = parser.parse_args()
 
     subprocess.run(["make", "-s", "frontend"], cwd=REPO, check=True)
@@ -101,8 +119,13 @@ def main() -> int:
             page.request.get(f"/api/tenants/demo/workflows/{workflow_id}/")
             print(f"  the API's workflow detail alone: {time.perf_counter() - api_start:.3f} s")
             times = []
+            cdp = page.context.new_cdp_session(page) if args.profile else None
             for i in range(args.runs + 1):  # the first run warms the server and the browser cache
                 page.goto("about:blank")
+                if cdp and i == args.runs:
+                    cdp.send("Profiler.enable")
+                    cdp.send("Profiler.setSamplingInterval", {"interval": 250})
+                    cdp.send("Profiler.start")
                 start = time.perf_counter()
                 page.goto(url)
                 node = page.locator(f"[data-testid=node-{target}]")
@@ -121,6 +144,8 @@ def main() -> int:
                     .map(r => [r.name.replace(location.origin, '').slice(0, 40), Math.round(r.startTime) + '+' + Math.round(r.duration)]))""")
                 print(f"  run {i}{' (warm-up)' if not i else ''}: {elapsed:.3f} s (first node {t_node:.3f}, all {t_all:.3f}), "
                       f"{rendered} nodes rendered" + (f"; {timing}" if args.verbose else ""))
+            if cdp:
+                profile_print(cdp.send("Profiler.stop")["profile"])
             page.screenshot(path=str(REPO / "test-artifacts" / "bench-editor-500.png")) if (REPO / "test-artifacts").is_dir() else None
             browser.close()
         median = statistics.median(times)

@@ -10,7 +10,11 @@ import { StatusChip } from "../ui/StatusChip";
 /** Below this zoom nodes draw no port text: a 500-node graph fitted to the screen stays fast. */
 export const DETAIL_ZOOM = 0.45;
 
+/** Below this zoom a node's header shows only its name: nothing else is legible there. */
+export const SKETCH_ZOOM = 0.2;
+
 export const useDetailed = () => useFlowStore((s) => s.transform[2] >= DETAIL_ZOOM);
+const useSketch = () => useFlowStore((s) => s.transform[2] < SKETCH_ZOOM);
 
 // Handles that carry a wire, per node, computed once per edges array.
 let wiredFor: LoomEdge[] | null = null;
@@ -42,6 +46,7 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
   const errors = useStore((s) => s.errorsByNode.get(id));
   const status = useStore((s) => s.runStatus.get(id));
   const detailed = useDetailed();
+  const sketch = useSketch();
   const wiredKey = useStore((s) => (detailed ? "" : wiredHandles(s.edges, id)));
   const errorFields = new Set(errors?.map((e) => e.field) ?? []);
   const params = notebook?.parameters ?? [];
@@ -120,6 +125,9 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
     <div className={classes.join(" ")} data-testid={`node-${id}`} data-status={status?.status ?? ""} data-errors={errors?.length ?? 0}
       title={errors?.map((e) => e.message).join("\n")}>
       <Handle type="target" position={Position.Left} id={DEP_IN} className="dep-handle dep-in" title="after: run after another node" />
+      {sketch ? (
+        <div className="loom-node-header sketch"><span className="loom-node-id">{spec.label || id}</span></div>
+      ) : (
       <div className="loom-node-header">
         <div className="loom-node-title">
           <span className="loom-node-id">{spec.label || id}</span>
@@ -133,6 +141,7 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
         </div>
         {!!errors?.length && <span className="error-badge" aria-label={`${errors.length} problems`}>{errors.length}</span>}
       </div>
+      )}
       <Handle type="source" position={Position.Right} id={DEP_OUT} className="dep-handle dep-out" title="done: order a node after this one" />
       {body}
     </div>
