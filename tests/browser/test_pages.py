@@ -102,3 +102,23 @@ def test_upload_a_notebook_from_the_palette(page, demo, tmp_path, console):
     bad.write_text("{not json")
     page.get_by_test_id("palette-upload-input").set_input_files(str(bad))
     page.get_by_role("alert").filter(has_text="broken.ipynb: The file is not valid JSON").wait_for()
+
+
+def test_a_viewer_reads_but_cannot_edit(page, demo):
+    workflow = Workflow.objects.get(name="Churn per account")
+    login(page, "viewer")
+    page.locator(".tenant-card").click()
+    page.get_by_role("table", name="Workflows").get_by_text("Churn per account").wait_for()
+    assert page.get_by_role("button", name="New workflow").count() == 0
+    assert page.get_by_role("button", name="Delete").count() == 0
+
+    page.goto(f"/t/demo/workflows/{workflow.pk}")
+    page.wait_for_selector("[data-testid=node-train]")
+    page.get_by_text("Read only: your role in this workspace is viewer.").wait_for()
+    assert page.get_by_role("button", name="Save").count() == 0
+    select_node(page, "train")
+    assert page.get_by_label("Map over").is_disabled()
+    page.keyboard.press("Delete")
+    page.keyboard.press("Control+s")
+    assert page.locator("[data-testid=node-train]").count() == 1
+    assert page.get_by_test_id("saved").is_visible()
