@@ -14,6 +14,11 @@ def airflow_dag_id(*, tenant: str, workflow_id: int) -> str:
     return f"{PREFIX}__{tenant}__{workflow_id}"
 
 
+def dag_id_tenant(dag_id: str) -> str:
+    """The tenant of a DAG id made by `airflow_dag_id`."""
+    return dag_id.split("__")[1]
+
+
 def airflow_conn_id(*, tenant: str, connection: str) -> str:
     """`loom__<tenant>__<connection name>`: the Airflow connection a node's connection maps to."""
     return f"{PREFIX}__{tenant}__{connection}"
