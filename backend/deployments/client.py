@@ -86,7 +86,10 @@ class AirflowClient:
 
     def check(self) -> None:
         """Raise AirflowUnavailable unless Airflow answers and accepts Loom's credentials."""
-        self._token()
+        if self.username:
+            self._token()
+        else:
+            self.monitor.get_health()
 
     def _token(self, *, refresh: bool = False) -> None:
         with self._lock:
