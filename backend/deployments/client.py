@@ -11,6 +11,7 @@ classes (`client.dags`, `client.dag_runs`, `client.task_instances`, ...) with ev
   detail) when Airflow answers a request with an error.
 """
 import json
+import re
 import threading
 from functools import cache
 
@@ -42,9 +43,12 @@ class AirflowUnavailable(EngineUnavailable):
 class AirflowError(Exception):
     """Airflow answered with an error status."""
 
-    def __init__(self, status: int, detail: str, *, what: str = ""):
-        self.status, self.detail = status, detail
+    def __init__(self, status: int, detail: str, what: str = ""):
+        self.status, self.detail, self.what = status, detail, what
         super().__init__(f"Airflow answered {status}{f' to {what}' if what else ''}: {detail}")
+
+    def __reduce__(self):  # Celery pickles a task's exception
+        return type(self), (self.status, self.detail, self.what)
 
 
 def airflow_config_problem() -> str:
@@ -121,12 +125,14 @@ class AirflowClient:
                 if e.status == 401 and attempt == 1:
                     self._token(refresh=True)
                     continue
-                raise AirflowError(e.status or 0, _detail(e), what=what) from e
+                raise AirflowError(e.status or 0, _detail(e), what) from e
             except (urllib3.exceptions.HTTPError, OSError) as e:
                 raise self._unreachable(e) from e
 
     def _unreachable(self, error: Exception) -> AirflowUnavailable:
-        reason = getattr(error, "reason", None) or error
+        reason = str(getattr(error, "reason", None) or error)
+        # urllib3 says "HTTPConnection(host='h', port=1): Failed to establish ..."; the URL is named already.
+        reason = re.sub(r"^HTTPS?Connection\(host=[^)]*\): ", "", reason)
         return AirflowUnavailable(f"Airflow at {self.url} is unreachable: {reason}")
 
 

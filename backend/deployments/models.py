@@ -27,6 +27,9 @@ class Deployment(TenantOwned):
     created_at = models.DateTimeField(auto_now_add=True)
     requested_at = models.DateTimeField(help_text="When the files of this version were written.")
     deployed_at = models.DateTimeField(null=True, blank=True, help_text="When Airflow had parsed this version.")
+    # Airflow's timestamp of the import error the file had when this version was written: only a
+    # newer one is this version's (compared in Airflow's clock, not Loom's).
+    stale_error_at = models.DateTimeField(null=True, blank=True)
     parse_seconds = models.FloatField(null=True, blank=True, help_text="From the files written to the DAG visible in Airflow.")
     deployed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 

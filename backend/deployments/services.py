@@ -40,8 +40,6 @@ ARTIFACTS_VARIABLE = "loom_artifacts_dir"
 # Notebook versions no deployment pins any more are removed once they are this old, so a
 # deploy running at the same time never loses the files it just wrote.
 PRUNE_AFTER = timedelta(hours=1)
-# Clocks of Loom's and Airflow's machines may differ a little.
-CLOCK_SLACK = timedelta(seconds=2)
 
 
 class DeploymentFailed(Exception):
@@ -78,6 +76,7 @@ def deployment_deploy(*, workflow: Workflow, number: int | None = None, user=Non
     for relpath, content in dag_notebook_files(version=version).items():
         if not (notebooks / relpath).exists():  # content-addressed: an existing file is this one
             _write_atomic(notebooks / relpath, content)
+    stale_error_at = _import_error(tenant=tenant.slug, dag_id=dag_id)[0]
     requested_at = timezone.now()
     _write_atomic(dag_path(tenant=tenant.slug, dag_id=dag_id), dag.source)
 
@@ -86,7 +85,7 @@ def deployment_deploy(*, workflow: Workflow, number: int | None = None, user=Non
             workflow=workflow,
             defaults={"tenant": tenant, "version": version, "dag_id": dag_id, "status": DeploymentStatus.DEPLOYING,
                       "error": "", "source_sha256": _sha256(dag.source), "requested_at": requested_at,
-                      "deployed_at": None, "parse_seconds": None,
+                      "stale_error_at": stale_error_at, "deployed_at": None, "parse_seconds": None,
                       **({"deployed_by": user} if user is not None and user.is_authenticated else {})},
         )
     _reparse(dag_id)
@@ -109,7 +108,9 @@ def deployment_check(*, deployment: Deployment) -> Deployment:
             raise
         parsed = ""
     if _sha256(parsed) != deployment.source_sha256:
-        error = _import_error(deployment)
+        at, error = _import_error(tenant=deployment.tenant.slug, dag_id=deployment.dag_id)
+        if at is not None and deployment.stale_error_at is not None and at <= deployment.stale_error_at:
+            error = None  # the error of the file this version replaced
         waited = (timezone.now() - deployment.requested_at).total_seconds()
         if error is None and waited < settings.LOOM_AIRFLOW_PARSE_TIMEOUT_S:
             return deployment
@@ -181,13 +182,21 @@ def deployment_files_remove(*, dag_id: str) -> None:
     _notebooks_prune(tenant=tenant)
 
 
-def airflow_dag_delete(*, dag_id: str) -> None:
-    """Remove a DAG (and its runs' records) from Airflow; nothing if Airflow has no such DAG."""
-    try:
-        airflow_client().dags.delete_dag(dag_id)
-    except AirflowError as e:
-        if e.status != 404:
-            raise
+def airflow_dag_delete(*, dag_id: str, wait_s: float = 15) -> None:
+    """Remove a DAG (and its runs' records) from Airflow; nothing if Airflow has no such DAG.
+    Airflow refuses (409) while a task instance still runs: a failed DAG run's tasks take a few
+    seconds to stop, so this tries again for up to `wait_s`."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            airflow_client().dags.delete_dag(dag_id)
+            return
+        except AirflowError as e:
+            if e.status == 404:
+                return
+            if e.status != 409 or time.monotonic() > deadline:
+                raise
+        time.sleep(0.5)
 
 
 def airflow_tenant_sync(*, tenant_id: int) -> None:
@@ -244,7 +253,9 @@ def airflow_pools_sync(*, tenant: Tenant, graph: dict | None = None) -> None:
                                                description=f"Loom tenant {tenant.slug}"))
             continue
         if name == main and pool.slots != tenant.concurrency_quota:
-            client.pools.patch_pool(name, ac.PoolPatchBody(slots=tenant.concurrency_quota), update_mask=["slots"])
+            client.pools.patch_pool(name, ac.PoolPatchBody(pool=name, slots=tenant.concurrency_quota,
+                                                           include_deferred=bool(pool.include_deferred)),
+                                    update_mask=["slots"])
 
 
 def _variable_set(key: str, value: str) -> None:
@@ -272,15 +283,14 @@ def _reparse(dag_id: str) -> None:
     client.dag_parsing.reparse_dag_file(token)
 
 
-def _import_error(deployment: Deployment) -> str | None:
-    """The stack trace Airflow reported for the deployed file since it was written, if any."""
-    relpath = f"{deployment.tenant.slug}/{deployment.dag_id}.py"
-    found = airflow_client().import_errors.get_import_errors(filename_pattern=deployment.dag_id, limit=100).import_errors
+def _import_error(*, tenant: str, dag_id: str) -> tuple:
+    """(Airflow's timestamp, stack trace) of the import error of a DAG file, or (None, None)."""
+    relpath = f"{tenant}/{dag_id}.py"
+    found = airflow_client().import_errors.get_import_errors(filename_pattern=dag_id, limit=100).import_errors
     for error in found:
-        if (error.filename == relpath or error.filename.endswith("/" + relpath)) and \
-                error.timestamp >= deployment.requested_at - CLOCK_SLACK:
-            return error.stack_trace
-    return None
+        if error.filename == relpath or error.filename.endswith("/" + relpath):
+            return error.timestamp, error.stack_trace
+    return None, None
 
 
 def _notebooks_prune(*, tenant: str) -> None:
