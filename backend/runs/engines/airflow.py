@@ -177,7 +177,7 @@ def airflow_runs_sync() -> None:
     if not active and not deployments:
         return
     client = airflow_client()
-    recent = client.dag_runs.get_dag_runs("~", dag_id_prefix_pattern=f"{naming.PREFIX}__", order_by=["-run_after"],
+    recent = client.dag_runs.get_dag_runs("~", dag_id_prefix_pattern=f"{naming.PREFIX}__", order_by=["-id"],
                                           limit=PAGE).dag_runs
     dag_runs = {(r.dag_id, r.dag_run_id): r for r in recent}
     active.update(_runs_import(recent, deployments))
@@ -191,8 +191,10 @@ def airflow_runs_sync() -> None:
 def _runs_import(dag_runs: list, deployments: dict) -> dict:
     """Loom runs for the DAG runs of deployed workflows that Loom did not trigger (a schedule, a
     trigger in Airflow's UI), pinned to the deployed version. Returns {run id: status}."""
+    # Queued since the workflow was first deployed (a scheduled run's run_after is its interval's end,
+    # which can be earlier); older ones are history from before Loom (a slack for the clocks).
     mine = [r for r in dag_runs if r.dag_id in deployments
-            and r.run_after >= deployments[r.dag_id].created_at - timedelta(seconds=60)]
+            and (r.queued_at or r.run_after) >= deployments[r.dag_id].created_at - timedelta(seconds=60)]
     known = set(Run.objects.filter(engine="airflow", external_id__in=[r.dag_run_id for r in mine])
                 .values_list("workflow_id", "external_id"))
     created = {}
