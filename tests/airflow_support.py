@@ -2,8 +2,9 @@
 AIRFLOW_HOME with a SQLite database, and, when asked, its servers (api-server, scheduler,
 dag-processor) as background processes on 127.0.0.1, stopped by PID.
 
-Settings follow shared/notes/airflow3.md: a 2 s DAG-folder refresh, 1 s heartbeats, one
-parsing process, a fixed JWT secret, a simple-auth-manager admin with a known password.
+Settings follow shared/notes/airflow3.md: a 2 s DAG-folder refresh (checked every second), 1 s
+heartbeats, one parsing process, a fixed JWT secret, a simple-auth-manager admin with a known
+password.
 """
 import json
 import os
@@ -86,6 +87,8 @@ class Airflow:
             "AIRFLOW__API__BASE_URL": self.url,
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "2",
+            # The DAG folder is looked at no more often than this (default 5 s), whatever refresh_interval says.
+            "AIRFLOW__DAG_PROCESSOR__BUNDLE_REFRESH_CHECK_INTERVAL": "1",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",

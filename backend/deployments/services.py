@@ -280,7 +280,11 @@ def _reparse(dag_id: str) -> None:
         if e.status == 404:
             return
         raise
-    client.dag_parsing.reparse_dag_file(token)
+    try:
+        client.dag_parsing.reparse_dag_file(token)
+    except AirflowError as e:
+        if e.status != 409:  # 409: a parse of the file is requested already
+            raise
 
 
 def _import_error(*, tenant: str, dag_id: str) -> tuple:

@@ -93,6 +93,7 @@ def worker_start(base: Path, **extra_env: str):
                                              "data_folder": env["LOOM_BROKER_DIR"],
                                              "control_folder": f"{env['LOOM_BROKER_DIR']}/control"}
     settings.LOOM_ARTIFACTS_DIR = Path(env["LOOM_ARTIFACTS_DIR"])
+    base.mkdir(parents=True, exist_ok=True)
     w = Worker(env, base)
     try:
         yield w.start()
