@@ -92,8 +92,11 @@ class AirflowClient:
         """Raise AirflowUnavailable unless Airflow answers and accepts Loom's credentials."""
         if self.username:
             self._token()
-        else:
+            return
+        try:
             self.monitor.get_health()
+        except AirflowError as e:
+            raise AirflowUnavailable(f"Airflow at {self.url} is not healthy: {e}") from e
 
     def _token(self, *, refresh: bool = False) -> None:
         with self._lock:

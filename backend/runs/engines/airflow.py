@@ -31,6 +31,7 @@ from dags.airflow_tasks import ERROR_XCOM_KEY
 from deployments.client import AirflowError, AirflowUnavailable, airflow_client
 from deployments.models import Deployment, DeploymentStatus
 from deployments.services import DeploymentFailed, deployment_check, deployment_ensure
+from runs.engines import EngineUnavailable
 from runs.models import ACTIVE, FINISHED, Lease, NodeRun, Run, Status
 from workflows.graph import graph_normalize, graph_order, output_names
 from workflows.services import WorkflowInvalid
@@ -71,16 +72,21 @@ class AirflowEngine:
                                                update_mask=["state"])
         except AirflowError as e:
             if e.status != 404:
-                raise
+                raise EngineUnavailable(f"Airflow did not fail DAG run {run.external_id}: {e}") from e
 
     def repair(self, *, run: Run) -> None:
         """Clear what failed, and its downstream, in the same DAG run; a run that never reached
         Airflow (its deploy failed, say) is submitted again."""
-        if not run.external_id:
-            _submit_later(run.pk)
-            return
-        self.client.task_instances.post_clear_task_instances(_dag_id(run), ac.ClearTaskInstancesBody(
-            dag_run_id=run.external_id, only_failed=True, include_downstream=True, dry_run=False, reset_dag_runs=True))
+        try:
+            if run.external_id:
+                self.client.task_instances.post_clear_task_instances(_dag_id(run), ac.ClearTaskInstancesBody(
+                    dag_run_id=run.external_id, only_failed=True, include_downstream=True, dry_run=False,
+                    reset_dag_runs=True))
+                return
+        except AirflowError as e:
+            if e.status != 404:
+                raise EngineUnavailable(f"Airflow did not clear DAG run {run.external_id}: {e}") from e
+        _submit_later(run.pk)
 
 
 def _submit_later(run_id: int) -> None:
