@@ -124,10 +124,11 @@ def airflow_server(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def loom_airflow(airflow_server, django_db_setup, django_db_blocker, tmp_path_factory):
     """Loom pointed at that Airflow (this process's settings, and a worker of its own that mirrors
-    it every 0.5 s); Loom writes DAGs into a folder inside Airflow's DAG folder."""
+    it every 0.5 s); Loom writes DAGs into a folder inside Airflow's DAG folder. Per module, so
+    that the worker is gone before other modules' engine tests run."""
     from django.conf import settings
 
     from tests.airflow_support import PASSWORD, USERNAME

@@ -137,3 +137,17 @@ def test_the_import_error_airflow_reports_fails_the_deploy(airflow_engine, api, 
     detail = wait_run(api, tenant.slug, response.json()["id"], timeout=120)
     assert detail["status"] == "success" and detail["nodes"][0]["outputs"] == {"y": 2}, (detail["error"], detail["nodes"])
     assert wait_deployment(api, url)["status"] == "deployed"
+
+
+def test_deleting_a_deployed_workflow_removes_its_dag(airflow_engine, api, tenant, nb, workflow):
+    nb("step.ipynb", "x: int = 1", "y = x + 1")
+    wid = workflow(nodes=[{"id": "s", "notebook": "step.ipynb", "outputs": ["y"]}])
+    url = f"/api/tenants/{tenant.slug}/workflows/{wid}/deployment/"
+    assert api.post(url, {}, format="json").status_code == 202
+    assert wait_deployment(api, url)["status"] == "deployed"
+    dag_id = f"loom__{tenant.slug}__{wid}"
+    assert api.delete(f"/api/tenants/{tenant.slug}/workflows/{wid}/").status_code == 204
+    assert not (airflow_engine.dags / "loom" / tenant.slug / f"{dag_id}.py").exists()
+    with pytest.raises(AirflowError) as gone:
+        airflow_client().dags.get_dag(dag_id)
+    assert gone.value.status == 404
