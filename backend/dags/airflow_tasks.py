@@ -4,13 +4,18 @@ Every DAG file carries this module's source verbatim (with backend/runtime's), a
 it the first time a task runs, so parsing a DAG file stays as cheap as parsing a
 hand-written one. Standard library at import time; Airflow is imported only inside the
 functions that need it, so Loom's tests import this module without Airflow. Loom's runtime
-functions are passed in (`resolve`, `execute`) because the DAG file loads them itself.
+functions are passed in (`resolve`, `execute`, `connection_env`) because the DAG file loads
+them itself.
 
 `nodes` is the DAG file's NODES and `settings` its SETTINGS (see dag_templates/dag.py.j2).
 """
 import os
 import tempfile
 from pathlib import Path
+
+# A failed node's task pushes its error ({message, cell_index, cell_source, traceback}) under
+# this XCom key before it fails, so that Loom shows the same error as on its local engine.
+ERROR_XCOM_KEY = "loom_error"
 
 
 def map_items(nodes: dict, settings: dict, context, *, resolve) -> list:
@@ -29,9 +34,9 @@ def map_items(nodes: dict, settings: dict, context, *, resolve) -> list:
     return items
 
 
-def node_run(nodes: dict, settings: dict, context, item=None, *, resolve, execute) -> dict:
-    """Run the task's node: resolve its parameters, run its notebook with the connections'
-    URIs in the kernel's environment, and return its declared outputs (the task's XCom)."""
+def node_run(nodes: dict, settings: dict, context, item=None, *, resolve, execute, connection_env) -> dict:
+    """Run the task's node: resolve its parameters, run its notebook with its connections in the
+    kernel's environment, and return its declared outputs (the task's XCom)."""
     ti = context["ti"]
     node = nodes[ti.task_id]
     edge = {}
@@ -54,14 +59,23 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, resolve, execut
         **run_layers(context),
     )
     notebooks = setting(settings["notebooks_dir"], Path(context["dag"].fileloc).parent / "loom-notebooks")
-    result = execute(
-        notebook=notebooks / node["notebook"],
-        output_path=output_dir / Path(node["notebook"]).name,
-        parameters={name: r.value for name, r in resolved.items()},
-        outputs=node["outputs"],
-        cwd=output_dir,
-        env=connection_uris(node["connections"]),
-    )
+    env, secrets = connections_environment(node["connections"], connection_env=connection_env)
+    env.update({"LOOM_NODE": ti.task_id, "LOOM_MAP_INDEX": str(ti.map_index) if ti.map_index >= 0 else ""})
+    try:
+        result = execute(
+            notebook=notebooks / node["notebook"],
+            output_path=output_dir / Path(node["notebook"]).name,
+            parameters={name: r.value for name, r in resolved.items()},
+            outputs=node["outputs"],
+            cwd=output_dir,
+            env=env,
+            secrets=secrets,
+        )
+    except Exception as e:
+        # NotebookFailed of the DAG's own copy of runtime/execute.py (so known by its method, not its class).
+        if callable(getattr(e, "as_dict", None)):
+            ti.xcom_push(key=ERROR_XCOM_KEY, value=e.as_dict())
+        raise
     return result.outputs
 
 
@@ -97,10 +111,22 @@ def setting(names: list, default: Path) -> Path:
     return Path(value or default)
 
 
-def connection_uris(connections: dict) -> dict:
-    """{environment variable: URI} of the node's connections, fetched from Airflow now."""
+def connections_environment(connections: dict, *, connection_env) -> tuple[dict, list]:
+    """The kernel variables of the node's connections, fetched from Airflow now, and their secrets.
+
+    `connections` maps each connection's name in Loom to its Airflow connection id;
+    `connection_env` is runtime/execute.py's, so the kernel sees the same LOOM_CONN_<NAME>_*
+    variables as on Loom's local engine. The secrets are scrubbed from the executed notebook.
+    """
     if not connections:
-        return {}
+        return {}, []
     from airflow.sdk import Connection
 
-    return {variable: Connection.get(conn_id).get_uri() for variable, conn_id in connections.items()}
+    env, secrets = {}, []
+    for name, conn_id in connections.items():
+        conn = Connection.get(conn_id)
+        env.update(connection_env(name, kind=conn.conn_type or "", host=conn.host or "", port=conn.port,
+                                  login=conn.login or "", password=conn.password or "", schema=conn.schema or "",
+                                  extra=conn.extra_dejson))
+        secrets.append(conn.password or "")
+    return env, secrets

@@ -4,8 +4,6 @@ Tenant slugs are `[a-z][a-z0-9-]*` (no '_'), so the double underscore after the 
 always ends it: `loom__acme__db` can only be tenant `acme`'s connection `db`. The renderer,
 the deploy step and the Airflow engine all name things through these functions.
 """
-import re
-
 PREFIX = "loom"
 # Suffix of the task that resolves a fanned-out node's list; node ids cannot contain '-'.
 ITEMS_SUFFIX = "-items"
@@ -16,6 +14,11 @@ def airflow_dag_id(*, tenant: str, workflow_id: int) -> str:
     return f"{PREFIX}__{tenant}__{workflow_id}"
 
 
+def dag_id_tenant(dag_id: str) -> str:
+    """The tenant of a DAG id made by `airflow_dag_id`."""
+    return dag_id.split("__")[1]
+
+
 def airflow_conn_id(*, tenant: str, connection: str) -> str:
     """`loom__<tenant>__<connection name>`: the Airflow connection a node's connection maps to."""
     return f"{PREFIX}__{tenant}__{connection}"
@@ -24,11 +27,6 @@ def airflow_conn_id(*, tenant: str, connection: str) -> str:
 def airflow_pool(*, tenant: str, pool: str | None = None) -> str:
     """The tenant's pool `loom__<tenant>` (sized by its quota), or `loom__<tenant>__<pool>`."""
     return f"{PREFIX}__{tenant}" + (f"__{pool}" if pool else "")
-
-
-def connection_env_var(connection: str) -> str:
-    """The kernel environment variable holding the connection's URI: `LOOM_CONN_<NAME>`."""
-    return "LOOM_CONN_" + re.sub(r"[^A-Z0-9_]", "_", connection.upper())
 
 
 def notebook_relpath(*, tenant: str, sha256: str, name: str) -> str:

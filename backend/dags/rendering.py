@@ -129,8 +129,7 @@ def _node_spec(node: Mapping, inputs: Mapping, tenant: str, notebooks: Mapping[s
         "values": _canonical(node["parameters"]),
         "inputs": _canonical(inputs),
         "outputs": output_names(node),
-        "connections": {naming.connection_env_var(c): naming.airflow_conn_id(tenant=tenant, connection=c)
-                        for c in sorted(set(node["connections"]))},
+        "connections": {c: naming.airflow_conn_id(tenant=tenant, connection=c) for c in sorted(set(node["connections"]))},
         "map_over": map_over,
         "map_parameter": (node["map_parameter"] or over.rpartition(".")[2]) if over else None,
     }

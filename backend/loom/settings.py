@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "dags",
     "runs",
     "web",
+    "deployments",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +128,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Runs and deployments both have a `status`, with different choices: name the second enum.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "runs.models.Status",
+        "DeploymentStatusEnum": "deployments.models.DeploymentStatus",
+    },
 }
 
 # Uploads: a notebook larger than this is refused with 400 (README documents it).
@@ -180,3 +186,23 @@ LOOM_HEARTBEAT_TIMEOUT_S = float(os.environ.get("LOOM_HEARTBEAT_TIMEOUT_S", 15))
 LOOM_REAP_INTERVAL_S = float(os.environ.get("LOOM_REAP_INTERVAL_S", 5))
 LOOM_REDISPATCH_AFTER_S = float(os.environ.get("LOOM_REDISPATCH_AFTER_S", 120))
 LOOM_ARTIFACTS_DIR = Path(os.environ.get("LOOM_ARTIFACTS_DIR", DATA_DIR / "artifacts"))
+
+# --- Airflow engine (README, "Running on Airflow") --------------------------------------------
+# Unset LOOM_AIRFLOW_URL or LOOM_AIRFLOW_DAGS_DIR: the "airflow" engine is unavailable (503) and
+# the local engine works as ever.
+LOOM_AIRFLOW_URL = os.environ.get("LOOM_AIRFLOW_URL", "")
+LOOM_AIRFLOW_USERNAME = os.environ.get("LOOM_AIRFLOW_USERNAME", "")
+LOOM_AIRFLOW_PASSWORD = os.environ.get("LOOM_AIRFLOW_PASSWORD", "")
+# The folder of Airflow's DAG folder (or inside it) where Loom writes <tenant>/<dag id>.py and
+# <tenant>/loom-notebooks/...; it must be this path on Loom's machine too (a shared volume).
+LOOM_AIRFLOW_DAGS_DIR = os.environ.get("LOOM_AIRFLOW_DAGS_DIR", "")
+# Where Airflow's tasks write executed notebooks (<dag id>/<run id>/<task>[/<map index>]/) as
+# Loom sees it; deploys set Airflow's Variable loom_artifacts_dir to it (a worker's own
+# LOOM_AIRFLOW_ARTIFACTS_DIR environment variable wins, for a mount at another path there).
+LOOM_AIRFLOW_ARTIFACTS_DIR = Path(os.environ.get("LOOM_AIRFLOW_ARTIFACTS_DIR", DATA_DIR / "airflow-artifacts"))
+# How often a worker mirrors Airflow's runs: one request per active run, plus one for the list of runs.
+LOOM_AIRFLOW_POLL_S = float(os.environ.get("LOOM_AIRFLOW_POLL_S", 2))
+# How long a deploy waits for Airflow to parse the DAG before it counts as failed.
+LOOM_AIRFLOW_PARSE_TIMEOUT_S = float(os.environ.get("LOOM_AIRFLOW_PARSE_TIMEOUT_S", 120))
+# Timeout of one request to Airflow's REST API.
+LOOM_AIRFLOW_TIMEOUT_S = float(os.environ.get("LOOM_AIRFLOW_TIMEOUT_S", 10))

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from catalog import views as catalog
 from dags import views as dags
+from deployments import views as deployments
 from runs import views as runs
 from tenancy import views as tenancy
 from web import urls as web
@@ -24,6 +25,7 @@ tenant_api = [
     path("workflows/<int:workflow_id>/versions/", workflows.WorkflowVersionListView.as_view(), name="workflow-versions"),
     path("workflows/<int:workflow_id>/validate/", workflows.WorkflowValidateView.as_view(), name="workflow-validate"),
     path("workflows/<int:workflow_id>/dag/", dags.WorkflowDagView.as_view(), name="workflow-dag"),
+    path("workflows/<int:workflow_id>/deployment/", deployments.DeploymentView.as_view(), name="workflow-deployment"),
     path("workflows/<int:workflow_id>/runs/", runs.RunListView.as_view(), name="run-list"),
     path("runs/<int:run_id>/", runs.RunDetailView.as_view(), name="run-detail"),
     path("runs/<int:run_id>/cancel/", runs.RunCancelView.as_view(), name="run-cancel"),

@@ -34,10 +34,15 @@ class Run(TenantOwned):
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # The Airflow engine: the DAG run's id in Airflow (set before Loom triggers it).
+    external_id = models.CharField(max_length=250, blank=True, default="")
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["tenant", "status"]), models.Index(fields=["workflow", "-id"])]
+        indexes = [models.Index(fields=["tenant", "status"]), models.Index(fields=["workflow", "-id"]),
+                   models.Index(fields=["engine", "status"])]
+        constraints = [models.UniqueConstraint(fields=["workflow", "engine", "external_id"], condition=~models.Q(external_id=""),
+                                               name="unique_external_run")]
 
     def __str__(self):
         return f"run {self.pk} of {self.workflow_id} ({self.status})"
@@ -78,3 +83,11 @@ class NodeRun(models.Model):
 
     def __str__(self):
         return f"{self.node}[{self.map_index}]" if self.map_index is not None else self.node
+
+
+class Lease(models.Model):
+    """Who does a job that one worker at a time should do (mirroring Airflow), until when."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    holder = models.CharField(max_length=200, blank=True, default="")
+    expires_at = models.DateTimeField()

@@ -35,7 +35,9 @@ class RunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Run
-        fields = ["id", "workflow", "version", "engine", "status", "created_at", "started_at", "ended_at", "created_by"]
+        fields = ["id", "workflow", "version", "engine", "status", "created_at", "started_at", "ended_at", "created_by",
+                  "external_id"]
+        extra_kwargs = {"external_id": {"help_text": "Airflow engine: the DAG run's id in Airflow."}}
 
 
 class RunDetailSerializer(RunSerializer):

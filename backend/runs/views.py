@@ -66,22 +66,30 @@ class RunDetailView(RunScopedMixin, generics.GenericAPIView):
 class RunCancelView(RunScopedMixin, generics.GenericAPIView):
     serializer_class = RunDetailSerializer
 
-    @extend_schema(request=None, responses=RunDetailSerializer)
+    @extend_schema(request=None, responses={200: RunDetailSerializer,
+                                            503: OpenApiResponse(description="The run's engine is unreachable")})
     def post(self, request, tenant, run_id):
         """Cancel: running kernels are stopped, and what did not finish becomes cancelled."""
-        return Response(run_detail(services.run_cancel(run=self.get_object())))
+        try:
+            run = services.run_cancel(run=self.get_object())
+        except EngineUnavailable as e:
+            return Response({"detail": str(e)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(run_detail(run))
 
 
 class RunRepairView(RunScopedMixin, generics.GenericAPIView):
     serializer_class = RunDetailSerializer
 
-    @extend_schema(request=None, responses={200: RunDetailSerializer, 409: OpenApiResponse(description="Not repairable")})
+    @extend_schema(request=None, responses={200: RunDetailSerializer, 409: OpenApiResponse(description="Not repairable"),
+                                            503: OpenApiResponse(description="The run's engine is unreachable")})
     def post(self, request, tenant, run_id):
         """Rerun failed, upstream_failed and cancelled nodes and their dependants, reusing what succeeded."""
         try:
             run = services.run_repair(run=self.get_object())
         except services.RunNotRepairable as e:
             return Response({"detail": str(e)}, status=status.HTTP_409_CONFLICT)
+        except EngineUnavailable as e:
+            return Response({"detail": str(e)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(run_detail(run))
 
 

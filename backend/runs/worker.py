@@ -1,8 +1,11 @@
-"""What a Loom worker process adds to Celery: a pool of pre-started kernels and the reaper.
+"""What a Loom worker process adds to Celery: a pool of pre-started kernels, the reaper, and
+the Airflow mirror.
 
 `manage.py loom_worker` runs Celery with the threads pool, so one process holds one kernel
 pool shared by all its task threads. The reaper thread (runs.engines.local.runs_reap) makes
-any live worker recover the node runs of a dead one.
+any live worker recover the node runs of a dead one. When Airflow is configured, a poller
+thread mirrors Airflow's runs every LOOM_AIRFLOW_POLL_S (runs.engines.airflow.airflow_poll;
+of several workers, the holder of a lease polls).
 """
 import logging
 import os
@@ -35,8 +38,13 @@ def _worker_ready(**kwargs) -> None:
         if settings.LOOM_KERNEL_POOL > 0:
             _pool = KernelPool(size=settings.LOOM_KERNEL_POOL, cwd=tempfile.gettempdir()).start()
     threading.Thread(target=_reap_forever, name="loom-reaper", daemon=True).start()
-    log.info("Loom worker ready: %s pre-started kernels, reaping every %s s",
-             settings.LOOM_KERNEL_POOL, settings.LOOM_REAP_INTERVAL_S)
+    from deployments.client import airflow_config_problem
+
+    if not airflow_config_problem():
+        threading.Thread(target=_poll_airflow_forever, name="loom-airflow-poller", daemon=True).start()
+    log.info("Loom worker ready: %s pre-started kernels, reaping every %s s%s",
+             settings.LOOM_KERNEL_POOL, settings.LOOM_REAP_INTERVAL_S,
+             "" if airflow_config_problem() else f", mirroring Airflow every {settings.LOOM_AIRFLOW_POLL_S:g} s")
 
 
 @signals.worker_shutdown.connect
@@ -59,3 +67,15 @@ def _reap_forever() -> None:
             runs_reap()
         except Exception:  # noqa: BLE001 - keep reaping; a database outage is temporary
             log.exception("reaping failed")
+
+
+def _poll_airflow_forever() -> None:
+    from runs.engines.airflow import airflow_poll
+    from runs.engines.local import WORKER_ID
+
+    stop = threading.Event()
+    while not stop.wait(settings.LOOM_AIRFLOW_POLL_S):
+        try:
+            airflow_poll(holder=WORKER_ID)
+        except Exception:  # noqa: BLE001 - keep polling; Airflow or the database may be back next round
+            log.exception("mirroring Airflow failed")

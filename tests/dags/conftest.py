@@ -2,7 +2,6 @@
 with a SQLite database, the example DAGs rendered into its DAG folder and their notebooks
 deployed under the notebooks base directory, as a deploy would."""
 import json
-import os
 import subprocess
 import time
 from dataclasses import dataclass
@@ -10,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.airflow_support import airflow_env, airflow_venv
 from tests.dags.examples import WAREHOUSE_URI, WORKFLOWS, example_dag_id, example_source, notebook_files
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -49,26 +47,18 @@ class Airflow:
 def airflow(tmp_path_factory) -> Airflow:
     started = time.monotonic()
     # Never skipped: if the venv cannot be built, the tests fail and say why.
-    build = subprocess.run(["bash", str(REPO / "airflow" / "venv.sh")], capture_output=True, text=True, timeout=1800)
-    assert build.returncode == 0, f"airflow/venv.sh failed:\n{build.stderr[-5000:]}"
-    venv = Path(build.stdout.strip().splitlines()[-1])
-
+    venv = airflow_venv()
     root = tmp_path_factory.mktemp("airflow")
     dags, notebooks, artifacts = root / "dags", root / "notebooks", root / "artifacts"
     for folder in (dags, notebooks, artifacts):
         folder.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-    env.update({
-        "AIRFLOW_HOME": str(root / "home"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__API_AUTH__JWT_SECRET": "loom-tests-only",
-        "LOOM_AIRFLOW_NOTEBOOKS_DIR": str(notebooks),
-        "LOOM_AIRFLOW_ARTIFACTS_DIR": str(artifacts),
+    env = airflow_env(
+        root, dags,
+        LOOM_AIRFLOW_NOTEBOOKS_DIR=str(notebooks),
+        LOOM_AIRFLOW_ARTIFACTS_DIR=str(artifacts),
         # Tenant acme's connection `warehouse`, as the deploy step would sync it.
-        "AIRFLOW_CONN_LOOM__ACME__WAREHOUSE": WAREHOUSE_URI,
-    })
+        AIRFLOW_CONN_LOOM__ACME__WAREHOUSE=WAREHOUSE_URI,
+    )
     airflow = Airflow(venv=venv, env=env, dags=dags, notebooks=notebooks, artifacts=artifacts)
     migrate = airflow.run("db", "migrate")
     assert migrate.returncode == 0, migrate.stdout[-5000:] + migrate.stderr[-5000:]

@@ -24,7 +24,8 @@ NOTEBOOKS = {
         "seed: int = 1\nquery = 'select 1'",
         "import os, urllib.parse\n"
         "rows = [seed, seed + 1, seed + 2]\n"
-        "dsn_user = urllib.parse.urlsplit(os.environ.get('LOOM_CONN_WAREHOUSE', '')).username",
+        "dsn_user = urllib.parse.urlsplit(os.environ.get('LOOM_CONN_WAREHOUSE_URI', '')).username\n"
+        "print('password', os.environ.get('LOOM_CONN_WAREHOUSE_PASSWORD'))",
     ),
     "transform.ipynb": notebook_bytes(
         "rows = []\nfactor: int = 1\nnote = ''",

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from dags import airflow_tasks
+from runtime.execute import NotebookFailed, connection_env
 from runtime.parameters import parameters_resolve
 
 SETTINGS = {"dag_id": "loom__acme__1", "items_suffix": "-items", "notebooks_dir": ["LOOM_T_NB", "nb"],
@@ -22,6 +23,10 @@ class FakeTI:
 
     def __init__(self, xcoms: dict, task_id="t", map_index=-1):
         self.xcoms, self.task_id, self.map_index, self.run_id = xcoms, task_id, map_index, "manual__1"
+        self.pushed = {}
+
+    def xcom_push(self, key, value):
+        self.pushed[key] = value
 
     def xcom_pull(self, task_ids, map_indexes=None):
         if map_indexes is None:
@@ -49,12 +54,15 @@ def test_items_come_from_conf_before_params_and_must_be_a_list():
         airflow_tasks.map_items(NODES, SETTINGS, context, resolve=parameters_resolve)
 
 
-def test_node_run_resolves_layers_and_hands_connections_to_the_kernel(tmp_path, monkeypatch):
+def test_node_run_resolves_layers_and_gives_the_kernel_its_connections(tmp_path, monkeypatch):
     monkeypatch.setenv("LOOM_T_NB", str(tmp_path / "nb"))
     monkeypatch.setenv("LOOM_T_ART", str(tmp_path / "art"))
-    monkeypatch.setattr(airflow_tasks, "connection_uris", lambda connections: {"LOOM_CONN_DB": "postgres://u:p@h/d"})
+    fetched = {"loom__acme__db": SimpleNamespace(conn_type="postgres", host="h", port=5432, login="u", password="p",
+                                                 schema="d", extra_dejson={"sslmode": "require"})}
+    monkeypatch.setattr(airflow_tasks, "connections_environment", lambda connections, connection_env: (
+        connection_env("db", **_fields(fetched[connections["db"]])), ["p"]))
     nodes = {"fan": {**NODES["fan"], "notebook": "acme/abc/nb.ipynb", "parameters": ["account", "x", "artifacts_dir", "g"],
-                     "values": {"x": 1}, "inputs": {"plain": {"a": "x"}}, "connections": {"LOOM_CONN_DB": "loom__acme__db"},
+                     "values": {"x": 1}, "inputs": {"plain": {"a": "x"}}, "connections": {"db": "loom__acme__db"},
                      "map_parameter": "account"}, "plain": NODES["plain"]}
     seen = {}
 
@@ -65,9 +73,40 @@ def test_node_run_resolves_layers_and_hands_connections_to_the_kernel(tmp_path, 
     ti = FakeTI({"plain": {"a": 99}}, task_id="fan", map_index=1)
     context = {"ti": ti, "dag_run": SimpleNamespace(conf={"g": "{{ ds }}"}), "params": {"g": "global", "x": 5},
                "dag": SimpleNamespace(fileloc=str(tmp_path / "dags" / "d.py"))}
-    assert airflow_tasks.node_run(nodes, SETTINGS, context, "acme", resolve=parameters_resolve, execute=execute) == {"a": 1, "b": 2}
+    assert airflow_tasks.node_run(nodes, SETTINGS, context, "acme", resolve=parameters_resolve, execute=execute,
+                                  connection_env=connection_env) == {"a": 1, "b": 2}
     out = tmp_path / "art" / "loom__acme__1" / "manual__1" / "fan" / "1"
     assert seen["parameters"] == {"account": "acme", "x": 1, "artifacts_dir": str(out), "g": "{{ ds }}"}
     assert seen["notebook"] == tmp_path / "nb" / "acme/abc/nb.ipynb"
     assert seen["output_path"] == out / "nb.ipynb" and out.is_dir()
-    assert seen["env"] == {"LOOM_CONN_DB": "postgres://u:p@h/d"} and "LOOM_CONN_DB" not in os.environ
+    # The same variables as the local engine gives, through notebook_execute's env; the secret is scrubbed.
+    assert seen["env"] == {**connection_env("db", kind="postgres", host="h", port=5432, login="u", password="p",
+                                            schema="d", extra={"sslmode": "require"}),
+                           "LOOM_NODE": "fan", "LOOM_MAP_INDEX": "1"}
+    assert seen["env"]["LOOM_CONN_DB_URI"] == "postgres://u:p@h:5432/d"
+    assert seen["secrets"] == ["p"]
+    assert not any(k.startswith("LOOM_CONN") for k in os.environ)
+
+
+def _fields(conn) -> dict:
+    return {"kind": conn.conn_type, "host": conn.host, "port": conn.port, "login": conn.login,
+            "password": conn.password, "schema": conn.schema, "extra": conn.extra_dejson}
+
+
+def test_a_failed_notebook_leaves_its_error_in_xcom(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOOM_T_NB", str(tmp_path / "nb"))
+    monkeypatch.setenv("LOOM_T_ART", str(tmp_path / "art"))
+    nodes = {"plain": {**NODES["plain"], "notebook": "acme/abc/nb.ipynb", "parameters": [], "values": {}, "inputs": {},
+                       "connections": {}, "map_parameter": None}}
+    error = NotebookFailed("Cell 1 raised ValueError: no", cell_index=1, cell_source="raise ValueError('no')")
+
+    def execute(**kwargs):
+        raise error
+
+    ti = FakeTI({}, task_id="plain")
+    context = {"ti": ti, "dag_run": SimpleNamespace(conf={}), "params": {},
+               "dag": SimpleNamespace(fileloc=str(tmp_path / "d.py"))}
+    with pytest.raises(NotebookFailed):
+        airflow_tasks.node_run(nodes, SETTINGS, context, resolve=parameters_resolve, execute=execute,
+                               connection_env=connection_env)
+    assert ti.pushed == {airflow_tasks.ERROR_XCOM_KEY: error.as_dict()}

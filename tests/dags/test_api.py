@@ -43,7 +43,7 @@ def test_viewer_downloads_the_dag_file(client_for, viewer, chain):
     # The pinned notebook, content-addressed, and the connection by its namespaced id.
     extract = constants["NODES"]["extract"]
     assert extract["notebook"] == f"acme/{inspected('extract.ipynb').sha256}/extract.ipynb"
-    assert extract["connections"] == {"LOOM_CONN_WAREHOUSE": "loom__acme__warehouse"}
+    assert extract["connections"] == {"warehouse": "loom__acme__warehouse"}
     assert extract["parameters"] == ["seed", "query"]
 
 

@@ -1,5 +1,13 @@
-"""Polling helpers of the engine tests."""
+"""A real worker for the engine tests, and polling helpers."""
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
+
+from django.conf import settings
 
 FINISHED = ("success", "failed", "skipped", "upstream_failed", "cancelled")
 
@@ -18,3 +26,77 @@ def wait_run(api, tenant_slug: str, run_id: int, *, timeout: float = 60, until=N
 def nodes_of(detail: dict) -> dict:
     """{node or (node, map_index): node run} of a run detail."""
     return {(n["node"] if n["map_index"] is None else (n["node"], n["map_index"])): n for n in detail["nodes"]}
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    if "sqlite" in db["ENGINE"]:
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+class Worker:
+    """One worker subprocess; `kill()` it like the OOM killer would, `start()` another."""
+
+    def __init__(self, env: dict, logs: Path):
+        self.env, self.logs, self.process, self.starts = env, logs, None, 0
+
+    def start(self) -> "Worker":
+        self.starts += 1
+        ready = self.logs / f"ready-{self.starts}"
+        env = {**self.env, "LOOM_WORKER_READY_FILE": str(ready)}
+        log = open(self.logs / f"worker-{self.starts}.log", "wb")
+        self.process = subprocess.Popen([sys.executable, "manage.py", "loom_worker", "-c", "4", "-l", "WARNING"],
+                                        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert self.process.poll() is None, (self.logs / f"worker-{self.starts}.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "the worker did not get ready in 60 s"
+            time.sleep(0.1)
+        return self
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@contextlib.contextmanager
+def worker_start(base: Path, **extra_env: str):
+    """A worker on the test database, on a queue and broker folder of its own under `base`, to
+    which this process sends its messages while the block lasts; stopped at the end."""
+    from loom.celery import app
+
+    queue = f"loom-test-{os.getpid()}-{base.name}"
+    env = {
+        **os.environ, "DATABASE_URL": _database_url(), "LOOM_QUEUE": queue,
+        "LOOM_BROKER_DIR": str(base / "broker"), "LOOM_ARTIFACTS_DIR": str(base / "artifacts"),
+        "LOOM_HEARTBEAT_S": "0.5", "LOOM_HEARTBEAT_TIMEOUT_S": "3", "LOOM_REAP_INTERVAL_S": "0.5",
+        "LOOM_KERNEL_POOL": "4", "LOOM_DATA_DIR": str(settings.DATA_DIR), **extra_env,
+    }
+    # This process sends the first messages of a run: same broker, same queue, same artifacts root.
+    saved = (app.conf.task_default_queue, app.conf.broker_transport_options, settings.LOOM_ARTIFACTS_DIR)
+    app.conf.task_default_queue = queue
+    if not settings.REDIS_URL:
+        app.conf.broker_transport_options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+                                             "data_folder": env["LOOM_BROKER_DIR"],
+                                             "control_folder": f"{env['LOOM_BROKER_DIR']}/control"}
+    settings.LOOM_ARTIFACTS_DIR = Path(env["LOOM_ARTIFACTS_DIR"])
+    base.mkdir(parents=True, exist_ok=True)
+    w = Worker(env, base)
+    try:
+        yield w.start()
+    finally:
+        w.stop()
+        app.conf.task_default_queue, app.conf.broker_transport_options, settings.LOOM_ARTIFACTS_DIR = saved

@@ -46,7 +46,8 @@ def test_an_invalid_graph_is_refused_with_its_errors(api, tenant, wid):
     assert api.post(runs_url(tenant, wid), {"version": 9}, format="json").status_code == 404
 
 
-def test_the_airflow_engine_is_not_configured_yet(api, tenant, wid):
+def test_the_airflow_engine_needs_configuring(api, tenant, wid, settings):
+    settings.LOOM_AIRFLOW_URL = ""
     response = api.post(runs_url(tenant, wid), {"engine": "airflow"}, format="json")
     assert response.status_code == 503 and "not configured" in response.json()["detail"]
     assert api.post(runs_url(tenant, wid), {"engine": "spark"}, format="json").status_code == 400

@@ -3,9 +3,16 @@
 An engine gets a Run whose node rows exist and acts on it: `start` and `repair` make it
 progress, `cancel` stops what is running. Run state lives in the database for every engine.
 """
+from importlib import import_module
 from typing import Protocol
 
-ENGINE_NAMES = ("local", "airflow")
+# name -> "module:class". An engine's constructor raises EngineUnavailable when this
+# installation cannot use it (the Airflow engine without LOOM_AIRFLOW_URL, say).
+ENGINES = {
+    "local": "runs.engines.local:LocalEngine",
+    "airflow": "runs.engines.airflow:AirflowEngine",
+}
+ENGINE_NAMES = tuple(ENGINES)
 
 
 class EngineUnavailable(Exception):
@@ -22,18 +29,9 @@ class Engine(Protocol):
     def repair(self, *, run) -> None: ...
 
 
-def _engines() -> dict[str, Engine]:
-    from runs.engines.local import LocalEngine
-
-    return {"local": LocalEngine()}
-
-
 def engine_get(name: str) -> Engine:
-    """The engine called `name`; EngineUnavailable when it is not configured here."""
-    engines = _engines()
-    if name not in engines:
-        raise EngineUnavailable(
-            f"The '{name}' engine is not configured on this Loom installation; use 'local'."
-            if name in ENGINE_NAMES else f"Unknown engine '{name}'; use one of: {', '.join(sorted(engines))}."
-        )
-    return engines[name]
+    """The engine called `name`; EngineUnavailable when it is unknown or not configured here."""
+    if name not in ENGINES:
+        raise EngineUnavailable(f"Unknown engine '{name}'; use one of: {', '.join(ENGINES)}.")
+    module, _, cls = ENGINES[name].partition(":")
+    return getattr(import_module(module), cls)()

@@ -66,7 +66,7 @@ def run_advance(*, run: Run) -> None:
 
     Call inside a transaction holding the run row (select_for_update); messages go out on commit.
     """
-    if run.status not in ACTIVE:
+    if run.status not in ACTIVE or run.engine != LocalEngine.name:
         return
     graph = graph_normalize(run.version.graph)
     nodes = {n["id"]: n for n in graph["nodes"]}
@@ -411,7 +411,8 @@ def _notebook_log(nb) -> str:
 
 def _advance_tenant(run: Run) -> None:
     """A finished node frees a slot of the tenant's quota: let the tenant's other runs use it."""
-    others = Run.objects.filter(tenant_id=run.tenant_id, status=Status.RUNNING).exclude(pk=run.pk).values_list("pk", flat=True)
+    others = Run.objects.filter(tenant_id=run.tenant_id, status=Status.RUNNING, engine=LocalEngine.name).exclude(
+        pk=run.pk).values_list("pk", flat=True)
     for pk in others:
         with transaction.atomic():
             other = Run.objects.select_for_update().select_related("version", "tenant").get(pk=pk)
@@ -455,7 +456,7 @@ def runs_reap() -> None:
         NodeRun.objects.filter(pk=row.pk, token=row.token, status=Status.QUEUED).update(dispatched_at=now)
         _send(row.pk, row.token)
 
-    for pk in Run.objects.filter(status=Status.RUNNING).values_list("pk", flat=True):
+    for pk in Run.objects.filter(status=Status.RUNNING, engine=LocalEngine.name).values_list("pk", flat=True):
         with transaction.atomic():
             run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=pk)
             run_advance(run=run)

@@ -14,7 +14,9 @@ runtime/ for the functions Loom's local engine runs too.
 Workflow values live in NODES, not in operator arguments, so Airflow never renders them as
 Jinja templates. SETTINGS names where tasks find the notebooks and write executed ones on
 the machine they run on: an environment variable, else an Airflow Variable. A node's
-connections reach its kernel as environment variables holding their URIs.
+connections reach its kernel as LOOM_CONN_<NAME>_* environment variables (as on Loom's own
+engine), read from Airflow's connections when the task runs; their secrets are scrubbed from
+the executed notebook.
 """
 import datetime
 import sys
@@ -34,7 +36,7 @@ SETTINGS = {
 
 # One entry per node: the notebook (under the notebooks directory), the parameters it
 # declares, the node's own values, {upstream node: {output: parameter}} bindings, declared
-# outputs, {kernel environment variable: Airflow connection id}, and what it fans out over.
+# outputs, {connection name: Airflow connection id}, and what it fans out over.
 NODES = {
     'boom': {
         'notebook': 'acme/e7d494a65782f8d8b9e29f8d4b6426df93751d71e6298dd53ca85fc3cf702f17/fail.ipynb',
@@ -103,8 +105,10 @@ def map_items(**context):
 def run_node(item=None, **context):
     """Run the node's notebook with its resolved parameters; return its declared outputs."""
     resolve = _loom("runtime/parameters.py").parameters_resolve
-    execute = _loom("runtime/execute.py").notebook_execute
-    return _loom("dags/airflow_tasks.py").node_run(NODES, SETTINGS, context, item, resolve=resolve, execute=execute)
+    runtime = _loom("runtime/execute.py")
+    return _loom("dags/airflow_tasks.py").node_run(NODES, SETTINGS, context, item, resolve=resolve,
+                                                   execute=runtime.notebook_execute,
+                                                   connection_env=runtime.connection_env)
 
 
 with DAG(
