@@ -175,7 +175,7 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
 LOOM_WORKER_CONCURRENCY = int(os.environ.get("LOOM_WORKER_CONCURRENCY", 4))
 # Kernels each worker keeps started ahead of need (each idle kernel holds ~50 MB).
-LOOM_KERNEL_POOL = int(os.environ.get("LOOM_KERNEL_POOL", 6))
+LOOM_KERNEL_POOL = int(os.environ.get("LOOM_KERNEL_POOL", 12))
 # A fanned-out node runs at most this many items at once, unless the node sets max_active.
 LOOM_MAP_MAX_ACTIVE = int(os.environ.get("LOOM_MAP_MAX_ACTIVE", 16))
 LOOM_MAP_MAX_ITEMS = int(os.environ.get("LOOM_MAP_MAX_ITEMS", 1000))
