@@ -32,42 +32,12 @@ def chromium_install() -> str:
 
 @pytest.fixture(scope="module")
 def worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real local-engine worker (the engine tests' `Worker`) for this module's runs.
+    """A real local-engine worker for this module's runs, on a queue and broker folder of its
+    own: the engine tests kill and restart their own worker and must not meet this one."""
+    from tests.runs.support import worker_start
 
-    Module-scoped, with a queue and broker folder of its own, and the Celery settings put back
-    afterwards: the engine tests kill and restart their own worker and must not meet this one.
-    """
-    from django.conf import settings
-
-    from loom.celery import app
-    from tests.runs.conftest import Worker, _database_url
-
-    base = tmp_path_factory.mktemp("browser-engine")
-    queue = f"loom-browser-{os.getpid()}"
-    env = {
-        **os.environ, "DATABASE_URL": _database_url(), "LOOM_QUEUE": queue, "LOOM_BROKER_DIR": str(base / "broker"),
-        "LOOM_ARTIFACTS_DIR": str(base / "artifacts"), "LOOM_KERNEL_POOL": "2", "LOOM_DATA_DIR": str(settings.DATA_DIR),
-    }
-    saved = (app.conf.task_default_queue, app.conf.broker_transport_options, settings.LOOM_ARTIFACTS_DIR)
-    app.conf.task_default_queue = queue
-    if not settings.REDIS_URL:
-        app.conf.broker_transport_options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, "data_folder": env["LOOM_BROKER_DIR"],
-                                             "control_folder": f"{env['LOOM_BROKER_DIR']}/control"}
-    settings.LOOM_ARTIFACTS_DIR = Path(env["LOOM_ARTIFACTS_DIR"])
-    broker_connections_forget(app)
-    w = Worker(env, base).start()
-    yield w
-    w.stop()
-    app.conf.task_default_queue, app.conf.broker_transport_options, settings.LOOM_ARTIFACTS_DIR = saved
-    broker_connections_forget(app)
-
-
-def broker_connections_forget(app):
-    """Drop Celery's pooled broker connections: they keep the transport options (the broker
-    folder) they were opened with, so a changed folder would otherwise be ignored."""
-    app._pool = None
-    if "amqp" in app.__dict__:
-        app.amqp._producer_pool = None
+    with worker_start(tmp_path_factory.mktemp("browser-engine"), LOOM_KERNEL_POOL="2") as w:
+        yield w
 
 
 @pytest.fixture(scope="session")

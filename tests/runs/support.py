@@ -93,6 +93,7 @@ def worker_start(base: Path, **extra_env: str):
                                              "data_folder": env["LOOM_BROKER_DIR"],
                                              "control_folder": f"{env['LOOM_BROKER_DIR']}/control"}
     settings.LOOM_ARTIFACTS_DIR = Path(env["LOOM_ARTIFACTS_DIR"])
+    broker_connections_forget(app)
     base.mkdir(parents=True, exist_ok=True)
     w = Worker(env, base)
     try:
@@ -100,3 +101,12 @@ def worker_start(base: Path, **extra_env: str):
     finally:
         w.stop()
         app.conf.task_default_queue, app.conf.broker_transport_options, settings.LOOM_ARTIFACTS_DIR = saved
+        broker_connections_forget(app)
+
+
+def broker_connections_forget(app) -> None:
+    """Drop Celery's pooled broker connections: they keep the transport options (the broker
+    folder) they were opened with, so the next worker's folder would otherwise be ignored."""
+    app._pool = None
+    if "amqp" in app.__dict__:
+        app.amqp._producer_pool = None
