@@ -52,8 +52,8 @@ def test_deploy_writes_files_syncs_connections_and_pool_and_airflow_takes_it(air
     # The files: under the tenant's folder inside Airflow's DAG folder, the secret in neither.
     folder = server.dags / "loom" / tenant.slug
     dag_file = folder / f"{dag_id}.py"
-    notebooks = list((folder / "loom-notebooks" / tenant.slug).glob("*/step.ipynb"))
-    assert dag_file.is_file() and len(notebooks) == 1
+    pinned = api.get(f"/api/tenants/{tenant.slug}/workflows/{wid}/").json()["notebook_pins"]["step.ipynb"]["sha256"]
+    assert dag_file.is_file() and (folder / "loom-notebooks" / tenant.slug / pinned / "step.ipynb").is_file()
     assert SECRET not in dag_file.read_text() and not list(folder.glob("**/*.tmp"))
 
     # Airflow: the DAG unpaused, the connection with its secret, the pools, the artifacts variable.
