@@ -93,6 +93,7 @@ def worker_start(base: Path, **extra_env: str):
                                              "data_folder": env["LOOM_BROKER_DIR"],
                                              "control_folder": f"{env['LOOM_BROKER_DIR']}/control"}
     settings.LOOM_ARTIFACTS_DIR = Path(env["LOOM_ARTIFACTS_DIR"])
+    _producers_reset(app)
     base.mkdir(parents=True, exist_ok=True)
     w = Worker(env, base)
     try:
@@ -100,3 +101,15 @@ def worker_start(base: Path, **extra_env: str):
     finally:
         w.stop()
         app.conf.task_default_queue, app.conf.broker_transport_options, settings.LOOM_ARTIFACTS_DIR = saved
+        _producers_reset(app)
+
+
+def _producers_reset(app) -> None:
+    """Forget Celery's pooled broker connections: they keep the broker folder they were opened
+    with, so a second worker of the session (another folder) would never see this process's messages."""
+    from kombu import pools
+
+    pools.reset()  # kombu's registry of producer pools, keyed by (equal) connections
+    app._pool = None
+    app.amqp._producer_pool = None
+    app.amqp.__dict__.pop("queues", None)
