@@ -104,7 +104,7 @@ class Airflow:
                 args = [str(self.venv / "bin" / "airflow"), name] + (["--port", str(self.port)] if name == "api-server" else [])
                 with open(logs / f"{name}.log", "wb") as out:
                     self.processes[name] = subprocess.Popen(args, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                                            start_new_session=True)
+                                                            start_new_session=True, preexec_fn=_die_with_parent)
             (self.root / "pids.json").write_text(json.dumps({n: p.pid for n, p in self.processes.items()}))
             self.wait_healthy(timeout)
         except BaseException:
@@ -151,6 +151,17 @@ class Airflow:
             except subprocess.TimeoutExpired:
                 pass
         self.processes.clear()
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the process that started it dies (a killed test run), so
+    that no Airflow outlives it even when no teardown runs. Linux only; elsewhere a no-op."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _signal_group(pgid: int, sig: int) -> None:

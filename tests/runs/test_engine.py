@@ -91,7 +91,7 @@ def test_each_failure_names_its_reason(engine, nb, workflow, run_wf, tmp_path):
     wid = workflow(nodes=[
         {"id": "raises", "notebook": "raises.ipynb", "parameters": {"x": 7}},
         {"id": "dies", "notebook": "dies.ipynb"},
-        {"id": "hangs", "notebook": "hangs.ipynb", "timeout_s": 2},
+        {"id": "hangs", "notebook": "hangs.ipynb", "timeout_s": 5},
         {"id": "notjson", "notebook": "notjson.ipynb", "outputs": ["value"]},
         {"id": "flaky", "notebook": "flaky.ipynb", "parameters": {"marker": marker}, "retries": 2, "retry_delay_s": 1},
     ])
@@ -105,7 +105,7 @@ def test_each_failure_names_its_reason(engine, nb, workflow, run_wf, tmp_path):
     assert raises["cell_index"] == 4 and "raise ValueError" in raises["cell_source"]
     assert "ValueError" in raises["traceback"] and "\x1b[" not in raises["traceback"]
     assert "kernel died" in nodes["dies"]["error"]["message"] and "SIGKILL" in nodes["dies"]["error"]["cell_source"]
-    assert nodes["hangs"]["error"]["message"].startswith("Timed out after 2 s")
+    assert nodes["hangs"]["error"]["message"].startswith("Timed out after 5 s")
     assert "while True" in nodes["hangs"]["error"]["cell_source"]
     assert nodes["notjson"]["error"]["message"].startswith("Output 'value' is a set, which is not JSON")
     for name in ("raises", "dies", "hangs", "notjson"):

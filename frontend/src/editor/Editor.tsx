@@ -60,7 +60,7 @@ function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: numb
   const dirty = useStore((s) => s.dirty);
   const [role, setRole] = useState<Tenant["role"] | null>(null);
   const [dialog, setDialog] = useState<"run" | "dag" | "help" | null>(null);
-  const readOnly = role === "viewer";
+  const readOnly = role === null || role === "viewer"; // read-only until the role is known
   const openRun = useCallback(() => setDialog("run"), []);
 
   useEffect(() => {

@@ -39,7 +39,7 @@ export function Home({ tenant }: { tenant: string }) {
     reload();
   }, [tenant, reload]);
 
-  const canEdit = info ? info.role !== "viewer" : true;
+  const canEdit = info ? info.role !== "viewer" : false; // hide edit actions until the role is known
 
   const create = async (name: string) => {
     const wf = await endpoints.workflowCreate(tenant, { name });
