@@ -58,7 +58,8 @@ class NodeSerializer(serializers.Serializer):
     outputs = serializers.ListField(child=OutputField(), required=False, default=list, max_length=200)
     retries = serializers.IntegerField(min_value=0, max_value=100, default=NODE_DEFAULTS["retries"])
     retry_delay_s = serializers.IntegerField(min_value=0, max_value=86400, default=NODE_DEFAULTS["retry_delay_s"])
-    timeout_s = serializers.IntegerField(min_value=1, allow_null=True, required=False, default=None)
+    # A week bounds one notebook; larger values overflow Airflow's execution_timeout (a timedelta).
+    timeout_s = serializers.IntegerField(min_value=1, max_value=7 * 86400, allow_null=True, required=False, default=None)
     trigger_rule = serializers.CharField(max_length=40, default=NODE_DEFAULTS["trigger_rule"])
     pool = serializers.CharField(max_length=256, allow_null=True, required=False, default=None)
     queue = serializers.CharField(max_length=256, allow_null=True, required=False, default=None)

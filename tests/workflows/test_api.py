@@ -75,6 +75,7 @@ def test_invalid_graph_is_saved_as_a_draft_and_validate_reports_it(api, catalog)
     ({"name": "x", "nodes": "not a list"}, "nodes"),
     ({"name": "x", "nodes": [{"id": "a"}]}, "nodes"),
     ({"name": "x", "nodes": [{"id": "a", "notebook": "n.ipynb", "retries": -1}]}, "nodes"),
+    ({"name": "x", "nodes": [{"id": "a", "notebook": "n.ipynb", "timeout_s": 10 ** 12}]}, "nodes"),
     ({"name": "x", "nodes": [{"id": "a", "notebook": "n.ipynb", "outputs": [3]}]}, "nodes"),
     ({"name": "x", "edges": [{"source": "a"}]}, "edges"),
     ({"name": "x", "nodes": [{"id": "a", "notebook": "n.ipynb", "parameters": {"p": "nul\u0000byte"}}]}, "nodes"),
