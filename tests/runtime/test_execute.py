@@ -68,13 +68,14 @@ def test_secrets_are_scrubbed_everywhere(tmp_path, pool):
 
 
 def test_whole_notebook_timeout_kills_the_kernel(pool):
-    notebook = nb("x = 1", "import time\ntime.sleep(0.6)", "time.sleep(0.6)", "time.sleep(60)")
+    # No cell alone reaches the timeout, the notebook does; the margin absorbs a kernel still starting.
+    notebook = nb("x = 1", "import time\ntime.sleep(1)", "time.sleep(1)", "time.sleep(60)")
     started = time.monotonic()
     with pytest.raises(NotebookFailed) as e:
-        notebook_execute(notebook=notebook, output_path=None, parameters={}, timeout_s=1.5,
+        notebook_execute(notebook=notebook, output_path=None, parameters={}, timeout_s=3.5,
                          kernel_manager=pool.take("python3"))
-    assert time.monotonic() - started < 4
-    assert e.value.message.startswith("Timed out after 1.5 s while cell 4 ran") and e.value.notebook is not None
+    assert time.monotonic() - started < 7
+    assert e.value.message.startswith("Timed out after 3.5 s while cell 4 ran") and e.value.notebook is not None
 
 
 def test_cancel_event_kills_the_kernel(pool):
