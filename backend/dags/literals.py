@@ -3,6 +3,11 @@
 Templates print values only through `py_literal` (the `py` filter), and the Jinja environment
 refuses to print anything else (see rendering.py). A literal can hold any text, so no name,
 description or parameter value can add code to the file: at worst it is an odd string.
+Characters Python could read differently from how they are meant are written as escapes,
+never raw: every line break but "\n" (\r, \x0b, \x0c, \x1c-\x1e, \x85, U+2028/2029; none is
+printable), NUL, byte-order marks and lone surrogates; so a literal in a comment stays on its
+line and the file always encodes to UTF-8. The template keeps user text off the file's first
+two lines, where Python would obey a PEP 263 encoding declaration.
 """
 import math
 
