@@ -8,6 +8,7 @@ from runs.models import ACTIVE, NodeRun, Run, Status
 from workflows.graph import ancestors, descendants, graph_normalize, graph_order, with_article
 from workflows.models import Workflow
 from workflows.services import workflow_version_runnable
+from workflows.values import json_value_problem, text_shown
 
 RERUN = (Status.FAILED, Status.UPSTREAM_FAILED, Status.CANCELLED)
 
@@ -29,7 +30,11 @@ def run_parameters_check(*, graph: dict, parameters: dict) -> dict:
     globals_ = {p["name"]: p for p in graph_normalize(graph)["parameters"]}
     errors = []
     for name, value in parameters.items():
-        if name not in globals_:
+        problem = json_value_problem(name) or json_value_problem(value)
+        if problem:
+            errors.append({"node": None, "field": f"parameters.{text_shown(name)}",
+                           "message": f"Run parameter {name!r} {problem}."})
+        elif name not in globals_:
             known = ", ".join(globals_) or "none"
             errors.append({"node": None, "field": f"parameters.{name}",
                            "message": f"'{name}' is not a parameter of this workflow (its parameters: {known})."})

@@ -14,6 +14,7 @@ from croniter import croniter
 
 from catalog.inspection import TYPES, type_of, value_fits
 from runtime.parameters import parameters_resolve
+from workflows.values import json_value_problem, text_shown
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 TRIGGER_RULES = (
@@ -109,6 +110,7 @@ def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]], conne
     connections = set(connections)
 
     globals_ = _validate_globals(g, add)
+    _validate_values(g, add)
     _validate_schedule(g, add)
 
     nodes: dict[str, dict] = {}
@@ -173,6 +175,19 @@ def _validate_globals(g, add) -> dict[str, dict]:
             add(None, field, f"Default of '{name}' is {with_article(type_of(p['default']))}, not {with_article(kind)}.")
         seen.setdefault(name, p)
     return seen
+
+
+def _validate_values(g, add) -> None:
+    """Global defaults and node values that Airflow, the DAG file or the database cannot take."""
+    for p in g["parameters"]:
+        problem = json_value_problem(p.get("default"))
+        if problem:
+            add(None, f"parameters.{text_shown(p.get('name'))}", f"Default of {p.get('name')!r} {problem}.")
+    for n in g["nodes"]:
+        for name, value in n["parameters"].items():
+            problem = json_value_problem(name) or json_value_problem(value)
+            if problem:
+                add(n["id"], f"parameters.{text_shown(name)}", f"Value of {name!r} {problem}.")
 
 
 def _validate_schedule(g, add) -> None:

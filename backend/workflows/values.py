@@ -1,0 +1,77 @@
+"""The one rule for a JSON value a user gives Loom: only what every place it goes can take.
+No Django here.
+
+A value travels into a generated DAG file (as a Python literal, which Python's parser nests
+at most 200 deep), into Airflow's run conf and XComs (JSON), through the browser (JavaScript
+numbers) and into PostgreSQL's jsonb (no NUL, no lone surrogates). Graph validation (node
+values, global defaults), run-parameter checks and the API's JSON parser all ask
+`json_value_problem`, so a value refused in one place is refused in all.
+"""
+import math
+
+# Deep enough for any real configuration, far below what Python's parser (200 brackets) and
+# the recursive code on the way (repr, json, the renderer) take.
+MAX_DEPTH = 32
+# JSON readers that are not Python (Airflow's UI, the editor, Go and Java clients) keep
+# integers exactly only within 64 bits, some only within 53; Loom keeps the 64-bit range.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+
+def json_value_problem(value, *, max_depth: int = MAX_DEPTH) -> str | None:
+    """Why `value` cannot be taken, as a phrase ("nests deeper than 32 levels", "holds inf
+    at ['a'][0]"), or None if it is fine. Walks without recursion, so any depth is safe."""
+    stack = [(value, 0, ())]
+    while stack:
+        item, level, path = stack.pop()
+        if isinstance(item, (dict, list)):
+            if level + 1 > max_depth:
+                return f"nests lists and objects deeper than {max_depth} levels"
+            if isinstance(item, dict):
+                for key, inner in item.items():
+                    if not isinstance(key, str):
+                        return f"has a key that is not text ({type(key).__name__}){_at(path)}"
+                    problem = _text_problem(key)
+                    if problem:
+                        return f"has a key with {problem}{_at(path)}"
+                    stack.append((inner, level + 1, (*path, key)))
+            else:
+                stack.extend((inner, level + 1, (*path, i)) for i, inner in enumerate(item))
+            continue
+        problem = _scalar_problem(item)
+        if problem:
+            return f"{problem}{_at(path)}"
+    return None
+
+
+def text_shown(text) -> str:
+    """`text` safe to put in a message or a field name: lone surrogates as \\udXXX escapes."""
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _scalar_problem(item) -> str | None:
+    if item is None or isinstance(item, bool):
+        return None
+    if isinstance(item, int):
+        if not INT_MIN <= item <= INT_MAX:
+            return "holds an integer outside the 64-bit range (-2**63 to 2**63-1) that JSON readers keep exactly"
+        return None
+    if isinstance(item, float):
+        return None if math.isfinite(item) else f"holds {item!r}, which JSON cannot carry"
+    if isinstance(item, str):
+        problem = _text_problem(item)
+        return f"holds a string with {problem}" if problem else None
+    return f"holds a {type(item).__name__}, which is not a JSON value"
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "a NUL character (\\u0000), which the database cannot store"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        return f"a lone surrogate ({text_shown(text[e.start])}), which is not a character"
+    return None
+
+
+def _at(path: tuple) -> str:
+    return " at " + "".join(f"[{p!r}]" for p in path) if path else ""
