@@ -129,12 +129,28 @@ class NodeNotebookView(RunScopedMixin, generics.GenericAPIView):
         fmt = request.query_params.get("format", "ipynb")
         name = f"run{run.pk}-{node}" + (f"-{map_index}" if map_index is not None else "")
         if fmt == "html":
-            return HttpResponse(_html(row.notebook), content_type="text/html; charset=utf-8")
+            return _sandboxed(HttpResponse(_html(row.notebook), content_type="text/html; charset=utf-8"))
         if fmt != "ipynb":
             return Response({"detail": "format must be ipynb or html."}, status=400)
         response = HttpResponse(row.notebook, content_type="application/x-ipynb+json")
         response["Content-Disposition"] = f'attachment; filename="{name}.ipynb"'
         return response
+
+
+# An executed notebook is untrusted HTML (its outputs are whatever the notebook printed), served on
+# Loom's origin. `sandbox` without allow-scripts/allow-same-origin makes the browser treat it as a
+# page of an opaque origin that runs no script: no access to the session, cookies or the API. The
+# rest stops remote loads (trackers, CDN scripts) and form posts; inline styles and data: images
+# keep nbconvert's page readable. README, "Running workflows", says why this and not sanitizing.
+NOTEBOOK_CSP = ("sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
+                "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+def _sandboxed(response: HttpResponse) -> HttpResponse:
+    response["Content-Security-Policy"] = NOTEBOOK_CSP
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _html(notebook_json: str) -> str:
