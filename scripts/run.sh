@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+# Developer defaults: DEBUG on (Django's error pages, no https). Production leaves it unset.
+export LOOM_DEBUG="${LOOM_DEBUG:-1}"
 
 $PY manage.py migrate --noinput -v0
 $PY manage.py loom_demo

@@ -34,9 +34,32 @@ SECRET_KEY = os.environ.get("LOOM_SECRET_KEY") or _dev_secret("django-secret.txt
 # several comma-separated keys rotate (the first encrypts, all decrypt).
 LOOM_ENCRYPTION_KEY = os.environ.get("LOOM_ENCRYPTION_KEY") or _dev_secret("encryption.key", _fernet_key)
 
-DEBUG = os.environ.get("LOOM_DEBUG", "1") == "1"
+def _flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default) == "1"
+
+
+# Off unless told: `make run` (scripts/run.sh) sets LOOM_DEBUG=1 for development.
+DEBUG = _flag("LOOM_DEBUG")
 ALLOWED_HOSTS = [h for h in os.environ.get("LOOM_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("LOOM_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+# HTTPS (README, "Configuration"): LOOM_HTTPS=1 when users reach Loom over https, directly or
+# through a proxy. Cookies are then sent over https only, http is redirected, and browsers are
+# told (HSTS) to use https for LOOM_HSTS_SECONDS. Behind a proxy that terminates TLS, set
+# LOOM_PROXY_SSL_HEADER=1 so Django believes its X-Forwarded-Proto (only if the proxy always
+# sets it: otherwise clients could claim https themselves).
+LOOM_HTTPS = _flag("LOOM_HTTPS")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = LOOM_HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("LOOM_HSTS_SECONDS", 31536000)) if LOOM_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("LOOM_HSTS_INCLUDE_SUBDOMAINS", "1")
+SECURE_HSTS_PRELOAD = _flag("LOOM_HSTS_PRELOAD", "1")
+if _flag("LOOM_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -58,6 +81,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that every error under /api/ (a URL that does not exist, a crash, a request
+    # refused by another middleware) answers JSON, never Django's HTML page.
+    "loom.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
