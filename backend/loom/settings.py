@@ -5,6 +5,7 @@ Everything a production install changes comes from the environment (see README,
 """
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "tenancy",
     "catalog",
@@ -91,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a login refused for too many failures into web.logins.lockout_response (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "loom.urls"
@@ -126,7 +130,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-AUTH_PASSWORD_VALIDATORS = []
+# Every password Loom sets (members created with one, the demo users, createsuperuser,
+# changepassword, /admin/) must pass these.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in ("UserAttributeSimilarityValidator", "MinimumLengthValidator", "CommonPasswordValidator",
+                 "NumericPasswordValidator")
+]
+# Failed logins are throttled by django-axes (web/logins.py): after LOOM_LOGIN_FAILURE_LIMIT
+# failures for one username, or from one address, logins from there are refused (429) for
+# LOOM_LOGIN_COOLOFF_MINUTES. The axes backend comes first so that it refuses before a password
+# is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOOM_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOOM_LOGIN_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one alone locks
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "web.logins.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "web.logins.client_ip"
+AXES_VERBOSE = False
+# Proxies in front of Loom that append to X-Forwarded-For; 0 = clients connect directly.
+LOOM_TRUSTED_PROXIES = int(os.environ.get("LOOM_TRUSTED_PROXIES", 0))
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

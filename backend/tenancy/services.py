@@ -1,4 +1,5 @@
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from rest_framework.exceptions import ValidationError
 
@@ -23,6 +24,10 @@ def member_add(*, tenant: Tenant, username: str, role: str, password: str | None
     if user is None:
         if not password:
             raise ValidationError({"username": [f"No user '{username}'. Give a password to create one."]})
+        try:
+            password_validation.validate_password(password, User(username=username, email=email))
+        except DjangoValidationError as e:
+            raise ValidationError({"password": e.messages})
         user = User.objects.create_user(username=username, password=password, email=email)
     elif password:
         # A tenant admin must not be able to reset the password of someone in another tenant.

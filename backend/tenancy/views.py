@@ -17,6 +17,7 @@ from tenancy.serializers import (
     TenantSerializer,
     TenantUpdateSerializer,
 )
+from web.logins import login_credentials
 
 
 class TokenView(APIView):
@@ -28,7 +29,8 @@ class TokenView(APIView):
         responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
     )
     def post(self, request):
-        user = authenticate(username=request.data.get("username"), password=request.data.get("password"))
+        # The Django request, so that django-axes counts failures and can lock out (429).
+        user = authenticate(request._request, **login_credentials(request))
         if user is None:
             return Response({"detail": "Wrong username or password."}, status=status.HTTP_400_BAD_REQUEST)
         token, _ = Token.objects.get_or_create(user=user)

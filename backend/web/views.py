@@ -19,6 +19,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from web.logins import login_credentials
+
 NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Loom</title>
 <body style="font:15px system-ui;margin:3rem"><h1>Loom's editor is not built</h1>
 <p>Run <code>make install</code> (it builds <code>frontend/</code> into <code>frontend/dist</code>) and reload.
@@ -95,7 +97,8 @@ class SessionView(APIView):
     def post(self, request):
         # Anonymous requests skip DRF's CSRF check; a login form must not (login CSRF).
         SessionAuthentication().enforce_csrf(request)
-        user = authenticate(request, username=request.data.get("username"), password=request.data.get("password"))
+        # The Django request, so that django-axes counts failures and can lock out (429).
+        user = authenticate(request._request, **login_credentials(request))
         if user is None:
             return Response({"detail": "Wrong username or password."}, status=status.HTTP_400_BAD_REQUEST)
         login(request, user)

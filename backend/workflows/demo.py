@@ -1,5 +1,5 @@
 """The demo tenant `make run` starts with: users, the shipped notebooks and one workflow."""
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.db import transaction
 
 from catalog.services import notebooks_sync
@@ -46,6 +46,8 @@ def demo_setup() -> Tenant:
         user, created = User.objects.get_or_create(username=username, defaults={"is_staff": role == Role.ADMIN,
                                                                                  "is_superuser": role == Role.ADMIN})
         if created:
+            # The demo's password is published in the README; it still passes the validators.
+            password_validation.validate_password(DEMO_PASSWORD, user)
             user.set_password(DEMO_PASSWORD)
             user.save()
         Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": role})
