@@ -85,7 +85,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so that every error under /api/ (a URL that does not exist, a crash, a request
     # refused by another middleware) answers JSON, never Django's HTML page.
-    "loom.middleware.ApiJsonErrorsMiddleware",
+    "loom.errors.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -165,8 +165,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "loom.errors.api_exception_handler",
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "loom.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],

@@ -4,8 +4,9 @@ No Django here.
 A value travels into a generated DAG file (as a Python literal, which Python's parser nests
 at most 200 deep), into Airflow's run conf and XComs (JSON), through the browser (JavaScript
 numbers) and into PostgreSQL's jsonb (no NUL, no lone surrogates). Graph validation (node
-values, global defaults), run-parameter checks and the API's JSON parser all ask
-`json_value_problem`, so a value refused in one place is refused in all.
+values, global defaults) and run-parameter checks ask `json_value_problem`, so a value refused
+in one place is refused in all; the API's JSON parser asks `json_body_problem`, its part that
+must hold before any serializer runs.
 """
 import math
 
@@ -20,6 +21,17 @@ INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 def json_value_problem(value, *, max_depth: int = MAX_DEPTH) -> str | None:
     """Why `value` cannot be taken, as a phrase ("nests deeper than 32 levels", "holds inf
     at ['a'][0]"), or None if it is fine. Walks without recursion, so any depth is safe."""
+    return _walk(value, max_depth, _scalar_problem, _text_problem)
+
+
+def json_body_problem(value, *, max_depth: int) -> str | None:
+    """The part of the rule that must hold before any serializer looks at a request body:
+    depth (recursive code would crash) and lone surrogates (no response or database row could
+    hold them). The rest is left to the serializers and validation, which name the field."""
+    return _walk(value, max_depth, _surrogate_in_scalar, _surrogate_problem)
+
+
+def _walk(value, max_depth: int, scalar_problem, key_problem) -> str | None:
     stack = [(value, 0, ())]
     while stack:
         item, level, path = stack.pop()
@@ -30,14 +42,14 @@ def json_value_problem(value, *, max_depth: int = MAX_DEPTH) -> str | None:
                 for key, inner in item.items():
                     if not isinstance(key, str):
                         return f"has a key that is not text ({type(key).__name__}){_at(path)}"
-                    problem = _text_problem(key)
+                    problem = key_problem(key)
                     if problem:
                         return f"has a key with {problem}{_at(path)}"
                     stack.append((inner, level + 1, (*path, key)))
             else:
                 stack.extend((inner, level + 1, (*path, i)) for i, inner in enumerate(item))
             continue
-        problem = _scalar_problem(item)
+        problem = scalar_problem(item)
         if problem:
             return f"{problem}{_at(path)}"
     return None
@@ -66,11 +78,20 @@ def _scalar_problem(item) -> str | None:
 def _text_problem(text: str) -> str | None:
     if "\x00" in text:
         return "a NUL character (\\u0000), which the database cannot store"
+    return _surrogate_problem(text)
+
+
+def _surrogate_problem(text: str) -> str | None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as e:
         return f"a lone surrogate ({text_shown(text[e.start])}), which is not a character"
     return None
+
+
+def _surrogate_in_scalar(item) -> str | None:
+    problem = _surrogate_problem(item) if isinstance(item, str) else None
+    return f"holds a string with {problem}" if problem else None
 
 
 def _at(path: tuple) -> str:

@@ -88,24 +88,21 @@ def wid(api, tenant):
 
 
 def test_over_the_api_a_saved_bad_value_is_a_400_naming_it_at_render_and_run(api, tenant, wid):
+    # The API's parser refuses most bad values at once (tests/security/test_bodies.py); a value
+    # between 32 and 64 levels deep gets through it, is saved as a draft and named here.
     url = f"/api/tenants/{tenant.slug}/workflows/{wid}/"
-    deep = "[" * 500 + "]" * 500
-    body = ('{"name": "w", "base_version": 1, "edges": [], "parameters": [{"name": "x", "type": "float", "default": 18446744073709551616}],'
+    deep = "[" * 40 + "]" * 40
+    body = ('{"name": "w", "base_version": 1, "edges": [], "parameters": [{"name": "x", "type": "float", "default": 1}],'
             f' "nodes": [{{"id": "a", "notebook": "a.ipynb", "parameters": {{"p": {deep}}}}}]}}')
     saved = api.put(url, body, content_type="application/json")
-    assert saved.status_code == 200, saved.content  # a draft keeps what was typed, with its problems
-    expected = [
-        {"node": None, "field": "parameters.x",
-         "message": "Default of 'x' holds an integer outside the 64-bit range (-2**63 to 2**63-1) that JSON readers keep exactly."},
-        {"node": "a", "field": "parameters.p", "message": f"Value of 'p' nests lists and objects deeper than {MAX_DEPTH} levels."},
-    ]
-    assert [e for e in saved.json()["errors"] if e in expected] == expected
+    assert saved.status_code == 200, saved.content
+    expected = {"node": "a", "field": "parameters.p", "message": f"Value of 'p' nests lists and objects deeper than {MAX_DEPTH} levels."}
+    assert saved.json()["errors"] == [expected]
     dag = api.get(url + "dag/")
-    assert dag.status_code == 400 and all(e in dag.json()["errors"] for e in expected)
+    assert dag.status_code == 400 and dag.json()["errors"] == [expected]
+    assert api.post(url + "runs/", {"version": 2}, format="json").json()["errors"] == [expected]
     run = api.post(url + "runs/", {"version": 1, "parameters": {"x": 1}}, format="json")
     assert run.status_code == 201, run.content  # version 1 is fine
-    run = api.post(url + "runs/", '{"version": 1, "parameters": {"x": -1e999}}', content_type="application/json")
-    assert run.status_code == 400, run.content  # DRF's JSONField refuses inf itself
     run = api.post(url + "runs/", '{"version": 1, "parameters": {"x": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}',
                    content_type="application/json")
     assert run.status_code == 400

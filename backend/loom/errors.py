@@ -1,7 +1,12 @@
 """Errors under /api/ are JSON, whatever raised them and whether DEBUG is on or off."""
 from http import HTTPStatus
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.views import exception_handler
 
 API_PREFIX = "/api/"
 
@@ -35,3 +40,16 @@ def _detail(status: int) -> str:
         return HTTPStatus(status).phrase + "."
     except ValueError:
         return "Error."
+
+
+class BodyTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "body_too_large"
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, plus: a body over DATA_UPLOAD_MAX_MEMORY_SIZE (Django refuses it from its
+    Content-Length, before reading it) is a 413 saying the limit, not Django's HTML 400."""
+    if isinstance(exc, RequestDataTooBig):
+        exc = BodyTooLarge(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+    return exception_handler(exc, context)

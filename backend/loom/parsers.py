@@ -1,0 +1,35 @@
+"""The API's JSON parser: bounded in depth, no lone surrogates (workflows.values), so such a
+body is a 400 naming the problem on every endpoint, never a RecursionError or an encoding
+crash (the size limit is Django's, answered in JSON by loom.errors)."""
+import json
+
+from django.conf import settings
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+from rest_framework.utils.json import strict_constant
+
+from workflows.values import json_body_problem
+
+# A body nests its values a few levels deep (a graph's node parameters are 4 levels in), so
+# values stay within workflows.values.MAX_DEPTH and validation can still name node and field.
+BODY_MAX_DEPTH = 64
+
+
+class BoundedJSONParser(JSONParser):
+    """JSON nested at most BODY_MAX_DEPTH deep and free of lone surrogates (json_body_problem);
+    NaN and Infinity are refused as by DRF. DRF hands JSON parsers `request.body`, which
+    Django has already bounded to DATA_UPLOAD_MAX_MEMORY_SIZE."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read() if stream is not None else b""
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            data = json.loads(raw.decode(encoding), parse_constant=strict_constant)
+        except RecursionError:
+            raise ParseError(f"JSON parse error - the body nests deeper than {BODY_MAX_DEPTH} levels.")
+        except ValueError as e:  # UnicodeDecodeError and JSONDecodeError included
+            raise ParseError(f"JSON parse error - {e}")
+        problem = json_body_problem(data, max_depth=BODY_MAX_DEPTH)
+        if problem:
+            raise ParseError(f"JSON parse error - the body {problem}.")
+        return data

@@ -1,0 +1,51 @@
+"""Request bodies an attacker shapes (issue 11): too large, nested thousands deep, lone
+surrogates, not JSON. Each is a 4xx in JSON saying why, on every JSON endpoint; never a 500."""
+import json
+
+import pytest
+from django.conf import settings
+
+from loom.parsers import BODY_MAX_DEPTH
+
+ENDPOINTS = ["/api/tenants/acme/workflows/", "/api/auth/token/", "/api/auth/session/"]
+
+
+def post(api, path, body: str):
+    return api.post(path, body, content_type="application/json")
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_a_body_nested_thousands_deep_is_a_400(api, tenant, path):
+    for depth in (5000, 100_000, BODY_MAX_DEPTH + 1):
+        response = post(api, path, "[" * depth + "]" * depth)
+        assert response.status_code == 400, response.content
+        assert response.json() == {"detail": f"JSON parse error - the body nests {'' if depth > 1000 else 'lists and objects '}"
+                                             f"deeper than {BODY_MAX_DEPTH} levels."}
+
+
+def test_a_body_larger_than_the_limit_is_a_413_naming_the_limit(api, tenant):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    response = post(api, ENDPOINTS[0], json.dumps({"name": "x" * (10 * 1024 * 1024)}))
+    assert response.status_code == 413
+    assert response.json() == {"detail": f"The request body is larger than {limit} bytes."}
+
+
+def test_a_lone_surrogate_anywhere_in_a_body_is_a_400_naming_where(api, tenant):
+    graph = '{"name": "w", "nodes": [{"id": "a", "notebook": "a.ipynb", "parameters": {"p": "a\\ud800b"}}], "edges": []}'
+    response = post(api, ENDPOINTS[0], graph)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON parse error - the body holds a string with a lone surrogate (\\ud800), "
+                                         "which is not a character at ['nodes'][0]['parameters']['p']."}
+    wid = api.post(ENDPOINTS[0], {"name": "w", "nodes": [], "edges": []}, format="json").json()["id"]
+    run = post(api, f"/api/tenants/acme/workflows/{wid}/runs/", '{"parameters": {"\\udc00": 1}}')
+    assert run.status_code == 400 and "lone surrogate (\\udc00)" in run.json()["detail"]
+
+
+@pytest.mark.parametrize("body, detail", [
+    ("{", "JSON parse error - Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+    ('{"a": NaN}', "JSON parse error - Out of range float values are not JSON compliant: 'NaN'"),
+    (b'{"a": "\xff"}', "JSON parse error - 'utf-8' codec can't decode byte 0xff in position 7: invalid start byte"),
+])
+def test_a_body_that_is_not_json_loom_takes_is_a_400_saying_why(api, tenant, body, detail):
+    response = api.post(ENDPOINTS[0], body, content_type="application/json")
+    assert response.status_code == 400 and response.json() == {"detail": detail}
