@@ -70,3 +70,10 @@ def test_session_login_needs_csrf(db, make_user, tenant):
     response = client.post("/api/auth/session/", {"username": "sam", "password": "secret-pass"}, content_type="application/json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+def test_the_editor_page_carries_a_content_security_policy(db, dist):
+    page = Client().get("/workflows/1")
+    csp = [d.strip() for d in page["Content-Security-Policy"].split(";")]
+    assert "script-src 'self'" in csp and "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "object-src 'none'" in csp and "base-uri 'none'" in csp
