@@ -15,7 +15,7 @@ import jinja2
 
 from dags import naming
 from dags.literals import Literal, py_literal
-from workflows.graph import graph_normalize, graph_order, output_names
+from workflows.graph import graph_order, output_names
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "dag_templates"
 TEMPLATE = "dag.py.j2"
@@ -62,12 +62,13 @@ def dag_context(
     notebooks: Mapping[str, PinnedNotebook],
     runtime: Mapping[str, str],
 ) -> dict:
-    """Everything dag.py.j2 prints, for a graph that passed validation.
+    """Everything dag.py.j2 prints, for a normalized graph (as stored: see workflows.services)
+    that passed validation.
 
     `notebooks` holds the pinned notebook of every node's notebook name; `runtime` maps each
     of RUNTIME_FILES to the source the DAG carries (`runtime_sources()` in production).
     """
-    g = graph_normalize(graph)
+    g = graph
     dag_id = naming.airflow_dag_id(tenant=tenant, workflow_id=workflow_id)
     nodes = {n["id"]: n for n in g["nodes"]}
     order = graph_order(g)
