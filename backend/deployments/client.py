@@ -19,6 +19,7 @@ import urllib3
 from airflow_client import client as ac
 from django.conf import settings
 
+from loom.errors import UpstreamFailed
 from runs.engines import EngineUnavailable
 
 APIS = {
@@ -40,7 +41,7 @@ class AirflowUnavailable(EngineUnavailable):
     """Airflow is not configured here, cannot be reached, or refuses Loom's credentials."""
 
 
-class AirflowError(Exception):
+class AirflowError(UpstreamFailed):
     """Airflow answered with an error status."""
 
     def __init__(self, status: int, detail: str, what: str = ""):

@@ -135,10 +135,11 @@ class WorkflowSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(LastRunSerializer(allow_null=True))
     def get_last_run(self, workflow) -> dict | None:
-        from runs.selectors import workflow_last_run
-
-        run = workflow_last_run(workflow=workflow)
-        return LastRunSerializer(run).data if run else None
+        """From the annotations of selectors.workflow_list (no query per workflow)."""
+        if workflow.last_run_id is None:
+            return None
+        return LastRunSerializer({"id": workflow.last_run_id, "status": workflow.last_run_status,
+                                  "created_at": workflow.last_run_created_at}).data
 
 
 class WorkflowVersionSerializer(serializers.ModelSerializer):

@@ -6,6 +6,8 @@ progress, `cancel` stops what is running. Run state lives in the database for ev
 from importlib import import_module
 from typing import Protocol
 
+from loom.errors import Unavailable
+
 # name -> "module:class". An engine's constructor raises EngineUnavailable when this
 # installation cannot use it (the Airflow engine without LOOM_AIRFLOW_URL, say).
 ENGINES = {
@@ -15,7 +17,7 @@ ENGINES = {
 ENGINE_NAMES = tuple(ENGINES)
 
 
-class EngineUnavailable(Exception):
+class EngineUnavailable(Unavailable):
     """The engine exists in Loom but is not configured on this installation."""
 
 

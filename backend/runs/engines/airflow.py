@@ -109,7 +109,7 @@ def airflow_run_submit(*, run_id: int) -> None:
         return
     engine = AirflowEngine()
     try:
-        deployment_ensure(workflow=run.workflow, number=run.version.number)
+        deployment_ensure(version=run.version)
         with transaction.atomic():
             run = Run.objects.select_for_update().select_related("tenant", "version", "workflow").get(pk=run_id)
             if run.status not in ACTIVE:

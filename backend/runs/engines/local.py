@@ -33,6 +33,7 @@ from runtime.execute import NotebookCancelled, NotebookFailed, connection_env, n
 from runtime.parameters import parameters_resolve
 from tenancy.models import Connection
 from workflows.graph import graph_normalize, graph_order, output_names, upstream_ids
+from workflows.selectors import version_notebooks
 
 log = logging.getLogger(__name__)
 _sent = threading.local()  # node runs this thread dispatched in its current transaction
@@ -229,8 +230,10 @@ def _notebook_version(run: Run, name: str) -> NotebookVersion:
     """The notebook version the run's workflow version pinned (cached on the run object)."""
     cache = run.__dict__.setdefault("_pinned", {})
     if name not in cache:
-        pin = run.version.notebook_pins[name]
-        cache[name] = NotebookVersion.objects.get(notebook__tenant_id=run.tenant_id, notebook__name=name, number=pin["version"])
+        found = version_notebooks(version=run.version, names={name}, content=True)
+        if name not in found:
+            raise NotebookVersion.DoesNotExist(f"The notebook {name} that version {run.version.number} pinned is gone.")
+        cache[name] = found[name]
     return cache[name]
 
 
