@@ -1,5 +1,6 @@
 // Which value a node's parameter gets, mirroring backend/runtime/parameters.py:
-// map > override > node > edge > global > default.
+// map > override > node > edge > global > default. tests/cases/parameters.json drives the tests
+// of both (params.test.ts here, tests/runtime/test_parameter_cases.py there).
 import type { GlobalParameter, Json, NotebookParameter } from "../api/types";
 import { type FlowEdge, type FlowNode, handleParse } from "./model";
 
