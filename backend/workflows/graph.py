@@ -26,6 +26,7 @@ NODE_DEFAULTS = {
     "timeout_s": None, "trigger_rule": "all_success", "pool": None, "queue": None, "map_over": None,
     "map_parameter": None, "max_active": None, "connections": [], "position": {"x": 0, "y": 0},
 }
+EDGE_DEFAULTS = {"bind": {}}
 GRAPH_DEFAULTS = {
     "description": "", "schedule": None, "start_date": "2026-01-01", "catchup": False, "tags": [],
     "parameters": [], "nodes": [], "edges": [],
@@ -44,10 +45,16 @@ class GraphError:
 
 def graph_normalize(graph: Mapping) -> dict:
     """A copy of the graph with every optional field present (defaults filled in)."""
-    g = {**GRAPH_DEFAULTS, **graph}
-    g["nodes"] = [{**NODE_DEFAULTS, **n} for n in g["nodes"]]
-    g["edges"] = [{"bind": {}, **e} for e in g["edges"]]
+    g = _filled(GRAPH_DEFAULTS, graph)
+    g["nodes"] = [_filled(NODE_DEFAULTS, n) for n in g["nodes"]]
+    g["edges"] = [_filled(EDGE_DEFAULTS, e) for e in g["edges"]]
     return g
+
+
+def _filled(defaults: Mapping, value: Mapping) -> dict:
+    # Each missing list or dict is a copy of its default, so that no two graphs share one.
+    missing = {k: v.copy() if isinstance(v, (dict, list)) else v for k, v in defaults.items() if k not in value}
+    return {**missing, **value}
 
 
 def output_names(node: Mapping) -> list[str]:
