@@ -19,8 +19,6 @@ import urllib3
 from airflow_client import client as ac
 from django.conf import settings
 
-from runs.engines import EngineUnavailable
-
 APIS = {
     "dags": ac.DAGApi,
     "dag_runs": ac.DagRunApi,
@@ -36,8 +34,9 @@ APIS = {
 }
 
 
-class AirflowUnavailable(EngineUnavailable):
-    """Airflow is not configured here, cannot be reached, or refuses Loom's credentials."""
+class AirflowUnavailable(Exception):
+    """Airflow is not configured here, cannot be reached, or refuses Loom's credentials (503).
+    The Airflow engine raises it to runs as runs.engines.EngineUnavailable, with the same message."""
 
 
 class AirflowError(Exception):
