@@ -62,9 +62,9 @@ class AirflowEngine:
             return
         try:
             self.client.task_instances.post_clear_task_instances(dag_id(run), ac.ClearTaskInstancesBody(
-                dag_run_id=run.external_id, task_ids=clear_targets(graph_normalize(run.version.graph), plan, rows),
-                only_failed=False,
-                include_downstream=False, dry_run=False, reset_dag_runs=True))
+                dag_run_id=run.external_id, only_failed=False, include_downstream=False, dry_run=False,
+                reset_dag_runs=True, task_ids=[ac.ClearTaskInstancesBodyTaskIdsInner(t) for t in
+                                               clear_targets(graph_normalize(run.version.graph), plan, rows)]))
         except AirflowUnavailable as e:
             raise EngineUnavailable(str(e)) from e
         except AirflowError as e:
