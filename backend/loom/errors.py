@@ -1,55 +1,79 @@
-"""Errors under /api/ are JSON, whatever raised them and whether DEBUG is on or off."""
-from http import HTTPStatus
+"""Domain errors and the one place that turns them into HTTP answers.
 
+Services raise a subclass of DomainError; `api_exception_handler` (settings' REST_FRAMEWORK
+EXCEPTION_HANDLER) answers with its `http_status` and `body()`, so views need no try/except.
+Every app may import this module: it imports no app.
+"""
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
-from rest_framework.exceptions import APIException
-from rest_framework.views import exception_handler
-
-API_PREFIX = "/api/"
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
 
 
-class ApiJsonErrorsMiddleware:
-    """Replace an error page that is not JSON, on an /api/ path, by `{"detail": ...}` with the
-    same status. Django answers an unknown URL (404), a crash (500) or a request it refuses
-    before any view (400, 403, 413) with HTML; with DEBUG on that page lists every URL pattern
-    or a traceback. The original error is logged by Django as usual."""
+class DomainError(Exception):
+    """A failure the API reports as it is: `http_status` and `body()` (the message as `detail`)."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
+    http_status = status.HTTP_400_BAD_REQUEST
 
-    def __call__(self, request):
-        response = self.get_response(request)
-        if (
-            response.status_code >= 400
-            and request.path.startswith(API_PREFIX)
-            and not response.get("Content-Type", "").startswith("application/json")
-        ):
-            return JsonResponse({"detail": _detail(response.status_code)}, status=response.status_code)
-        return response
+    def body(self) -> dict:
+        return {"detail": str(self)}
 
 
-def _detail(status: int) -> str:
-    if status == 404:
-        return "Not found: no API endpoint at this path."
-    if status >= 500:
-        return "Internal server error. The server's log has the details."
-    try:
-        return HTTPStatus(status).phrase + "."
-    except ValueError:
-        return "Error."
+class Invalid(DomainError):
+    """The request names something wrong (400)."""
 
 
-class BodyTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "body_too_large"
+class FieldsInvalid(Invalid):
+    """Bad input, as {field: [messages]} like a serializer's errors (400)."""
+
+    def __init__(self, fields: dict[str, list[str]]):
+        self.fields = fields
+        super().__init__(" ".join(m for messages in fields.values() for m in messages))
+
+    def body(self) -> dict:
+        return dict(self.fields)
 
 
-def api_exception_handler(exc, context):
-    """DRF's handler, plus: a body over DATA_UPLOAD_MAX_MEMORY_SIZE (Django refuses it from its
-    Content-Length, before reading it) is a 413 saying the limit, not Django's HTML 400."""
+class Conflict(DomainError):
+    """The request clashes with the current state (409)."""
+
+    http_status = status.HTTP_409_CONFLICT
+
+
+class UpstreamFailed(DomainError):
+    """A service Loom relies on answered with an error (502)."""
+
+    http_status = status.HTTP_502_BAD_GATEWAY
+
+
+class Unavailable(DomainError):
+    """A service Loom relies on is not configured or cannot be reached (503)."""
+
+    http_status = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+class BodyTooLarge(DomainError):
+    """A request body over DATA_UPLOAD_MAX_MEMORY_SIZE (413)."""
+
+    http_status = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler, plus: domain errors, Django's DoesNotExist of a lookup (404), Django's
+    model validation (400 with the field messages) and Django's refusal of a body over the
+    size limit (read from its Content-Length, before the body is read: 413 naming the limit)."""
     if isinstance(exc, RequestDataTooBig):
         exc = BodyTooLarge(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+    if isinstance(exc, DomainError):
+        set_rollback()
+        return Response(exc.body(), status=exc.http_status)
+    if isinstance(exc, ObjectDoesNotExist):
+        set_rollback()
+        return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, DjangoValidationError):
+        set_rollback()
+        body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": " ".join(exc.messages)}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     return exception_handler(exc, context)

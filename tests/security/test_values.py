@@ -5,7 +5,7 @@ import pytest
 from dags.rendering import PinnedNotebook, dag_context, dag_render
 from helpers import notebook_bytes, upload
 from runs.services import RunParametersInvalid, run_parameters_check
-from workflows.graph import graph_validate
+from workflows.graph import graph_normalize, graph_validate
 from workflows.values import MAX_DEPTH, json_value_problem
 
 
@@ -50,7 +50,7 @@ def test_the_deepest_value_allowed_renders_a_dag_python_compiles():
     value = nested(MAX_DEPTH - 1)  # the global default wraps it in one more list
     graph = graph_with(value)
     assert graph_validate(graph, notebooks={"a.ipynb": [{"name": "p", "type": None}]}) == []
-    source = dag_render(dag_context(graph=graph, tenant="acme", workflow_id=1, version=1, runtime={},
+    source = dag_render(dag_context(graph=graph_normalize(graph), tenant="acme", workflow_id=1, version=1, runtime={},
                                    notebooks={"a.ipynb": PinnedNotebook("0" * 64, ("p",))}))
     compile(source.encode("utf-8"), "dag.py", "exec", dont_inherit=True)
 
