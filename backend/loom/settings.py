@@ -167,6 +167,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Domain errors (loom.errors) become their HTTP answer here, not in each view.
     "EXCEPTION_HANDLER": "loom.errors.api_exception_handler",
+    # No OPTIONS metadata (DRF's describes each view's serializers by running its permission
+    # checks outside the tenant scoping, and crashed): OPTIONS answers 405, the schema at
+    # /api/schema/ describes the API.
+    "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_PARSER_CLASSES": [
         "loom.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",

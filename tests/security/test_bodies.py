@@ -7,7 +7,8 @@ from django.conf import settings
 
 from loom.parsers import BODY_MAX_DEPTH
 
-ENDPOINTS = ["/api/tenants/acme/workflows/", "/api/auth/token/", "/api/auth/session/"]
+TOKEN = "/api/auth/token/"
+ENDPOINTS = ["/api/tenants/acme/workflows/", TOKEN, "/api/auth/session/"]
 
 
 def post(api, path, body: str):
@@ -49,3 +50,18 @@ def test_a_lone_surrogate_anywhere_in_a_body_is_a_400_naming_where(api, tenant):
 def test_a_body_that_is_not_json_loom_takes_is_a_400_saying_why(api, tenant, body, detail):
     response = api.post(ENDPOINTS[0], body, content_type="application/json")
     assert response.status_code == 400 and response.json() == {"detail": detail}
+
+
+def test_options_is_a_405_in_json_on_every_api_path(client_for, make_user, tenant):
+    from tenancy.models import Role
+
+    api = client_for(make_user("root", tenant, Role.ADMIN, is_superuser=True, is_staff=True))
+    wid = api.post("/api/tenants/acme/workflows/", {"name": "w", "nodes": [], "edges": []}, format="json").json()["id"]
+    base, wf = "/api/tenants/acme/", f"/api/tenants/acme/workflows/{wid}/"
+    paths = ["/api/tenants/", base, base + "members/", base + "members/1/", base + "connections/", base + "connections/1/",
+             base + "notebooks/", base + "notebooks/1/", base + "workflows/", wf, wf + "versions/", wf + "validate/",
+             wf + "dag/", wf + "deployment/", wf + "runs/", base + "runs/1/", base + "runs/1/cancel/",
+             base + "runs/1/repair/", base + "runs/1/nodes/a/notebook/", TOKEN, "/api/auth/session/", "/api/auth/me/"]
+    for path in paths:
+        response = api.options(path)
+        assert response.status_code == 405 and response.json() == {"detail": 'Method "OPTIONS" not allowed.'}, path
