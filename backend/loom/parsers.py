@@ -1,9 +1,13 @@
-"""The API's JSON parser: bounded in depth, no lone surrogates (workflows.values), so such a
-body is a 400 naming the problem on every endpoint, never a RecursionError or an encoding
-crash (the size limit is Django's, answered in JSON by loom.errors)."""
+"""Request bodies. The API's JSON parser: bounded in depth, no lone surrogates
+(workflows.values), so such a body is a 400 naming the problem on every endpoint, never a
+RecursionError or an encoding crash. Uploads: a multipart body over the size limit is refused
+from its Content-Length, before any of it is read or spooled to disk. Both limits answer 413
+in JSON (loom.errors)."""
 import json
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.core.files.uploadhandler import FileUploadHandler
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.utils.json import strict_constant
@@ -33,3 +37,18 @@ class BoundedJSONParser(JSONParser):
         if problem:
             raise ParseError(f"JSON parse error - the body {problem}.")
         return data
+
+
+class BodyLimitUploadHandler(FileUploadHandler):
+    """First of FILE_UPLOAD_HANDLERS: Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE) covers
+    form fields but not files, which it would spool to a temporary file whatever their size."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if content_length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise RequestDataTooBig(f"Upload of {content_length} bytes refused before reading it.")
+
+    def receive_data_chunk(self, raw_data, start):
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None

@@ -196,6 +196,12 @@ LOOM_NOTEBOOK_MAX_BYTES = int(os.environ.get("LOOM_NOTEBOOK_MAX_BYTES", 5 * 1024
 # Request bodies (a workflow graph, a multipart upload) above this are refused by Django.
 DATA_UPLOAD_MAX_MEMORY_SIZE = LOOM_NOTEBOOK_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+# ... and larger uploads are refused from their Content-Length, before being read (413).
+FILE_UPLOAD_HANDLERS = [
+    "loom.parsers.BodyLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 LOOM_NOTEBOOKS_DIR = Path(os.environ.get("LOOM_NOTEBOOKS_DIR", REPO_DIR / "notebooks"))
 # The browser editor, built by `make install` (Vite) and served by the `web` app.
 LOOM_FRONTEND_DIST = Path(os.environ.get("LOOM_FRONTEND_DIST", REPO_DIR / "frontend" / "dist"))

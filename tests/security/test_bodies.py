@@ -65,3 +65,17 @@ def test_options_is_a_405_in_json_on_every_api_path(client_for, make_user, tenan
     for path in paths:
         response = api.options(path)
         assert response.status_code == 405 and response.json() == {"detail": 'Method "OPTIONS" not allowed.'}, path
+
+
+def test_an_upload_over_the_limit_is_a_413_before_it_is_read(api, tenant, settings, monkeypatch):
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    spooled = []
+    monkeypatch.setattr(TemporaryFileUploadHandler, "new_file", lambda self, *a, **k: spooled.append(a))
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    big = SimpleUploadedFile("big.ipynb", b"{" + b" " * limit + b"}", content_type="application/x-ipynb+json")
+    response = api.post("/api/tenants/acme/notebooks/", {"file": big}, format="multipart")
+    assert response.status_code == 413
+    assert response.json() == {"detail": f"The request body is larger than {limit} bytes."}
+    assert spooled == []  # no handler was given any of it
