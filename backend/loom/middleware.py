@@ -2,6 +2,7 @@
 from http import HTTPStatus
 
 from django.http import JsonResponse
+from rest_framework.response import Response
 
 API_PREFIX = "/api/"
 
@@ -21,6 +22,7 @@ class ApiJsonErrorsMiddleware:
             response.status_code >= 400
             and request.path.startswith(API_PREFIX)
             and not response.get("Content-Type", "").startswith("application/json")
+            and not isinstance(response, Response)  # DRF's own answers (its browsable HTML too) stay
         ):
             return JsonResponse({"detail": _detail(response.status_code)}, status=response.status_code)
         return response

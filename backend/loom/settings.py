@@ -171,6 +171,9 @@ REST_FRAMEWORK = {
     # checks outside the tenant scoping, and crashed): OPTIONS answers 405, the schema at
     # /api/schema/ describes the API.
     "DEFAULT_METADATA_CLASS": None,
+    # JSON only. DRF's browsable HTML API ran its forms' permission checks outside the tenant
+    # scoping and answered 500 on every tenant path; /api/docs/ is the interactive API.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "loom.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",

@@ -45,6 +45,5 @@ api = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api)),
-    path("api-auth/", include("rest_framework.urls")),
     path("", include(web.urlpatterns)),  # the SPA last: it answers every other path
 ]

@@ -1,6 +1,6 @@
 """Logins: reading credentials, and throttling failures with django-axes (README, "Logins").
 
-Every login (the API token, the browser session, /admin/ and the browsable API's form) goes
+Every login (the API token, the browser session, /admin/) goes
 through `django.contrib.auth.authenticate` with the request, so axes counts failures per
 account and per client address and refuses further tries for a cool-off period.
 """

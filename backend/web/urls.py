@@ -10,5 +10,5 @@ api = [
 
 urlpatterns = [
     path("assets/<path:path>", views.asset, name="web-asset"),
-    re_path(r"^(?!api/|admin/|api-auth/|static/|assets/)(?P<path>.*)$", views.index, name="web-index"),
+    re_path(r"^(?!api/|admin/|static/|assets/)(?P<path>.*)$", views.index, name="web-index"),
 ]

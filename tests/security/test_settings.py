@@ -58,3 +58,12 @@ def test_api_errors_are_json(db, settings, debug):
     assert b"a bug in a view" not in crash.content
     # Outside /api/ Django's pages stay (the editor's routes are served by the web app).
     assert not client.get("/admin/no/such/page/")["Content-Type"].startswith("application/json")
+
+
+def test_the_api_answers_json_to_a_browser_too(api, tenant):
+    accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"  # what a browser sends
+    listed = api.get("/api/tenants/acme/workflows/", HTTP_ACCEPT=accept)
+    assert listed.status_code == 200 and listed["Content-Type"] == "application/json" and listed.json() == []
+    missing = api.get("/api/tenants/acme/workflows/999/", HTTP_ACCEPT=accept)
+    assert missing.status_code == 404 and missing["Content-Type"] == "application/json"
+    assert missing.json() != {"detail": "Not found: no API endpoint at this path."}  # DRF's own message stays
