@@ -19,6 +19,8 @@ import urllib3
 from airflow_client import client as ac
 from django.conf import settings
 
+from loom.errors import Unavailable, UpstreamFailed
+
 APIS = {
     "dags": ac.DAGApi,
     "dag_runs": ac.DagRunApi,
@@ -34,12 +36,12 @@ APIS = {
 }
 
 
-class AirflowUnavailable(Exception):
+class AirflowUnavailable(Unavailable):
     """Airflow is not configured here, cannot be reached, or refuses Loom's credentials (503).
     The Airflow engine raises it to runs as runs.engines.EngineUnavailable, with the same message."""
 
 
-class AirflowError(Exception):
+class AirflowError(UpstreamFailed):
     """Airflow answered with an error status."""
 
     def __init__(self, status: int, detail: str, what: str = ""):

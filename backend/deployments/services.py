@@ -18,27 +18,28 @@ from deployments.client import AirflowError, airflow_client
 from deployments.files import NOTEBOOKS_FOLDER, dag_path, notebooks_prune, sha256, tenant_dir, write_atomic
 from deployments.models import Deployment, DeploymentStatus
 from deployments.signals import undeploying
-from workflows.models import Workflow
+from loom.errors import UpstreamFailed
+from workflows.models import WorkflowVersion
 
 log = logging.getLogger(__name__)
 
 
-class DeploymentFailed(Exception):
+class DeploymentFailed(UpstreamFailed):
     """Airflow could not import the DAG, or did not parse it in time (the message says which)."""
 
 
-def deployment_deploy(*, workflow: Workflow, number: int | None = None, user=None) -> Deployment:
-    """Deploy a version (the latest by default): write its DAG file and pinned notebooks, sync the
-    tenant's connections and pool, and ask Airflow to parse the file. The deployment is then
+def deployment_deploy(*, version: WorkflowVersion, user=None) -> Deployment:
+    """Deploy a workflow version: write its DAG file and pinned notebooks, sync the tenant's
+    connections and pool, and ask Airflow to parse the file. The deployment is then
     `deploying` until `deployment_check` sees Airflow's result.
 
     Raises AirflowUnavailable (before anything is written), WorkflowInvalid with every problem,
-    WorkflowVersion.DoesNotExist, or AirflowError.
+    or AirflowError.
     """
     client = airflow_client()
-    dag = dag_file_get(workflow=workflow, number=number)
-    version = workflow.versions.get(number=dag.version)
+    dag = dag_file_get(version=version)
     client.check()
+    workflow = version.workflow
     tenant = workflow.tenant
     dag_id = naming.airflow_dag_id(tenant=tenant.slug, workflow_id=workflow.pk)
 
@@ -116,12 +117,13 @@ def deployment_wait(*, deployment: Deployment, interval: float = 0.25) -> Deploy
         time.sleep(interval)
 
 
-def deployment_ensure(*, workflow: Workflow, number: int) -> Deployment:
+def deployment_ensure(*, version: WorkflowVersion) -> Deployment:
     """A deployment of exactly this version, parsed by Airflow: deploy and wait if needed.
     Raises DeploymentFailed with Airflow's import error (or the timeout) otherwise."""
+    workflow, number = version.workflow, version.number
     deployment = Deployment.objects.filter(workflow=workflow).select_related("version").first()
     if deployment is None or deployment.version.number != number or deployment.status == DeploymentStatus.FAILED:
-        deployment = deployment_deploy(workflow=workflow, number=number)
+        deployment = deployment_deploy(version=version)
     deployment = deployment_wait(deployment=deployment)
     if deployment.status != DeploymentStatus.DEPLOYED:
         raise DeploymentFailed(f"Version {number} of '{workflow.name}' could not be deployed to Airflow: {deployment.error}")

@@ -13,6 +13,8 @@ from typing import Protocol
 
 from celery import current_app
 
+from loom.errors import Unavailable
+
 # name -> "module:class". An engine's constructor raises EngineUnavailable when this
 # installation cannot use it (the Airflow engine without LOOM_AIRFLOW_URL, say).
 ENGINES = {
@@ -27,7 +29,7 @@ AIRFLOW_RUN_SUBMIT = "runs.airflow_run_submit"
 AIRFLOW_RUN_CANCEL = "runs.airflow_run_cancel"
 
 
-class EngineUnavailable(Exception):
+class EngineUnavailable(Unavailable):
     """The engine exists in Loom but is not configured on this installation, or cannot be reached."""
 
 

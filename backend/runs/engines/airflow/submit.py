@@ -63,7 +63,7 @@ def _submit(run_id: int) -> None:
     if run.status not in ACTIVE:
         _submission_done(run_id)
         return
-    deployment_ensure(workflow=run.workflow, number=run.version.number)
+    deployment_ensure(version=run.version)
     with transaction.atomic():
         run = Run.objects.select_for_update().select_related("tenant", "version", "workflow").get(pk=run_id)
         if run.status not in ACTIVE:
