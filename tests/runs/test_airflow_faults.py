@@ -115,3 +115,27 @@ def test_airflow_unreachable_mid_run_says_so_and_mirroring_resumes(airflow_engin
     assert detail["status"] == "success" and detail["error"] == "", detail
     assert detail["nodes"][0]["outputs"] == {"done": True}
     assert Run.objects.get(pk=run["id"]).ended_at is not None
+
+
+def test_a_cancel_while_airflow_is_unreachable_reaches_airflow_later(airflow_engine, api, tenant, nb, workflow, run_wf,
+                                                                     settings):
+    nb("nap.ipynb", "seconds: float = 120", "import time\ntime.sleep(seconds)")
+    wid = workflow(nodes=[{"id": "nap", "notebook": "nap.ipynb"}])
+    run = run_wf(wid, engine="airflow", wait=False)
+    wait_run(api, tenant.slug, run["id"], timeout=120, until=lambda d: d["nodes"][0]["status"] == "running")
+
+    real_url = settings.LOOM_AIRFLOW_URL
+    settings.LOOM_AIRFLOW_URL = f"http://127.0.0.1:{free_port()}"  # this process cannot reach Airflow; the worker can
+    response = api.post(f"/api/tenants/{tenant.slug}/runs/{run['id']}/cancel/")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled", response.content
+    settings.LOOM_AIRFLOW_URL = real_url
+
+    # The worker's task tells Airflow: the DAG run fails there, which stops its task.
+    from deployments.client import airflow_client
+
+    external_id = Run.objects.get(pk=run["id"]).external_id
+    deadline = time.monotonic() + 60
+    while airflow_client().dag_runs.get_dag_run(f"loom__{tenant.slug}__{wid}", external_id).state.value != "failed":
+        assert time.monotonic() < deadline, "the cancel never reached Airflow"
+        time.sleep(0.5)
+    assert api.get(f"/api/tenants/{tenant.slug}/runs/{run['id']}/").json()["status"] == "cancelled"
