@@ -30,9 +30,9 @@ from catalog.models import NotebookVersion
 from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status
 from runs.triggers import RUN, WAIT, trigger_decide
 from runtime.execute import NotebookCancelled, NotebookFailed, connection_env, notebook_execute
-from runtime.parameters import parameters_resolve
+from runtime.parameters import edge_layer, fan_out, fan_out_items, node_parameters
 from tenancy.models import Connection
-from workflows.graph import graph_normalize, graph_order, output_names, upstream_ids
+from workflows.graph import graph_bindings, graph_normalize, graph_order, output_names, upstream_ids
 from workflows.selectors import version_notebooks
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def run_advance(*, run: Run) -> None:
                     row.log = "map_over gave an empty list: nothing to run."
                     _finish(row, Status.SKIPPED, now)
                     continue
-                target = node["map_parameter"] or node["map_over"].rpartition(".")[2]
+                target = fan_out(node["map_over"], node["map_parameter"]).parameter
                 items[nid] = NodeRun.objects.bulk_create([
                     NodeRun(run=run, node=nid, map_index=i, parameters={**params, target: value})
                     for i, value in enumerate(map_values)
@@ -163,32 +163,30 @@ class NodeInputError(Exception):
 def _node_inputs(run: Run, graph: dict, node: dict, summary: dict[str, NodeRun]) -> tuple[dict, list | None]:
     """The node's parameters (without the map item) and, for a fanned-out node, the items."""
     pinned = _notebook_version(run, node["notebook"])
-    names = [p["name"] for p in pinned.parameters]
-    globals_ = {p["name"]: p.get("default") for p in graph["parameters"] if p.get("default") is not None}
-    global_layer = {"artifacts_dir": str(artifacts_dir(run, node["id"])), **globals_, **run.parameters}
-    edge = {}
-    for e in graph["edges"]:
-        source = summary[e["source"]]
-        if e["target"] == node["id"] and source.status == Status.SUCCESS:
-            edge.update({param: source.outputs.get(output) for output, param in e["bind"].items()})
-    resolved = parameters_resolve(
-        names, override=run.parameters, node=node["parameters"], edge=edge, **{"global": global_layer},
+    globals_ = {p["name"]: p.get("default") for p in graph["parameters"]}
+
+    def outputs(source: str) -> dict | None:
+        return summary[source].outputs if summary[source].status == Status.SUCCESS else None
+
+    resolved = node_parameters(
+        [p["name"] for p in pinned.parameters],
+        overrides=run.parameters,
+        values=node["parameters"],
+        edge=edge_layer(graph_bindings(graph)[node["id"]], outputs),
+        globals=globals_,
+        artifacts_dir=str(artifacts_dir(run, node["id"])),
     )
     params = {name: r.value for name, r in resolved.items()}
-    over = node["map_over"]
-    if not over:
+    fan = fan_out(node["map_over"], node["map_parameter"])
+    if fan is None:
         return params, None
-    if "." in over:
-        source, _, output = over.partition(".")
-        if summary[source].status != Status.SUCCESS:
-            raise NodeInputError(f"map_over '{over}': '{source}' did not succeed, so there is no list to map over.")
-        values = summary[source].outputs.get(output)
-    else:
-        values = run.parameters.get(over, globals_.get(over))
-    if not isinstance(values, list):
-        raise NodeInputError(f"map_over '{over}' is {type(values).__name__}, not a list.")
+    try:
+        values = fan_out_items(fan, upstream=outputs(fan.node) if fan.node is not None else None,
+                               overrides=run.parameters, globals=globals_)
+    except TypeError as e:
+        raise NodeInputError(str(e)) from None
     if len(values) > settings.LOOM_MAP_MAX_ITEMS:
-        raise NodeInputError(f"map_over '{over}' has {len(values)} items; the limit is {settings.LOOM_MAP_MAX_ITEMS} (LOOM_MAP_MAX_ITEMS).")
+        raise NodeInputError(f"map_over '{fan.over}' has {len(values)} items; the limit is {settings.LOOM_MAP_MAX_ITEMS} (LOOM_MAP_MAX_ITEMS).")
     return params, values
 
 
