@@ -19,8 +19,7 @@ import urllib3
 from airflow_client import client as ac
 from django.conf import settings
 
-from loom.errors import UpstreamFailed
-from runs.engines import EngineUnavailable
+from loom.errors import Unavailable, UpstreamFailed
 
 APIS = {
     "dags": ac.DAGApi,
@@ -37,8 +36,9 @@ APIS = {
 }
 
 
-class AirflowUnavailable(EngineUnavailable):
-    """Airflow is not configured here, cannot be reached, or refuses Loom's credentials."""
+class AirflowUnavailable(Unavailable):
+    """Airflow is not configured here, cannot be reached, or refuses Loom's credentials (503).
+    The Airflow engine raises it to runs as runs.engines.EngineUnavailable, with the same message."""
 
 
 class AirflowError(UpstreamFailed):

@@ -4,13 +4,12 @@ from django.utils import timezone
 
 from catalog.inspection import TYPES, type_of, value_fits
 from loom.errors import Conflict, Invalid
+from runs.bookkeeping import repair_plan
 from runs.engines import engine_get
 from runs.models import ACTIVE, NodeRun, Run, Status
-from workflows.graph import ancestors, descendants, graph_order, with_article
+from workflows.graph import graph_order, with_article
 from workflows.models import WorkflowVersion
 from workflows.services import workflow_version_runnable
-
-RERUN = (Status.FAILED, Status.UPSTREAM_FAILED, Status.CANCELLED)
 
 
 class RunParametersInvalid(Invalid):
@@ -54,6 +53,7 @@ def run_start(*, version: WorkflowVersion, engine: str = "local", parameters: di
     RunParametersInvalid; nothing is written then.
     """
     runner = engine_get(engine)
+    runner.check()
     workflow_version_runnable(version=version)
     workflow = version.workflow
     parameters = run_parameters_check(graph=version.graph, parameters=parameters or {})
@@ -81,25 +81,29 @@ def run_cancel(*, run: Run) -> Run:
         run.node_runs.filter(status=Status.RUNNING).update(status=Status.CANCELLED, ended_at=now)
         run.status, run.ended_at, run.error = Status.CANCELLED, now, "Cancelled."
         run.save(update_fields=["status", "ended_at", "error"])
-        engine_get(run.engine).cancel(run=run)
+    engine_get(run.engine).cancel(run=run)
     return run
 
 
 def run_repair(*, run: Run) -> Run:
     """Rerun, in the same run, the nodes that failed, were upstream_failed or cancelled, and every
-    node downstream of them; nodes that succeeded keep their outputs. A fanned-out node whose
-    inputs are not rerun keeps its successful items and reruns only the others."""
+    node downstream of them (runs.bookkeeping.repair_plan); nodes that succeeded keep their
+    outputs. A fanned-out node whose inputs are not rerun keeps its successful items and reruns
+    only the others. The engine is told first, outside any transaction (Airflow clears the task
+    instances), then the rows are reset."""
+    runner = engine_get(run.engine)
+    run = Run.objects.select_related("version", "tenant", "workflow").get(pk=run.pk)
+    _repairable(run)
+    graph = run.version.graph
+    rows = list(run.node_runs.all())
+    plan = repair_plan(graph, {r.node: r for r in rows if r.map_index is None})
+    runner.rerun(run=run, plan=plan, rows=rows)
     with transaction.atomic():
         run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run.pk)
-        if run.status in ACTIVE or run.status == Status.SUCCESS:
-            raise RunNotRepairable(f"Only a failed or cancelled run can be repaired; this one is {run.status}.")
-        graph = run.version.graph
+        _repairable(run)
         rows = list(run.node_runs.all())
         summary = {r.node: r for r in rows if r.map_index is None}
-        rerun = {nid for nid, r in summary.items() if r.status in RERUN}
-        rerun |= {d for nid in list(rerun) for d in descendants(graph, nid)}
-        for nid in rerun:
-            keep_items = not (ancestors(graph, nid) & rerun)
+        for nid, keep_items in repair_plan(graph, summary).items():
             items = [r for r in rows if r.node == nid and r.map_index is not None]
             if keep_items and items:
                 for item in items:
@@ -110,8 +114,13 @@ def run_repair(*, run: Run) -> Run:
             _reset(summary[nid], parameters={})
         run.status, run.ended_at, run.error = Status.RUNNING, None, ""
         run.save(update_fields=["status", "ended_at", "error"])
-        engine_get(run.engine).repair(run=run)
+        runner.start(run=run)
     return run
+
+
+def _repairable(run: Run) -> None:
+    if run.status in ACTIVE or run.status == Status.SUCCESS:
+        raise RunNotRepairable(f"Only a failed or cancelled run can be repaired; this one is {run.status}.")
 
 
 def _reset(row: NodeRun, **extra) -> None:
