@@ -36,3 +36,16 @@ def test_a_script_in_an_executed_notebook_cannot_run_on_loom_origin(page, demo, 
     assert page.evaluate("document.documentElement.dataset.ran") is None
     assert page.evaluate("self.origin") == "null"
     assert "admin" not in page.title()
+
+    # The editor's viewer shows the same notebook in its sandboxed frame, without the script.
+    page.goto(f"/t/demo/workflows/{wid}")
+    page.wait_for_selector("[data-testid=node-evil]")  # loaded: the tabs are the editor's now
+    page.get_by_role("tab", name="Runs").click()
+    page.locator(".run-history-item", has_text=f"#{run['id']}").click()
+    page.locator(".node-run-list").get_by_role("button", name="evil").click()
+    page.locator("[data-testid=node-run-evil]").get_by_role("button", name="Open executed notebook").click()
+    page.frame_locator("[data-testid=notebook-viewer] iframe").locator("#marker").wait_for()
+    frame = next(f for f in page.frames if f.url == "about:srcdoc")
+    assert frame.evaluate("document.documentElement.dataset.ran") is None
+    assert "<script" not in frame.content()
+    shot(page, "sandboxed-notebook-in-editor")
