@@ -14,6 +14,7 @@ What it adds to papermill:
 - an optional pre-started kernel (`kernel_manager`), so the caller can hide the kernel's
   start-up; the kernel serves this notebook only and is shut down afterwards.
 """
+import html
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 from typing import Any, Iterable, Mapping
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import nbformat
 from jupyter_core.utils import ensure_async, run_sync
@@ -232,15 +233,19 @@ def outputs_collect(nb: nbformat.NotebookNode, names: list[str]) -> dict[str, An
 
 
 def _secret_variants(secrets: Iterable[str]) -> list[str]:
-    """Each secret as printed plainly, inside repr(), inside JSON and URL-quoted; longest first."""
+    """Each secret as printed plainly, inside repr(), inside JSON, URL-quoted (path, query and
+    form style) and HTML-escaped; longest first, so a longer form is replaced before its parts."""
     variants = set()
     for s in secrets:
         if s:
-            variants |= {s, repr(s)[1:-1], json.dumps(s)[1:-1], quote(s, safe="")}
+            variants |= {s, repr(s)[1:-1], json.dumps(s)[1:-1], quote(s, safe=""), quote(s, safe="/"),
+                         quote_plus(s), html.escape(s), html.escape(s, quote=False)}
     return sorted(variants, key=len, reverse=True)
 
 
 def _scrub(value, secrets: list[str]):
+    """`value` with every secret variant replaced by SCRUBBED. A cell's stream outputs are joined
+    per stream first, so a secret printed in several messages is still found."""
     if not secrets:
         return value
     if isinstance(value, str):
@@ -248,10 +253,29 @@ def _scrub(value, secrets: list[str]):
             value = value.replace(s, SCRUBBED)
         return value
     if isinstance(value, dict):
+        if isinstance(value.get("outputs"), list):
+            value = type(value)(value, outputs=_join_streams(value["outputs"]))
         return type(value)({_scrub(k, secrets): _scrub(v, secrets) for k, v in value.items()})
     if isinstance(value, list):
         return [_scrub(v, secrets) for v in value]
     return value
+
+
+def _join_streams(outputs: list) -> list:
+    """A cell's outputs with all stdout (and all stderr) text in one output, where it first
+    appeared (as Jupyter's coalesce_streams does)."""
+    joined, streams = [], {}
+    for out in outputs:
+        if isinstance(out, dict) and out.get("output_type") == "stream":
+            text = out.get("text", "")
+            text = "".join(text) if isinstance(text, list) else text
+            if out.get("name") in streams:
+                streams[out.get("name")]["text"] += text
+                continue
+            out = type(out)(out, text=text)
+            streams[out.get("name")] = out
+        joined.append(out)
+    return joined
 
 
 class _Watchdog:
