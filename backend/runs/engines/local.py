@@ -244,8 +244,8 @@ class _Job:
         for conn in Connection.objects.filter(tenant_id=run.tenant_id, name__in=node["connections"]):
             secret = conn.get_secret()
             env |= connection_env(conn.name, kind=conn.kind, host=conn.host, port=conn.port, login=conn.login,
-                                  password=secret, schema=conn.schema, extra=conn.extra)
-            secrets.append(secret)
+                                  password=secret, schema=conn.schema, extra=conn.runtime_extra())
+            secrets.extend(conn.secret_values())
         self.env = env | {"LOOM_RUN_ID": str(run.pk), "LOOM_NODE": row.node,
                           "LOOM_MAP_INDEX": "" if row.map_index is None else str(row.map_index)}
         self.secrets = secrets
