@@ -16,6 +16,9 @@ from pathlib import Path
 # A failed node's task pushes its error ({message, cell_index, cell_source, traceback}) under
 # this XCom key before it fails, so that Loom shows the same error as on its local engine.
 ERROR_XCOM_KEY = "loom_error"
+# Loom lists a connection's secret `extra` keys (tenancy/kinds.py) under this key of the Airflow
+# connection's extra, so the task scrubs their values too; the kernel never sees the list.
+SECRET_KEYS_EXTRA = "loom_secret_keys"
 
 
 def map_items(nodes: dict, settings: dict, context, *, parameters) -> list:
@@ -111,8 +114,10 @@ def connections_environment(connections: dict, *, connection_env) -> tuple[dict,
     env, secrets = {}, []
     for name, conn_id in connections.items():
         conn = Connection.get(conn_id)
+        extra = dict(conn.extra_dejson)
+        secret_keys = extra.pop(SECRET_KEYS_EXTRA, [])
         env.update(connection_env(name, kind=conn.conn_type or "", host=conn.host or "", port=conn.port,
                                   login=conn.login or "", password=conn.password or "", schema=conn.schema or "",
-                                  extra=conn.extra_dejson))
-        secrets.append(conn.password or "")
+                                  extra=extra))
+        secrets += [conn.password or "", *(str(extra[k]) for k in secret_keys if k in extra)]
     return env, secrets
