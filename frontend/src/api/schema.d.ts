@@ -414,6 +414,10 @@ export interface components {
             schema?: string;
             extra?: unknown;
             readonly has_secret: boolean;
+            /** @description Each secret field of the kind ("secret", "extra.<key>") and whether it holds a value. Secret keys of `extra` are write-only like `secret`: send them in `extra`, omit to keep, "" to clear. */
+            readonly secrets_set: {
+                [key: string]: boolean;
+            };
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
