@@ -253,7 +253,7 @@ def _scrub(value, secrets: list[str]):
             value = value.replace(s, SCRUBBED)
         return value
     if isinstance(value, dict):
-        if isinstance(value.get("outputs"), list):
+        if value.get("cell_type") == "code" and isinstance(value.get("outputs"), list):
             value = type(value)(value, outputs=_join_streams(value["outputs"]))
         return type(value)({_scrub(k, secrets): _scrub(v, secrets) for k, v in value.items()})
     if isinstance(value, list):
