@@ -206,3 +206,13 @@ LOOM_AIRFLOW_POLL_S = float(os.environ.get("LOOM_AIRFLOW_POLL_S", 2))
 LOOM_AIRFLOW_PARSE_TIMEOUT_S = float(os.environ.get("LOOM_AIRFLOW_PARSE_TIMEOUT_S", 120))
 # Timeout of one request to Airflow's REST API.
 LOOM_AIRFLOW_TIMEOUT_S = float(os.environ.get("LOOM_AIRFLOW_TIMEOUT_S", 10))
+
+# --- Limits of one notebook (README, "Where notebooks run" > "Limits") ---------------------------
+# LOOM_NODE_TIMEOUT_S, LOOM_NODE_TIMEOUT_MAX_S, LOOM_OUTPUT_MAX_BYTES, LOOM_NOTEBOOK_OUTPUT_MAX_BYTES,
+# LOOM_STREAM_MAX_BYTES, LOOM_NODE_FILES_MAX, LOOM_NODE_ARTIFACTS_MAX_MB: read by runtime.limits,
+# whose defaults a DAG's tasks share on Airflow's workers.
+from runtime.limits import limits_from_env  # noqa: E402 - standard library only
+
+LOOM_NODE_LIMITS = limits_from_env(os.environ)
+# All artifacts of one tenant (local engine), in MB; a tenant's own quota may only be lower.
+LOOM_TENANT_ARTIFACTS_MAX_MB = int(os.environ.get("LOOM_TENANT_ARTIFACTS_MAX_MB", 50_000))
