@@ -11,6 +11,8 @@ What it adds to papermill:
   an exception in a cell does, and the executed notebook is written in every case;
 - extra environment variables for the kernel (connection fields), never written into the
   notebook, and `secrets` scrubbed from everything that leaves this function;
+- limits on what the notebook prints, outputs and writes (`limits`, runtime/limits.py), applied
+  as the kernel sends it;
 - an optional pre-started kernel (`kernel_manager`), so the caller can hide the kernel's
   start-up; the kernel serves this notebook only and is shut down afterwards.
 """
@@ -397,7 +399,10 @@ class _Client(PapermillNotebookClient):
         budget = self.state.get("budget")
         if budget is None or self.output_hook_stack[msg["parent_header"].get("msg_id")]:
             return super().output(outs, msg, display_id, cell_index)
-        if self.clear_before_next_output:
+        if self.clear_before_next_output:  # nbclient clears before the next output it keeps: now, then
+            outs[:] = []
+            self.clear_display_id_mapping(cell_index)
+            self.clear_before_next_output = False
             budget.cleared(cell_index)
         return super().output(outs, msg, display_id, cell_index) if budget.admit(msg, cell_index) else None
 

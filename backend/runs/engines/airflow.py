@@ -31,6 +31,7 @@ from dags.airflow_tasks import ERROR_XCOM_KEY
 from deployments.client import AirflowError, AirflowUnavailable, airflow_client
 from deployments.models import Deployment, DeploymentStatus
 from deployments.services import DeploymentFailed, deployment_check, deployment_ensure
+from runs.artifacts import executed_notebook_read
 from runs.engines import EngineUnavailable
 from runs.models import ACTIVE, FINISHED, Lease, NodeRun, Run, Status
 from workflows.graph import graph_normalize, graph_order, output_names
@@ -296,12 +297,11 @@ def _finished_details(client, run: Run, dag_id: str, ti, status: str, nodes: dic
         error = None if items_task else _xcom(client, dag_id, run.external_id, ti, ERROR_XCOM_KEY)
         detail["error"] = error if isinstance(error, dict) else _log_error(logged["events"], ti)
     if not items_task and ti.task_id in nodes and (ti.try_number or 0) > 0:
-        folder = Path(settings.LOOM_AIRFLOW_ARTIFACTS_DIR) / dag_id / run.external_id / ti.task_id
-        if ti.map_index >= 0:
-            folder /= str(ti.map_index)
-        executed = folder / Path(nodes[ti.task_id]["notebook"]).name
-        if executed.is_file():
-            detail["notebook"] = executed.read_text(encoding="utf-8")
+        index = [str(ti.map_index)] if ti.map_index >= 0 else []
+        executed = executed_notebook_read(tenant=run.tenant.slug, parts=[
+            dag_id, run.external_id, ti.task_id, *index, Path(nodes[ti.task_id]["notebook"]).name])
+        if executed is not None:
+            detail["notebook"] = executed
     return detail
 
 
