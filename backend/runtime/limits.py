@@ -1,10 +1,12 @@
 """Limits on what one notebook may produce: output values, the executed notebook, its streams, its
-files. No Django here; standard library at import time, so DAG files carry this source and settings import it.
+files. No Django here, and only the standard library at import time: DAG files carry this source,
+and loom/settings.py imports it.
 
 A notebook is untrusted code, and what it produces flows into the worker's memory, the database
 and every poll of the run. So each limit is applied where the data arrives, not afterwards:
-- stdout/stderr: each stream message the kernel sends is counted as it arrives; past
-  `stream_max_bytes` the rest is dropped (never kept in the notebook object), and the cell gets a
+- stdout/stderr: the kernel trims what it sends past `stream_max_bytes` (kernel_code), and the
+  worker counts each stream message as it arrives and drops what is over (never kept in the
+  notebook object), so a kernel that undoes its trimming is cut all the same; the cell gets a
   visible marker saying how much was cut and which setting cut it;
 - the executed notebook: every other output (plots, tables, HTML) counts towards
   `notebook_max_bytes`; past it, further outputs are dropped with a marker. Outputs a cell clears
@@ -52,6 +54,7 @@ DEFAULTS = {
 # An error output (the traceback) is kept whatever the budget says, but no longer than this.
 ERROR_MAX_CHARS = 100_000
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
+OUTPUTS_MIME = "application/x-loom-outputs+json"  # runtime/execute.py's collector cell
 # The kernel reports under this mime type how many characters of stdout/stderr it dropped in a cell.
 CUT_MIME = "application/x-loom-cut+json"
 # Runs silently in the kernel before the first cell: stdout/stderr (and, through ipykernel, the
@@ -84,7 +87,6 @@ def _loom_limit_streams(left, mime):
 _loom_limit_streams([{left}], {mime!r})
 del _loom_limit_streams
 """
-OUTPUTS_MIME = "application/x-loom-outputs+json"
 
 
 def size_text(n: int) -> str:

@@ -148,3 +148,10 @@ def test_limits_from_the_environment():
     assert (limits.output_max_bytes, limits.node_bytes_max, limits.stream_max_bytes) == (5, 2 * MB, None)
     assert (limits.timeout_default_s, limits.timeout_max_s) == (1.5, 86400)
     assert limits_from_env({}).notebook_max_bytes == 20 * MB
+
+
+def test_the_mime_types_match_the_collectors():
+    # Two homes, as a DAG file loads each runtime module apart: this keeps them one value.
+    from runtime import execute, limits
+
+    assert (limits.OUTPUTS_MIME, limits.SCRAP_MIME) == (execute.OUTPUTS_MIME, execute.SCRAP_MIME)
