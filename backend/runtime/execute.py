@@ -375,7 +375,8 @@ class _Client(PapermillNotebookClient):
         if self.state.get("budget"):
             self.state["budget"].limits.kernel_apply(getattr(self.km.provisioner, "pid", None))
             if code := self.state["budget"].limits.kernel_code():
-                self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False))
+                # Not awaited: the kernel runs requests in order, and the worker's own cut is the guarantee.
+                self.kc.execute(code, silent=True, store_history=False)
         if self.prologue:
             # silent and out of history: the variables (connection secrets) never reach the notebook.
             reply = self.wait_for_reply(self.kc.execute(self.prologue, silent=True, store_history=False))
