@@ -196,7 +196,7 @@ LOOM_AIRFLOW_PASSWORD = os.environ.get("LOOM_AIRFLOW_PASSWORD", "")
 # The folder of Airflow's DAG folder (or inside it) where Loom writes <tenant>/<dag id>.py and
 # <tenant>/loom-notebooks/...; it must be this path on Loom's machine too (a shared volume).
 LOOM_AIRFLOW_DAGS_DIR = os.environ.get("LOOM_AIRFLOW_DAGS_DIR", "")
-# Where Airflow's tasks write executed notebooks (<dag id>/<run id>/<task>[/<map index>]/) as
+# Where Airflow's tasks write executed notebooks (<tenant>/<dag id>/<run id>/<task>[/<map index>]/) as
 # Loom sees it; deploys set Airflow's Variable loom_artifacts_dir to it (a worker's own
 # LOOM_AIRFLOW_ARTIFACTS_DIR environment variable wins, for a mount at another path there).
 LOOM_AIRFLOW_ARTIFACTS_DIR = Path(os.environ.get("LOOM_AIRFLOW_ARTIFACTS_DIR", DATA_DIR / "airflow-artifacts"))

@@ -25,11 +25,12 @@ _usage_lock = threading.Lock()
 def node_limits(*, tenant: Tenant, node: dict) -> tuple[float | None, Limits]:
     """The node's whole-notebook timeout and its limits; NotebookFailed (naming the limit) when
     the tenant's artifacts are over its quota, so the node must not run."""
-    quota_mb = min(tenant.artifacts_quota_mb or settings.LOOM_TENANT_ARTIFACTS_MAX_MB, settings.LOOM_TENANT_ARTIFACTS_MAX_MB)
-    used = tenant_artifacts_usage(tenant=tenant)
-    if used > quota_mb * 10**6:
-        setting = "the tenant's artifacts_quota_mb" if tenant.artifacts_quota_mb and tenant.artifacts_quota_mb < \
-            settings.LOOM_TENANT_ARTIFACTS_MAX_MB else "LOOM_TENANT_ARTIFACTS_MAX_MB"
+    platform_mb, own_mb = settings.LOOM_TENANT_ARTIFACTS_MAX_MB, tenant.artifacts_quota_mb
+    own = own_mb and (not platform_mb or own_mb < platform_mb)  # LOOM_TENANT_ARTIFACTS_MAX_MB=0: no maximum
+    quota_mb, setting = (own_mb, "the tenant's artifacts_quota_mb") if own else (
+        platform_mb, "LOOM_TENANT_ARTIFACTS_MAX_MB")
+    used = tenant_artifacts_usage(tenant=tenant) if quota_mb else 0
+    if quota_mb and used > quota_mb * 10**6:
         raise NotebookFailed(
             f"Tenant '{tenant.slug}' has {size_text(used)} of artifacts; the limit is {size_text(quota_mb * 10**6)} "
             f"({setting}). Delete old runs' artifacts, or ask an admin for more room.")

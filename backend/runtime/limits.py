@@ -132,7 +132,8 @@ class Limits:
         elif tenant_s:
             seconds, source = tenant_s, "the tenant's default timeout for nodes without timeout_s"
         else:
-            seconds, source = self.timeout_default_s, f"{SETTINGS['timeout_default_s']}, the default for nodes without timeout_s"
+            seconds = self.timeout_default_s
+            source = f"{SETTINGS['timeout_default_s']}, the default for nodes without timeout_s"
         if seconds and self.timeout_max_s and seconds > self.timeout_max_s:
             seconds, source = self.timeout_max_s, (f"{SETTINGS['timeout_max_s']}, the platform maximum; "
                                                    f"{source} asked for {seconds:g} s")
@@ -249,13 +250,14 @@ class OutputBudget:
         kept = self.cells.setdefault(cell_index, [0, 0])
         if kind == "stream":
             text = content.get("text", "")
-            room = min(self._room("stream_max_bytes", self.stream_used), self._room("notebook_max_bytes", self.notebook_used))
+            stream_room = self._room("stream_max_bytes", self.stream_used)
+            room = min(stream_room, self._room("notebook_max_bytes", self.notebook_used))
             # A character is 1-4 bytes in UTF-8: encode only what may be kept, never a huge message.
             size = len(text) if len(text) > room else _utf8_len(text)
             if size <= room:
                 self._count(kept, size, stream=True)
                 return True
-            setting = "stream_max_bytes" if room == self._room("stream_max_bytes", self.stream_used) else "notebook_max_bytes"
+            setting = "stream_max_bytes" if room == stream_room else "notebook_max_bytes"
             head = text[:max(room, 0)].encode("utf-8", "surrogatepass")[:max(room, 0)].decode("utf-8", "ignore")
             head_size = _utf8_len(head)
             self._cut(cell_index, setting, len(text) - len(head) if size == len(text) else size - head_size)
