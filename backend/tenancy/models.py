@@ -33,6 +33,15 @@ class Tenant(models.Model):
     concurrency_quota = models.PositiveIntegerField(
         default=8, help_text="How many notebooks of this tenant may run at once (also its Airflow pool size)."
     )
+    # Limits (README, "Limits"): empty means the platform's setting; never above the platform maximum.
+    node_timeout_s = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Timeout of a node that sets no timeout_s, in seconds (at most LOOM_NODE_TIMEOUT_MAX_S). "
+                  "Empty: LOOM_NODE_TIMEOUT_S.")
+    artifacts_quota_mb = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Space all of this tenant's artifacts may take on the local engine, in MB (at most "
+                  "LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,7 +9,7 @@ class TenantSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Tenant
-        fields = ["slug", "name", "concurrency_quota", "role", "created_at"]
+        fields = ["slug", "name", "concurrency_quota", "node_timeout_s", "artifacts_quota_mb", "role", "created_at"]
         read_only_fields = ["created_at"]
 
     def get_role(self, tenant) -> str:
@@ -19,7 +19,7 @@ class TenantSerializer(serializers.ModelSerializer):
 class TenantUpdateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tenant
-        fields = ["name", "concurrency_quota"]
+        fields = ["name", "concurrency_quota", "node_timeout_s", "artifacts_quota_mb"]
 
 
 class MemberSerializer(serializers.ModelSerializer):

@@ -983,6 +983,16 @@ export interface components {
              * @description How many notebooks of this tenant may run at once (also its Airflow pool size).
              */
             concurrency_quota?: number;
+            /**
+             * Format: int64
+             * @description Timeout of a node that sets no timeout_s, in seconds (at most LOOM_NODE_TIMEOUT_MAX_S). Empty: LOOM_NODE_TIMEOUT_S.
+             */
+            node_timeout_s?: number | null;
+            /**
+             * Format: int64
+             * @description Space all of this tenant's artifacts may take on the local engine, in MB (at most LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.
+             */
+            artifacts_quota_mb?: number | null;
         };
         Position: {
             /** Format: double */
@@ -1086,6 +1096,16 @@ export interface components {
              * @description How many notebooks of this tenant may run at once (also its Airflow pool size).
              */
             concurrency_quota?: number;
+            /**
+             * Format: int64
+             * @description Timeout of a node that sets no timeout_s, in seconds (at most LOOM_NODE_TIMEOUT_MAX_S). Empty: LOOM_NODE_TIMEOUT_S.
+             */
+            node_timeout_s?: number | null;
+            /**
+             * Format: int64
+             * @description Space all of this tenant's artifacts may take on the local engine, in MB (at most LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.
+             */
+            artifacts_quota_mb?: number | null;
             /** @description The requesting user's role in this tenant. */
             readonly role: string;
             /** Format: date-time */
@@ -1099,6 +1119,16 @@ export interface components {
              * @description How many notebooks of this tenant may run at once (also its Airflow pool size).
              */
             concurrency_quota?: number;
+            /**
+             * Format: int64
+             * @description Timeout of a node that sets no timeout_s, in seconds (at most LOOM_NODE_TIMEOUT_MAX_S). Empty: LOOM_NODE_TIMEOUT_S.
+             */
+            node_timeout_s?: number | null;
+            /**
+             * Format: int64
+             * @description Space all of this tenant's artifacts may take on the local engine, in MB (at most LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.
+             */
+            artifacts_quota_mb?: number | null;
         };
         TokenRequestRequest: {
             username: string;
