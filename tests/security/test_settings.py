@@ -7,12 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.test import Client
 
 REPO = Path(__file__).resolve().parents[2]
 # The README's production environment ("Configuration (production)"), behind a TLS proxy.
 PRODUCTION = {
     "LOOM_SECRET_KEY": secrets.token_urlsafe(50),
+    "LOOM_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     "LOOM_ALLOWED_HOSTS": "loom.example.com",
     "LOOM_CSRF_TRUSTED_ORIGINS": "https://loom.example.com",
     "LOOM_HTTPS": "1",
