@@ -132,7 +132,9 @@ def _probe(config: SandboxConfig) -> str | None:
         sandbox.remove()
     if done.returncode != 0:
         why = (done.stderr.strip() or done.stdout.strip())[-300:]
-        return f"bubblewrap could not start a sandbox (user namespaces unavailable?): {why}. {fix}"
+        nobody = f" (run by root, the sandbox runs as nobody, who must be able to reach {config.root} and {config.env_dir})" \
+            if os.geteuid() == 0 else ""
+        return f"bubblewrap could not start a sandbox{nobody}: {why}. {fix}"
     return None
 
 
