@@ -9,6 +9,7 @@ them itself.
 
 `nodes` is the DAG file's NODES and `settings` its SETTINGS (see dag_templates/dag.py.j2).
 """
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -34,9 +35,13 @@ def map_items(nodes: dict, settings: dict, context, *, resolve) -> list:
     return items
 
 
-def node_run(nodes: dict, settings: dict, context, item=None, *, resolve, execute, connection_env) -> dict:
+def node_run(nodes: dict, settings: dict, context, item=None, *, resolve, execute, connection_env,
+             sandboxed=None) -> dict:
     """Run the task's node: resolve its parameters, run its notebook with its connections in the
-    kernel's environment, and return its declared outputs (the task's XCom)."""
+    kernel's environment, and return its declared outputs (the task's XCom).
+
+    With LOOM_SANDBOX=on in the task's environment (off by default on Airflow), the kernel runs
+    in runtime/sandbox.py's sandbox: `sandboxed(kernel name, view_at)` makes its manager."""
     ti = context["ti"]
     node = nodes[ti.task_id]
     edge = {}
@@ -44,8 +49,9 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, resolve, execut
         # A failed upstream (before an all_done node, say) gives nothing: lower layers apply.
         outputs = upstream_outputs(nodes, settings, ti, source) or {}
         edge.update({parameter: outputs[output] for output, parameter in binding.items() if output in outputs})
-    output_dir = setting(settings["artifacts_dir"], Path(tempfile.gettempdir()) / "loom-artifacts")
-    output_dir = output_dir / settings["dag_id"] / ti.run_id / ti.task_id
+    artifacts_root = setting(settings["artifacts_dir"], Path(tempfile.gettempdir()) / "loom-artifacts")
+    run_dir = artifacts_root / settings["dag_id"] / ti.run_id
+    output_dir = run_dir / ti.task_id
     if ti.map_index >= 0:
         output_dir = output_dir / str(ti.map_index)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -61,8 +67,14 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, resolve, execut
     notebooks = setting(settings["notebooks_dir"], Path(context["dag"].fileloc).parent / "loom-notebooks")
     env, secrets = connections_environment(node["connections"], connection_env=connection_env)
     env.update({"LOOM_NODE": ti.task_id, "LOOM_MAP_INDEX": str(ti.map_index) if ti.map_index >= 0 else ""})
+    sandbox = {}
+    if sandboxed is not None and os.environ.get("LOOM_SANDBOX", "off").strip().lower() == "on":
+        # The run's folder is the view: this task writes its own folder and reads its upstreams'.
+        kernel = json.loads((notebooks / node["notebook"]).read_text()).get("metadata", {}).get("kernelspec", {})
+        sandbox = {"kernel_manager": sandboxed(kernel.get("name") or "python3", run_dir), "shared": run_dir}
     try:
         result = execute(
+            **sandbox,
             notebook=notebooks / node["notebook"],
             output_path=output_dir / Path(node["notebook"]).name,
             parameters={name: r.value for name, r in resolved.items()},

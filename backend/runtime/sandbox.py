@@ -356,3 +356,19 @@ def sandbox_info(config: SandboxConfig) -> str:
         return "sandbox OFF (LOOM_SANDBOX=off): notebooks run as the worker's user and see what it sees"
     return json.dumps({"network": config.network, "memory_mb": config.memory_mb, "max_procs": config.max_procs,
                        "env": config.env_dir})
+
+
+def sandboxed_kernel(kernel_name: str, *, view_at: str | Path, kernel_manager, environ: Mapping[str, str] | None = None):
+    """A not yet started kernel manager in a fresh sandbox configured from the environment, for
+    callers without a worker (Airflow tasks); `kernel_manager` is runtime/execute.py's (passed in:
+    DAG files load both files themselves). Raises SandboxUnavailable naming why it cannot be built."""
+    env = os.environ if environ is None else environ
+    config = sandbox_config({**env, "LOOM_SANDBOX": "on"})
+    if not config.env_dir or not Path(config.python).exists():
+        raise SandboxUnavailable(f"LOOM_NOTEBOOK_ENV ({config.env_dir or 'unset'}) has no bin/python: set it to the "
+                                 "notebook environment kernels run from.")
+    problem = sandbox_problem(config)
+    if problem:
+        raise SandboxUnavailable(problem)
+    return kernel_manager(kernel_name, sandbox=Sandbox(config, view_at=view_at))
+

@@ -110,3 +110,35 @@ def test_a_failed_notebook_leaves_its_error_in_xcom(tmp_path, monkeypatch):
         airflow_tasks.node_run(nodes, SETTINGS, context, resolve=parameters_resolve, execute=execute,
                                connection_env=connection_env)
     assert ti.pushed == {airflow_tasks.ERROR_XCOM_KEY: error.as_dict()}
+
+
+def test_with_loom_sandbox_on_the_task_runs_its_notebook_sandboxed(tmp_path, monkeypatch):
+    """The DAG's own copy of runtime/sandbox.py is this module; a real sandboxed kernel runs the
+    notebook: it writes its folder, reads its upstream's, and sees nothing else of the host."""
+    from helpers import notebook_bytes
+    from runtime import execute as runtime
+    from runtime.sandbox import sandboxed_kernel
+
+    monkeypatch.setenv("LOOM_T_NB", str(tmp_path / "nb"))
+    monkeypatch.setenv("LOOM_T_ART", str(tmp_path / "art"))
+    monkeypatch.setenv("LOOM_SANDBOX", "on")
+    monkeypatch.setenv("LOOM_SANDBOX_NETWORK", "none")
+    upstream = tmp_path / "art" / "loom__acme__1" / "manual__1" / "up" / "rows.txt"
+    upstream.parent.mkdir(parents=True)
+    upstream.write_text("3")
+    (tmp_path / "secret.txt").write_text("host file")
+    notebook = tmp_path / "nb" / "acme" / "abc" / "nb.ipynb"
+    notebook.parent.mkdir(parents=True)
+    notebook.write_bytes(notebook_bytes(
+        "artifacts_dir = '.'", "import os\nopen(os.path.join(artifacts_dir, 'out.txt'), 'w').write('written')\n"
+        f"a = int(open({str(upstream)!r}).read())\nb = os.path.exists({str(tmp_path / 'secret.txt')!r})"))
+    nodes = {"plain": {**NODES["plain"], "outputs": ["a", "b"], "notebook": "acme/abc/nb.ipynb",
+                       "parameters": ["artifacts_dir"], "values": {}, "inputs": {}, "connections": {}, "map_parameter": None}}
+    context = {"ti": FakeTI({}, task_id="plain"), "dag_run": SimpleNamespace(conf={}), "params": {},
+               "dag": SimpleNamespace(fileloc=str(tmp_path / "d.py"))}
+    outputs = airflow_tasks.node_run(
+        nodes, SETTINGS, context, resolve=parameters_resolve, execute=runtime.notebook_execute,
+        connection_env=connection_env,
+        sandboxed=lambda name, view_at: sandboxed_kernel(name, view_at=view_at, kernel_manager=runtime.kernel_manager))
+    assert outputs == {"a": 3, "b": False}
+    assert (tmp_path / "art" / "loom__acme__1" / "manual__1" / "plain" / "out.txt").read_text() == "written"

@@ -100,7 +100,9 @@ def run_node(item=None, **context):
     runtime = _loom("runtime/execute.py")
     return _loom("dags/airflow_tasks.py").node_run(NODES, SETTINGS, context, item, resolve=resolve,
                                                    execute=runtime.notebook_execute,
-                                                   connection_env=runtime.connection_env)
+                                                   connection_env=runtime.connection_env,
+                                                   sandboxed=lambda name, view_at: _loom("runtime/sandbox.py").sandboxed_kernel(
+                                                       name, view_at=view_at, kernel_manager=runtime.kernel_manager))
 
 
 with DAG(
@@ -154,6 +156,7 @@ with DAG(
 LOOM_RUNTIME = {
     'runtime/parameters.py': '# backend/runtime/parameters.py, verbatim\n',
     'runtime/execute.py': '# backend/runtime/execute.py, verbatim\n',
+    'runtime/sandbox.py': '# backend/runtime/sandbox.py, verbatim\n',
     'dags/airflow_tasks.py': '# backend/dags/airflow_tasks.py, verbatim\n',
 }
 # ==== Loom runtime: end =====================================================================
