@@ -21,7 +21,7 @@ from django.conf import settings
 
 from runtime.execute import kernel_manager
 from runtime.kernels import KernelPool, RefusedKernelManager
-from runtime.sandbox import Sandbox, sandbox_info, sandbox_problem
+from runtime.sandbox import Sandbox, sandbox_info, sandbox_problem, sandboxes_sweep
 
 log = logging.getLogger(__name__)
 _pool: KernelPool | None = None
@@ -49,6 +49,14 @@ def kernel_take(kernel_name: str):
     return kernel_manager(kernel_name, sandbox=Sandbox(config, view_at=settings.LOOM_ARTIFACTS_DIR))
 
 
+def sandbox_warning() -> str | None:
+    """What a node run on this worker should show when its notebook runs unsandboxed, else None
+    (for the run details; the engine records it)."""
+    if settings.LOOM_SANDBOX.enabled:
+        return None
+    return "This notebook ran WITHOUT a sandbox (LOOM_SANDBOX=off on its worker): it could read the worker's files and secrets."
+
+
 @signals.worker_ready.connect
 def _worker_ready(**kwargs) -> None:
     global _pool
@@ -59,6 +67,8 @@ def _worker_ready(**kwargs) -> None:
                     "Loom's data directory, its database, its keys and every tenant's files. !!!")
     elif problem:
         log.error("The notebook sandbox cannot be built, so every notebook will fail: %s", problem)
+    else:
+        sandboxes_sweep(config.root)  # what a killed worker left
     with _lock:
         if settings.LOOM_KERNEL_POOL > 0 and not problem:
             _pool = KernelPool(size=settings.LOOM_KERNEL_POOL, cwd=tempfile.gettempdir(),

@@ -106,6 +106,7 @@ def notebook_execute(
     secrets: Iterable[str] = (),
     kernel_manager=None,
     shared: str | Path | None = None,
+    kernel_limits: Mapping[str, int] | None = None,
     cancel: threading.Event | None = None,
     **engine_kwargs,
 ) -> NotebookResult:
@@ -118,7 +119,8 @@ def notebook_execute(
     jupyter_client AsyncKernelManager, started and unused or not yet started; it is shut down
     when the notebook ends (also when parameters cannot be injected). When it is sandboxed
     (see `kernel_manager()`), `cwd` is the notebook's only writable folder (what it writes is
-    moved there when it ends) and the files under `shared` (default: cwd's parent) are readable.
+    moved there when it ends) and the files under `shared` (default: cwd's parent) are readable;
+    `kernel_limits` ({"memory_mb", "max_procs"}) lowers its limits for this notebook.
     The executed notebook is written to `output_path` (when given) whether or not it failed.
     """
     names = list(outputs)
@@ -130,8 +132,10 @@ def notebook_execute(
         if parameters:
             nb = parameterize_notebook(nb, dict(parameters), engine_name=ENGINE_NAME)
         kernel_name = papermill_engines.nb_kernel_name(engine_name=ENGINE_NAME, nb=nb)
-        if sandbox is not None and cwd:
-            sandbox.enter(cwd=cwd, shared=shared)
+        if sandbox is not None:
+            sandbox.limit(**(kernel_limits or {}))
+            if cwd:
+                sandbox.enter(cwd=cwd, shared=shared)
     except BaseException:
         if kernel_manager is not None:  # it will serve no notebook: do not leave it running
             kernel_dispose(kernel_manager)
@@ -347,8 +351,22 @@ def _sandboxed_manager_class():
                 os.chown(self.connection_file, self.sandbox.uid, self.sandbox.uid)
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw.update(env=self.sandbox.environment(), cwd=str(self.sandbox.base))
+            for attempt in range(3):
+                try:
+                    return await self._launch_sandboxed(kernel_cmd, **kw)
+                except (OSError, RuntimeError, ValueError) as e:
+                    # Under load, bwrap now and then fails to set up the new network namespace's
+                    # loopback ("Failed RTM_NEWADDR"); a new namespace does not.
+                    if self.provisioner is not None and self.provisioner.process is not None:
+                        self.provisioner.process.kill()
+                        self.provisioner.process.wait()
+                    self.sandbox.network_stop()
+                    if attempt == 2:
+                        raise RuntimeError(f"the sandbox did not start: {e}") from e
+
+        async def _launch_sandboxed(self, kernel_cmd, **kw):
             sandbox = self.sandbox
-            kw.update(env=sandbox.environment(), cwd=str(sandbox.base))
             if sandbox.config.network != "egress":
                 return await super()._async_launch_kernel(sandbox.command(kernel_cmd), **kw)
             # bwrap reports the sandbox's pid on info_fd and waits on block_fd until slirp4netns has
@@ -464,11 +482,12 @@ class LoomEngine(NBClientEngine):
         fresh = km is None
         if fresh:
             km = kernel_manager(kernel_name)
-        elif extra_env or kernel_cwd:
+        else:
             # The kernel started before this notebook was known; bring it to where a fresh one would be.
             prologue = f"import os as _o\n_o.environ.update({extra_env or {}!r})\n"
             prologue += f"_o.chdir({kernel_cwd!r})\n" if kernel_cwd else ""
             prologue += "del _o\n"
+            prologue += km.sandbox.prologue() if getattr(km, "sandbox", None) is not None else ""
         client = _Client(
             nb_man, km=km, prologue=prologue, state=state, watchdog=watchdog, kernel_name=kernel_name,
             startup_timeout=start_timeout, timeout=execution_timeout, log_output=False,

@@ -152,7 +152,9 @@ class Sandbox:
         self.uid = NOBODY
         self.cwd: Path | None = None  # the notebook's folder, once entered
         os.makedirs(config.root, mode=0o711, exist_ok=True)
-        self.base = Path(tempfile.mkdtemp(prefix="k-", dir=config.root))
+        # Named after this process, so that a restarted worker can sweep what a killed one left.
+        self.base = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=config.root))
+        self.memory_mb, self.max_procs = config.memory_mb, config.max_procs
         for name in ("conn", "work", "tmp", "view", "etc"):
             (self.base / name).mkdir(mode=0o700)
         self._etc()
@@ -292,23 +294,43 @@ class Sandbox:
             _move_tree(self.base / "work", self.cwd)
         self.cwd = None
 
+    def limit(self, *, memory_mb: int | None = None, max_procs: int | None = None) -> None:
+        """Lower this kernel's limits for one node (never above the platform's, which the
+        kernel started with as hard limits); applied by `prologue()`."""
+        self.memory_mb = min(memory_mb or self.config.memory_mb, self.config.memory_mb)
+        self.max_procs = min(max_procs or self.config.max_procs, self.config.max_procs)
+
+    def prologue(self) -> str:
+        """Code the kernel runs before the notebook: the node's lower limits, if any."""
+        code = ""
+        if self.memory_mb < self.config.memory_mb:
+            code += f"_r.setrlimit(_r.RLIMIT_DATA, ({self.memory_mb << 20}, {self.memory_mb << 20}))\n"
+        if self.max_procs < self.config.max_procs:
+            code += f"_r.setrlimit(_r.RLIMIT_NPROC, ({self.max_procs}, {self.max_procs}))\n"
+        return f"import resource as _r\n{code}del _r\n" if code else ""
+
     def explain(self, message: str) -> str:
         """What to add to a failure's message when a limit of this sandbox likely caused it."""
-        c = self.config
         if "MemoryError" in message or "out of memory" in message:
-            return f" The kernel's memory limit is {c.memory_mb} MB per process (LOOM_KERNEL_MEMORY_MB)."
+            return f" The kernel's memory limit is {self.memory_mb} MB per process (LOOM_KERNEL_MEMORY_MB, or the node's)."
         if "BlockingIOError" in message or "Resource temporarily unavailable" in message or "can't start new thread" in message:
-            return f" The kernel's process limit is {c.max_procs} processes and threads (LOOM_KERNEL_MAX_PROCS)."
+            return (f" The kernel's process limit is {self.max_procs} processes and threads"
+                    " (LOOM_KERNEL_MAX_PROCS, or the node's).")
         return ""
 
-    def remove(self) -> None:
-        """Delete the sandbox's folder and reap slirp4netns (it exits with the sandbox)."""
+    def network_stop(self) -> None:
+        """Stop and reap slirp4netns (it also exits by itself with the sandbox)."""
         if self.slirp is not None:
             try:
                 self.slirp.kill()
                 self.slirp.wait(timeout=5)
             except (OSError, subprocess.SubprocessError):
                 pass
+            self.slirp = None
+
+    def remove(self) -> None:
+        """Delete the sandbox's folder and reap slirp4netns."""
+        self.network_stop()
         shutil.rmtree(self.base, ignore_errors=True)
 
 
@@ -356,6 +378,18 @@ def sandbox_info(config: SandboxConfig) -> str:
         return "sandbox OFF (LOOM_SANDBOX=off): notebooks run as the worker's user and see what it sees"
     return json.dumps({"network": config.network, "memory_mb": config.memory_mb, "max_procs": config.max_procs,
                        "env": config.env_dir})
+
+
+def sandboxes_sweep(root: str | Path) -> int:
+    """Remove the sandbox folders that processes no longer running left (a killed worker's);
+    returns how many."""
+    swept = 0
+    for entry in Path(root).glob("*-*") if Path(root).is_dir() else ():
+        pid = entry.name.split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(entry, ignore_errors=True)
+            swept += 1
+    return swept
 
 
 def sandboxed_kernel(kernel_name: str, *, view_at: str | Path, kernel_manager, environ: Mapping[str, str] | None = None):

@@ -253,3 +253,25 @@ def test_a_fresh_sandbox_runs_a_notebook_and_leaves_nothing_behind(root):
                               kernel_manager=kernel_manager("python3", sandbox=sandbox))
     assert result.outputs == {"where": "/loom/work"} and (cwd / "f.txt").read_text() == "x"
     assert set(os.listdir(root / "sandboxes")) - before == set()
+
+
+def test_a_node_can_lower_its_limits_but_not_raise_them(pool, root):
+    with pytest.raises(NotebookFailed) as e:
+        run(pool, root, "block = bytearray(700 * 1024**2)", kernel_limits={"memory_mb": 512, "max_procs": 10**6})
+    assert "MemoryError" in e.value.message and "memory limit is 512 MB" in e.value.message
+    result = run(pool, root, "import resource\nlimits = [resource.getrlimit(resource.RLIMIT_DATA)[1] >> 20,"
+                 " resource.getrlimit(resource.RLIMIT_NPROC)[1]]", outputs=["limits"],
+                 kernel_limits={"memory_mb": 10**6, "max_procs": 32})
+    assert result.outputs == {"limits": [1024, 32]}  # memory capped at the platform's 1024 MB
+    benign(pool, root)
+
+
+def test_a_restarted_worker_sweeps_what_a_killed_one_left(root):
+    from runtime.sandbox import sandboxes_sweep
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (root / "sandboxes" / f"{dead.pid}-left").mkdir(parents=True)
+    (root / "sandboxes" / f"{os.getpid()}-mine").mkdir()
+    assert sandboxes_sweep(root / "sandboxes") >= 1
+    assert not (root / "sandboxes" / f"{dead.pid}-left").exists() and (root / "sandboxes" / f"{os.getpid()}-mine").exists()
