@@ -395,7 +395,9 @@ def _sandboxed_manager_class():
 
         def cleanup_ipc_files(self) -> None:
             super().cleanup_ipc_files()
-            self.sandbox.remove()
+            # Off the notebook's path: removing a sandbox's folders takes ~70 ms (the kernel lets
+            # go of their mounts lazily); a worker killed meanwhile leaves them to its next sweep.
+            threading.Thread(target=self.sandbox.remove, name="loom-sandbox-remove", daemon=True).start()
 
     _SANDBOXED.append(SandboxedKernelManager)
     return SandboxedKernelManager
