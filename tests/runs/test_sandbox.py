@@ -2,6 +2,9 @@
 each, asserting the block, the node's error, and that a benign workflow runs right after on
 the same worker. The runtime-level properties are in tests/runtime/test_sandbox.py."""
 import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -80,9 +83,18 @@ def test_other_kernels_connection_files_are_out_of_reach(hostile):
     assert others, "the worker keeps other kernels started, which the notebook did not see"
 
 
-@pytest.mark.parametrize("port", [5432, 6379, 8000])
-def test_loom_services_on_loopback_are_unreachable(hostile, port):
-    node = hostile(f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=3)")
+@pytest.mark.parametrize("service", ["postgresql", "redis", "web"])
+def test_loom_services_on_loopback_are_unreachable(hostile, service):
+    """PostgreSQL and Redis as make test starts them, and a web port of our own: each listens on
+    the host's loopback (checked from here), none answers a notebook."""
+    web = HTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    port = {"postgresql": 5432, "redis": 6379, "web": web.server_port}[service]
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=3).close()
+        node = hostile(f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=3)")
+    finally:
+        web.shutdown()
     assert node["status"] == "failed"
     assert node["error"]["message"] == "Cell 2 raised ConnectionRefusedError: [Errno 111] Connection refused"
 

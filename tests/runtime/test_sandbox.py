@@ -164,8 +164,9 @@ def test_loom_services_on_loopback_are_unreachable(root, network):
             "    except OSError as e:\n        seen[f'{h}:{p}'] = 'blocked'")
     pool = _pool(root, network)
     try:
+        for port in ports:  # each listens on the host's loopback (make test starts PostgreSQL and Redis)
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
         seen = blocked(pool, root, code)
-        socket.create_connection(("127.0.0.1", web.server_port), timeout=2).close()  # it does listen
     finally:
         pool.close()
         web.shutdown()
