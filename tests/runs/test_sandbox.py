@@ -52,8 +52,12 @@ def hostile(engine, nb, workflow, run_wf):
 
 @pytest.mark.parametrize("what", ["encryption.key", "django-secret.txt", "database"])
 def test_loom_secrets_and_database_cannot_be_read(hostile, what):
-    path = settings.DATABASES["default"]["NAME"] if what == "database" else settings.DATA_DIR / what
-    assert Path(path).exists() or what == "database"
+    db = settings.DATABASES["default"]
+    if what != "database":
+        path = settings.DATA_DIR / what
+    else:  # SQLite's file, or PostgreSQL's data folder on this machine
+        path = db["NAME"] if "sqlite" in db["ENGINE"] else next(Path("/var/lib/postgresql").glob("*/*/PG_VERSION"))
+    assert Path(path).exists()
     node = hostile(f"data = open({str(path)!r}, 'rb').read()")
     assert node["status"] == "failed"
     assert node["error"]["message"].startswith("Cell 2 raised FileNotFoundError: [Errno 2] No such file or directory")
