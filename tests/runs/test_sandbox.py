@@ -136,3 +136,18 @@ def test_the_demo_pipeline_runs_sandboxed(engine, api, tenant, workflow, run_wf)
     assert path.is_file() and path.is_relative_to(settings.LOOM_ARTIFACTS_DIR)
     assert nodes["ingest"]["outputs"]["row_count"] == 20  # the 2 accounts of the workflow x 10 rows
     assert all(a > 0.6 for a in nodes["train"]["outputs"]["auc"])
+
+
+def test_a_worker_that_cannot_build_the_sandbox_refuses_notebooks(transactional_db, tenant, editor, nb, workflow,
+                                                                  run_wf, tmp_path):
+    """Secure by default: no sandbox (here: no notebook environment), no notebook; the node says
+    why and how to opt out. The unsandboxed opt-out itself runs every test of test_engine.py."""
+    nb("plain.ipynb", "x = 1", "y = x + 1")
+    wid = workflow(nodes=[{"id": "p", "notebook": "plain.ipynb", "outputs": ["y"]}])
+    with worker_start(tmp_path / "broken", LOOM_NOTEBOOK_ENV=str(tmp_path / "missing-env")):
+        detail = run_wf(wid)
+    node = nodes_of(detail)["p"]
+    assert node["status"] == "failed"
+    message = node["error"]["message"]
+    assert "Notebooks do not run on this worker" in message and "missing-env has no bin/python" in message
+    assert "LOOM_SANDBOX=off" in message
