@@ -28,6 +28,7 @@ TENANT = 'acme'
 DAG_ID = 'loom__acme__2'
 SETTINGS = {
     'dag_id': 'loom__acme__2',
+    'tenant': 'acme',
     'items_suffix': '-items',
     'notebooks_dir': ['LOOM_AIRFLOW_NOTEBOOKS_DIR', 'loom_notebooks_dir'],
     'artifacts_dir': ['LOOM_AIRFLOW_ARTIFACTS_DIR', 'loom_artifacts_dir'],
@@ -108,6 +109,7 @@ def run_node(item=None, **context):
     return _loom("dags/airflow_tasks.py").node_run(NODES, SETTINGS, context, item, parameters=parameters,
                                                    execute=runtime.notebook_execute,
                                                    connection_env=runtime.connection_env,
+                                                   limits=_loom("runtime/limits.py"),
                                                    sandboxed=lambda name, view_at: _loom("runtime/sandbox.py").sandboxed_kernel(
                                                        name, view_at=view_at, kernel_manager=runtime.kernel_manager))
 
@@ -169,6 +171,7 @@ with DAG(
 LOOM_RUNTIME = {
     'runtime/parameters.py': '# backend/runtime/parameters.py, verbatim\n',
     'runtime/execute.py': '# backend/runtime/execute.py, verbatim\n',
+    'runtime/limits.py': '# backend/runtime/limits.py, verbatim\n',
     'runtime/sandbox.py': '# backend/runtime/sandbox.py, verbatim\n',
     'dags/airflow_tasks.py': '# backend/dags/airflow_tasks.py, verbatim\n',
 }
