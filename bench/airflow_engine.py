@@ -66,8 +66,9 @@ def run(args, loom_env: dict):
         visible_new, visible_version = save_to_visible(tenant, workflows, args.repeat)
         first_task_airflow, first_task_loom = trigger_to_first_task(client, workflows["one"], args.repeat)
         from deployments.services import deployment_deploy, deployment_wait
+        from workflows.selectors import workflow_version_get
 
-        deployment_wait(deployment=deployment_deploy(workflow=workflows["chain"]))  # deployed before it is timed
+        deployment_wait(deployment=deployment_deploy(version=workflow_version_get(workflow=workflows["chain"])))  # deployed before it is timed
         chain_airflow = [run_once(client, workflows["chain"], "airflow") for _ in range(args.repeat)]
         chain_local = []
         for _ in range(args.repeat):
@@ -127,11 +128,12 @@ def save_to_visible(tenant, workflows, repeat: int) -> tuple[list, list]:
     """Deploy (the file is written) until Airflow serves exactly that source, measured by the
     deploy's own check loop (every 0.1 s)."""
     from deployments.services import deployment_deploy, deployment_wait
+    from workflows.selectors import workflow_version_get
     from workflows.services import workflow_update
 
     new, version = [], []
     for i in range(min(repeat, 3)):
-        deployment = deployment_wait(deployment=deployment_deploy(workflow=workflows[f"visible{i}"]), interval=0.1)
+        deployment = deployment_wait(deployment=deployment_deploy(version=workflow_version_get(workflow=workflows[f"visible{i}"])), interval=0.1)
         assert deployment.status == "deployed", deployment.error
         new.append(deployment.parse_seconds)
     workflow = workflows["visible0"]
@@ -139,7 +141,7 @@ def save_to_visible(tenant, workflows, repeat: int) -> tuple[list, list]:
         graph = {**workflow.versions.order_by("-number").first().graph, "description": f"edit {i}"}
         workflow_update(workflow=workflow, graph=graph, base_version=workflow.latest_version)
         workflow.refresh_from_db()
-        deployment = deployment_wait(deployment=deployment_deploy(workflow=workflow), interval=0.1)
+        deployment = deployment_wait(deployment=deployment_deploy(version=workflow_version_get(workflow=workflow)), interval=0.1)
         assert deployment.status == "deployed", deployment.error
         version.append(deployment.parse_seconds)
     return new, version
@@ -148,8 +150,9 @@ def save_to_visible(tenant, workflows, repeat: int) -> tuple[list, list]:
 def trigger_to_first_task(client, workflow, repeat: int) -> tuple[list, list]:
     from deployments.client import airflow_client
     from deployments.services import deployment_deploy, deployment_wait
+    from workflows.selectors import workflow_version_get
 
-    deployment_wait(deployment=deployment_deploy(workflow=workflow))
+    deployment_wait(deployment=deployment_deploy(version=workflow_version_get(workflow=workflow)))
     to_airflow, to_loom = [], []
     for _ in range(repeat):
         posted = time.perf_counter()

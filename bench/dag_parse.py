@@ -26,6 +26,7 @@ django.setup()  # the demo workflow lives beside the models that create it
 from catalog.inspection import notebook_read  # noqa: E402
 from dags.rendering import PinnedNotebook, dag_context, dag_render, runtime_sources  # noqa: E402
 from workflows.demo import CHURN_GRAPH  # noqa: E402
+from workflows.graph import graph_normalize  # noqa: E402
 
 TARGET = 1.1
 
@@ -56,7 +57,7 @@ def generated_source() -> str:
     for node in CHURN_GRAPH["nodes"]:
         nb = notebook_read((REPO / "notebooks" / node["notebook"]).read_bytes(), max_bytes=10**7)
         notebooks[node["notebook"]] = PinnedNotebook(nb.sha256, tuple(p.name for p in nb.parameters))
-    return dag_render(dag_context(graph=CHURN_GRAPH, tenant="demo", workflow_id=1, version=1,
+    return dag_render(dag_context(graph=graph_normalize(CHURN_GRAPH), tenant="demo", workflow_id=1, version=1,
                                   notebooks=notebooks, runtime=runtime_sources()))
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend"))
 
 from dags.rendering import PinnedNotebook, dag_context, dag_render, runtime_sources  # noqa: E402
+from workflows.graph import graph_normalize  # noqa: E402
 
 NODES, TARGET_MS, RUNS = 1000, 200, 20
 
@@ -36,7 +37,7 @@ def workflow(n: int) -> dict:
 
 
 def render(graph: dict) -> str:
-    context = dag_context(graph=graph, tenant="bench", workflow_id=1, version=1,
+    context = dag_context(graph=graph_normalize(graph), tenant="bench", workflow_id=1, version=1,
                           notebooks={"step.ipynb": PinnedNotebook("0" * 64, ("x", "y"))}, runtime=runtime_sources())
     return dag_render(context)
 

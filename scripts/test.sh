@@ -8,6 +8,9 @@ PY=.venv/bin/python
 
 bash scripts/services.sh
 
+echo "== API types: frontend/src/api/{openapi.json,schema.d.ts} match the backend's schema"
+bash scripts/api_types.sh --check
+
 echo "== frontend: Vitest (pure graph logic)"
 (cd frontend && npx --no-install vitest run --reporter=dot)
 

@@ -2,9 +2,9 @@
 AIRFLOW_HOME with a SQLite database, and, when asked, its servers (api-server, scheduler,
 dag-processor) as background processes on 127.0.0.1, stopped by PID.
 
-Settings follow shared/notes/airflow3.md: a 2 s DAG-folder refresh (checked every second), 1 s
-heartbeats, one parsing process, a fixed JWT secret, a simple-auth-manager admin with a known
-password.
+Settings for fast tests (see the README, "Running on Airflow"): a 2 s DAG-folder refresh
+(checked every second), 1 s heartbeats, one parsing process, a fixed JWT secret, a
+simple-auth-manager admin with a known password.
 """
 import json
 import os

@@ -22,5 +22,12 @@ def latest_versions(*, tenant: Tenant, names: set[str] | None = None) -> dict[st
 
 
 def notebook_version_get(*, notebook: Notebook, number: int | None = None) -> NotebookVersion:
+    """A version of the notebook (the latest by default); NotebookVersion.DoesNotExist naming the
+    notebook and the number when there is no such version."""
     qs = notebook.versions.all()
-    return qs.get(number=number) if number is not None else qs.order_by("-number").first()
+    if number is None:
+        return qs.order_by("-number").first()
+    try:
+        return qs.get(number=number)
+    except NotebookVersion.DoesNotExist:
+        raise NotebookVersion.DoesNotExist(f"Notebook {notebook.name} has no version {number}.") from None

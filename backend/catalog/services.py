@@ -3,18 +3,24 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import ValidationError
 
 from catalog.inspection import NotebookError, notebook_read
 from catalog.models import Notebook, NotebookVersion, notebook_name_validator
+from catalog.signals import notebook_users
 from catalog.text import nul_replace
+from loom.errors import Conflict, FieldsInvalid
 from tenancy.models import Tenant
 
 
-class NotebookInUse(Exception):
+class NotebookInUse(Conflict):
+    """A notebook still used by workflows cannot be deleted."""
+
     def __init__(self, workflows: list[str]):
         self.workflows = workflows
         super().__init__(f"The notebook is used by workflows: {', '.join(workflows)}.")
+
+    def body(self) -> dict:
+        return {"detail": str(self), "workflows": self.workflows}
 
 
 def notebook_upload(*, tenant: Tenant, name: str, data: bytes, user=None) -> tuple[NotebookVersion, bool]:
@@ -22,11 +28,11 @@ def notebook_upload(*, tenant: Tenant, name: str, data: bytes, user=None) -> tup
     try:
         notebook_name_validator(name)
     except DjangoValidationError as e:
-        raise ValidationError({"name": e.messages})
+        raise FieldsInvalid({"name": e.messages})
     try:
         inspected = notebook_read(data, max_bytes=settings.LOOM_NOTEBOOK_MAX_BYTES)
     except NotebookError as e:
-        raise ValidationError({"file": [str(e)]})
+        raise FieldsInvalid({"file": [str(e)]})
     try:
         with transaction.atomic():
             notebook, _ = Notebook.objects.get_or_create(tenant=tenant, name=name)
@@ -61,10 +67,9 @@ def notebooks_sync(*, tenant: Tenant, directory: Path | None = None) -> list[tup
 
 
 def notebook_delete(*, notebook: Notebook) -> None:
-    """Delete a notebook and its versions, unless a workflow's latest version still uses it."""
-    from workflows.selectors import workflow_names_using_notebook
-
-    users = workflow_names_using_notebook(tenant=notebook.tenant, notebook_name=notebook.name)
+    """Delete a notebook and its versions, unless something still uses it (a workflow's latest
+    version, say: the receivers of `notebook_users` tell)."""
+    users = [name for _, names in notebook_users.send(sender=Notebook, notebook=notebook) for name in names]
     if users:
         raise NotebookInUse(users)
     notebook.delete()

@@ -49,15 +49,11 @@ class NotebookDetailView(TenantScopedMixin, generics.GenericAPIView):
     def get(self, request, tenant, notebook_id):
         notebook = self.get_object()
         number = request.query_params.get("version")
-        try:
-            version = selectors.notebook_version_get(notebook=notebook, number=int(number) if number else None)
-        except (ValueError, notebook.versions.model.DoesNotExist):
+        if number and not number.isdigit():
             raise Http404(f"Notebook {notebook.name} has no version {number}.")
+        version = selectors.notebook_version_get(notebook=notebook, number=int(number) if number else None)
         return Response(NotebookDetailSerializer(notebook, context={"latest": {notebook.pk: version}}).data)
 
     def delete(self, request, tenant, notebook_id):
-        try:
-            services.notebook_delete(notebook=self.get_object())
-        except services.NotebookInUse as e:
-            return Response({"detail": str(e), "workflows": e.workflows}, status=status.HTTP_409_CONFLICT)
+        services.notebook_delete(notebook=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -4,8 +4,8 @@ Every DAG file carries this module's source verbatim (with backend/runtime's), a
 it the first time a task runs, so parsing a DAG file stays as cheap as parsing a
 hand-written one. Standard library at import time; Airflow is imported only inside the
 functions that need it, so Loom's tests import this module without Airflow. Loom's runtime
-functions are passed in (`resolve`, `execute`, `connection_env`) because the DAG file loads
-them itself.
+is passed in (`parameters`, the module runtime/parameters.py, and `execute`, `connection_env`)
+because the DAG file loads it itself.
 
 `nodes` is the DAG file's NODES and `settings` its SETTINGS (see dag_templates/dag.py.j2).
 """
@@ -18,44 +18,32 @@ from pathlib import Path
 ERROR_XCOM_KEY = "loom_error"
 
 
-def map_items(nodes: dict, settings: dict, context, *, resolve) -> list:
+def map_items(nodes: dict, settings: dict, context, *, parameters) -> list:
     """The list a fanned-out node runs over: a workflow parameter or an upstream output."""
-    node_id = context["ti"].task_id.removesuffix(settings["items_suffix"])
-    over = nodes[node_id]["map_over"]
-    if "node" in over:
-        items = (upstream_outputs(nodes, settings, context["ti"], over["node"]) or {}).get(over["output"])
-        what = f"output {over['output']!r} of {over['node']!r}"
-    else:
-        resolved = resolve([over["parameter"]], **run_layers(context))
-        items = resolved[over["parameter"]].value if over["parameter"] in resolved else None
-        what = f"workflow parameter {over['parameter']!r}"
-    if not isinstance(items, list):
-        raise TypeError(f"Node {node_id!r} fans out over {what}, which is {type(items).__name__}, not a list.")
-    return items
+    node = nodes[context["ti"].task_id.removesuffix(settings["items_suffix"])]
+    fan = parameters.fan_out(node["map_over"], node["map_parameter"])
+    upstream = upstream_outputs(nodes, settings, context["ti"], fan.node) if fan.node is not None else None
+    return parameters.fan_out_items(fan, upstream=upstream, **run_layers(context))
 
 
-def node_run(nodes: dict, settings: dict, context, item=None, *, resolve, execute, connection_env) -> dict:
+def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, execute, connection_env) -> dict:
     """Run the task's node: resolve its parameters, run its notebook with its connections in the
     kernel's environment, and return its declared outputs (the task's XCom)."""
     ti = context["ti"]
     node = nodes[ti.task_id]
-    edge = {}
-    for source, binding in node["inputs"].items():
-        # A failed upstream (before an all_done node, say) gives nothing: lower layers apply.
-        outputs = upstream_outputs(nodes, settings, ti, source) or {}
-        edge.update({parameter: outputs[output] for output, parameter in binding.items() if output in outputs})
     output_dir = setting(settings["artifacts_dir"], Path(tempfile.gettempdir()) / "loom-artifacts")
     output_dir = output_dir / settings["dag_id"] / ti.run_id / ti.task_id
     if ti.map_index >= 0:
         output_dir = output_dir / str(ti.map_index)
     output_dir.mkdir(parents=True, exist_ok=True)
-    resolved = resolve(
+    fan = parameters.fan_out(node["map_over"], node["map_parameter"])
+    resolved = parameters.node_parameters(
         node["parameters"],
-        map={node["map_parameter"]: item} if node["map_over"] else {},
-        node=node["values"],
-        edge=edge,
-        # In place of the notebook's own default: Loom's folder for this task's files.
-        default={settings["artifacts_parameter"]: str(output_dir)},
+        fan=fan,
+        item=item,
+        values=node["values"],
+        edge=parameters.edge_layer(node["inputs"], lambda source: upstream_outputs(nodes, settings, ti, source)),
+        artifacts_dir=str(output_dir),
         **run_layers(context),
     )
     notebooks = setting(settings["notebooks_dir"], Path(context["dag"].fileloc).parent / "loom-notebooks")
@@ -81,15 +69,13 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, resolve, execut
 
 def run_layers(context) -> dict:
     """The run's conf (overrides) and params (workflow parameters, conf already applied)."""
-    conf = dict(context["dag_run"].conf or {})
-    params = {k: v for k, v in dict(context["params"]).items() if v is not None}
-    return {"override": conf, "global": params}
+    return {"overrides": dict(context["dag_run"].conf or {}), "globals": dict(context["params"])}
 
 
 def upstream_outputs(nodes: dict, settings: dict, ti, source: str) -> dict | None:
     """An upstream node's outputs, or None if it has none (it failed, say). For a fanned-out
     node each output is the list of its items' values, in item order, None where one failed."""
-    if nodes[source]["map_over"] is None:
+    if not nodes[source]["map_over"]:
         outputs = ti.xcom_pull(task_ids=source)
         return outputs if isinstance(outputs, dict) else None
     items = ti.xcom_pull(task_ids=source + settings["items_suffix"])

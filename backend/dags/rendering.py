@@ -15,7 +15,7 @@ import jinja2
 
 from dags import naming
 from dags.literals import Literal, py_literal
-from workflows.graph import graph_normalize, graph_order, output_names
+from workflows.graph import graph_bindings, graph_order, output_names
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "dag_templates"
 TEMPLATE = "dag.py.j2"
@@ -29,9 +29,6 @@ RUNTIME_FILES = ("runtime/parameters.py", "runtime/execute.py", "dags/airflow_ta
 # in loom-notebooks/ beside the DAG file and artifacts go to the temporary directory.
 NOTEBOOKS_DIR_SETTING = ["LOOM_AIRFLOW_NOTEBOOKS_DIR", "loom_notebooks_dir"]
 ARTIFACTS_DIR_SETTING = ["LOOM_AIRFLOW_ARTIFACTS_DIR", "loom_artifacts_dir"]
-# A notebook declaring this parameter gets its task's artifacts directory, unless a workflow
-# value says otherwise (it is given as the lowest layer, in place of the notebook default).
-ARTIFACTS_PARAMETER = "artifacts_dir"
 
 PARAM_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "list": "array", "dict": "object"}
 
@@ -62,20 +59,19 @@ def dag_context(
     notebooks: Mapping[str, PinnedNotebook],
     runtime: Mapping[str, str],
 ) -> dict:
-    """Everything dag.py.j2 prints, for a graph that passed validation.
+    """Everything dag.py.j2 prints, for a normalized graph (as stored: see workflows.services)
+    that passed validation.
 
     `notebooks` holds the pinned notebook of every node's notebook name; `runtime` maps each
     of RUNTIME_FILES to the source the DAG carries (`runtime_sources()` in production).
     """
-    g = graph_normalize(graph)
+    g = graph
     dag_id = naming.airflow_dag_id(tenant=tenant, workflow_id=workflow_id)
     nodes = {n["id"]: n for n in g["nodes"]}
     order = graph_order(g)
     position = {nid: i for i, nid in enumerate(order)}
 
-    inputs: dict[str, dict[str, dict[str, str]]] = {nid: {} for nid in order}
-    for e in g["edges"]:
-        inputs[e["target"]].setdefault(e["source"], {}).update(e["bind"])
+    inputs = graph_bindings(g)
 
     def first_task(nid: str) -> str:
         # A fanned-out node starts with the task that resolves its list.
@@ -94,7 +90,6 @@ def dag_context(
             "items_suffix": naming.ITEMS_SUFFIX,
             "notebooks_dir": NOTEBOOKS_DIR_SETTING,
             "artifacts_dir": ARTIFACTS_DIR_SETTING,
-            "artifacts_parameter": ARTIFACTS_PARAMETER,
         },
         "nodes": {nid: _node_spec(nodes[nid], inputs[nid], tenant, notebooks) for nid in order},
         "dag": _dag_args(g, tenant),
@@ -117,12 +112,6 @@ def dag_render(context: Mapping, *, literal=py_literal) -> str:
 def _node_spec(node: Mapping, inputs: Mapping, tenant: str, notebooks: Mapping[str, PinnedNotebook]) -> dict:
     """What the node's task reads at run time; kept in the module, never in templated arguments."""
     pinned = notebooks[node["notebook"]]
-    over = node["map_over"]
-    if over and "." in over:
-        source, _, output = over.partition(".")
-        map_over = {"node": source, "output": output}
-    else:
-        map_over = {"parameter": over} if over else None
     return {
         "notebook": naming.notebook_relpath(tenant=tenant, sha256=pinned.sha256, name=node["notebook"]),
         "parameters": list(pinned.parameters),
@@ -130,8 +119,9 @@ def _node_spec(node: Mapping, inputs: Mapping, tenant: str, notebooks: Mapping[s
         "inputs": _canonical(inputs),
         "outputs": output_names(node),
         "connections": {c: naming.airflow_conn_id(tenant=tenant, connection=c) for c in sorted(set(node["connections"]))},
-        "map_over": map_over,
-        "map_parameter": (node["map_parameter"] or over.rpartition(".")[2]) if over else None,
+        # As in the graph: the task reads them with runtime/parameters.py's fan_out.
+        "map_over": node["map_over"],
+        "map_parameter": node["map_parameter"],
     }
 
 

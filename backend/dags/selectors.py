@@ -1,9 +1,9 @@
 from dataclasses import dataclass
 
-from catalog.models import NotebookVersion
 from dags import naming
 from dags.rendering import PinnedNotebook, dag_context, dag_filename, dag_render, runtime_sources
-from workflows.models import Workflow, WorkflowVersion
+from workflows.models import WorkflowVersion
+from workflows.selectors import version_notebooks
 from workflows.services import workflow_version_runnable
 
 
@@ -14,26 +14,14 @@ class DagFile:
     version: int
 
 
-def dag_notebooks(*, version: WorkflowVersion, content: bool = False) -> dict[str, NotebookVersion]:
-    """The notebook versions a workflow version pinned, by name (with content only if asked)."""
-    pins = version.notebook_pins
-    found = NotebookVersion.objects.filter(notebook__tenant=version.workflow.tenant, notebook__name__in=pins)
-    if not content:
-        found = found.defer("content")
-    return {v.notebook.name: v for v in found.select_related("notebook") if pins[v.notebook.name]["sha256"] == v.sha256}
-
-
-def dag_file_get(*, workflow: Workflow, number: int | None = None) -> DagFile:
-    """The DAG file of a version (the latest by default).
-
-    Raises WorkflowInvalid with every problem when the version fails validation, and
-    WorkflowVersion.DoesNotExist when there is no such version.
-    """
-    version = workflow_version_runnable(workflow=workflow, number=number)
+def dag_file_get(*, version: WorkflowVersion) -> DagFile:
+    """The DAG file of a workflow version; WorkflowInvalid with every problem when it fails validation."""
+    workflow_version_runnable(version=version)
+    workflow = version.workflow
     tenant = workflow.tenant.slug
     notebooks = {
         name: PinnedNotebook(sha256=v.sha256, parameters=tuple(p["name"] for p in v.parameters))
-        for name, v in dag_notebooks(version=version).items()
+        for name, v in version_notebooks(version=version).items()
     }
     context = dag_context(
         graph=version.graph, tenant=tenant, workflow_id=workflow.id, version=version.number,
@@ -48,5 +36,5 @@ def dag_notebook_files(*, version: WorkflowVersion) -> dict[str, str]:
     tenant = version.workflow.tenant.slug
     return {
         naming.notebook_relpath(tenant=tenant, sha256=v.sha256, name=name): v.content
-        for name, v in dag_notebooks(version=version, content=True).items()
+        for name, v in version_notebooks(version=version, content=True).items()
     }

@@ -1,11 +1,9 @@
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
-from rest_framework.response import Response
+from rest_framework import generics
 
 from dags.selectors import dag_file_get
-from workflows.services import WorkflowInvalid
 from workflows.views import VERSION_PARAM, WorkflowScopedMixin
 
 CONTENT_TYPE = "text/x-python"
@@ -22,12 +20,7 @@ class WorkflowDagView(WorkflowScopedMixin, generics.GenericAPIView):
         },
     )
     def get(self, request, tenant, workflow_id):
-        version = self.get_version(self.get_object())
-        try:
-            dag = dag_file_get(workflow=version.workflow, number=version.number)
-        except WorkflowInvalid as e:
-            body = {"detail": str(e), "errors": [error.as_dict() for error in e.errors]}
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        dag = dag_file_get(version=self.get_version(self.get_object()))
         response = HttpResponse(dag.source, content_type=f"{CONTENT_TYPE}; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{dag.filename}"'
         return response

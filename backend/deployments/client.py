@@ -19,7 +19,7 @@ import urllib3
 from airflow_client import client as ac
 from django.conf import settings
 
-from runs.engines import EngineUnavailable
+from loom.errors import Unavailable, UpstreamFailed
 
 APIS = {
     "dags": ac.DAGApi,
@@ -36,11 +36,12 @@ APIS = {
 }
 
 
-class AirflowUnavailable(EngineUnavailable):
-    """Airflow is not configured here, cannot be reached, or refuses Loom's credentials."""
+class AirflowUnavailable(Unavailable):
+    """Airflow is not configured here, cannot be reached, or refuses Loom's credentials (503).
+    The Airflow engine raises it to runs as runs.engines.EngineUnavailable, with the same message."""
 
 
-class AirflowError(Exception):
+class AirflowError(UpstreamFailed):
     """Airflow answered with an error status."""
 
     def __init__(self, status: int, detail: str, what: str = ""):

@@ -8,7 +8,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from deployments.client import airflow_config_problem
+from deployments.files import deployment_files_remove
 from deployments.models import Deployment
+from deployments.services import airflow_dag_delete
 from tenancy.models import Connection, Tenant
 
 log = logging.getLogger(__name__)
@@ -16,15 +18,13 @@ log = logging.getLogger(__name__)
 
 @receiver(post_delete, sender=Deployment)
 def deployment_deleted(sender, instance: Deployment, **kwargs) -> None:
-    from deployments import services
-
     dag_id = instance.dag_id
 
     def remove():
         try:
-            services.deployment_files_remove(dag_id=dag_id)
+            deployment_files_remove(dag_id=dag_id)
             if not airflow_config_problem():
-                services.airflow_dag_delete(dag_id=dag_id)
+                airflow_dag_delete(dag_id=dag_id)
         except Exception:  # noqa: BLE001 - the row is gone either way; say what was left behind
             log.exception("could not remove %s from Airflow", dag_id)
 

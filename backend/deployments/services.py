@@ -1,23 +1,10 @@
-"""Deploying workflow versions to Airflow: files where Airflow reads DAGs, the tenant's
-connections and pool in Airflow, and waiting until Airflow has parsed the DAG.
-
-Layout under LOOM_AIRFLOW_DAGS_DIR (inside Airflow's DAG folder), one folder per tenant:
-    <tenant>/<dag id>.py                                   the rendered DAG file
-    <tenant>/loom-notebooks/<tenant>/<sha256>/<name>       the notebook versions it pins
-The DAG finds its notebooks in loom-notebooks/ beside itself (dags/airflow_tasks.py), so the
-Airflow side needs no setting. Every file is written to a temporary name that Airflow does not
-parse (*.tmp) and renamed into place, so Airflow never reads half a file; notebooks go first,
-so a DAG Airflow sees finds its notebooks.
+"""Deploying workflow versions to Airflow: the deploy lifecycle (deploy, wait until Airflow has
+parsed the DAG, undeploy). Files are written by deployments.files (notebooks first, so a DAG
+Airflow sees finds its notebooks); the tenant's connections, pools and Variables are synced
+by deployments.airflow_sync.
 """
-import hashlib
-import json
 import logging
-import os
-import shutil
 import time
-import uuid
-from datetime import timedelta
-from pathlib import Path
 
 from airflow_client import client as ac
 from django.conf import settings
@@ -26,70 +13,57 @@ from django.utils import timezone
 
 from dags import naming
 from dags.selectors import dag_file_get, dag_notebook_files
+from deployments.airflow_sync import ARTIFACTS_VARIABLE, airflow_connections_sync, airflow_pools_sync, airflow_variable_set
 from deployments.client import AirflowError, airflow_client
+from deployments.files import NOTEBOOKS_FOLDER, dag_path, notebooks_prune, sha256, tenant_dir, write_atomic
 from deployments.models import Deployment, DeploymentStatus
-from tenancy.models import Connection, Tenant
-from workflows.graph import graph_normalize
-from workflows.models import Workflow
+from deployments.signals import undeploying
+from loom.errors import UpstreamFailed
+from workflows.models import WorkflowVersion
 
 log = logging.getLogger(__name__)
-NOTEBOOKS_FOLDER = "loom-notebooks"
-# The Airflow Variable a DAG reads its artifacts folder from when its worker has no
-# LOOM_AIRFLOW_ARTIFACTS_DIR of its own (rendering.ARTIFACTS_DIR_SETTING).
-ARTIFACTS_VARIABLE = "loom_artifacts_dir"
-# Notebook versions no deployment pins any more are removed once they are this old, so a
-# deploy running at the same time never loses the files it just wrote.
-PRUNE_AFTER = timedelta(hours=1)
 
 
-class DeploymentFailed(Exception):
+class DeploymentFailed(UpstreamFailed):
     """Airflow could not import the DAG, or did not parse it in time (the message says which)."""
 
 
-def tenant_dir(tenant: str) -> Path:
-    return Path(settings.LOOM_AIRFLOW_DAGS_DIR) / tenant
-
-
-def dag_path(*, tenant: str, dag_id: str) -> Path:
-    return tenant_dir(tenant) / f"{dag_id}.py"
-
-
-def deployment_deploy(*, workflow: Workflow, number: int | None = None, user=None) -> Deployment:
-    """Deploy a version (the latest by default): write its DAG file and pinned notebooks, sync the
-    tenant's connections and pool, and ask Airflow to parse the file. The deployment is then
+def deployment_deploy(*, version: WorkflowVersion, user=None) -> Deployment:
+    """Deploy a workflow version: write its DAG file and pinned notebooks, sync the tenant's
+    connections and pool, and ask Airflow to parse the file. The deployment is then
     `deploying` until `deployment_check` sees Airflow's result.
 
     Raises AirflowUnavailable (before anything is written), WorkflowInvalid with every problem,
-    WorkflowVersion.DoesNotExist, or AirflowError.
+    or AirflowError.
     """
     client = airflow_client()
-    dag = dag_file_get(workflow=workflow, number=number)
-    version = workflow.versions.get(number=dag.version)
+    dag = dag_file_get(version=version)
     client.check()
+    workflow = version.workflow
     tenant = workflow.tenant
     dag_id = naming.airflow_dag_id(tenant=tenant.slug, workflow_id=workflow.pk)
 
     airflow_connections_sync(tenant=tenant)
     airflow_pools_sync(tenant=tenant, graph=version.graph)
-    _variable_set(ARTIFACTS_VARIABLE, str(settings.LOOM_AIRFLOW_ARTIFACTS_DIR))
+    airflow_variable_set(ARTIFACTS_VARIABLE, str(settings.LOOM_AIRFLOW_ARTIFACTS_DIR))
     notebooks = tenant_dir(tenant.slug) / NOTEBOOKS_FOLDER
     for relpath, content in dag_notebook_files(version=version).items():
         if not (notebooks / relpath).exists():  # content-addressed: an existing file is this one
-            _write_atomic(notebooks / relpath, content)
+            write_atomic(notebooks / relpath, content)
     stale_error_at = _import_error(tenant=tenant.slug, dag_id=dag_id)[0]
     requested_at = timezone.now()
-    _write_atomic(dag_path(tenant=tenant.slug, dag_id=dag_id), dag.source)
+    write_atomic(dag_path(tenant=tenant.slug, dag_id=dag_id), dag.source)
 
     with transaction.atomic():
         deployment, _ = Deployment.objects.select_for_update().update_or_create(
             workflow=workflow,
             defaults={"tenant": tenant, "version": version, "dag_id": dag_id, "status": DeploymentStatus.DEPLOYING,
-                      "error": "", "source_sha256": _sha256(dag.source), "requested_at": requested_at,
+                      "error": "", "source_sha256": sha256(dag.source), "requested_at": requested_at,
                       "stale_error_at": stale_error_at, "deployed_at": None, "parse_seconds": None,
                       **({"deployed_by": user} if user is not None and user.is_authenticated else {})},
         )
     _reparse(dag_id)
-    _notebooks_prune(tenant=tenant.slug)
+    notebooks_prune(tenant=tenant.slug)
     return deployment
 
 
@@ -107,7 +81,7 @@ def deployment_check(*, deployment: Deployment) -> Deployment:
         if e.status != 404:
             raise
         parsed = ""
-    if _sha256(parsed) != deployment.source_sha256:
+    if sha256(parsed) != deployment.source_sha256:
         at, error = _import_error(tenant=deployment.tenant.slug, dag_id=deployment.dag_id)
         if at is not None and deployment.stale_error_at is not None and at <= deployment.stale_error_at:
             error = None  # the error of the file this version replaced
@@ -143,12 +117,13 @@ def deployment_wait(*, deployment: Deployment, interval: float = 0.25) -> Deploy
         time.sleep(interval)
 
 
-def deployment_ensure(*, workflow: Workflow, number: int) -> Deployment:
+def deployment_ensure(*, version: WorkflowVersion) -> Deployment:
     """A deployment of exactly this version, parsed by Airflow: deploy and wait if needed.
     Raises DeploymentFailed with Airflow's import error (or the timeout) otherwise."""
+    workflow, number = version.workflow, version.number
     deployment = Deployment.objects.filter(workflow=workflow).select_related("version").first()
     if deployment is None or deployment.version.number != number or deployment.status == DeploymentStatus.FAILED:
-        deployment = deployment_deploy(workflow=workflow, number=number)
+        deployment = deployment_deploy(version=version)
     deployment = deployment_wait(deployment=deployment)
     if deployment.status != DeploymentStatus.DEPLOYED:
         raise DeploymentFailed(f"Version {number} of '{workflow.name}' could not be deployed to Airflow: {deployment.error}")
@@ -159,10 +134,8 @@ def deployment_ensure(*, workflow: Workflow, number: int) -> Deployment:
 
 
 def deployment_undeploy(*, deployment: Deployment) -> None:
-    """Pause the DAG, stop its active runs, remove its file and remove it from Airflow."""
-    from runs.models import ACTIVE, Run
-    from runs.services import run_cancel
-
+    """Pause the DAG, stop its active runs (the `undeploying` signal: the runs app cancels them),
+    remove its file and remove it from Airflow."""
     client = airflow_client()
     client.check()
     try:
@@ -170,16 +143,8 @@ def deployment_undeploy(*, deployment: Deployment) -> None:
     except AirflowError as e:
         if e.status != 404:
             raise
-    for run in Run.objects.filter(workflow_id=deployment.workflow_id, engine="airflow", status__in=ACTIVE):
-        run_cancel(run=run)
+    undeploying.send(sender=Deployment, workflow_id=deployment.workflow_id)
     deployment.delete()  # receivers.deployment_deleted removes the file and the DAG
-
-
-def deployment_files_remove(*, dag_id: str) -> None:
-    """Remove a DAG file (Airflow stops seeing the DAG) and the notebooks nothing pins any more."""
-    tenant = naming.dag_id_tenant(dag_id)
-    dag_path(tenant=tenant, dag_id=dag_id).unlink(missing_ok=True)
-    _notebooks_prune(tenant=tenant)
 
 
 def airflow_dag_delete(*, dag_id: str, wait_s: float = 15) -> None:
@@ -197,77 +162,6 @@ def airflow_dag_delete(*, dag_id: str, wait_s: float = 15) -> None:
             if e.status != 409 or time.monotonic() > deadline:
                 raise
         time.sleep(0.5)
-
-
-def airflow_tenant_sync(*, tenant_id: int) -> None:
-    """The tenant's connections and pool in Airflow, as they are in Loom now."""
-    tenant = Tenant.objects.get(pk=tenant_id)
-    airflow_connections_sync(tenant=tenant)
-    airflow_pools_sync(tenant=tenant)
-
-
-def airflow_connections_sync(*, tenant: Tenant) -> None:
-    """Make Airflow's connections `loom__<tenant>__*` exactly the tenant's connections, secrets
-    included. This is the only place secrets leave Loom: into Airflow's connections."""
-    client = airflow_client()
-    prefix = naming.airflow_conn_id(tenant=tenant.slug, connection="")
-    existing, offset = set(), 0
-    while True:
-        page = client.connections.get_connections(connection_id_prefix_pattern=prefix, limit=100, offset=offset)
-        existing |= {c.connection_id for c in page.connections if c.connection_id.startswith(prefix)}
-        offset += len(page.connections)
-        if not page.connections or offset >= page.total_entries:
-            break
-    wanted = set()
-    for conn in Connection.objects.filter(tenant=tenant):
-        conn_id = naming.airflow_conn_id(tenant=tenant.slug, connection=conn.name)
-        wanted.add(conn_id)
-        body = ac.ConnectionBody(
-            connection_id=conn_id, conn_type=conn.kind, description=conn.description or None, host=conn.host or None,
-            port=conn.port, login=conn.login or None, password=conn.get_secret() or None,
-            var_schema=conn.schema or None, extra=json.dumps(conn.extra) if conn.extra else None,
-        )
-        if conn_id in existing:
-            client.connections.patch_connection(conn_id, body)
-        else:
-            client.connections.post_connection(body)
-    for conn_id in existing - wanted:
-        client.connections.delete_connection(conn_id)
-
-
-def airflow_pools_sync(*, tenant: Tenant, graph: dict | None = None) -> None:
-    """The tenant's pool `loom__<tenant>` with as many slots as its concurrency quota, and any pool
-    a node of `graph` names (`loom__<tenant>__<pool>`, created with the quota's size if missing;
-    an operator may resize those in Airflow)."""
-    client = airflow_client()
-    main = naming.airflow_pool(tenant=tenant.slug)
-    named = {naming.airflow_pool(tenant=tenant.slug, pool=n["pool"])
-             for n in graph_normalize(graph)["nodes"] if n["pool"]} if graph else set()
-    for name in [main, *sorted(named)]:
-        try:
-            pool = client.pools.get_pool(name)
-        except AirflowError as e:
-            if e.status != 404:
-                raise
-            client.pools.post_pool(ac.PoolBody(name=name, slots=tenant.concurrency_quota,
-                                               description=f"Loom tenant {tenant.slug}"))
-            continue
-        if name == main and pool.slots != tenant.concurrency_quota:
-            client.pools.patch_pool(name, ac.PoolPatchBody(pool=name, slots=tenant.concurrency_quota,
-                                                           include_deferred=bool(pool.include_deferred)),
-                                    update_mask=["slots"])
-
-
-def _variable_set(key: str, value: str) -> None:
-    client = airflow_client()
-    try:
-        if client.variables.get_variable(key).value == value:
-            return
-        client.variables.patch_variable(key, ac.VariableBody(key=key, value=value))
-    except AirflowError as e:
-        if e.status != 404:
-            raise
-        client.variables.post_variable(ac.VariableBody(key=key, value=value))
 
 
 def _reparse(dag_id: str) -> None:
@@ -295,31 +189,3 @@ def _import_error(*, tenant: str, dag_id: str) -> tuple:
         if error.filename == relpath or error.filename.endswith("/" + relpath):
             return error.timestamp, error.stack_trace
     return None, None
-
-
-def _notebooks_prune(*, tenant: str) -> None:
-    root = tenant_dir(tenant) / NOTEBOOKS_FOLDER / tenant
-    if not root.is_dir():
-        return
-    pinned = set()
-    for deployment in Deployment.objects.filter(tenant__slug=tenant).select_related("version"):
-        pinned |= {pin["sha256"] for pin in deployment.version.notebook_pins.values()}
-    cutoff = time.time() - PRUNE_AFTER.total_seconds()
-    for folder in root.iterdir():
-        if folder.name not in pinned and folder.stat().st_mtime < cutoff:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-

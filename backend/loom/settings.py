@@ -119,6 +119,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Domain errors (loom.errors) become their HTTP answer here, not in each view.
+    "EXCEPTION_HANDLER": "loom.errors.api_exception_handler",
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
@@ -208,5 +210,8 @@ LOOM_AIRFLOW_ARTIFACTS_DIR = Path(os.environ.get("LOOM_AIRFLOW_ARTIFACTS_DIR", D
 LOOM_AIRFLOW_POLL_S = float(os.environ.get("LOOM_AIRFLOW_POLL_S", 2))
 # How long a deploy waits for Airflow to parse the DAG before it counts as failed.
 LOOM_AIRFLOW_PARSE_TIMEOUT_S = float(os.environ.get("LOOM_AIRFLOW_PARSE_TIMEOUT_S", 120))
+# A run's submission (deploy if needed, wait for the parse, trigger) not done this long after it
+# was asked for is lost (its task's message or worker gone): sent once more, then the run fails.
+LOOM_AIRFLOW_SUBMIT_TIMEOUT_S = float(os.environ.get("LOOM_AIRFLOW_SUBMIT_TIMEOUT_S", LOOM_AIRFLOW_PARSE_TIMEOUT_S + 60))
 # Timeout of one request to Airflow's REST API.
 LOOM_AIRFLOW_TIMEOUT_S = float(os.environ.get("LOOM_AIRFLOW_TIMEOUT_S", 10))

@@ -3,30 +3,34 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.inspection import TYPES, type_of, value_fits
+from loom.errors import Conflict, Invalid
+from runs.bookkeeping import repair_plan
 from runs.engines import engine_get
 from runs.models import ACTIVE, NodeRun, Run, Status
-from workflows.graph import ancestors, descendants, graph_normalize, graph_order, with_article
-from workflows.models import Workflow
+from workflows.graph import graph_order, with_article
+from workflows.models import WorkflowVersion
 from workflows.services import workflow_version_runnable
 
-RERUN = (Status.FAILED, Status.UPSTREAM_FAILED, Status.CANCELLED)
 
-
-class RunParametersInvalid(Exception):
+class RunParametersInvalid(Invalid):
     """Run-time parameters that are not globals of the workflow, or of the wrong type."""
 
     def __init__(self, errors: list[dict]):
         self.errors = errors
         super().__init__("Run parameters are invalid: " + " ".join(e["message"] for e in errors))
 
+    def body(self) -> dict:
+        return {"detail": str(self), "errors": self.errors}
 
-class RunNotRepairable(Exception):
-    pass
+
+class RunNotRepairable(Conflict):
+    """Only a failed or cancelled run can be repaired."""
 
 
 def run_parameters_check(*, graph: dict, parameters: dict) -> dict:
-    """The run-time parameters, if each names a global parameter and fits its type."""
-    globals_ = {p["name"]: p for p in graph_normalize(graph)["parameters"]}
+    """The run-time parameters, if each names a global parameter of the (stored, so normalized)
+    graph and fits its type."""
+    globals_ = {p["name"]: p for p in graph["parameters"]}
     errors = []
     for name, value in parameters.items():
         if name not in globals_:
@@ -42,23 +46,23 @@ def run_parameters_check(*, graph: dict, parameters: dict) -> dict:
     return dict(parameters)
 
 
-def run_start(*, workflow: Workflow, engine: str = "local", parameters: dict | None = None,
-              version: int | None = None, user=None) -> Run:
-    """Start a run of a version (the latest by default).
+def run_start(*, version: WorkflowVersion, engine: str = "local", parameters: dict | None = None, user=None) -> Run:
+    """Start a run of a workflow version.
 
-    Raises EngineUnavailable, WorkflowVersion.DoesNotExist, WorkflowInvalid (with every
-    problem of the graph) or RunParametersInvalid; nothing is written then.
+    Raises EngineUnavailable, WorkflowInvalid (with every problem of the graph) or
+    RunParametersInvalid; nothing is written then.
     """
     runner = engine_get(engine)
-    pinned = workflow_version_runnable(workflow=workflow, number=version)
-    parameters = run_parameters_check(graph=pinned.graph, parameters=parameters or {})
+    runner.check()
+    workflow_version_runnable(version=version)
+    workflow = version.workflow
+    parameters = run_parameters_check(graph=version.graph, parameters=parameters or {})
     with transaction.atomic():
         run = Run.objects.create(
-            tenant=workflow.tenant, workflow=workflow, version=pinned, engine=engine, parameters=parameters,
+            tenant=workflow.tenant, workflow=workflow, version=version, engine=engine, parameters=parameters,
             created_by=user if user and user.is_authenticated else None,
         )
-        graph = graph_normalize(pinned.graph)
-        NodeRun.objects.bulk_create([NodeRun(run=run, node=nid) for nid in graph_order(graph)])
+        NodeRun.objects.bulk_create([NodeRun(run=run, node=nid) for nid in graph_order(version.graph)])
         run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run.pk)
         runner.start(run=run)
     return run
@@ -77,25 +81,29 @@ def run_cancel(*, run: Run) -> Run:
         run.node_runs.filter(status=Status.RUNNING).update(status=Status.CANCELLED, ended_at=now)
         run.status, run.ended_at, run.error = Status.CANCELLED, now, "Cancelled."
         run.save(update_fields=["status", "ended_at", "error"])
-        engine_get(run.engine).cancel(run=run)
+    engine_get(run.engine).cancel(run=run)
     return run
 
 
 def run_repair(*, run: Run) -> Run:
     """Rerun, in the same run, the nodes that failed, were upstream_failed or cancelled, and every
-    node downstream of them; nodes that succeeded keep their outputs. A fanned-out node whose
-    inputs are not rerun keeps its successful items and reruns only the others."""
+    node downstream of them (runs.bookkeeping.repair_plan); nodes that succeeded keep their
+    outputs. A fanned-out node whose inputs are not rerun keeps its successful items and reruns
+    only the others. The engine is told first, outside any transaction (Airflow clears the task
+    instances), then the rows are reset."""
+    runner = engine_get(run.engine)
+    run = Run.objects.select_related("version", "tenant", "workflow").get(pk=run.pk)
+    _repairable(run)
+    graph = run.version.graph
+    rows = list(run.node_runs.all())
+    plan = repair_plan(graph, {r.node: r for r in rows if r.map_index is None})
+    runner.rerun(run=run, plan=plan, rows=rows)
     with transaction.atomic():
         run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run.pk)
-        if run.status in ACTIVE or run.status == Status.SUCCESS:
-            raise RunNotRepairable(f"Only a failed or cancelled run can be repaired; this one is {run.status}.")
-        graph = graph_normalize(run.version.graph)
+        _repairable(run)
         rows = list(run.node_runs.all())
         summary = {r.node: r for r in rows if r.map_index is None}
-        rerun = {nid for nid, r in summary.items() if r.status in RERUN}
-        rerun |= {d for nid in list(rerun) for d in descendants(graph, nid)}
-        for nid in rerun:
-            keep_items = not (ancestors(graph, nid) & rerun)
+        for nid, keep_items in repair_plan(graph, summary).items():
             items = [r for r in rows if r.node == nid and r.map_index is not None]
             if keep_items and items:
                 for item in items:
@@ -106,8 +114,13 @@ def run_repair(*, run: Run) -> Run:
             _reset(summary[nid], parameters={})
         run.status, run.ended_at, run.error = Status.RUNNING, None, ""
         run.save(update_fields=["status", "ended_at", "error"])
-        engine_get(run.engine).repair(run=run)
+        runner.start(run=run)
     return run
+
+
+def _repairable(run: Run) -> None:
+    if run.status in ACTIVE or run.status == Status.SUCCESS:
+        raise RunNotRepairable(f"Only a failed or cancelled run can be repaired; this one is {run.status}.")
 
 
 def _reset(row: NodeRun, **extra) -> None:

@@ -33,7 +33,9 @@ def trigger_decide(rule: str, upstream: Iterable[str]) -> str:
         if success or skipped:
             return SKIPPED
         return RUN if failed == total else WAIT
-    if rule in ("all_done", "always"):
+    if rule == "always":
+        return RUN  # as in Airflow: at once, whatever the upstream nodes do
+    if rule == "all_done":
         return RUN if all_done else WAIT
     if rule == "all_skipped":
         if success or failed:

@@ -6,12 +6,10 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from runs import selectors, services
-from runs.engines import EngineUnavailable
-from runs.models import NodeRun, Run
+from runs.models import Run
 from runs.serializers import RunDetailSerializer, RunInvalidSerializer, RunSerializer, RunStartSerializer
 from tenancy.scoping import TenantScopedMixin
-from workflows.models import WorkflowVersion
-from workflows.services import WorkflowInvalid
+from workflows.selectors import workflow_version_get
 from workflows.views import WorkflowScopedMixin
 
 
@@ -35,16 +33,9 @@ class RunListView(WorkflowScopedMixin, generics.GenericAPIView):
         workflow = self.get_object()
         data = RunStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            run = services.run_start(workflow=workflow, user=request.user, **data.validated_data)
-        except EngineUnavailable as e:
-            return Response({"detail": str(e)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        except WorkflowVersion.DoesNotExist:
-            raise Http404(f"Workflow '{workflow.name}' has no version {data.validated_data.get('version')}.")
-        except WorkflowInvalid as e:
-            return Response({"detail": str(e), "errors": [x.as_dict() for x in e.errors]}, status=400)
-        except services.RunParametersInvalid as e:
-            return Response({"detail": str(e), "errors": e.errors}, status=400)
+        options = dict(data.validated_data)
+        version = workflow_version_get(workflow=workflow, number=options.pop("version", None))
+        run = services.run_start(version=version, user=request.user, **options)
         return Response(run_detail(run), status=status.HTTP_201_CREATED)
 
 
@@ -70,11 +61,7 @@ class RunCancelView(RunScopedMixin, generics.GenericAPIView):
                                             503: OpenApiResponse(description="The run's engine is unreachable")})
     def post(self, request, tenant, run_id):
         """Cancel: running kernels are stopped, and what did not finish becomes cancelled."""
-        try:
-            run = services.run_cancel(run=self.get_object())
-        except EngineUnavailable as e:
-            return Response({"detail": str(e)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response(run_detail(run))
+        return Response(run_detail(services.run_cancel(run=self.get_object())))
 
 
 class RunRepairView(RunScopedMixin, generics.GenericAPIView):
@@ -84,13 +71,7 @@ class RunRepairView(RunScopedMixin, generics.GenericAPIView):
                                             503: OpenApiResponse(description="The run's engine is unreachable")})
     def post(self, request, tenant, run_id):
         """Rerun failed, upstream_failed and cancelled nodes and their dependants, reusing what succeeded."""
-        try:
-            run = services.run_repair(run=self.get_object())
-        except services.RunNotRepairable as e:
-            return Response({"detail": str(e)}, status=status.HTTP_409_CONFLICT)
-        except EngineUnavailable as e:
-            return Response({"detail": str(e)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response(run_detail(run))
+        return Response(run_detail(services.run_repair(run=self.get_object())))
 
 
 class _AnyFormat(DefaultContentNegotiation):
@@ -113,15 +94,11 @@ class NodeNotebookView(RunScopedMixin, generics.GenericAPIView):
     def get(self, request, tenant, run_id, node):
         """The executed notebook of a node run (also of a failed one)."""
         run = self.get_object()
-        raw_index = request.query_params.get("map_index")
-        try:
-            map_index = int(raw_index) if raw_index not in (None, "") else None
-        except ValueError:
+        raw_index = request.query_params.get("map_index") or ""
+        if raw_index and not raw_index.removeprefix("-").isdigit():
             return Response({"detail": "map_index must be an integer."}, status=400)
-        try:
-            row = selectors.node_run_get(run=run, node=node, map_index=map_index)
-        except NodeRun.DoesNotExist:
-            raise Http404(f"Run {run.pk} has no node '{node}'" + (f" item {map_index}." if map_index is not None else "."))
+        map_index = int(raw_index) if raw_index else None
+        row = selectors.node_run_get(run=run, node=node, map_index=map_index)
         if not row.notebook:
             items = run.node_runs.filter(node=node, map_index__isnull=False).count()
             hint = f" It is fanned out: give map_index (0-{items - 1})." if map_index is None and items else ""

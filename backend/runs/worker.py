@@ -4,7 +4,7 @@ the Airflow mirror.
 `manage.py loom_worker` runs Celery with the threads pool, so one process holds one kernel
 pool shared by all its task threads. The reaper thread (runs.engines.recovery.runs_reap) makes
 any live worker recover the node runs of a dead one. When Airflow is configured, a poller
-thread mirrors Airflow's runs every LOOM_AIRFLOW_POLL_S (runs.engines.airflow.airflow_poll;
+thread mirrors Airflow's runs every LOOM_AIRFLOW_POLL_S (runs.engines.airflow.mirror.airflow_poll;
 of several workers, the holder of a lease polls).
 """
 import logging
@@ -37,6 +37,9 @@ def _worker_ready(**kwargs) -> None:
     with _lock:
         if settings.LOOM_KERNEL_POOL > 0:
             _pool = KernelPool(size=settings.LOOM_KERNEL_POOL, cwd=tempfile.gettempdir()).start()
+    from runs.engines.local import kernel_source_set
+
+    kernel_source_set(kernel_take)
     threading.Thread(target=_reap_forever, name="loom-reaper", daemon=True).start()
     from deployments.client import airflow_config_problem
 
@@ -70,7 +73,7 @@ def _reap_forever() -> None:
 
 
 def _poll_airflow_forever() -> None:
-    from runs.engines.airflow import airflow_poll
+    from runs.engines.airflow.mirror import airflow_poll
     from runs.engines.local import WORKER_ID
 
     stop = threading.Event()

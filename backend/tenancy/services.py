@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from rest_framework.exceptions import ValidationError
 
+from loom.errors import FieldsInvalid
 from tenancy.models import Connection, Membership, Role, Tenant
 
 User = get_user_model()
@@ -9,7 +9,7 @@ User = get_user_model()
 
 def tenant_create(*, slug: str, name: str, concurrency_quota: int = 8) -> Tenant:
     if Tenant.objects.filter(slug=slug).exists():
-        raise ValidationError({"slug": [f"A tenant '{slug}' already exists."]})
+        raise FieldsInvalid({"slug": [f"A tenant '{slug}' already exists."]})
     tenant = Tenant(slug=slug, name=name, concurrency_quota=concurrency_quota)
     tenant.full_clean()
     tenant.save()
@@ -22,20 +22,20 @@ def member_add(*, tenant: Tenant, username: str, role: str, password: str | None
     user = User.objects.filter(username=username).first()
     if user is None:
         if not password:
-            raise ValidationError({"username": [f"No user '{username}'. Give a password to create one."]})
+            raise FieldsInvalid({"username": [f"No user '{username}'. Give a password to create one."]})
         user = User.objects.create_user(username=username, password=password, email=email)
     elif password:
         # A tenant admin must not be able to reset the password of someone in another tenant.
-        raise ValidationError({"password": [f"User '{username}' already exists; add them without a password."]})
+        raise FieldsInvalid({"password": [f"User '{username}' already exists; add them without a password."]})
     if Membership.objects.filter(tenant=tenant, user=user).exists():
-        raise ValidationError({"username": [f"'{username}' is already a member of this tenant."]})
+        raise FieldsInvalid({"username": [f"'{username}' is already a member of this tenant."]})
     return Membership.objects.create(tenant=tenant, user=user, role=role)
 
 
 def _ensure_another_admin(membership: Membership) -> None:
     others = Membership.objects.filter(tenant=membership.tenant, role=Role.ADMIN).exclude(pk=membership.pk)
     if membership.role == Role.ADMIN and not others.exists():
-        raise ValidationError({"role": ["A tenant needs at least one admin; make someone else admin first."]})
+        raise FieldsInvalid({"role": ["A tenant needs at least one admin; make someone else admin first."]})
 
 
 @transaction.atomic
@@ -67,7 +67,7 @@ def connection_save(*, tenant: Tenant, connection: Connection | None = None, dat
         connection.set_secret(data["secret"] or "")
     clash = Connection.objects.filter(tenant=tenant, name=connection.name).exclude(pk=connection.pk)
     if clash.exists():
-        raise ValidationError({"name": [f"A connection '{connection.name}' already exists."]})
+        raise FieldsInvalid({"name": [f"A connection '{connection.name}' already exists."]})
     connection.full_clean()
     connection.save()
     return connection

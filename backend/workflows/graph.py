@@ -1,6 +1,6 @@
 """Pure workflow-graph logic: shape, ordering and validation. No Django here.
 
-A graph is the JSON documented in DESIGN.md. Validation returns every problem at once,
+A graph is the JSON documented in docs/workflow-graph.md. Validation returns every problem at once,
 each naming the node (or None for workflow-level problems) and the field, so the editor can
 show it where it belongs.
 """
@@ -13,7 +13,7 @@ from typing import Iterable, Mapping
 from croniter import croniter
 
 from catalog.inspection import TYPES, type_of, value_fits
-from runtime.parameters import parameters_resolve
+from runtime.parameters import fan_out, node_parameters
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 TRIGGER_RULES = (
@@ -26,6 +26,7 @@ NODE_DEFAULTS = {
     "timeout_s": None, "trigger_rule": "all_success", "pool": None, "queue": None, "map_over": None,
     "map_parameter": None, "max_active": None, "connections": [], "position": {"x": 0, "y": 0},
 }
+EDGE_DEFAULTS = {"bind": {}}
 GRAPH_DEFAULTS = {
     "description": "", "schedule": None, "start_date": "2026-01-01", "catchup": False, "tags": [],
     "parameters": [], "nodes": [], "edges": [],
@@ -44,10 +45,16 @@ class GraphError:
 
 def graph_normalize(graph: Mapping) -> dict:
     """A copy of the graph with every optional field present (defaults filled in)."""
-    g = {**GRAPH_DEFAULTS, **graph}
-    g["nodes"] = [{**NODE_DEFAULTS, **n} for n in g["nodes"]]
-    g["edges"] = [{"bind": {}, **e} for e in g["edges"]]
+    g = _filled(GRAPH_DEFAULTS, graph)
+    g["nodes"] = [_filled(NODE_DEFAULTS, n) for n in g["nodes"]]
+    g["edges"] = [_filled(EDGE_DEFAULTS, e) for e in g["edges"]]
     return g
+
+
+def _filled(defaults: Mapping, value: Mapping) -> dict:
+    # Each missing list or dict is a copy of its default, so that no two graphs share one.
+    missing = {k: v.copy() if isinstance(v, (dict, list)) else v for k, v in defaults.items() if k not in value}
+    return {**missing, **value}
 
 
 def output_names(node: Mapping) -> list[str]:
@@ -74,6 +81,14 @@ def graph_order(graph: Mapping) -> list[str]:
         order.extend(ready)
         sorter.done(*ready)
     return order
+
+
+def graph_bindings(graph: Mapping) -> dict[str, dict[str, dict[str, str]]]:
+    """Each node's edge bindings, {target: {upstream node: {output: parameter}}} (every node has an entry)."""
+    bindings: dict[str, dict[str, dict[str, str]]] = {n["id"]: {} for n in graph["nodes"]}
+    for e in graph["edges"]:
+        bindings.setdefault(e["target"], {}).setdefault(e["source"], {}).update(e.get("bind", {}))
+    return bindings
 
 
 def upstream_ids(graph: Mapping, node_id: str) -> list[str]:
@@ -234,7 +249,7 @@ def _validate_node(n, g, nodes, notebooks, connections, globals_, cyclic, add) -
             if out_type and want and out_type != want and not (want == "float" and out_type == "int"):
                 add(nid, f"parameters.{param}", f"'{param}' expects {with_article(want)}, but {e['source']}.{output} is {with_article(out_type)}.")
 
-    map_values = _validate_map(n, g, nodes, signature, globals_, cyclic, add)
+    fan = _validate_map(n, g, nodes, signature, globals_, cyclic, add)
 
     global_values = {name: p.get("default") for name, p in globals_.items() if name in signature}
     for name, value in global_values.items():
@@ -242,24 +257,21 @@ def _validate_node(n, g, nodes, notebooks, connections, globals_, cyclic, add) -
         if value is not None and not value_fits(value, want):
             add(nid, f"parameters.{name}", f"Global '{name}' is {with_article(type_of(value))}, but {n['notebook']} expects {with_article(want)}.")
 
-    resolved = parameters_resolve(
-        signature,
-        map=map_values,
-        node=n["parameters"],
-        edge=edge_values,
-        **{"global": {k: v for k, v in global_values.items() if v is not None}},
-    )
+    # Which layer gives each parameter a value (the values themselves are known only when it runs).
+    resolved = node_parameters(signature, fan=fan, item=True, values=n["parameters"], edge=edge_values, globals=global_values)
     for name, p in signature.items():
         if p.get("required") and name not in resolved:
             add(nid, f"parameters.{name}", f"'{name}' is required ({n['notebook']} sets it to None) and nothing gives it a value.")
 
 
-def _validate_map(n, g, nodes, signature, globals_, cyclic, add) -> dict:
-    nid, over = n["id"], n["map_over"]
-    if not over:
-        return {}
-    if "." in over:
-        source, _, output = over.partition(".")
+def _validate_map(n, g, nodes, signature, globals_, cyclic, add):
+    """The node's fan-out, or None if it has none or its items have nowhere to go."""
+    nid, fan = n["id"], fan_out(n["map_over"], n["map_parameter"])
+    if fan is None:
+        return None
+    over = fan.over
+    if fan.node is not None:
+        source, output = fan.node, fan.name
         if source not in nodes:
             add(nid, "map_over", f"map_over '{over}' names unknown node '{source}'.")
         elif output not in output_names(nodes[source]):
@@ -272,8 +284,7 @@ def _validate_map(n, g, nodes, signature, globals_, cyclic, add) -> dict:
         add(nid, "map_over", f"map_over '{over}' is neither a global parameter nor an upstream output (node.output).")
     elif globals_[over].get("type") != "list":
         add(nid, "map_over", f"map_over '{over}' is {with_article(globals_[over].get('type'))}, not a list.")
-    target = n["map_parameter"] or over.rpartition(".")[2]
-    if target not in signature:
+    if fan.parameter not in signature:
         add(nid, "map_parameter", f"Name the parameter of {n['notebook']} that receives each item of '{over}'.")
-        return {}
-    return {target: True}
+        return None
+    return fan

@@ -1,8 +1,18 @@
-"""The shape of a workflow graph as the API accepts it. Meaning is checked by workflows.graph."""
+"""The shape of a workflow graph as the API accepts it. Meaning is checked by workflows.graph.
+
+These serializers are the one description of the graph's shape: the OpenAPI schema is made
+from them (`manage.py spectacular`), and the editor's API types are generated from the schema
+(scripts/api_types.sh). Defaults come from workflows.graph (NODE_DEFAULTS, GRAPH_DEFAULTS,
+EDGE_DEFAULTS). The rules behind the fields: docs/workflow-graph.md.
+"""
+import copy
+
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from workflows.graph import NODE_DEFAULTS
+from catalog.inspection import TYPES
+from workflows.graph import EDGE_DEFAULTS, GRAPH_DEFAULTS, NODE_DEFAULTS, TRIGGER_RULES
 from workflows.models import Workflow, WorkflowVersion
 
 MAX_NODES = 2000
@@ -22,16 +32,66 @@ def no_nul(value):
     return value
 
 
+def _default(defaults: dict, name: str):
+    """A field default from one of workflows.graph's defaults; mutable ones are copied per use."""
+    value = defaults[name]
+    return (lambda: copy.deepcopy(value)) if isinstance(value, (dict, list)) else value
+
+
+class JSONValueField(serializers.JSONField):
+    """Any JSON value: in the schema, the recursive component JsonValue."""
+
+
+class JSONValueFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = JSONValueField
+
+    def get_name(self):
+        return "JsonValue"
+
+    def map_serializer_field(self, auto_schema, direction):
+        ref = {"$ref": "#/components/schemas/JsonValue"}
+        return {"nullable": True, "oneOf": [
+            {"type": "string"}, {"type": "number"}, {"type": "boolean"},
+            {"type": "array", "items": ref}, {"type": "object", "additionalProperties": ref},
+        ]}
+
+
+class TypeNameField(serializers.CharField):
+    """A parameter or output type name. Drafts may hold others; validation reports them."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=10, **kwargs)
+
+
+class TypeNameFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = TypeNameField
+
+    def get_name(self):
+        return "ParamType"
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "enum": list(TYPES)}
+
+
 class GlobalParameterSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=64)
-    type = serializers.CharField(max_length=10, help_text="str, int, float, bool, list or dict")
-    default = serializers.JSONField(required=False, allow_null=True, validators=[no_nul])
-    help = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+    name = serializers.CharField(max_length=64, help_text=(
+        "Letters, digits and '_'. Every node whose notebook declares a parameter of this name gets its value "
+        "(the 'global' layer), and a run may override it."))
+    type = TypeNameField(help_text="The type of the value: str, int, float, bool, list or dict.")
+    default = JSONValueField(required=False, allow_null=True, validators=[no_nul], help_text=(
+        "The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one."))
+    help = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000,
+                                 help_text="Shown to whoever starts a run.")
 
 
 class PositionSerializer(serializers.Serializer):
     x = serializers.FloatField()
     y = serializers.FloatField()
+
+
+class OutputSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The name the notebook sets the output under.")
+    type = TypeNameField(required=False, allow_null=True, help_text="Checked against the parameters it is bound to.")
 
 
 class OutputField(serializers.JSONField):
@@ -45,51 +105,99 @@ class OutputField(serializers.JSONField):
             return data
         raise serializers.ValidationError('An output is a name or {"name": ..., "type": ...}.')
 
-    class Meta:
-        swagger_schema_fields = {"oneOf": [{"type": "string"}, {"type": "object"}]}
+
+class OutputFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = OutputField
+
+    def map_serializer_field(self, auto_schema, direction):
+        named = auto_schema.resolve_serializer(OutputSerializer, direction).ref
+        return {"oneOf": [{"type": "string", "minLength": 1}, named]}
+
+
+N = NODE_DEFAULTS
 
 
 class NodeSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=64)
-    label = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-    description = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
-    notebook = serializers.CharField(max_length=128)
-    parameters = serializers.DictField(child=serializers.JSONField(), required=False, default=dict, validators=[no_nul])
-    outputs = serializers.ListField(child=OutputField(), required=False, default=list, max_length=200)
-    retries = serializers.IntegerField(min_value=0, max_value=100, default=NODE_DEFAULTS["retries"])
-    retry_delay_s = serializers.IntegerField(min_value=0, max_value=86400, default=NODE_DEFAULTS["retry_delay_s"])
+    id = serializers.CharField(max_length=64, help_text=(
+        "Unique in the graph: letters, digits and '_', not starting with a digit. The task id in Airflow."))
+    label = serializers.CharField(required=False, allow_blank=True, max_length=200, default=N["label"],
+                                  help_text="The name shown for the node (its id when blank).")
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000, default=N["description"],
+                                        help_text="Free text; the Airflow task's documentation.")
+    notebook = serializers.CharField(max_length=128, help_text=(
+        "A notebook of the tenant's catalog, by name. Each saved version pins the notebook version it was saved against."))
+    parameters = serializers.DictField(
+        child=JSONValueField(), required=False, default=_default(N, "parameters"), validators=[no_nul],
+        help_text="{notebook parameter: value}: this node's own values (the 'node' layer).")
+    outputs = serializers.ListField(
+        child=OutputField(), required=False, default=_default(N, "outputs"), max_length=200,
+        help_text=("Outputs the notebook must set: names, or {name, type} to have bindings type-checked. "
+                   "A fanned-out node gives each output as a list in item order."))
+    retries = serializers.IntegerField(min_value=0, max_value=100, default=N["retries"],
+                                       help_text="Attempts after a failed one.")
+    retry_delay_s = serializers.IntegerField(min_value=0, max_value=86400, default=N["retry_delay_s"],
+                                             help_text="Seconds between attempts.")
     # A week bounds one notebook; larger values overflow Airflow's execution_timeout (a timedelta).
-    timeout_s = serializers.IntegerField(min_value=1, max_value=7 * 86400, allow_null=True, required=False, default=None)
-    trigger_rule = serializers.CharField(max_length=40, default=NODE_DEFAULTS["trigger_rule"])
-    pool = serializers.CharField(max_length=256, allow_null=True, required=False, default=None)
-    queue = serializers.CharField(max_length=256, allow_null=True, required=False, default=None)
-    map_over = serializers.CharField(max_length=200, allow_null=True, allow_blank=True, required=False, default=None)
-    map_parameter = serializers.CharField(max_length=64, allow_null=True, allow_blank=True, required=False, default=None)
-    max_active = serializers.IntegerField(min_value=1, max_value=1000, allow_null=True, required=False, default=None)
-    connections = serializers.ListField(child=serializers.CharField(max_length=63), required=False, default=list)
-    position = PositionSerializer(required=False, default=lambda: {"x": 0, "y": 0})
+    timeout_s = serializers.IntegerField(
+        min_value=1, max_value=7 * 86400, allow_null=True, required=False, default=N["timeout_s"],
+        help_text="Seconds the whole notebook may run before its kernel is killed; null: no limit.")
+    trigger_rule = serializers.CharField(
+        max_length=40, default=N["trigger_rule"],
+        help_text="When the node runs, given its upstream nodes' states, as in Airflow: " + ", ".join(TRIGGER_RULES) + ".")
+    pool = serializers.CharField(max_length=256, allow_null=True, required=False, default=N["pool"], help_text=(
+        "An Airflow pool, loom__<tenant>__<pool>, sized like the tenant's quota; null: the tenant's pool."))
+    queue = serializers.CharField(max_length=256, allow_null=True, required=False, default=N["queue"],
+                                  help_text="The Airflow queue of the node's tasks; null: the default queue.")
+    map_over = serializers.CharField(
+        max_length=200, allow_null=True, allow_blank=True, required=False, default=N["map_over"],
+        help_text=("Fan out: run the node once per item of a global list parameter (its name) or of an upstream "
+                   "output ('node.output'). Blank is stored as null: no fan-out."))
+    map_parameter = serializers.CharField(
+        max_length=64, allow_null=True, allow_blank=True, required=False, default=N["map_parameter"],
+        help_text="The notebook parameter that receives each item; null: the one named like the global or output.")
+    max_active = serializers.IntegerField(
+        min_value=1, max_value=1000, allow_null=True, required=False, default=N["max_active"],
+        help_text="Items of a fanned-out node running at once; null: LOOM_MAP_MAX_ACTIVE (16).")
+    connections = serializers.ListField(
+        child=serializers.CharField(max_length=63), required=False, default=_default(N, "connections"),
+        help_text="Names of the tenant's connections the kernel gets as LOOM_CONN_<NAME>_* environment variables.")
+    position = PositionSerializer(required=False, default=_default(N, "position"),
+                                  help_text="Where the editor draws the node.")
 
 
 class EdgeSerializer(serializers.Serializer):
-    source = serializers.CharField(max_length=64)
-    target = serializers.CharField(max_length=64)
+    source = serializers.CharField(max_length=64, help_text="The upstream node's id.")
+    target = serializers.CharField(max_length=64, help_text="The downstream node's id; it runs after `source`.")
     bind = serializers.DictField(
-        child=serializers.CharField(max_length=64), required=False, default=dict,
-        help_text="{upstream output: downstream parameter}",
+        child=serializers.CharField(max_length=64), required=False, default=_default(EDGE_DEFAULTS, "bind"),
+        help_text="{upstream output: downstream parameter} (the 'edge' layer); empty: only the order.",
     )
 
 
+G = GRAPH_DEFAULTS
+
+
 class GraphSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
-    schedule = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=100, default=None,
+    """A workflow graph: global parameters, nodes (notebooks) and edges. See docs/workflow-graph.md."""
+
+    name = serializers.CharField(max_length=200, help_text="The workflow's name; the DAG's display name.")
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10000, default=G["description"],
+                                        help_text="Free text; the DAG's description.")
+    schedule = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=100,
+                                     default=G["schedule"],
                                      help_text="cron expression, @daily-style preset, or null for manual runs")
-    start_date = serializers.CharField(required=False, max_length=10, default="2026-01-01", help_text="YYYY-MM-DD")
-    catchup = serializers.BooleanField(required=False, default=False)
-    tags = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list, max_length=50)
-    parameters = GlobalParameterSerializer(many=True, required=False, default=list)
-    nodes = NodeSerializer(many=True, required=False, default=list, max_length=MAX_NODES)
-    edges = EdgeSerializer(many=True, required=False, default=list, max_length=MAX_NODES * 4)
+    start_date = serializers.CharField(required=False, max_length=10, default=G["start_date"],
+                                       help_text="YYYY-MM-DD: the first day a schedule covers.")
+    catchup = serializers.BooleanField(required=False, default=G["catchup"],
+                                       help_text="Whether Airflow runs the intervals missed since start_date.")
+    tags = serializers.ListField(child=serializers.CharField(max_length=100), required=False,
+                                 default=_default(G, "tags"), max_length=50, help_text="Tags of the Airflow DAG.")
+    parameters = GlobalParameterSerializer(many=True, required=False, default=_default(G, "parameters"),
+                                           help_text="The workflow's global parameters.")
+    nodes = NodeSerializer(many=True, required=False, default=_default(G, "nodes"), max_length=MAX_NODES,
+                           help_text="The notebooks to run.")
+    edges = EdgeSerializer(many=True, required=False, default=_default(G, "edges"), max_length=MAX_NODES * 4,
+                           help_text="Upstream → downstream, with what each passes on.")
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
@@ -99,6 +207,40 @@ class GraphSerializer(serializers.Serializer):
             node["map_parameter"] = node["map_parameter"] or None
         value["schedule"] = value["schedule"] or None
         return value
+
+
+class StoredGraphSchema(OpenApiSerializerExtension):
+    """The graph in responses: a saved graph has every field (defaults filled in), so the schema
+    (and the editor's generated types) say so; defaults appear as workflows.graph defines them."""
+
+    target_class = "workflows.serializers.GraphSerializer"
+    match_subclasses = True
+    defaults = GRAPH_DEFAULTS
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return _complete(schema, self.defaults, direction)
+
+
+class StoredNodeSchema(StoredGraphSchema):
+    target_class, defaults = NodeSerializer, NODE_DEFAULTS
+
+
+class StoredEdgeSchema(StoredGraphSchema):
+    target_class, defaults = EdgeSerializer, EDGE_DEFAULTS
+
+
+class StoredParameterSchema(StoredGraphSchema):
+    target_class, defaults = GlobalParameterSerializer, {}
+
+
+def _complete(schema: dict, defaults: dict, direction: str) -> dict:
+    for name, value in defaults.items():
+        if name in schema["properties"]:
+            schema["properties"][name]["default"] = value
+    if direction == "response":
+        schema["required"] = list(schema["properties"])
+    return schema
 
 
 class GraphUpdateSerializer(GraphSerializer):
@@ -135,14 +277,25 @@ class WorkflowSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(LastRunSerializer(allow_null=True))
     def get_last_run(self, workflow) -> dict | None:
-        from runs.selectors import workflow_last_run
+        """From the annotations of selectors.workflow_list (no query per workflow)."""
+        if workflow.last_run_id is None:
+            return None
+        return LastRunSerializer({"id": workflow.last_run_id, "status": workflow.last_run_status,
+                                  "created_at": workflow.last_run_created_at}).data
 
-        run = workflow_last_run(workflow=workflow)
-        return LastRunSerializer(run).data if run else None
+
+class NotebookPinSerializer(serializers.Serializer):
+    version = serializers.IntegerField(help_text="The notebook version this workflow version runs.")
+    sha256 = serializers.CharField(help_text="That version's content hash.")
+
+
+def notebook_pins_field() -> serializers.DictField:
+    return serializers.DictField(child=NotebookPinSerializer(), help_text="{notebook name: the version it pins}")
 
 
 class WorkflowVersionSerializer(serializers.ModelSerializer):
     created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+    notebook_pins = notebook_pins_field()
 
     class Meta:
         model = WorkflowVersion
@@ -155,7 +308,7 @@ class WorkflowDetailSerializer(serializers.Serializer):
     version = serializers.IntegerField(source="number")
     latest_version = serializers.IntegerField(source="workflow.latest_version")
     graph = GraphSerializer()
-    notebook_pins = serializers.JSONField()
+    notebook_pins = notebook_pins_field()
     errors = GraphErrorSerializer(many=True, help_text="Validation problems of this version (empty when runnable).")
     created_at = serializers.DateTimeField(source="workflow.created_at")
     updated_at = serializers.DateTimeField(source="created_at")

@@ -1,14 +1,16 @@
 from django.db import IntegrityError, transaction
 
 from catalog.selectors import latest_versions
+from loom.errors import Conflict, Invalid
 from tenancy.models import Tenant
+from workflows.details import workflow_detail
 from workflows.graph import GraphError, graph_normalize
 from workflows.models import Workflow, WorkflowVersion
 from workflows.selectors import workflow_version_errors, workflow_version_get
 
 
-class StaleVersion(Exception):
-    """A save based on a version that is no longer the latest."""
+class StaleVersion(Conflict):
+    """A save based on a version that is no longer the latest; the answer carries the current one."""
 
     def __init__(self, workflow: Workflow):
         self.workflow = workflow
@@ -17,13 +19,20 @@ class StaleVersion(Exception):
             "Reload it, or save again based on the current version to overwrite."
         )
 
+    def body(self) -> dict:
+        current = workflow_version_get(workflow=self.workflow)
+        return {"detail": str(self), "current_version": self.workflow.latest_version, "current": workflow_detail(current)}
 
-class WorkflowInvalid(Exception):
+
+class WorkflowInvalid(Invalid):
     """The version cannot be rendered or run; `errors` says why."""
 
     def __init__(self, errors: list[GraphError]):
         self.errors = errors
         super().__init__(f"The workflow has {len(errors)} problem(s); fix them first.")
+
+    def body(self) -> dict:
+        return {"detail": str(self), "errors": [error.as_dict() for error in self.errors]}
 
 
 def _pins(*, tenant: Tenant, graph: dict) -> dict:
@@ -32,6 +41,7 @@ def _pins(*, tenant: Tenant, graph: dict) -> dict:
 
 
 def _version_create(*, workflow: Workflow, number: int, graph: dict, user) -> WorkflowVersion:
+    # Normalized once, here: every reader of a stored graph finds each optional field present.
     graph = graph_normalize(graph)
     version = WorkflowVersion.objects.create(
         workflow=workflow, number=number, graph=graph, notebook_pins=_pins(tenant=workflow.tenant, graph=graph),
@@ -69,9 +79,8 @@ def workflow_delete(*, workflow: Workflow) -> None:
     workflow.delete()
 
 
-def workflow_version_runnable(*, workflow: Workflow, number: int | None = None) -> WorkflowVersion:
-    """The version to render or run; WorkflowInvalid with every problem if it fails validation."""
-    version = workflow_version_get(workflow=workflow, number=number)
+def workflow_version_runnable(*, version: WorkflowVersion) -> WorkflowVersion:
+    """The version, to render or run; WorkflowInvalid with every problem if it fails validation."""
     errors = workflow_version_errors(version=version)
     if errors:
         raise WorkflowInvalid(errors)

@@ -5,7 +5,8 @@ from rest_framework.response import Response
 
 from tenancy.scoping import TenantScopedMixin
 from workflows import selectors, services
-from workflows.models import Workflow
+from workflows.details import workflow_detail
+from workflows.models import Workflow, WorkflowVersion
 from workflows.serializers import (
     GraphSerializer,
     GraphUpdateSerializer,
@@ -20,29 +21,23 @@ from workflows.serializers import (
 VERSION_PARAM = OpenApiParameter("version", int, description="A version number; the latest by default.")
 
 
-def workflow_detail(version) -> dict:
-    errors = selectors.workflow_version_errors(version=version)
-    return WorkflowDetailSerializer(
-        {**{f: getattr(version, f) for f in ("workflow", "number", "graph", "notebook_pins", "created_at")},
-         "errors": [e.as_dict() for e in errors]}
-    ).data
-
-
 class WorkflowScopedMixin(TenantScopedMixin):
     tenant_model = Workflow
     lookup_url_kwarg = "workflow_id"
 
-    def get_version(self, workflow):
+    def get_version(self, workflow: Workflow) -> WorkflowVersion:
         """The version named by ?version= (the latest by default), or 404."""
         number = self.request.query_params.get("version")
-        try:
-            return selectors.workflow_version_get(workflow=workflow, number=int(number) if number else None)
-        except (ValueError, workflow.versions.model.DoesNotExist):
+        if number and not number.isdigit():
             raise Http404(f"Workflow '{workflow.name}' has no version {number}.")
+        return selectors.workflow_version_get(workflow=workflow, number=int(number) if number else None)
 
 
 class WorkflowListView(WorkflowScopedMixin, generics.ListAPIView):
     serializer_class = WorkflowSerializer
+
+    def get_queryset(self):
+        return selectors.workflow_list(tenant=self.tenant)
 
     @extend_schema(request=GraphSerializer, responses={201: WorkflowDetailSerializer})
     def post(self, request, tenant):
@@ -67,12 +62,7 @@ class WorkflowDetailView(WorkflowScopedMixin, generics.GenericAPIView):
         data.is_valid(raise_exception=True)
         graph = dict(data.validated_data)
         base = graph.pop("base_version")
-        try:
-            version = services.workflow_update(workflow=workflow, graph=graph, base_version=base, user=request.user)
-        except services.StaleVersion as e:
-            current = selectors.workflow_version_get(workflow=e.workflow)
-            body = {"detail": str(e), "current_version": e.workflow.latest_version, "current": workflow_detail(current)}
-            return Response(body, status=status.HTTP_409_CONFLICT)
+        version = services.workflow_update(workflow=workflow, graph=graph, base_version=base, user=request.user)
         return Response(workflow_detail(version))
 
     def delete(self, request, tenant, workflow_id):

@@ -9,6 +9,7 @@ from pathlib import Path
 from catalog.inspection import InspectedNotebook, notebook_read
 from dags.rendering import RUNTIME_FILES, PinnedNotebook, dag_context, dag_render, runtime_sources
 from helpers import notebook_bytes
+from workflows.graph import graph_normalize
 
 TENANT = "acme"
 GOLDEN_DIR = Path(__file__).parent / "golden"
@@ -165,7 +166,7 @@ def example_context(name: str, *, golden: bool) -> dict:
     graph = WORKFLOWS[name]
     notebooks = {n["notebook"]: pinned(n["notebook"], golden=golden) for n in graph["nodes"]}
     return dag_context(
-        graph=graph, tenant=TENANT, workflow_id=WORKFLOW_IDS[name], version=3, notebooks=notebooks,
+        graph=graph_normalize(graph), tenant=TENANT, workflow_id=WORKFLOW_IDS[name], version=3, notebooks=notebooks,
         runtime=STUB_RUNTIME if golden else runtime_sources(),
     )
 

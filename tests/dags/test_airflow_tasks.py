@@ -8,13 +8,14 @@ import pytest
 
 from dags import airflow_tasks
 from runtime.execute import NotebookFailed, connection_env
-from runtime.parameters import parameters_resolve
+from runtime import parameters
 
 SETTINGS = {"dag_id": "loom__acme__1", "items_suffix": "-items", "notebooks_dir": ["LOOM_T_NB", "nb"],
-            "artifacts_dir": ["LOOM_T_ART", "art"], "artifacts_parameter": "artifacts_dir"}
+            "artifacts_dir": ["LOOM_T_ART", "art"]}
 NODES = {
-    "plain": {"map_over": None, "outputs": ["a"]},
-    "fan": {"map_over": {"parameter": "accounts"}, "outputs": ["a", "b"]},
+    "plain": {"map_over": None, "map_parameter": None, "outputs": ["a"]},
+    "fan": {"map_over": "accounts", "map_parameter": "account", "outputs": ["a", "b"]},
+    "each": {"map_over": "plain.a", "map_parameter": None, "outputs": []},
 }
 
 
@@ -48,10 +49,22 @@ def test_a_failed_upstream_has_no_outputs():
 def test_items_come_from_conf_before_params_and_must_be_a_list():
     context = {"ti": FakeTI({}, task_id="fan-items"), "dag_run": SimpleNamespace(conf={"accounts": ["c"]}),
                "params": {"accounts": ["a", "b"]}}
-    assert airflow_tasks.map_items(NODES, SETTINGS, context, resolve=parameters_resolve) == ["c"]
+    assert airflow_tasks.map_items(NODES, SETTINGS, context, parameters=parameters) == ["c"]
+    context["dag_run"].conf = {}
+    assert airflow_tasks.map_items(NODES, SETTINGS, context, parameters=parameters) == ["a", "b"]
     context["dag_run"].conf = {"accounts": "acme"}
-    with pytest.raises(TypeError, match="fans out over workflow parameter 'accounts', which is str, not a list"):
-        airflow_tasks.map_items(NODES, SETTINGS, context, resolve=parameters_resolve)
+    # The same message as the local engine gives (runtime.parameters.fan_out_items).
+    with pytest.raises(TypeError, match="^map_over 'accounts' is str, not a list.$"):
+        airflow_tasks.map_items(NODES, SETTINGS, context, parameters=parameters)
+
+
+def test_items_of_an_upstream_output_need_an_upstream_that_succeeded():
+    context = {"ti": FakeTI({"plain": {"a": [1, 2]}}, task_id="each-items"), "dag_run": SimpleNamespace(conf={}),
+               "params": {}}
+    assert airflow_tasks.map_items(NODES, SETTINGS, context, parameters=parameters) == [1, 2]
+    context["ti"] = FakeTI({"plain": []}, task_id="each-items")
+    with pytest.raises(TypeError, match="^map_over 'plain.a': 'plain' did not succeed, so there is no list to map over.$"):
+        airflow_tasks.map_items(NODES, SETTINGS, context, parameters=parameters)
 
 
 def test_node_run_resolves_layers_and_gives_the_kernel_its_connections(tmp_path, monkeypatch):
@@ -62,8 +75,8 @@ def test_node_run_resolves_layers_and_gives_the_kernel_its_connections(tmp_path,
     monkeypatch.setattr(airflow_tasks, "connections_environment", lambda connections, connection_env: (
         connection_env("db", **_fields(fetched[connections["db"]])), ["p"]))
     nodes = {"fan": {**NODES["fan"], "notebook": "acme/abc/nb.ipynb", "parameters": ["account", "x", "artifacts_dir", "g"],
-                     "values": {"x": 1}, "inputs": {"plain": {"a": "x"}}, "connections": {"db": "loom__acme__db"},
-                     "map_parameter": "account"}, "plain": NODES["plain"]}
+                     "values": {"x": 1}, "inputs": {"plain": {"a": "x"}}, "connections": {"db": "loom__acme__db"}},
+             "plain": NODES["plain"]}
     seen = {}
 
     def execute(**kwargs):
@@ -73,7 +86,7 @@ def test_node_run_resolves_layers_and_gives_the_kernel_its_connections(tmp_path,
     ti = FakeTI({"plain": {"a": 99}}, task_id="fan", map_index=1)
     context = {"ti": ti, "dag_run": SimpleNamespace(conf={"g": "{{ ds }}"}), "params": {"g": "global", "x": 5},
                "dag": SimpleNamespace(fileloc=str(tmp_path / "dags" / "d.py"))}
-    assert airflow_tasks.node_run(nodes, SETTINGS, context, "acme", resolve=parameters_resolve, execute=execute,
+    assert airflow_tasks.node_run(nodes, SETTINGS, context, "acme", parameters=parameters, execute=execute,
                                   connection_env=connection_env) == {"a": 1, "b": 2}
     out = tmp_path / "art" / "loom__acme__1" / "manual__1" / "fan" / "1"
     assert seen["parameters"] == {"account": "acme", "x": 1, "artifacts_dir": str(out), "g": "{{ ds }}"}
@@ -97,7 +110,7 @@ def test_a_failed_notebook_leaves_its_error_in_xcom(tmp_path, monkeypatch):
     monkeypatch.setenv("LOOM_T_NB", str(tmp_path / "nb"))
     monkeypatch.setenv("LOOM_T_ART", str(tmp_path / "art"))
     nodes = {"plain": {**NODES["plain"], "notebook": "acme/abc/nb.ipynb", "parameters": [], "values": {}, "inputs": {},
-                       "connections": {}, "map_parameter": None}}
+                       "connections": {}}}
     error = NotebookFailed("Cell 1 raised ValueError: no", cell_index=1, cell_source="raise ValueError('no')")
 
     def execute(**kwargs):
@@ -107,6 +120,6 @@ def test_a_failed_notebook_leaves_its_error_in_xcom(tmp_path, monkeypatch):
     context = {"ti": ti, "dag_run": SimpleNamespace(conf={}), "params": {},
                "dag": SimpleNamespace(fileloc=str(tmp_path / "d.py"))}
     with pytest.raises(NotebookFailed):
-        airflow_tasks.node_run(nodes, SETTINGS, context, resolve=parameters_resolve, execute=execute,
+        airflow_tasks.node_run(nodes, SETTINGS, context, parameters=parameters, execute=execute,
                                connection_env=connection_env)
     assert ti.pushed == {airflow_tasks.ERROR_XCOM_KEY: error.as_dict()}

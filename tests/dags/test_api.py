@@ -48,7 +48,7 @@ def test_viewer_downloads_the_dag_file(client_for, viewer, chain):
 
 
 def test_the_file_carries_the_runtime_verbatim(chain):
-    source = dag_file_get(workflow=chain).source
+    source = dag_file_get(version=chain.versions.get()).source
     assert module_constants(source)["LOOM_RUNTIME"] == runtime_sources()
     assert "import papermill" not in source.split("LOOM_RUNTIME = ")[0], "parsing the DAG must not import papermill"
 
@@ -89,7 +89,7 @@ def test_notebook_files_for_deploy(chain):
 def test_render_dag_command(chain, tmp_path):
     out = io.StringIO()
     call_command("render_dag", "acme", str(chain.id), stdout=out)
-    assert out.getvalue() == dag_file_get(workflow=chain).source
+    assert out.getvalue() == dag_file_get(version=chain.versions.get()).source
     target = tmp_path / "dag.py"
     call_command("render_dag", "acme", "Sales chain", "--version", "1", "-o", str(target), stderr=io.StringIO())
     assert target.read_text() == out.getvalue()

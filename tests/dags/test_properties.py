@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from dags.literals import Literal, _flat, py_literal
 from dags.rendering import RUNTIME_FILES, PinnedNotebook, dag_context, dag_render
-from workflows.graph import IDENTIFIER, TRIGGER_RULES
+from workflows.graph import IDENTIFIER, TRIGGER_RULES, graph_normalize
 
 PROPERTY_SETTINGS = settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -82,7 +82,7 @@ notebooks = st.fixed_dictionaries({
 
 
 def _context(graph, pins, runtime):
-    return dag_context(graph=graph, tenant="acme-1", workflow_id=42, version=7, notebooks=pins, runtime=runtime)
+    return dag_context(graph=graph_normalize(graph), tenant="acme-1", workflow_id=42, version=7, notebooks=pins, runtime=runtime)
 
 
 def _placeholder(value, indent=0, one_line=False):

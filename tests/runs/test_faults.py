@@ -297,7 +297,7 @@ def test_a_deleted_notebook_version_or_an_undecryptable_secret_fails_the_node(en
     gate.write_text("open")
     detail = wait_run(api, tenant.slug, run["id"], timeout=30)
     nodes = nodes_of(detail)
-    gone = "version 1, pinned by version 1 of this workflow, no longer exists"
+    gone = "that version 1 pinned is gone"
     assert nodes["first"]["status"] == "success"
     assert nodes["late"]["status"] == "failed" and gone in nodes["late"]["error"]["message"]
     assert nodes["flaky"]["status"] == "failed" and gone in nodes["flaky"]["error"]["message"]

@@ -30,6 +30,7 @@ from runs.triggers import RUN, SKIPPED, UPSTREAM_FAILED, WAIT, trigger_decide
     ("all_skipped", ["skipped"], RUN),
     ("one_done", ["failed", "running"], RUN),
     ("always", ["failed", "skipped"], RUN),
+    ("always", ["running", "queued"], RUN),  # Airflow's meaning: no waiting for the upstream
 ])
 def test_trigger_decide(rule, upstream, expected):
     assert trigger_decide(rule, upstream) == expected

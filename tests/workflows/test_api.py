@@ -2,9 +2,14 @@ import threading
 
 import pytest
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
 
 from helpers import notebook_bytes, upload
+from runs.models import Run
+from workflows.graph import graph_normalize
 from workflows.models import Workflow, WorkflowVersion
+from workflows.services import workflow_create
 
 URL = "/api/tenants/acme/workflows/"
 
@@ -138,3 +143,49 @@ def test_concurrent_saves_from_one_base_let_exactly_one_win(client_for, make_use
         t.join()
     assert sorted(statuses) == [200] + [409] * (len(clients) - 1)
     assert list(WorkflowVersion.objects.filter(workflow_id=wid).order_by("number").values_list("number", flat=True)) == [1, 2]
+
+
+def _workflows_with_runs(tenant, count: int) -> list[Run]:
+    """`count` more workflows, each with two runs; returns each one's last run."""
+    last = []
+    for i in range(count):
+        version = workflow_create(tenant=tenant, graph={"name": f"w{Workflow.objects.count()}", "nodes": []})
+        for status in ("failed", "success"):
+            run = Run.objects.create(tenant=tenant, workflow=version.workflow, version=version, status=status)
+        last.append(run)
+    return last
+
+
+def test_the_workflow_list_reads_last_runs_without_a_query_per_workflow(api, tenant):
+    def listed():
+        with CaptureQueriesContext(connection) as queries:
+            response = api.get(URL)
+        assert response.status_code == 200
+        return response.json(), len(queries)
+
+    runless = workflow_create(tenant=tenant, graph={"name": "never run", "nodes": []}).workflow
+    last = _workflows_with_runs(tenant, 2)
+    body, with_two = listed()
+    assert next(w for w in body if w["id"] == runless.pk)["last_run"] is None
+    last += _workflows_with_runs(tenant, 8)
+    body, with_ten = listed()
+    assert with_ten == with_two
+    shown = {w["id"]: w["last_run"] for w in body}
+    assert len(shown) == 11
+    for run in last:
+        assert shown[run.workflow_id]["id"] == run.pk and shown[run.workflow_id]["status"] == "success"
+        assert shown[run.workflow_id]["created_at"] is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_normalizes_stored_graphs(tenant):
+    executor = MigrationExecutor(connection)
+    executor.migrate([("workflows", "0001_initial")])
+    apps = executor.loader.project_state([("workflows", "0001_initial")]).apps
+    old = apps.get_model("workflows", "Workflow").objects.create(tenant_id=tenant.pk, name="old", latest_version=1)
+    bare = {"name": "old", "nodes": [{"id": "a", "notebook": "a.ipynb"}], "edges": [{"source": "a", "target": "a"}]}
+    apps.get_model("workflows", "WorkflowVersion").objects.create(workflow_id=old.pk, number=1, graph=bare)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert WorkflowVersion.objects.get(workflow_id=old.pk).graph == graph_normalize(bare)

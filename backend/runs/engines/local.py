@@ -25,6 +25,7 @@ import uuid
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 from cryptography.fernet import InvalidToken
@@ -35,13 +36,16 @@ from django.utils import timezone
 
 from catalog.models import NotebookVersion
 from catalog.text import nul_replace
+from runs.bookkeeping import node_error, node_summarize, run_outcome
 from runs.db import connection_drop, db_retry
+from runs.engines import NODE_RUN_EXECUTE, task_send
 from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status
 from runs.triggers import RUN, WAIT, trigger_decide
 from runtime.execute import NotebookCancelled, NotebookFailed, connection_env, notebook_execute
-from runtime.parameters import parameters_resolve
+from runtime.parameters import edge_layer, fan_out, fan_out_items, node_parameters
 from tenancy.models import Connection, Tenant
-from workflows.graph import graph_normalize, graph_order, output_names, upstream_ids
+from workflows.graph import graph_bindings, graph_normalize, graph_order, output_names, upstream_ids
+from workflows.selectors import version_notebooks
 
 log = logging.getLogger(__name__)
 _sent = threading.local()  # node runs this thread dispatched in its current transaction
@@ -51,14 +55,28 @@ WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 class LocalEngine:
     name = "local"
 
+    def check(self) -> None:
+        """Always available: the database and the broker are Loom's own."""
+
     def start(self, *, run: Run) -> None:
         run_advance(run=run)
 
     def cancel(self, *, run: Run) -> None:
         """Nothing to send: each running attempt's heartbeat sees its row cancelled and kills its kernel."""
 
-    def repair(self, *, run: Run) -> None:
-        run_advance(run=run)
+    def rerun(self, *, run: Run, plan: dict[str, bool], rows: list[NodeRun]) -> None:
+        """Nothing to do before the rows are reset: `start` then runs them again."""
+
+
+# Where an attempt gets a pre-started kernel: runs.worker plugs its pool in when a worker process
+# starts (kernel_source_set); elsewhere, or when the pool has none, a fresh kernel starts.
+_kernel_source: Callable[[str], object] | None = None
+
+
+def kernel_source_set(take: Callable[[str], object] | None) -> None:
+    """Take pre-started kernels from `take(kernel name)` (None: a kernel or None to start a fresh one)."""
+    global _kernel_source
+    _kernel_source = take
 
 
 # --- deciding -------------------------------------------------------------------------------
@@ -66,11 +84,8 @@ class LocalEngine:
 def node_run_send(node_run_id: int, token: str, countdown: float = 0) -> None:
     """Publish an attempt's message. A broker that is down is not the caller's error (a run
     POST still answers 201): the row is marked unsent and the reaper sends it at its next pass."""
-    from runs.tasks import node_run_execute_task
-
-    options = {"countdown": countdown} if countdown > 0 else {}
     try:
-        node_run_execute_task.apply_async((node_run_id, token), **options)
+        task_send(NODE_RUN_EXECUTE, node_run_id, token, countdown=countdown)
     except Exception as e:  # noqa: BLE001 - kombu and redis raise many types; the reaper re-sends whatever failed
         log.warning("node run %s: the broker did not take its message (%s); the reaper sends it again", node_run_id, e)
         try:
@@ -114,9 +129,8 @@ def run_advance(*, run: Run) -> None:
                     continue
                 try:
                     params, map_values = _node_inputs(run, graph, node, summary)
-                except (NodeInputError, NotebookVersion.DoesNotExist) as e:
-                    message = str(e) if isinstance(e, NodeInputError) else _version_gone(run, node)
-                    row.error = {"message": message, "cell_index": None, "cell_source": "", "traceback": ""}
+                except (NodeInputError, NotebookVersion.DoesNotExist) as e:  # a deleted version fails the node
+                    row.error = node_error(str(e))
                     _finish(row, Status.FAILED, now)
                     changed = True
                     continue
@@ -129,7 +143,7 @@ def run_advance(*, run: Run) -> None:
                     row.log = "map_over gave an empty list: nothing to run."
                     _finish(row, Status.SKIPPED, now)
                     continue
-                target = node["map_parameter"] or node["map_over"].rpartition(".")[2]
+                target = fan_out(node["map_over"], node["map_parameter"]).parameter
                 items[nid] = NodeRun.objects.bulk_create([
                     NodeRun(run=run, node=nid, map_index=i, parameters={**params, target: value})
                     for i, value in enumerate(map_values)
@@ -142,14 +156,13 @@ def run_advance(*, run: Run) -> None:
                     row.save(update_fields=["status", "started_at"])
                     changed = True
                 if all(i.status in FINISHED for i in items[nid]):
-                    _summarize(row, sorted(items[nid], key=lambda i: i.map_index), node, now)
+                    node_summarize(row, sorted(items[nid], key=lambda i: i.map_index), node, now=now)
+                    row.save(update_fields=["status", "attempts", "outputs", "error", "started_at", "ended_at"])
                     changed = True
 
     _dispatch(run, nodes, list(decided.values()), items, summary, now)
     if all(r.status in FINISHED for r in summary.values()):
-        bad = [r for r in summary.values() if r.status in (Status.FAILED, Status.UPSTREAM_FAILED, Status.CANCELLED)]
-        run.status = Status.FAILED if bad else Status.SUCCESS
-        run.error = f"Did not succeed: {', '.join(f'{r.node} ({r.status})' for r in bad)}." if bad else ""
+        run.status, run.error = run_outcome(summary.values())
         run.ended_at = now
         run.save(update_fields=["status", "error", "ended_at"])
 
@@ -159,21 +172,6 @@ def _finish(row: NodeRun, status: str, now) -> None:
     row.save(update_fields=["status", "ended_at", "error", "log"])
 
 
-def _summarize(row: NodeRun, items: list[NodeRun], node: dict, now) -> None:
-    """A fanned-out node's own row: success when every item succeeded; its outputs are lists in item order."""
-    failed = [i for i in items if i.status != Status.SUCCESS]
-    row.status = Status.FAILED if failed else Status.SUCCESS
-    row.attempts = max(i.attempts for i in items)
-    row.outputs = {} if failed else {name: [i.outputs.get(name) for i in items] for name in output_names(node)}
-    row.error = None if not failed else {
-        "message": f"{len(failed)} of {len(items)} items did not succeed: "
-                   + ", ".join(f"[{i.map_index}] {i.status}" for i in failed[:20]),
-        "cell_index": None, "cell_source": "", "traceback": "",
-    }
-    row.ended_at = now
-    row.save(update_fields=["status", "attempts", "outputs", "error", "ended_at"])
-
-
 class NodeInputError(Exception):
     pass
 
@@ -181,32 +179,30 @@ class NodeInputError(Exception):
 def _node_inputs(run: Run, graph: dict, node: dict, summary: dict[str, NodeRun]) -> tuple[dict, list | None]:
     """The node's parameters (without the map item) and, for a fanned-out node, the items."""
     pinned = _notebook_version(run, node["notebook"])
-    names = [p["name"] for p in pinned.parameters]
-    globals_ = {p["name"]: p.get("default") for p in graph["parameters"] if p.get("default") is not None}
-    global_layer = {"artifacts_dir": str(artifacts_dir(run, node["id"])), **globals_, **run.parameters}
-    edge = {}
-    for e in graph["edges"]:
-        source = summary[e["source"]]
-        if e["target"] == node["id"] and source.status == Status.SUCCESS:
-            edge.update({param: source.outputs.get(output) for output, param in e["bind"].items()})
-    resolved = parameters_resolve(
-        names, override=run.parameters, node=node["parameters"], edge=edge, **{"global": global_layer},
+    globals_ = {p["name"]: p.get("default") for p in graph["parameters"]}
+
+    def outputs(source: str) -> dict | None:
+        return summary[source].outputs if summary[source].status == Status.SUCCESS else None
+
+    resolved = node_parameters(
+        [p["name"] for p in pinned.parameters],
+        overrides=run.parameters,
+        values=node["parameters"],
+        edge=edge_layer(graph_bindings(graph)[node["id"]], outputs),
+        globals=globals_,
+        artifacts_dir=str(artifacts_dir(run, node["id"])),
     )
     params = {name: r.value for name, r in resolved.items()}
-    over = node["map_over"]
-    if not over:
+    fan = fan_out(node["map_over"], node["map_parameter"])
+    if fan is None:
         return params, None
-    if "." in over:
-        source, _, output = over.partition(".")
-        if summary[source].status != Status.SUCCESS:
-            raise NodeInputError(f"map_over '{over}': '{source}' did not succeed, so there is no list to map over.")
-        values = summary[source].outputs.get(output)
-    else:
-        values = run.parameters.get(over, globals_.get(over))
-    if not isinstance(values, list):
-        raise NodeInputError(f"map_over '{over}' is {type(values).__name__}, not a list.")
+    try:
+        values = fan_out_items(fan, upstream=outputs(fan.node) if fan.node is not None else None,
+                               overrides=run.parameters, globals=globals_)
+    except TypeError as e:
+        raise NodeInputError(str(e)) from None
     if len(values) > settings.LOOM_MAP_MAX_ITEMS:
-        raise NodeInputError(f"map_over '{over}' has {len(values)} items; the limit is {settings.LOOM_MAP_MAX_ITEMS} (LOOM_MAP_MAX_ITEMS).")
+        raise NodeInputError(f"map_over '{fan.over}' has {len(values)} items; the limit is {settings.LOOM_MAP_MAX_ITEMS} (LOOM_MAP_MAX_ITEMS).")
     return params, values
 
 
@@ -265,12 +261,6 @@ def _room(run: Run) -> int:
     return max(0, _free_slots(tenant) - older)
 
 
-def _version_gone(run: Run, node: dict) -> str:
-    pin = run.version.notebook_pins.get(node["notebook"], {}).get("version")
-    return (f"Notebook '{node['notebook']}' version {pin}, pinned by version {run.version.number} of this workflow, "
-            "no longer exists (it was deleted).")
-
-
 def artifacts_dir(run: Run, node: str, map_index: int | None = None) -> Path:
     """Where a node run keeps its files: <LOOM_ARTIFACTS_DIR>/<tenant>/<run>/<node>[-<map index>]."""
     leaf = node if map_index is None else f"{node}-{map_index}"
@@ -281,8 +271,10 @@ def _notebook_version(run: Run, name: str) -> NotebookVersion:
     """The notebook version the run's workflow version pinned (cached on the run object)."""
     cache = run.__dict__.setdefault("_pinned", {})
     if name not in cache:
-        pin = run.version.notebook_pins[name]
-        cache[name] = NotebookVersion.objects.get(notebook__tenant_id=run.tenant_id, notebook__name=name, number=pin["version"])
+        found = version_notebooks(version=run.version, names={name}, content=True)
+        if name not in found:
+            raise NotebookVersion.DoesNotExist(f"The notebook {name} that version {run.version.number} pinned is gone.")
+        cache[name] = found[name]
     return cache[name]
 
 
@@ -375,23 +367,20 @@ def _claim(node_run_id: int, token: str) -> "tuple[_Job | None, int | None]":
         try:
             try:
                 notebook = _notebook_version(run, node["notebook"])
-            except NotebookVersion.DoesNotExist:
-                raise NodeUnpreparable(_version_gone(run, node)) from None
+            except NotebookVersion.DoesNotExist as e:
+                raise NodeUnpreparable(str(e)) from None
             return _Job(row, run, node, notebook), None
         except NodeUnpreparable as e:
             log.warning("node run %s: %s", node_run_id, e)
-            attempt_end(run, row, {"status": Status.FAILED, "error": {
-                "message": str(e), "cell_index": None, "cell_source": "", "traceback": ""}}, now, retry=False)
+            attempt_end(run, row, {"status": Status.FAILED, "error": node_error(str(e))}, now, retry=False)
             run_advance(run=run)
             return None, run.tenant_id
 
 
 def _execute(job: _Job, cancel: threading.Event) -> dict:
-    from runs import worker
-
     job.cwd.mkdir(parents=True, exist_ok=True)
     notebook = nbformat.reads(job.notebook.content, as_version=4)
-    kernel = worker.kernel_take(job.notebook.kernel_name)
+    kernel = _kernel_source(job.notebook.kernel_name) if _kernel_source else None
     try:
         result = notebook_execute(
             notebook=notebook, output_path=None, parameters=job.row.parameters, outputs=output_names(job.node),
@@ -406,8 +395,7 @@ def _execute(job: _Job, cancel: threading.Event) -> dict:
     except Exception as e:  # noqa: BLE001 - whatever breaks, the node fails with the reason, never hangs
         log.exception("node run %s crashed", job.row.pk)
         return {"status": Status.FAILED, "notebook": None,
-                "error": {"message": f"Loom could not run the notebook: {type(e).__name__}: {e}",
-                          "cell_index": None, "cell_source": "", "traceback": ""}}
+                "error": node_error(f"Loom could not run the notebook: {type(e).__name__}: {e}")}
 
 
 def _heartbeat(node_run_id: int, token: str, cancel: threading.Event, done: threading.Event) -> None:
@@ -449,9 +437,8 @@ def _complete(node_run_id: int, token: str, outcome: dict) -> None:
         tenant_id = db_retry(lambda: _record(node_run_id, token, outcome), what=what)
     except DatabaseError as e:
         log.exception("node run %s: its result could not be stored", node_run_id)
-        outcome = {"status": Status.FAILED, "notebook": None, "error": {
-            "message": f"Loom could not store this node's result: {type(e).__name__}: {e}".strip(),
-            "cell_index": None, "cell_source": "", "traceback": ""}}
+        outcome = {"status": Status.FAILED, "notebook": None,
+                   "error": node_error(f"Loom could not store this node's result: {type(e).__name__}: {e}".strip())}
         tenant_id = db_retry(lambda: _record(node_run_id, token, outcome), what=what)
     if tenant_id is not None:
         db_retry(lambda: tenant_fill(tenant_id), what=f"filling the quota after node run {node_run_id}")

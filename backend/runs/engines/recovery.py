@@ -10,6 +10,7 @@ from django.db import Error, close_old_connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from runs.bookkeeping import node_error
 from runs.db import connection_drop
 from runs.engines.local import LocalEngine, attempt_end, node_run_send, node_runs_waiting, run_advance, tenant_fill
 from runs.models import NodeRun, Run, Status
@@ -59,8 +60,7 @@ def _reap_one(row_id: int, run_id: int, token: str, now) -> None:
         message = (f"The worker running this node ({row.worker}) stopped: no heartbeat for "
                    f"{settings.LOOM_HEARTBEAT_TIMEOUT_S} s.")
         log.warning("node run %s: %s", row_id, message)
-        attempt_end(run, row, {"status": Status.FAILED, "error": {
-            "message": message, "cell_index": None, "cell_source": "", "traceback": ""}}, now)
+        attempt_end(run, row, {"status": Status.FAILED, "error": node_error(message)}, now)
         run_advance(run=run)
 
 

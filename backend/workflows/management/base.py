@@ -1,7 +1,8 @@
 """The base of commands that act on one version of one workflow: `<tenant> <workflow> [--version N]`."""
 from django.core.management.base import BaseCommand, CommandError
 
-from workflows.models import Workflow
+from workflows.models import Workflow, WorkflowVersion
+from workflows.selectors import workflow_version_get
 from workflows.services import WorkflowInvalid
 
 
@@ -26,6 +27,13 @@ class WorkflowVersionCommand(BaseCommand):
         if len(found) != 1:
             raise CommandError(f"Tenant '{tenant}' has {'no' if not found else 'more than one'} workflow '{workflow}'.")
         return found[0]
+
+    def version_get(self, workflow: Workflow, number: int | None) -> WorkflowVersion:
+        """The workflow's version `number` (the latest if None); CommandError when there is none."""
+        try:
+            return workflow_version_get(workflow=workflow, number=number)
+        except WorkflowVersion.DoesNotExist as e:
+            raise CommandError(str(e))
 
     def invalid(self, error: WorkflowInvalid) -> CommandError:
         """A CommandError listing every problem of an invalid version."""

@@ -1,9 +1,15 @@
-// The shapes of Loom's REST API, as the backend serializers define them.
+// The shapes of Loom's REST API. Graph types are aliases of schema.d.ts, which
+// scripts/api_types.sh generates from the backend's OpenAPI schema (never edit it by hand).
+// The interfaces below the graph's are still hand-written: their serializers (catalog, runs,
+// tenancy) do not describe their JSON fields yet, so the generated types are looser.
+import type { components } from "./schema";
 
-export type ParamType = "str" | "int" | "float" | "bool" | "list" | "dict";
+type Schemas = components["schemas"];
+
+export type ParamType = Schemas["ParamType"];
 export const PARAM_TYPES: ParamType[] = ["str", "int", "float", "bool", "list", "dict"];
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Json = Schemas["JsonValue"];
 
 export interface NotebookParameter {
   name: string;
@@ -25,60 +31,16 @@ export interface Notebook {
   updated_at: string;
 }
 
-export type Output = string | { name: string; type?: ParamType | null };
-
-export interface GraphNode {
-  id: string;
-  label: string;
-  description: string;
-  notebook: string;
-  parameters: Record<string, Json>;
-  outputs: Output[];
-  retries: number;
-  retry_delay_s: number;
-  timeout_s: number | null;
-  trigger_rule: string;
-  pool: string | null;
-  queue: string | null;
-  map_over: string | null;
-  map_parameter: string | null;
-  max_active: number | null;
-  connections: string[];
-  position: { x: number; y: number };
-}
-
-export interface GraphEdge {
-  source: string;
-  target: string;
-  bind: Record<string, string>; // {upstream output: downstream parameter}
-}
-
-export interface GlobalParameter {
-  name: string;
-  type: ParamType;
-  default: Json;
-  help: string;
-}
-
-export interface Graph {
-  name: string;
-  description: string;
-  schedule: string | null;
-  start_date: string;
-  catchup: boolean;
-  tags: string[];
-  parameters: GlobalParameter[];
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-}
-
-export interface GraphError {
-  node: string | null;
-  field: string;
-  message: string;
-}
-
-export type RunStatus = "queued" | "running" | "success" | "failed" | "skipped" | "upstream_failed" | "cancelled";
+export type Output = Schemas["Node"]["outputs"][number];
+export type GraphNode = Schemas["Node"];
+export type GraphEdge = Schemas["Edge"];
+export type GlobalParameter = Schemas["GlobalParameter"];
+export type Graph = Schemas["Graph"];
+export type GraphError = Schemas["GraphError"];
+export type WorkflowDetail = Schemas["WorkflowDetail"];
+export type Conflict = Schemas["Stale"];
+export type User = Schemas["User"];
+export type RunStatus = Schemas["StatusEnum"];
 export const FINISHED: RunStatus[] = ["success", "failed", "skipped", "upstream_failed", "cancelled"];
 
 export interface RunSummary {
@@ -96,35 +58,11 @@ export interface WorkflowListItem {
   last_run?: RunSummary | null;
 }
 
-export interface WorkflowDetail {
-  id: number;
-  name: string;
-  version: number;
-  latest_version: number;
-  graph: Graph;
-  notebook_pins: Record<string, { version: number; sha256: string }>;
-  errors: GraphError[];
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Conflict {
-  detail: string;
-  current_version: number;
-  current: WorkflowDetail;
-}
-
 export interface Tenant {
   slug: string;
   name: string;
   role: "admin" | "editor" | "viewer";
   concurrency_quota?: number;
-}
-
-export interface User {
-  id: number;
-  username: string;
-  is_staff: boolean;
 }
 
 export interface Run {

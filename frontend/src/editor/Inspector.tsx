@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from "react";
 import { PARAM_TYPES, type ParamType } from "../api/types";
-import { type ParamValue, parametersResolve } from "../graph/params";
+import { type ParamValue, mapTarget, parametersResolve } from "../graph/params";
 import { type NodeSpec, TRIGGER_RULES, outputName, outputType } from "../graph/model";
 import { valueShort } from "../graph/values";
 import { useStore } from "../store";
@@ -199,7 +199,7 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
             <span>Item goes to</span>
             <select className="input" value={spec.map_parameter ?? ""} aria-label="Map parameter"
               onChange={(e) => update({ map_parameter: e.target.value || null })}>
-              <option value="">— parameter named {spec.map_over.split(".").pop()}</option>
+              <option value="">— parameter named {mapTarget({ map_over: spec.map_over, map_parameter: null })}</option>
               {signature.map((p) => <option key={p.name} value={p.name}>{p.name}</option>)}
             </select>
           </label>

@@ -55,6 +55,8 @@ export function outputType(o: Output): ParamType | null {
   return typeof o === "string" ? null : (o.type ?? null);
 }
 
+// A new node's fields: the API's defaults (workflows.graph.NODE_DEFAULTS, stated in the OpenAPI
+// schema; model.test.ts keeps them equal).
 export const NODE_DEFAULTS: NodeSpec = {
   label: "",
   description: "",

@@ -1,7 +1,8 @@
 // Which value a node's parameter gets, mirroring backend/runtime/parameters.py:
-// map > override > node > edge > global > default.
+// map > override > node > edge > global > default. tests/cases/parameters.json drives the tests
+// of both (params.test.ts here, tests/runtime/test_parameter_cases.py there).
 import type { GlobalParameter, Json, NotebookParameter } from "../api/types";
-import { type FlowEdge, type FlowNode, handleParse } from "./model";
+import { type FlowEdge, type FlowNode, type NodeSpec, handleParse } from "./model";
 
 export const PRECEDENCE = ["map", "override", "node", "edge", "global", "default"] as const;
 export type Layer = (typeof PRECEDENCE)[number];
@@ -18,6 +19,12 @@ export interface ParamResolution {
   winner: ParamValue | null; // null: nothing supplies one (an error if the param is required)
 }
 
+/** The parameter receiving each item of a fanned-out node, as runtime.parameters.fan_out says:
+ * map_parameter, else the one named like the global or output map_over names; null: no fan-out. */
+export function mapTarget(spec: Pick<NodeSpec, "map_over" | "map_parameter">): string | null {
+  return spec.map_over ? spec.map_parameter || spec.map_over.split(".").pop()! : null;
+}
+
 export function parametersResolve(
   node: FlowNode,
   signature: NotebookParameter[],
@@ -26,10 +33,10 @@ export function parametersResolve(
   overrides: Record<string, Json> = {},
 ): ParamResolution[] {
   const spec = node.data.node;
-  const mapTarget = spec.map_over ? spec.map_parameter || spec.map_over.split(".").pop() : null;
+  const target = mapTarget(spec);
   return signature.map((param) => {
     const layers: ParamValue[] = [];
-    if (mapTarget === param.name) layers.push({ layer: "map", from: spec.map_over! });
+    if (target === param.name) layers.push({ layer: "map", from: spec.map_over! });
     if (param.name in overrides) layers.push({ layer: "override", value: overrides[param.name] });
     if (param.name in spec.parameters) layers.push({ layer: "node", value: spec.parameters[param.name] });
     const wire = incoming.find((e) => e.target === node.id && e.targetHandle === `in:${param.name}`);

@@ -31,7 +31,6 @@ SETTINGS = {
     'items_suffix': '-items',
     'notebooks_dir': ['LOOM_AIRFLOW_NOTEBOOKS_DIR', 'loom_notebooks_dir'],
     'artifacts_dir': ['LOOM_AIRFLOW_ARTIFACTS_DIR', 'loom_artifacts_dir'],
-    'artifacts_parameter': 'artifacts_dir',
 }
 
 # One entry per node: the notebook (under the notebooks directory), the parameters it
@@ -67,16 +66,16 @@ def _loom(module):
 @task
 def map_items(**context):
     """The list a fanned-out node runs over: a workflow parameter or an upstream output."""
-    resolve = _loom("runtime/parameters.py").parameters_resolve
-    return _loom("dags/airflow_tasks.py").map_items(NODES, SETTINGS, context, resolve=resolve)
+    parameters = _loom("runtime/parameters.py")
+    return _loom("dags/airflow_tasks.py").map_items(NODES, SETTINGS, context, parameters=parameters)
 
 
 @task
 def run_node(item=None, **context):
     """Run the node's notebook with its resolved parameters; return its declared outputs."""
-    resolve = _loom("runtime/parameters.py").parameters_resolve
+    parameters = _loom("runtime/parameters.py")
     runtime = _loom("runtime/execute.py")
-    return _loom("dags/airflow_tasks.py").node_run(NODES, SETTINGS, context, item, resolve=resolve,
+    return _loom("dags/airflow_tasks.py").node_run(NODES, SETTINGS, context, item, parameters=parameters,
                                                    execute=runtime.notebook_execute,
                                                    connection_env=runtime.connection_env)
 

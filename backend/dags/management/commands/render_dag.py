@@ -1,10 +1,7 @@
 from pathlib import Path
 
-from django.core.management.base import CommandError
-
 from dags.selectors import dag_file_get
 from workflows.management.base import WorkflowVersionCommand
-from workflows.models import WorkflowVersion
 from workflows.services import WorkflowInvalid
 
 
@@ -16,11 +13,9 @@ class Command(WorkflowVersionCommand):
         parser.add_argument("-o", "--output", default=None, help="file to write (default: stdout)")
 
     def handle(self, *args, tenant, workflow, version, output, **options):
-        found = self.workflow_get(tenant, workflow)
+        found = self.version_get(self.workflow_get(tenant, workflow), version)
         try:
-            dag = dag_file_get(workflow=found, number=version)
-        except WorkflowVersion.DoesNotExist:
-            raise CommandError(f"Workflow '{found.name}' has no version {version}.")
+            dag = dag_file_get(version=found)
         except WorkflowInvalid as e:
             raise self.invalid(e)
         if output:

@@ -4,7 +4,7 @@ from deployments import services
 from deployments.client import AirflowError, AirflowUnavailable
 from deployments.models import Deployment, DeploymentStatus
 from workflows.management.base import WorkflowVersionCommand
-from workflows.models import Workflow, WorkflowVersion
+from workflows.models import Workflow
 from workflows.services import WorkflowInvalid
 
 
@@ -21,13 +21,11 @@ class Command(WorkflowVersionCommand):
         try:
             if undeploy:
                 return self._undeploy(found)
-            deployment = services.deployment_deploy(workflow=found, number=version)
+            deployment = services.deployment_deploy(version=self.version_get(found, version))
             self.stderr.write(f"Wrote {deployment.dag_id} (version {deployment.version.number}); waiting for Airflow...")
             deployment = services.deployment_wait(deployment=deployment)
         except (AirflowUnavailable, AirflowError) as e:
             raise CommandError(str(e))
-        except WorkflowVersion.DoesNotExist:
-            raise CommandError(f"Workflow '{found.name}' has no version {version}.")
         except WorkflowInvalid as e:
             raise self.invalid(e)
         if deployment.status != DeploymentStatus.DEPLOYED:

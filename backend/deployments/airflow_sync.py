@@ -1,0 +1,85 @@
+"""Keeping Airflow's side of a tenant in step with Loom: its connections (secrets included),
+its pools, and the Variables Loom's DAGs read."""
+import json
+
+from airflow_client import client as ac
+
+from dags import naming
+from deployments.client import AirflowError, airflow_client
+from tenancy.models import Connection, Tenant
+from workflows.graph import graph_normalize
+
+# The Airflow Variable a DAG reads its artifacts folder from when its worker has no
+# LOOM_AIRFLOW_ARTIFACTS_DIR of its own (rendering.ARTIFACTS_DIR_SETTING).
+ARTIFACTS_VARIABLE = "loom_artifacts_dir"
+
+def airflow_tenant_sync(*, tenant_id: int) -> None:
+    """The tenant's connections and pool in Airflow, as they are in Loom now."""
+    tenant = Tenant.objects.get(pk=tenant_id)
+    airflow_connections_sync(tenant=tenant)
+    airflow_pools_sync(tenant=tenant)
+
+
+def airflow_connections_sync(*, tenant: Tenant) -> None:
+    """Make Airflow's connections `loom__<tenant>__*` exactly the tenant's connections, secrets
+    included. This is the only place secrets leave Loom: into Airflow's connections."""
+    client = airflow_client()
+    prefix = naming.airflow_conn_id(tenant=tenant.slug, connection="")
+    existing, offset = set(), 0
+    while True:
+        page = client.connections.get_connections(connection_id_prefix_pattern=prefix, limit=100, offset=offset)
+        existing |= {c.connection_id for c in page.connections if c.connection_id.startswith(prefix)}
+        offset += len(page.connections)
+        if not page.connections or offset >= page.total_entries:
+            break
+    wanted = set()
+    for conn in Connection.objects.filter(tenant=tenant):
+        conn_id = naming.airflow_conn_id(tenant=tenant.slug, connection=conn.name)
+        wanted.add(conn_id)
+        body = ac.ConnectionBody(
+            connection_id=conn_id, conn_type=conn.kind, description=conn.description or None, host=conn.host or None,
+            port=conn.port, login=conn.login or None, password=conn.get_secret() or None,
+            var_schema=conn.schema or None, extra=json.dumps(conn.extra) if conn.extra else None,
+        )
+        if conn_id in existing:
+            client.connections.patch_connection(conn_id, body)
+        else:
+            client.connections.post_connection(body)
+    for conn_id in existing - wanted:
+        client.connections.delete_connection(conn_id)
+
+
+def airflow_pools_sync(*, tenant: Tenant, graph: dict | None = None) -> None:
+    """The tenant's pool `loom__<tenant>` with as many slots as its concurrency quota, and any pool
+    a node of `graph` names (`loom__<tenant>__<pool>`, created with the quota's size if missing;
+    an operator may resize those in Airflow)."""
+    client = airflow_client()
+    main = naming.airflow_pool(tenant=tenant.slug)
+    named = {naming.airflow_pool(tenant=tenant.slug, pool=n["pool"])
+             for n in graph_normalize(graph)["nodes"] if n["pool"]} if graph else set()
+    for name in [main, *sorted(named)]:
+        try:
+            pool = client.pools.get_pool(name)
+        except AirflowError as e:
+            if e.status != 404:
+                raise
+            client.pools.post_pool(ac.PoolBody(name=name, slots=tenant.concurrency_quota,
+                                               description=f"Loom tenant {tenant.slug}"))
+            continue
+        if name == main and pool.slots != tenant.concurrency_quota:
+            client.pools.patch_pool(name, ac.PoolPatchBody(pool=name, slots=tenant.concurrency_quota,
+                                                           include_deferred=bool(pool.include_deferred)),
+                                    update_mask=["slots"])
+
+
+def airflow_variable_set(key: str, value: str) -> None:
+    """The Airflow Variable `key` with `value` (created, or changed if it differs)."""
+    client = airflow_client()
+    try:
+        if client.variables.get_variable(key).value == value:
+            return
+        client.variables.patch_variable(key, ac.VariableBody(key=key, value=value))
+    except AirflowError as e:
+        if e.status != 404:
+            raise
+        client.variables.post_variable(ac.VariableBody(key=key, value=value))

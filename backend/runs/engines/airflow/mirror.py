@@ -1,0 +1,240 @@
+"""Mirroring Airflow into Loom's rows (`airflow_runs_sync`).
+
+Every LOOM_AIRFLOW_POLL_S one worker (the holder of a lease) asks Airflow for the newest DAG
+runs of Loom's DAGs (one request: the run states, and runs that Airflow started by itself,
+which become Loom runs) and, per active run, for its task instances (one request, mapped ones
+included). Only a task instance that just finished costs more (logs.py). Airflow's DAG-run
+state says only whether Airflow still works on the run: when it is done, Loom decides the
+outcome from the node rows (runs.bookkeeping.run_outcome), as the local engine does.
+
+When Airflow does not answer, each active run says so in its `error` ("Airflow unreachable
+since ..."), keeps its status, and is mirrored again, the note gone, once Airflow answers.
+Airflow is only ever asked outside a database transaction.
+"""
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, close_old_connections, transaction
+from django.utils import timezone
+
+from dags import naming
+from deployments.client import AirflowError, AirflowUnavailable, airflow_client
+from deployments.models import Deployment, DeploymentStatus
+from deployments.services import deployment_check
+from runs.bookkeeping import node_summarize, run_outcome
+from runs.engines.airflow.lease import lease_take
+from runs.engines.airflow.logs import finished_details
+from runs.engines.airflow.states import RUN_STATUS, attempts, dag_id, row_key, state, ti_status
+from runs.engines.airflow.submit import run_fail, submission_pending, submissions_check
+from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status
+from workflows.graph import graph_normalize, graph_order
+
+log = logging.getLogger(__name__)
+POLL_LEASE = "airflow-poll"
+PAGE = 100
+UNREACHABLE = "Airflow unreachable since "
+
+
+def airflow_poll(*, holder: str) -> bool:
+    """One round of `airflow_runs_sync`, if `holder` holds the poll lease (so that of several
+    workers only one polls). True when it polled."""
+    close_old_connections()
+    if not lease_take(POLL_LEASE, holder=holder, ttl=timedelta(seconds=3 * settings.LOOM_AIRFLOW_POLL_S + 10)):
+        return False
+    airflow_runs_sync()
+    return True
+
+
+def airflow_runs_sync() -> None:
+    """Mirror Airflow into Loom once: resend or fail lost submissions, finish pending deploys,
+    import the DAG runs Airflow started by itself, and bring every active Airflow run of Loom up
+    to date."""
+    submissions_check()
+    for deployment in Deployment.objects.filter(status=DeploymentStatus.DEPLOYING).select_related("tenant"):
+        try:
+            deployment_check(deployment=deployment)
+        except Exception:  # noqa: BLE001 - one deployment's trouble must not stop the mirror
+            log.exception("checking %s failed", deployment.dag_id)
+    # Taken before Airflow is asked: a run cancelled after this point is left as it is (see _run_sync).
+    active = dict(Run.objects.filter(engine="airflow", status__in=ACTIVE).exclude(external_id="")
+                  .values_list("pk", "status"))
+    deployments = {d.dag_id: d for d in Deployment.objects.select_related("tenant", "workflow", "version")}
+    if not active and not deployments:
+        return
+    client = airflow_client()
+    try:
+        recent = client.dag_runs.get_dag_runs("~", dag_id_prefix_pattern=f"{naming.PREFIX}__", order_by=["-id"],
+                                              limit=PAGE).dag_runs
+    except AirflowUnavailable as e:
+        _unreachable(list(active), e)
+        return
+    dag_runs = {(r.dag_id, r.dag_run_id): r for r in recent}
+    active.update(_runs_import(recent, deployments))
+    for pk, status in active.items():
+        try:
+            _run_sync(client, pk, status, dag_runs)
+        except AirflowUnavailable as e:
+            _unreachable([pk], e)
+        except Exception:  # noqa: BLE001 - one run's trouble must not stop the others
+            log.exception("mirroring run %s from Airflow failed", pk)
+
+
+def _unreachable(run_ids: list[int], error: AirflowUnavailable) -> None:
+    """Say on each active run that Airflow does not answer, since when (a note already there stays)."""
+    log.warning("mirroring Airflow: %s", error)
+    note = f"{UNREACHABLE}{timezone.now():%Y-%m-%d %H:%M:%S} UTC; Loom mirrors the run again when it answers. {error}"
+    Run.objects.filter(pk__in=run_ids, status__in=ACTIVE).exclude(error__startswith=UNREACHABLE).update(error=note)
+
+
+def _runs_import(dag_runs: list, deployments: dict) -> dict:
+    """Loom runs for the DAG runs of deployed workflows that Loom did not trigger (a schedule, a
+    trigger in Airflow's UI), pinned to the deployed version. Returns {run id: status}."""
+    # Queued since the workflow was first deployed (a scheduled run's run_after is its interval's end,
+    # which can be earlier); older ones are history from before Loom (a slack for the clocks).
+    mine = [r for r in dag_runs if r.dag_id in deployments
+            and (r.queued_at or r.run_after) >= deployments[r.dag_id].created_at - timedelta(seconds=60)]
+    known = set(Run.objects.filter(engine="airflow", external_id__in=[r.dag_run_id for r in mine])
+                .values_list("workflow_id", "external_id"))
+    created = {}
+    for r in mine:
+        deployment = deployments[r.dag_id]
+        if (deployment.workflow_id, r.dag_run_id) in known:
+            continue
+        graph = graph_normalize(deployment.version.graph)
+        globals_ = {p["name"] for p in graph["parameters"]}
+        status = RUN_STATUS.get(state(r.state), Status.QUEUED)
+        try:
+            with transaction.atomic():
+                run = Run.objects.create(
+                    tenant=deployment.tenant, workflow=deployment.workflow, version=deployment.version, engine="airflow",
+                    status=Status.QUEUED if status in FINISHED else status, external_id=r.dag_run_id,
+                    parameters={k: v for k, v in (r.conf or {}).items() if k in globals_}, started_at=r.start_date,
+                )
+                NodeRun.objects.bulk_create([NodeRun(run=run, node=nid) for nid in graph_order(graph)])
+        except IntegrityError:
+            continue
+        log.info("run %s mirrors DAG run %s of %s, which Airflow started", run.pk, r.dag_run_id, r.dag_id)
+        created[run.pk] = run.status
+    return created
+
+
+def _run_sync(client, pk: int, status: str, dag_runs: dict) -> None:
+    run = Run.objects.select_related("tenant", "version").get(pk=pk)
+    dag = dag_id(run)
+    dag_run = dag_runs.get((dag, run.external_id))
+    if dag_run is None:
+        try:
+            dag_run = client.dag_runs.get_dag_run(dag, run.external_id)
+        except AirflowError as e:
+            if e.status != 404:
+                raise
+            if not submission_pending(pk):  # a submission in flight triggers it soon
+                run_fail(pk, f"Airflow has no DAG run {run.external_id} of {dag} (any more).")
+            return
+    tis = _task_instances(client, dag, run.external_id)
+    rows = {(r.node, r.map_index): (r.status, r.attempts) for r in run.node_runs.only("node", "map_index", "status", "attempts")}
+    nodes = {n["id"]: n for n in graph_normalize(run.version.graph)["nodes"]}
+    details = {}
+    for ti in tis:
+        status_now = ti_status(ti)
+        key = row_key(ti, nodes)
+        if ti.task_id.endswith(naming.ITEMS_SUFFIX):
+            # Only a failed list matters (it fails the node); the node's row shows its items otherwise.
+            fetch = status_now == Status.FAILED and rows.get(key, ("",))[0] != Status.FAILED
+        else:
+            fetch = status_now in FINISHED and rows.get(key) != (status_now, attempts(ti))
+        if fetch:
+            details[(ti.task_id, ti.map_index)] = finished_details(client, run, dag, ti, status_now, nodes)
+    with transaction.atomic():
+        run = Run.objects.select_for_update().select_related("tenant", "version").get(pk=pk)
+        if run.status != status:
+            return  # cancelled (or changed otherwise) while Airflow was asked: next round
+        _apply(run, dag_run, tis, details, nodes)
+
+
+def _task_instances(client, dag: str, run_id: str) -> list:
+    """Every task instance of the DAG run, mapped ones included: one request for up to PAGE."""
+    found, offset = [], 0
+    while True:
+        page = client.task_instances.get_task_instances(dag, run_id, limit=PAGE, offset=offset)
+        found += page.task_instances
+        offset += len(page.task_instances)
+        if not page.task_instances or offset >= page.total_entries:
+            return found
+
+
+def _apply(run: Run, dag_run, tis: list, details: dict, nodes: dict) -> None:
+    """Write what Airflow says into the run's rows (called holding the run row)."""
+    rows = {(r.node, r.map_index): r for r in run.node_runs.all()}
+    items_of = defaultdict(list)
+    items_task = {}
+    for ti in tis:
+        node, map_index = row_key(ti, nodes)
+        if node not in nodes:
+            continue  # a task of another version of the DAG
+        detail = details.get((ti.task_id, ti.map_index))
+        if ti.task_id.endswith(naming.ITEMS_SUFFIX):
+            items_task[node] = (ti, detail)
+            continue
+        if map_index is not None:
+            items_of[node].append(ti.map_index)
+            row = rows.get((node, map_index)) or NodeRun(run=run, node=node, map_index=map_index)
+            rows[(node, map_index)] = row
+            _row_update(row, ti, detail)
+        elif not nodes[node]["map_over"] or not any(k[0] == node and k[1] is not None for k in rows):
+            _row_update(rows[(node, None)], ti, detail)
+
+    for nid, node in nodes.items():
+        if not node["map_over"]:
+            continue
+        summary = rows[(nid, None)]
+        live = set(items_of[nid])
+        for key in [k for k in rows if k[0] == nid and k[1] is not None and k[1] not in live]:
+            if rows[key].pk:
+                rows[key].delete()  # an item Airflow no longer has (the list changed on a repair)
+            del rows[key]
+        items = sorted((rows[(nid, i)] for i in live), key=lambda r: r.map_index)
+        ti, detail = items_task.get(nid, (None, None))
+        if items:
+            summary.started_at = None  # from its items, as they are now
+            node_summarize(summary, items, node)
+        elif ti is not None and ti_status(ti) in (Status.FAILED, Status.UPSTREAM_FAILED):
+            _row_update(summary, ti, detail)  # the list could not be made: the node did not run
+        summary.save()
+
+    airflow_says = RUN_STATUS.get(state(dag_run.state), Status.QUEUED)
+    run.started_at = run.started_at or dag_run.start_date
+    if run.error.startswith(UNREACHABLE):
+        run.error = ""  # Airflow answers again
+    if airflow_says in FINISHED:
+        # Never started, and never will in this DAG run: skipped, or cancelled when Airflow stopped the run.
+        never = Status.CANCELLED if airflow_says == Status.FAILED else Status.SKIPPED
+        for r in rows.values():
+            if r.status in ACTIVE:
+                r.status, r.ended_at = never, dag_run.end_date
+                r.save()
+        summaries = [rows[(nid, None)] for nid in nodes]
+        run.status, run.error = run_outcome(summaries)
+        run.ended_at = dag_run.end_date or timezone.now()
+    else:
+        run.status = airflow_says
+    run.save(update_fields=["status", "started_at", "ended_at", "error"])
+
+
+def _row_update(row: NodeRun, ti, detail: dict | None) -> None:
+    status = ti_status(ti)
+    row.status, row.attempts = status, attempts(ti)
+    row.started_at = ti.start_date
+    row.ended_at = ti.end_date if status in FINISHED else None
+    if status not in FINISHED:
+        row.outputs = {}
+    if detail is not None:
+        row.log = detail["log"]
+        row.outputs = detail.get("outputs", {})
+        row.error = detail.get("error")
+        row.notebook = detail.get("notebook", row.notebook)
+    elif status == Status.SUCCESS:
+        row.error = None
+    row.save()
