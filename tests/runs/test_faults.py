@@ -399,16 +399,19 @@ def test_a_broker_outage_loses_no_run_and_heals_in_seconds(worker, transactional
             second = _post(api, tenant, solo)  # 201: the run exists and starts when the broker is back
             assert time.monotonic() - posted < 10
             assert NodeRun.objects.get(run_id=second["id"]).dispatched_at is None  # marked unsent for the reaper
-            gate.write_text("open")  # `a` finishes during the outage; its thread goes on with `b`
-            wait_run(api, tenant.slug, first["id"], until=lambda d: nodes_of(d)["b"]["status"] == "success")
-            assert nodes_of(wait_run(api, tenant.slug, first["id"], until=lambda d: True))["c"]["status"] == "queued"
+            gate.write_text("open")  # `a` finishes during the outage: `c`'s message is refused (its thread runs `b`)
+            _wait(lambda: NodeRun.objects.filter(run_id=first["id"], node="c", dispatched_at=None).exclude(token="")
+                  .exists(), what="c's refused message to be marked unsent")
+            assert NodeRun.objects.get(run_id=first["id"], node="a").status == "success"
 
             private_redis.start()
             back = time.monotonic()
             for run in (first, second):
-                assert wait_run(api, tenant.slug, run["id"], timeout=60)["status"] == "success"
-            healed = time.monotonic() - back
-            assert healed < 20, f"{healed:.1f} s after the broker came back"  # not LOOM_REDISPATCH_AFTER_S (120 s)
+                detail = wait_run(api, tenant.slug, run["id"], timeout=60)
+                assert detail["status"] == "success", detail
+            healed, outage = time.monotonic() - back, back - posted
+            # Not LOOM_REDISPATCH_AFTER_S (120 s): Celery's reconnect pause (2 s, then 4, 6...) and a kernel.
+            assert healed < 20, f"{healed:.1f} s after the broker came back, after an outage of {outage:.1f} s"
             assert Run.objects.filter(workflow_id=solo).count() == 1
     finally:
         app.conf.broker_url = saved
