@@ -3,11 +3,9 @@ dropped database connection, a NUL in a notebook's output, a deleted notebook ve
 secret that no longer decrypts, a broker that goes down) and checks what happens now.
 
 Dropping connections needs PostgreSQL (pg_terminate_backend on this test database only):
-those tests run in `make test`'s second pass. The broker test starts a private redis-server.
+those tests run in `make test`'s second pass. The broker outage is in test_faults_broker.py.
 """
 import json
-import socket
-import subprocess
 import threading
 import time
 from datetime import timedelta
@@ -19,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from helpers import upload
-from tests.runs.support import broker_connections_forget, nodes_of, wait_run, worker_start
+from tests.runs.support import nodes_of, wait_run
 from tests.runs.test_engine import _alive
 
 on_postgres = pytest.mark.skipif(
@@ -27,13 +25,13 @@ on_postgres = pytest.mark.skipif(
     reason="pg_terminate_backend needs PostgreSQL: runs in make test's second pass (DATABASE_URL set)")
 
 
-def _post(client, tenant, wid) -> dict:
+def post_run(client, tenant, wid) -> dict:
     response = client.post(f"/api/tenants/{tenant.slug}/workflows/{wid}/runs/", {}, format="json")
     assert response.status_code == 201, response.content
     return response.json()
 
 
-def _wait(condition, timeout: float = 30, what: str = ""):
+def wait_for(condition, timeout: float = 30, what: str = ""):
     deadline = time.monotonic() + timeout
     while not (value := condition()):
         assert time.monotonic() < deadline, f"timed out waiting for {what or condition}"
@@ -60,7 +58,7 @@ def test_runs_queued_behind_a_full_quota_start_oldest_first(engine, api, client_
                    nodes=[{"id": "each", "notebook": "blocks.ipynb", "map_over": "ns", "map_parameter": "n",
                            "parameters": {"gate": str(gate)}}])
     one = workflow(nodes=[{"id": "quick", "notebook": "quick.ipynb"}])
-    blocker = _post(api, tenant, fan)  # items 0 and 1 take both slots and block; item 2 waits
+    blocker = post_run(api, tenant, fan)  # items 0 and 1 take both slots and block; item 2 waits
     wait_run(api, tenant.slug, blocker["id"],
              until=lambda d: [nodes_of(d).get(("each", i), {}).get("status") for i in range(2)] == ["running"] * 2)
 
@@ -72,7 +70,7 @@ def test_runs_queued_behind_a_full_quota_start_oldest_first(engine, api, client_
         client = client_for(editor)
         try:
             for _ in range(2):
-                body = _post(client, tenant, one)
+                body = post_run(client, tenant, one)
                 with lock:
                     posted.append(body)
         finally:
@@ -95,7 +93,7 @@ def test_runs_queued_behind_a_full_quota_start_oldest_first(engine, api, client_
     assert order == [blocker["id"]] * 3 + ids  # the older run's waiting item first, then by age
 
 
-def test_a_freed_slot_costs_the_same_however_many_runs_wait(db, api, tenant, nb, workflow):
+def test_a_freed_slot_costs_the_same_however_many_runswait_for(db, api, tenant, nb, workflow):
     """Filling a freed slot advances the oldest waiting run, not every run of the tenant."""
     from runs.engines.local import tenant_fill
     from runs.models import NodeRun, Run, Status
@@ -107,8 +105,8 @@ def test_a_freed_slot_costs_the_same_however_many_runs_wait(db, api, tenant, nb,
     # No worker and no broker here: inside the test's transaction no message is ever sent.
     counts = []
     for waiting in (3, 12):
-        running = _post(api, tenant, wid)
-        queued = [_post(api, tenant, wid) for _ in range(waiting)]
+        running = post_run(api, tenant, wid)
+        queued = [post_run(api, tenant, wid) for _ in range(waiting)]
         assert running["status"] == "running" and {r["status"] for r in queued} == {"queued"}
         NodeRun.objects.filter(run_id=running["id"]).update(status=Status.SUCCESS, token="")
         Run.objects.filter(pk=running["id"]).update(status=Status.SUCCESS)
@@ -147,16 +145,16 @@ def test_a_dropped_connection_does_not_make_a_live_worker_look_dead(engine, api,
                                 "retry_delay_s": 0, "parameters": {"ledger": str(ledger), "gate": str(gate)}}])
     cancelled = workflow(nodes=[{"id": "holds", "notebook": "holds.ipynb",
                                  "parameters": {"pid_file": str(pid_file), "hold": str(hold)}}])
-    run = _post(api, tenant, finishes)
-    other = _post(api, tenant, cancelled)
+    run = post_run(api, tenant, finishes)
+    other = post_run(api, tenant, cancelled)
     wait_run(api, tenant.slug, run["id"], until=lambda d: ledger.exists())
-    _wait(pid_file.exists, what="the second notebook to start")
+    wait_for(pid_file.exists, what="the second notebook to start")
 
     dropped_at = timezone.now()
     assert _terminate_other_backends() >= 1
     timeout = float(engine.env["LOOM_HEARTBEAT_TIMEOUT_S"])
     # Heartbeats resume on a new connection...
-    _wait(lambda: (NodeRun.objects.get(run_id=run["id"]).heartbeat_at or dropped_at) > dropped_at + timedelta(seconds=0.5),
+    wait_for(lambda: (NodeRun.objects.get(run_id=run["id"]).heartbeat_at or dropped_at) > dropped_at + timedelta(seconds=0.5),
           timeout=10, what="a heartbeat after the drop")
     # ...so a reaper pass after the heartbeat timeout finds the attempt alive.
     time.sleep(max(0.0, timeout + 1.5 - (timezone.now() - dropped_at).total_seconds()))
@@ -166,7 +164,7 @@ def test_a_dropped_connection_does_not_make_a_live_worker_look_dead(engine, api,
     # Cancel still reaches the kernel (its heartbeat sees the row cancelled).
     assert api.post(f"/api/tenants/{tenant.slug}/runs/{other['id']}/cancel/").json()["status"] == "cancelled"
     kernel = int(pid_file.read_text())
-    _wait(lambda: not _alive(kernel), timeout=10, what="the cancelled kernel to die")
+    wait_for(lambda: not _alive(kernel), timeout=10, what="the cancelled kernel to die")
 
     # The result is recorded although the task's own connection died while the notebook ran.
     gate.write_text("open")
@@ -227,7 +225,7 @@ def test_nul_characters_from_a_notebook_are_stored_as_replacement_characters(eng
                           {"id": "takes", "notebook": "takes.ipynb", "outputs": ["length"]}],
                    edges=[{"source": "nul", "target": "takes", "bind": {"value": "value"}}])
     started = time.monotonic()
-    detail = wait_run(api, tenant.slug, _post(api, tenant, wid)["id"], timeout=30)
+    detail = wait_run(api, tenant.slug, post_run(api, tenant, wid)["id"], timeout=30)
     assert time.monotonic() - started < 15  # no wait for a reaper: the outcome is stored at once
     nodes = nodes_of(detail)
     assert nodes["nul"]["status"] == "success" and nodes["nul"]["outputs"] == {"value": "x\ufffdy"}
@@ -289,7 +287,7 @@ def test_a_deleted_notebook_version_or_an_undecryptable_secret_fails_the_node(en
                {"id": "cleanup", "notebook": "cleanup.ipynb", "trigger_rule": "all_done"}],
         edges=[{"source": "first", "target": "late"}, {"source": "late", "target": "cleanup"},
                {"source": "flaky", "target": "cleanup"}, {"source": "uses", "target": "cleanup"}])
-    run = _post(api, tenant, wid)
+    run = post_run(api, tenant, wid)
     wait_run(api, tenant.slug, run["id"], timeout=30, until=lambda d: nodes_of(d)["flaky"]["attempts"] == 1
              and nodes_of(d)["flaky"]["status"] == "queued" and nodes_of(d)["first"]["status"] == "running")
     # Deleted while the run goes on: `late` is decided after `first`, `flaky`'s retry is already sent.
@@ -329,92 +327,3 @@ def test_one_bad_run_does_not_stop_the_reaper(transactional_db, tenant, nb, work
     status = dict(Run.objects.filter(pk__in=runs).values_list("pk", "status"))
     assert [status[pk] for pk in runs] == ["failed", "running", "failed"]
     assert "stopped: no heartbeat" in NodeRun.objects.get(run_id=runs[2]).error["message"]
-
-
-# --- 4. the broker goes down (last: it stops the shared test worker) --------------------------
-
-class RedisServer:
-    """A private redis-server on a free port (never the shared one), stopped and started again by PID."""
-
-    def __init__(self, root):
-        self.root, self.process = root, None
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        log = open(self.root / "redis.log", "ab")
-        self.process = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no", "--dir", str(self.root)], stdout=log, stderr=log)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                assert self.process.poll() is None and time.monotonic() < deadline, (self.root / "redis.log").read_text()
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-def test_a_broker_outage_loses_no_run_and_heals_in_seconds(worker, transactional_db, api, tenant, nb, workflow, tmp_path,
-                                                           private_redis):
-    from loom.celery import app
-    from runs.models import ACTIVE, NodeRun, Run
-    from runs.services import run_cancel
-
-    # The shared test worker's reaper would send this test's messages to its own broker: stop it
-    # (the `engine` fixture starts it again for the next test).
-    worker.stop()
-    gate = tmp_path / "gate"
-    nb("a.ipynb", "gate = ''", "import os, time\nwhile not os.path.exists(gate):\n    time.sleep(0.05)")
-    nb("quick.ipynb", "x = 1", "y = x")
-    fan = workflow(nodes=[{"id": "a", "notebook": "a.ipynb", "parameters": {"gate": str(gate)}},
-                          {"id": "b", "notebook": "quick.ipynb"}, {"id": "c", "notebook": "quick.ipynb"}],
-                   edges=[{"source": "a", "target": "b"}, {"source": "a", "target": "c"}])
-    solo = workflow(nodes=[{"id": "solo", "notebook": "quick.ipynb"}])
-    saved = app.conf.broker_url
-    app.conf.broker_url = private_redis.url
-    broker_connections_forget(app)
-    try:
-        with worker_start(tmp_path / "worker", REDIS_URL=private_redis.url, LOOM_KERNEL_POOL="2"):
-            first = _post(api, tenant, fan)
-            wait_run(api, tenant.slug, first["id"], until=lambda d: nodes_of(d)["a"]["status"] == "running")
-
-            private_redis.stop()
-            posted = time.monotonic()
-            second = _post(api, tenant, solo)  # 201: the run exists and starts when the broker is back
-            assert time.monotonic() - posted < 10
-            assert NodeRun.objects.get(run_id=second["id"]).dispatched_at is None  # marked unsent for the reaper
-            gate.write_text("open")  # `a` finishes during the outage: `c`'s message is refused (its thread runs `b`)
-            _wait(lambda: NodeRun.objects.filter(run_id=first["id"], node="c", dispatched_at=None).exclude(token="")
-                  .exists(), what="c's refused message to be marked unsent")
-            assert NodeRun.objects.get(run_id=first["id"], node="a").status == "success"
-
-            private_redis.start()
-            back = time.monotonic()
-            for run in (first, second):
-                detail = wait_run(api, tenant.slug, run["id"], timeout=60)
-                assert detail["status"] == "success", detail
-            healed, outage = time.monotonic() - back, back - posted
-            # Not LOOM_REDISPATCH_AFTER_S (120 s): Celery's reconnect pause (2 s, then 4, 6...) and a kernel.
-            assert healed < 20, f"{healed:.1f} s after the broker came back, after an outage of {outage:.1f} s"
-            assert Run.objects.filter(workflow_id=solo).count() == 1
-    finally:
-        app.conf.broker_url = saved
-        broker_connections_forget(app)
-        for run in Run.objects.filter(status__in=ACTIVE):
-            run_cancel(run=run)
