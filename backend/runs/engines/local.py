@@ -370,9 +370,12 @@ def _claim(node_run_id: int, token: str) -> "tuple[_Job | None, int | None]":
             except NotebookVersion.DoesNotExist as e:
                 raise NodeUnpreparable(str(e)) from None
             return _Job(row, run, node, notebook), None
-        except NodeUnpreparable as e:
-            log.warning("node run %s: %s", node_run_id, e)
-            attempt_end(run, row, {"status": Status.FAILED, "error": node_error(str(e))}, now, retry=False)
+        except Error:
+            raise  # the database's own trouble: tried again on a new connection (runs.db.db_retry)
+        except Exception as e:  # noqa: BLE001 - what cannot be prepared fails the node, never comes back forever
+            message = str(e) if isinstance(e, NodeUnpreparable) else f"Loom could not prepare this node: {type(e).__name__}: {e}"
+            log.warning("node run %s: %s", node_run_id, message)
+            attempt_end(run, row, {"status": Status.FAILED, "error": node_error(message)}, now, retry=False)
             run_advance(run=run)
             return None, run.tenant_id
 
