@@ -152,15 +152,28 @@ def loom_airflow(airflow_server, django_db_setup, django_db_blocker, tmp_path_fa
 
 
 @pytest.fixture
-def airflow_engine(loom_airflow, transactional_db, tenant, editor):
+def airflow_engine(loom_airflow, transactional_db, tenant, editor, monkeypatch):
     """Loom on a live Airflow with a live worker. At the end every deployment is undeployed (its
-    DAG and DAG runs leave Airflow), so the next test starts from an Airflow without Loom's DAGs."""
-    from deployments.client import airflow_client
+    DAG and DAG runs leave Airflow), so the next test starts from an Airflow without Loom's DAGs.
+
+    Every Airflow call this process makes meanwhile is checked to be outside a database
+    transaction (inside one, on SQLite, it would hold the write lock while Airflow answers)."""
+    from django.db import connection
+
+    from deployments.client import AirflowClient, airflow_client
     from deployments.models import Deployment
     from deployments.services import deployment_undeploy
     from runs.models import ACTIVE, Run
     from runs.services import run_cancel
 
+    inside, call = [], AirflowClient._call
+
+    def checked(self, method, what, args, kwargs):
+        if connection.in_atomic_block:
+            inside.append(what)
+        return call(self, method, what, args, kwargs)
+
+    monkeypatch.setattr(AirflowClient, "_call", checked)
     server, worker = loom_airflow
     if worker.process.poll() is not None:
         worker.start()
@@ -170,3 +183,4 @@ def airflow_engine(loom_airflow, transactional_db, tenant, editor):
     for deployment in Deployment.objects.select_related("tenant"):
         deployment_undeploy(deployment=deployment)
     assert airflow_client().dags.get_dags(dag_id_pattern="loom__").total_entries == 0
+    assert inside == [], f"Airflow called inside a database transaction: {inside}"

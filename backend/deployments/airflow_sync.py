@@ -7,7 +7,6 @@ from airflow_client import client as ac
 from dags import naming
 from deployments.client import AirflowError, airflow_client
 from tenancy.models import Connection, Tenant
-from workflows.graph import graph_normalize
 
 # The Airflow Variable a DAG reads its artifacts folder from when its worker has no
 # LOOM_AIRFLOW_ARTIFACTS_DIR of its own (rendering.ARTIFACTS_DIR_SETTING).
@@ -51,12 +50,12 @@ def airflow_connections_sync(*, tenant: Tenant) -> None:
 
 def airflow_pools_sync(*, tenant: Tenant, graph: dict | None = None) -> None:
     """The tenant's pool `loom__<tenant>` with as many slots as its concurrency quota, and any pool
-    a node of `graph` names (`loom__<tenant>__<pool>`, created with the quota's size if missing;
-    an operator may resize those in Airflow)."""
+    a node of `graph` (a stored, so normalized, graph) names (`loom__<tenant>__<pool>`, created with
+    the quota's size if missing; an operator may resize those in Airflow)."""
     client = airflow_client()
     main = naming.airflow_pool(tenant=tenant.slug)
     named = {naming.airflow_pool(tenant=tenant.slug, pool=n["pool"])
-             for n in graph_normalize(graph)["nodes"] if n["pool"]} if graph else set()
+             for n in graph["nodes"] if n["pool"]} if graph else set()
     for name in [main, *sorted(named)]:
         try:
             pool = client.pools.get_pool(name)

@@ -70,7 +70,8 @@ def run_start(*, version: WorkflowVersion, engine: str = "local", parameters: di
 
 def run_cancel(*, run: Run) -> Run:
     """Stop a run: what is queued or running becomes cancelled (running kernels are killed by their
-    workers within about a second). Cancelling a finished run changes nothing."""
+    workers within about a second); the engine is told after the commit (Airflow fails the DAG
+    run). Cancelling a finished run changes nothing."""
     with transaction.atomic():
         run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run.pk)
         if run.status not in ACTIVE:

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
+from rest_framework.fields import DateTimeField
 
 from helpers import notebook_bytes, upload
 from runs.models import Run
@@ -174,7 +175,7 @@ def test_the_workflow_list_reads_last_runs_without_a_query_per_workflow(api, ten
     assert len(shown) == 11
     for run in last:
         assert shown[run.workflow_id]["id"] == run.pk and shown[run.workflow_id]["status"] == "success"
-        assert shown[run.workflow_id]["created_at"] is not None
+        assert shown[run.workflow_id]["created_at"] == DateTimeField().to_representation(run.created_at)
 
 
 @pytest.mark.django_db(transaction=True)

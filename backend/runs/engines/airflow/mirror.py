@@ -215,8 +215,7 @@ def _apply(run: Run, dag_run, tis: list, details: dict, nodes: dict) -> None:
             if r.status in ACTIVE:
                 r.status, r.ended_at = never, dag_run.end_date
                 r.save()
-        summaries = [rows[(nid, None)] for nid in nodes]
-        run.status, run.error = run_outcome(summaries)
+        run.status, run.error = run_outcome([r for (_, i), r in rows.items() if i is None])  # in graph order
         run.ended_at = dag_run.end_date or timezone.now()
     else:
         run.status = airflow_says
