@@ -4,18 +4,22 @@ Every DAG file carries this module's source verbatim (with backend/runtime's), a
 it the first time a task runs, so parsing a DAG file stays as cheap as parsing a
 hand-written one. Standard library at import time; Airflow is imported only inside the
 functions that need it, so Loom's tests import this module without Airflow. Loom's runtime
-is passed in (`parameters`, the module runtime/parameters.py, and `execute`, `connection_env`)
-because the DAG file loads it itself.
+is passed in (`parameters`, the module runtime/parameters.py, `execute`, `connection_env`, and
+`limits`, the module runtime/limits.py) because the DAG file loads it itself.
 
 `nodes` is the DAG file's NODES and `settings` its SETTINGS (see dag_templates/dag.py.j2).
 """
+import hashlib
 import os
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 # A failed node's task pushes its error ({message, cell_index, cell_source, traceback}) under
 # this XCom key before it fails, so that Loom shows the same error as on its local engine.
 ERROR_XCOM_KEY = "loom_error"
+# Loom lists a connection's secret `extra` keys (tenancy/kinds.py) under this key of the Airflow
+# connection's extra, so the task scrubs their values too; the kernel never sees the list.
+SECRET_KEYS_EXTRA = "loom_secret_keys"
 
 
 def map_items(nodes: dict, settings: dict, context, *, parameters) -> list:
@@ -26,13 +30,22 @@ def map_items(nodes: dict, settings: dict, context, *, parameters) -> list:
     return parameters.fan_out_items(fan, upstream=upstream, **run_layers(context))
 
 
-def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, execute, connection_env) -> dict:
-    """Run the task's node: resolve its parameters, run its notebook with its connections in the
-    kernel's environment, and return its declared outputs (the task's XCom)."""
+class NotebookChanged(Exception):
+    """The notebook file is not the version the DAG pinned (its sha256 differs)."""
+
+    def as_dict(self) -> dict:
+        return {"message": str(self), "cell_index": None, "cell_source": "", "traceback": ""}
+
+
+def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, execute, connection_env, limits) -> dict:
+    """Run the task's node: resolve its parameters, check its notebook is the pinned version, run
+    it with its connections in the kernel's environment and the limits of this worker's
+    environment (runtime/limits.py), and return its declared outputs (the task's XCom)."""
     ti = context["ti"]
     node = nodes[ti.task_id]
     output_dir = setting(settings["artifacts_dir"], Path(tempfile.gettempdir()) / "loom-artifacts")
-    output_dir = output_dir / settings["dag_id"] / ti.run_id / ti.task_id
+    # Each tenant's files under a root of its own, which Loom's mirror reads no further than.
+    output_dir = output_dir / settings["tenant"] / settings["dag_id"] / ti.run_id / ti.task_id
     if ti.map_index >= 0:
         output_dir = output_dir / str(ti.map_index)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -49,15 +62,20 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
     notebooks = setting(settings["notebooks_dir"], Path(context["dag"].fileloc).parent / "loom-notebooks")
     env, secrets = connections_environment(node["connections"], connection_env=connection_env)
     env.update({"LOOM_NODE": ti.task_id, "LOOM_MAP_INDEX": str(ti.map_index) if ti.map_index >= 0 else ""})
+    # A node's own timeout_s is the task's execution_timeout, which Airflow enforces; others get the default.
+    timeout_s, node_limits = limits.limits_from_env(os.environ).timeout(
+        None if context["task"].execution_timeout is None else context["task"].execution_timeout.total_seconds())
     try:
         result = execute(
-            notebook=notebooks / node["notebook"],
+            notebook=notebook_verified(notebooks, node["notebook"]),
             output_path=output_dir / Path(node["notebook"]).name,
             parameters={name: r.value for name, r in resolved.items()},
             outputs=node["outputs"],
             cwd=output_dir,
             env=env,
             secrets=secrets,
+            timeout_s=None if context["task"].execution_timeout is not None else timeout_s,
+            limits=node_limits,
         )
     except Exception as e:
         # NotebookFailed of the DAG's own copy of runtime/execute.py (so known by its method, not its class).
@@ -65,6 +83,21 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
             ti.xcom_push(key=ERROR_XCOM_KEY, value=e.as_dict())
         raise
     return result.outputs
+
+
+def notebook_verified(notebooks: Path, relpath: str):
+    """The pinned notebook, parsed from the bytes whose sha256 was checked: the file lives at
+    `<tenant>/<sha256>/<name>` (dags/naming.py), and anything else there fails the task."""
+    import nbformat
+
+    path = notebooks / relpath
+    data = path.read_bytes()
+    pinned = PurePosixPath(relpath).parent.name
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != pinned:
+        raise NotebookChanged(f"Notebook {relpath} was changed after Loom deployed it: its sha256 is {actual}, "
+                              f"the pinned version's is {pinned}. Deploy the workflow again to restore it.")
+    return nbformat.reads(data.decode("utf-8"), as_version=4)
 
 
 def run_layers(context) -> dict:
@@ -111,8 +144,10 @@ def connections_environment(connections: dict, *, connection_env) -> tuple[dict,
     env, secrets = {}, []
     for name, conn_id in connections.items():
         conn = Connection.get(conn_id)
+        extra = dict(conn.extra_dejson)
+        secret_keys = extra.pop(SECRET_KEYS_EXTRA, [])
         env.update(connection_env(name, kind=conn.conn_type or "", host=conn.host or "", port=conn.port,
                                   login=conn.login or "", password=conn.password or "", schema=conn.schema or "",
-                                  extra=conn.extra_dejson))
-        secrets.append(conn.password or "")
+                                  extra=extra))
+        secrets += [conn.password or "", *(str(extra[k]) for k in secret_keys if k in extra)]
     return env, secrets

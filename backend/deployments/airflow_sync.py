@@ -5,6 +5,7 @@ import json
 from airflow_client import client as ac
 
 from dags import naming
+from dags.airflow_tasks import SECRET_KEYS_EXTRA
 from deployments.client import AirflowError, airflow_client
 from tenancy.models import Connection, Tenant
 
@@ -38,7 +39,7 @@ def airflow_connections_sync(*, tenant: Tenant) -> None:
         body = ac.ConnectionBody(
             connection_id=conn_id, conn_type=conn.kind, description=conn.description or None, host=conn.host or None,
             port=conn.port, login=conn.login or None, password=conn.get_secret() or None,
-            var_schema=conn.schema or None, extra=json.dumps(conn.extra) if conn.extra else None,
+            var_schema=conn.schema or None, extra=_airflow_extra(conn),
         )
         if conn_id in existing:
             client.connections.patch_connection(conn_id, body)
@@ -46,6 +47,12 @@ def airflow_connections_sync(*, tenant: Tenant) -> None:
             client.connections.post_connection(body)
     for conn_id in existing - wanted:
         client.connections.delete_connection(conn_id)
+
+
+def _airflow_extra(conn: Connection) -> str | None:
+    """The connection's extra with its secret keys back in, and their names for the task to scrub."""
+    extra, secret_keys = conn.runtime_extra(), sorted(conn.get_secret_extra())
+    return json.dumps(extra | ({SECRET_KEYS_EXTRA: secret_keys} if secret_keys else {})) if extra else None
 
 
 def airflow_pools_sync(*, tenant: Tenant, graph: dict | None = None) -> None:

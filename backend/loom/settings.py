@@ -202,7 +202,7 @@ LOOM_AIRFLOW_PASSWORD = os.environ.get("LOOM_AIRFLOW_PASSWORD", "")
 # The folder of Airflow's DAG folder (or inside it) where Loom writes <tenant>/<dag id>.py and
 # <tenant>/loom-notebooks/...; it must be this path on Loom's machine too (a shared volume).
 LOOM_AIRFLOW_DAGS_DIR = os.environ.get("LOOM_AIRFLOW_DAGS_DIR", "")
-# Where Airflow's tasks write executed notebooks (<dag id>/<run id>/<task>[/<map index>]/) as
+# Where Airflow's tasks write executed notebooks (<tenant>/<dag id>/<run id>/<task>[/<map index>]/) as
 # Loom sees it; deploys set Airflow's Variable loom_artifacts_dir to it (a worker's own
 # LOOM_AIRFLOW_ARTIFACTS_DIR environment variable wins, for a mount at another path there).
 LOOM_AIRFLOW_ARTIFACTS_DIR = Path(os.environ.get("LOOM_AIRFLOW_ARTIFACTS_DIR", DATA_DIR / "airflow-artifacts"))
@@ -215,3 +215,13 @@ LOOM_AIRFLOW_PARSE_TIMEOUT_S = float(os.environ.get("LOOM_AIRFLOW_PARSE_TIMEOUT_
 LOOM_AIRFLOW_SUBMIT_TIMEOUT_S = float(os.environ.get("LOOM_AIRFLOW_SUBMIT_TIMEOUT_S", LOOM_AIRFLOW_PARSE_TIMEOUT_S + 60))
 # Timeout of one request to Airflow's REST API.
 LOOM_AIRFLOW_TIMEOUT_S = float(os.environ.get("LOOM_AIRFLOW_TIMEOUT_S", 10))
+
+# --- Limits of one notebook (README, "Where notebooks run" > "Limits") ---------------------------
+# LOOM_NODE_TIMEOUT_S, LOOM_NODE_TIMEOUT_MAX_S, LOOM_OUTPUT_MAX_BYTES, LOOM_NOTEBOOK_OUTPUT_MAX_BYTES,
+# LOOM_STREAM_MAX_BYTES, LOOM_NODE_FILES_MAX, LOOM_NODE_ARTIFACTS_MAX_MB: read by runtime.limits,
+# whose defaults a DAG's tasks share on Airflow's workers.
+from runtime.limits import limits_from_env  # noqa: E402 - standard library only
+
+LOOM_NODE_LIMITS = limits_from_env(os.environ)
+# All artifacts of one tenant (local engine), in MB; a tenant's own quota may only be lower.
+LOOM_TENANT_ARTIFACTS_MAX_MB = int(os.environ.get("LOOM_TENANT_ARTIFACTS_MAX_MB", 50_000))

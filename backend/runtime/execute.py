@@ -11,9 +11,12 @@ What it adds to papermill:
   an exception in a cell does, and the executed notebook is written in every case;
 - extra environment variables for the kernel (connection fields), never written into the
   notebook, and `secrets` scrubbed from everything that leaves this function;
+- limits on what the notebook prints, outputs and writes (`limits`, runtime/limits.py), applied
+  as the kernel sends it;
 - an optional pre-started kernel (`kernel_manager`), so the caller can hide the kernel's
   start-up; the kernel serves this notebook only and is shut down afterwards.
 """
+import html
 import json
 import os
 import re
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 from typing import Any, Iterable, Mapping
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import nbformat
 from jupyter_core.utils import ensure_async, run_sync
@@ -51,14 +54,19 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _COLLECTOR = """\
 import json as _loom_json
 from IPython.display import display as _loom_display
-_loom_found, _loom_bad = {{}}, {{}}
+_loom_found, _loom_bad, _loom_big = {{}}, {{}}, {{}}
 for _loom_name in {names!r}:
     if _loom_name in globals():
         try:
-            _loom_found[_loom_name] = _loom_json.loads(_loom_json.dumps(globals()[_loom_name], allow_nan=False))
+            _loom_text = _loom_json.dumps(globals()[_loom_name], allow_nan=False)
         except (TypeError, ValueError) as _loom_e:
             _loom_bad[_loom_name] = type(globals()[_loom_name]).__name__
-_loom_display({{{mime!r}: {{"values": _loom_found, "not_json": _loom_bad}},
+            continue
+        if {max_bytes!r} is not None and len(_loom_text.encode()) > {max_bytes!r}:
+            _loom_big[_loom_name] = len(_loom_text.encode())
+        else:
+            _loom_found[_loom_name] = _loom_json.loads(_loom_text)
+_loom_display({{{mime!r}: {{"values": _loom_found, "not_json": _loom_bad, "too_large": _loom_big}},
                "text/plain": "Loom outputs: " + ", ".join(sorted(_loom_found)) or "none"}}, raw=True)
 """
 
@@ -106,6 +114,7 @@ def notebook_execute(
     secrets: Iterable[str] = (),
     kernel_manager=None,
     cancel: threading.Event | None = None,
+    limits=None,
     **engine_kwargs,
 ) -> NotebookResult:
     """Run a notebook with `parameters` injected; return the values of its declared `outputs`.
@@ -115,18 +124,21 @@ def notebook_execute(
     to the kernel's environment; every string in `secrets` is replaced by ******** in the
     executed notebook, the error and the outputs. `kernel_manager` is an optional started,
     unused jupyter_client AsyncKernelManager; it is shut down when the notebook ends.
+    `limits` (runtime.limits.Limits) bounds output values, the notebook, its streams and the
+    files in `cwd` (the node's folder); passed in, not imported, as DAG files load each module apart.
     The executed notebook is written to `output_path` (when given) whether or not it failed.
     """
     names = list(outputs)
     secrets = _secret_variants(secrets)
     nb = load_notebook_node(notebook if isinstance(notebook, nbformat.NotebookNode) else str(notebook))
-    nb = _with_collector(nb, names)
+    nb = _with_collector(nb, names, limits.output_max_bytes if limits else None)
     if parameters:
         nb = parameterize_notebook(nb, dict(parameters), engine_name=ENGINE_NAME)
     kernel_name = papermill_engines.nb_kernel_name(engine_name=ENGINE_NAME, nb=nb)
 
     watchdog = _Watchdog(timeout_s=timeout_s, cancel=cancel)
-    state: dict[str, Any] = {}
+    budget = limits.budget() if limits else None
+    state: dict[str, Any] = {"budget": budget}
     try:
         executed = papermill_engines.execute_notebook_with_engine(
             ENGINE_NAME, nb, kernel_name=kernel_name, output_path=None, progress_bar=False, log_output=False,
@@ -136,11 +148,15 @@ def notebook_execute(
         )
     finally:
         watchdog.stop()
+    if budget:
+        budget.mark(executed)
     executed = _scrub(executed, secrets)
     if output_path:
         write_ipynb(executed, str(output_path))
 
     failure = _failure(executed, state, watchdog, timeout_s)
+    if not failure and budget and (problem := budget.problem(names, cwd)):
+        failure = NotebookFailed(problem)
     if failure:
         failure.message = _scrub(failure.message, secrets)
         failure.cell_source = _scrub(failure.cell_source, secrets)
@@ -176,9 +192,9 @@ def connection_env(name: str, *, kind: str = "", host: str = "", port: int | Non
     return {prefix + k: v for k, v in values.items()}
 
 
-def _with_collector(nb: nbformat.NotebookNode, names: list[str]) -> nbformat.NotebookNode:
+def _with_collector(nb: nbformat.NotebookNode, names: list[str], max_bytes: int | None) -> nbformat.NotebookNode:
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # never change the caller's notebook
-    cell = nbformat.v4.new_code_cell(_COLLECTOR.format(names=names, mime=OUTPUTS_MIME))
+    cell = nbformat.v4.new_code_cell(_COLLECTOR.format(names=names, mime=OUTPUTS_MIME, max_bytes=max_bytes))
     cell.metadata["tags"] = [COLLECTOR_TAG]
     nb.cells.append(cell)
     return nb
@@ -193,12 +209,15 @@ def _failure(nb, state: dict, watchdog: "_Watchdog", timeout_s) -> NotebookFaile
     if watchdog.fired == "cancelled":
         return NotebookCancelled(f"Cancelled{at}; the kernel was stopped.", **where)
     if watchdog.fired == "timeout":
-        return NotebookFailed(f"Timed out after {timeout_s:g} s{at}; the kernel was stopped.", **where)
+        source = state["budget"].limits.timeout_source if state.get("budget") else "the node's timeout_s"
+        return NotebookFailed(f"Timed out after {timeout_s:g} s{at} ({source}); the kernel was stopped.", **where)
     for i, c in enumerate(nb.cells):
         for out in c.get("outputs", []):
             if out.get("output_type") == "error" and not (out.ename == "SystemExit" and out.evalue in ("", "0")):
+                hint = state["budget"].limits.file_too_large_hint if state.get("budget") else ""
+                hint = f" ({hint})" if hint and "File too large" in out.evalue else ""
                 return NotebookFailed(
-                    f"Cell {i} raised {out.ename}: {out.evalue}", cell_index=i, cell_source=c.source,
+                    f"Cell {i} raised {out.ename}: {out.evalue}{hint}", cell_index=i, cell_source=c.source,
                     traceback=_ANSI.sub("", "\n".join(out.traceback)),
                 )
     error = state.get("error")
@@ -232,15 +251,19 @@ def outputs_collect(nb: nbformat.NotebookNode, names: list[str]) -> dict[str, An
 
 
 def _secret_variants(secrets: Iterable[str]) -> list[str]:
-    """Each secret as printed plainly, inside repr(), inside JSON and URL-quoted; longest first."""
+    """Each secret as printed plainly, inside repr(), inside JSON, URL-quoted (path, query and
+    form style) and HTML-escaped; longest first, so a longer form is replaced before its parts."""
     variants = set()
     for s in secrets:
         if s:
-            variants |= {s, repr(s)[1:-1], json.dumps(s)[1:-1], quote(s, safe="")}
+            variants |= {s, repr(s)[1:-1], json.dumps(s)[1:-1], quote(s, safe=""), quote(s, safe="/"),
+                         quote_plus(s), html.escape(s), html.escape(s, quote=False)}
     return sorted(variants, key=len, reverse=True)
 
 
 def _scrub(value, secrets: list[str]):
+    """`value` with every secret variant replaced by SCRUBBED. A cell's stream outputs are joined
+    per stream first, so a secret printed in several messages is still found."""
     if not secrets:
         return value
     if isinstance(value, str):
@@ -248,10 +271,29 @@ def _scrub(value, secrets: list[str]):
             value = value.replace(s, SCRUBBED)
         return value
     if isinstance(value, dict):
+        if value.get("cell_type") == "code" and isinstance(value.get("outputs"), list):
+            value = type(value)(value, outputs=_join_streams(value["outputs"]))
         return type(value)({_scrub(k, secrets): _scrub(v, secrets) for k, v in value.items()})
     if isinstance(value, list):
         return [_scrub(v, secrets) for v in value]
     return value
+
+
+def _join_streams(outputs: list) -> list:
+    """A cell's outputs with all stdout (and all stderr) text in one output, where it first
+    appeared (as Jupyter's coalesce_streams does)."""
+    joined, streams = [], {}
+    for out in outputs:
+        if isinstance(out, dict) and out.get("output_type") == "stream":
+            text = out.get("text", "")
+            text = "".join(text) if isinstance(text, list) else text
+            if out.get("name") in streams:
+                streams[out.get("name")]["text"] += text
+                continue
+            out = type(out)(out, text=text)
+            streams[out.get("name")] = out
+        joined.append(out)
+    return joined
 
 
 class _Watchdog:
@@ -354,6 +396,11 @@ class _Client(PapermillNotebookClient):
 
     def papermill_execute_cells(self):
         self.watchdog.arm(self.km)
+        if self.state.get("budget"):
+            self.state["budget"].limits.kernel_apply(getattr(self.km.provisioner, "pid", None))
+            if code := self.state["budget"].limits.kernel_code():
+                # Not awaited: the kernel runs requests in order, and the worker's own cut is the guarantee.
+                self.kc.execute(code, silent=True, store_history=False)
         if self.prologue:
             # silent and out of history: the variables (connection secrets) never reach the notebook.
             reply = self.wait_for_reply(self.kc.execute(self.prologue, silent=True, store_history=False))
@@ -370,6 +417,29 @@ class _Client(PapermillNotebookClient):
             finally:
                 self.nb_man.cell_complete(self.nb.cells[index], cell_index=index)
         self.state.pop("cell_index", None)
+
+    # Output limits (runtime/limits.py): each message is judged as it arrives, before nbclient
+    # keeps it in the notebook, so a notebook printing gigabytes never holds them in the worker.
+    def output(self, outs, msg, display_id, cell_index):
+        budget = self.state.get("budget")
+        if budget is None or self.output_hook_stack[msg["parent_header"].get("msg_id")]:
+            return super().output(outs, msg, display_id, cell_index)
+        if self.clear_before_next_output:  # nbclient clears before the next output it keeps: now, then
+            outs[:] = []
+            self.clear_display_id_mapping(cell_index)
+            self.clear_before_next_output = False
+            budget.cleared(cell_index)
+        return super().output(outs, msg, display_id, cell_index) if budget.admit(msg, cell_index) else None
+
+    def clear_output(self, outs, msg, cell_index):
+        super().clear_output(outs, msg, cell_index)
+        if self.state.get("budget") and not outs:
+            self.state["budget"].cleared(cell_index)
+
+    def _update_display_id(self, display_id, msg):
+        budget = self.state.get("budget")
+        if budget is None or budget.admit(msg, self.state.get("cell_index", -1)):
+            super()._update_display_id(display_id, msg)
 
 
 class LoomEngine(NBClientEngine):

@@ -1,8 +1,11 @@
-"""Encryption at rest for connection secrets (Fernet, keys from settings.LOOM_ENCRYPTION_KEY)."""
+"""Encryption at rest for connection secrets (Fernet, keys from settings.LOOM_ENCRYPTION_KEY:
+the first key encrypts, every key decrypts)."""
 from functools import cache
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+
+__all__ = ["InvalidToken", "decrypt", "encrypt", "keys_changed", "rotate"]
 
 
 @cache
@@ -17,3 +20,13 @@ def encrypt(plaintext: str) -> bytes:
 
 def decrypt(token: bytes) -> str:
     return _fernet().decrypt(token).decode()
+
+
+def rotate(token: bytes) -> bytes:
+    """The token re-encrypted with the first key; InvalidToken when no key decrypts it."""
+    return _fernet().rotate(token)
+
+
+def keys_changed() -> None:
+    """Forget the cached keys (after settings.LOOM_ENCRYPTION_KEY changed, as in tests)."""
+    _fernet.cache_clear()

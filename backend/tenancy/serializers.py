@@ -9,7 +9,7 @@ class TenantSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Tenant
-        fields = ["slug", "name", "concurrency_quota", "role", "created_at"]
+        fields = ["slug", "name", "concurrency_quota", "node_timeout_s", "artifacts_quota_mb", "role", "created_at"]
         read_only_fields = ["created_at"]
 
     def get_role(self, tenant) -> str:
@@ -19,7 +19,7 @@ class TenantSerializer(serializers.ModelSerializer):
 class TenantUpdateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tenant
-        fields = ["name", "concurrency_quota"]
+        fields = ["name", "concurrency_quota", "node_timeout_s", "artifacts_quota_mb"]
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -49,13 +49,20 @@ class ConnectionSerializer(serializers.ModelSerializer):
         help_text="Write-only. Omit to keep the stored secret; send an empty string to clear it.",
     )
     has_secret = serializers.BooleanField(read_only=True)
+    secrets_set = serializers.SerializerMethodField(
+        help_text="Each secret field of the kind (\"secret\", \"extra.<key>\") and whether it holds a value. "
+                  "Secret keys of `extra` are write-only like `secret`: send them in `extra`, omit to keep, \"\" to clear.",
+    )
     name = serializers.CharField(max_length=63, validators=[connection_name_validator])
 
     class Meta:
         model = Connection
         fields = ["id", "name", "kind", "description", "host", "port", "login", "schema", "extra",
-                  "secret", "has_secret", "created_at", "updated_at"]
+                  "secret", "has_secret", "secrets_set", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+    def get_secrets_set(self, connection) -> dict[str, bool]:
+        return connection.secrets_set()
 
     def validate_extra(self, value):
         if not isinstance(value, dict):

@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from loom.errors import FieldsInvalid
+from tenancy.kinds import SECRET_MIN_LENGTH, secret_extra_keys
 from tenancy.models import Connection, Membership, Role, Tenant
 
 User = get_user_model()
@@ -58,16 +59,38 @@ CONNECTION_FIELDS = ("name", "kind", "description", "host", "port", "login", "sc
 
 @transaction.atomic
 def connection_save(*, tenant: Tenant, connection: Connection | None = None, data: dict) -> Connection:
-    """Create or replace a connection. `secret` absent keeps the stored one; "" clears it."""
+    """Create or replace a connection. Secret fields (tenancy.kinds: `secret` and the kind's secret
+    keys of `extra`) are encrypted, never stored in `extra`: absent keeps the stored value, ""
+    clears it, anything else must be a string of at least SECRET_MIN_LENGTH characters."""
     connection = connection or Connection(tenant=tenant)
     for field in CONNECTION_FIELDS:
         if field in data:
             setattr(connection, field, data[field])
-    if "secret" in data:
-        connection.set_secret(data["secret"] or "")
+    given = {"secret": data["secret"] or ""} if "secret" in data else {}
+    if isinstance(connection.extra, dict):
+        extra = dict(connection.extra)
+        given |= {f"extra.{key}": extra.pop(key) for key in secret_extra_keys(connection.kind) if key in extra}
+        connection.extra = extra
+    if given:
+        _check_secrets(given)
+        secret = given.pop("secret", connection.get_secret())
+        stored = connection.get_secret_extra() | {f.removeprefix("extra."): v for f, v in given.items()}
+        connection.set_secrets(secret=secret, extra=stored)
     clash = Connection.objects.filter(tenant=tenant, name=connection.name).exclude(pk=connection.pk)
     if clash.exists():
         raise FieldsInvalid({"name": [f"A connection '{connection.name}' already exists."]})
     connection.full_clean()
     connection.save()
     return connection
+
+
+def _check_secrets(given: dict) -> None:
+    """Refuse secrets too short to scrub safely (a short one would be replaced all over the outputs)."""
+    errors = {}
+    for name, value in given.items():
+        if not isinstance(value, str):
+            errors[name] = [f"{name} is a secret: give a string (or \"\" to clear it)."]
+        elif value and len(value) < SECRET_MIN_LENGTH:
+            errors[name] = [f"{name} is a secret: use at least {SECRET_MIN_LENGTH} characters (or \"\" to clear it)."]
+    if errors:
+        raise FieldsInvalid(errors)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.airflow_support import airflow_env, airflow_venv
-from tests.dags.examples import WAREHOUSE_URI, WORKFLOWS, example_dag_id, example_source, notebook_files
+from tests.dags.examples import TENANT, WAREHOUSE_URI, WORKFLOWS, example_dag_id, example_source, notebook_files
 
 
 @dataclass
@@ -36,9 +36,10 @@ class Airflow:
 
     def dags_test(self, dag_id: str, conf: dict | None = None) -> tuple[subprocess.CompletedProcess, Path]:
         """Run the whole DAG in one process; return the result and the run's artifacts folder."""
-        before = set((self.artifacts / dag_id).glob("*"))
+        folder = self.artifacts / TENANT / dag_id  # each tenant's files under a root of its own
+        before = set(folder.glob("*"))
         done = self.run("dags", "test", dag_id, *(["-c", json.dumps(conf)] if conf else []))
-        runs = set((self.artifacts / dag_id).glob("*")) - before
+        runs = set(folder.glob("*")) - before
         assert len(runs) == 1, f"expected one new run folder for {dag_id}:\n{done.stdout[-5000:]}\n{done.stderr[-5000:]}"
         return done, runs.pop()
 

@@ -4,7 +4,7 @@ import nbformat
 import pytest
 
 from runtime.execute import outputs_collect
-from tests.dags.examples import JINJA_TEXT, WORKFLOWS, example_dag_id, example_source
+from tests.dags.examples import JINJA_TEXT, WORKFLOWS, example_dag_id, example_source, notebook_files
 
 pytestmark = pytest.mark.airflow
 
@@ -69,3 +69,16 @@ def test_all_done_runs_after_a_failure(airflow):
     assert outputs(run, "cleanup", "step.ipynb", ["out"]) == {"out": 7}
     assert outputs(run, "on_failure", "step.ipynb", ["out"]) == {"out": 0}
     assert not (run / "after_success").exists()
+
+
+def test_a_notebook_changed_after_deploy_fails_its_task(airflow):
+    relpath = next(p for p in notebook_files() if p.endswith("/daily.ipynb"))
+    path = airflow.notebooks / relpath
+    pinned = path.read_text(encoding="utf-8")
+    path.write_text(pinned.replace("note", "__import__('os').environ; note", 1), encoding="utf-8")
+    try:
+        done, run = airflow.dags_test(example_dag_id("schedule"))
+    finally:
+        path.write_text(pinned, encoding="utf-8")
+    assert f"Notebook {relpath} was changed after Loom deployed it: its sha256 is" in done.stdout + done.stderr
+    assert not (run / "report" / "daily.ipynb").exists()  # it never ran

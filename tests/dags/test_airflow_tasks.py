@@ -1,16 +1,20 @@
 """dags/airflow_tasks.py without Airflow: a fake task instance stands in for Airflow's.
 
 The real thing runs in test_airflow.py; these pin down the edge cases cheaply."""
+import hashlib
 import os
+from datetime import timedelta
 from types import SimpleNamespace
 
+import nbformat
 import pytest
 
 from dags import airflow_tasks
+from helpers import notebook_bytes
+from runtime import limits, parameters
 from runtime.execute import NotebookFailed, connection_env
-from runtime import parameters
 
-SETTINGS = {"dag_id": "loom__acme__1", "items_suffix": "-items", "notebooks_dir": ["LOOM_T_NB", "nb"],
+SETTINGS = {"dag_id": "loom__acme__1", "tenant": "acme", "items_suffix": "-items", "notebooks_dir": ["LOOM_T_NB", "nb"],
             "artifacts_dir": ["LOOM_T_ART", "art"]}
 NODES = {
     "plain": {"map_over": None, "map_parameter": None, "outputs": ["a"]},
@@ -33,6 +37,14 @@ class FakeTI:
         if map_indexes is None:
             return self.xcoms.get(task_ids)
         return [self.xcoms.get((task_ids, i)) for i in map_indexes]
+
+
+def pin(notebooks, content: bytes = notebook_bytes("x = 1", "y = x")) -> str:
+    """Deploy a notebook as Loom does, at <tenant>/<sha256>/<name>; its relative path."""
+    relpath = f"acme/{hashlib.sha256(content).hexdigest()}/nb.ipynb"
+    (notebooks / relpath).parent.mkdir(parents=True)
+    (notebooks / relpath).write_bytes(content)
+    return relpath
 
 
 def test_outputs_of_a_fanned_out_node_are_lists_in_item_order_with_gaps():
@@ -74,7 +86,8 @@ def test_node_run_resolves_layers_and_gives_the_kernel_its_connections(tmp_path,
                                                  schema="d", extra_dejson={"sslmode": "require"})}
     monkeypatch.setattr(airflow_tasks, "connections_environment", lambda connections, connection_env: (
         connection_env("db", **_fields(fetched[connections["db"]])), ["p"]))
-    nodes = {"fan": {**NODES["fan"], "notebook": "acme/abc/nb.ipynb", "parameters": ["account", "x", "artifacts_dir", "g"],
+    relpath = pin(tmp_path / "nb")
+    nodes = {"fan": {**NODES["fan"], "notebook": relpath, "parameters": ["account", "x", "artifacts_dir", "g"],
                      "values": {"x": 1}, "inputs": {"plain": {"a": "x"}}, "connections": {"db": "loom__acme__db"}},
              "plain": NODES["plain"]}
     seen = {}
@@ -85,12 +98,17 @@ def test_node_run_resolves_layers_and_gives_the_kernel_its_connections(tmp_path,
 
     ti = FakeTI({"plain": {"a": 99}}, task_id="fan", map_index=1)
     context = {"ti": ti, "dag_run": SimpleNamespace(conf={"g": "{{ ds }}"}), "params": {"g": "global", "x": 5},
-               "dag": SimpleNamespace(fileloc=str(tmp_path / "dags" / "d.py"))}
+               "dag": SimpleNamespace(fileloc=str(tmp_path / "dags" / "d.py")),
+               "task": SimpleNamespace(execution_timeout=None)}
     assert airflow_tasks.node_run(nodes, SETTINGS, context, "acme", parameters=parameters, execute=execute,
-                                  connection_env=connection_env) == {"a": 1, "b": 2}
-    out = tmp_path / "art" / "loom__acme__1" / "manual__1" / "fan" / "1"
+                                  connection_env=connection_env, limits=limits) == {"a": 1, "b": 2}
+    # The tenant's own root, then the DAG's folders.
+    out = tmp_path / "art" / "acme" / "loom__acme__1" / "manual__1" / "fan" / "1"
     assert seen["parameters"] == {"account": "acme", "x": 1, "artifacts_dir": str(out), "g": "{{ ds }}"}
-    assert seen["notebook"] == tmp_path / "nb" / "acme/abc/nb.ipynb"
+    assert seen["notebook"] == nbformat.read(tmp_path / "nb" / relpath, as_version=4)
+    # No timeout_s on the node: this worker's default, named; the limits of its environment.
+    assert seen["timeout_s"] == 3600 and seen["limits"].timeout_source.startswith("LOOM_NODE_TIMEOUT_S")
+    assert seen["limits"].output_max_bytes == limits.DEFAULTS["output_max_bytes"]
     assert seen["output_path"] == out / "nb.ipynb" and out.is_dir()
     # The same variables as the local engine gives, through notebook_execute's env; the secret is scrubbed.
     assert seen["env"] == {**connection_env("db", kind="postgres", host="h", port=5432, login="u", password="p",
@@ -109,7 +127,7 @@ def _fields(conn) -> dict:
 def test_a_failed_notebook_leaves_its_error_in_xcom(tmp_path, monkeypatch):
     monkeypatch.setenv("LOOM_T_NB", str(tmp_path / "nb"))
     monkeypatch.setenv("LOOM_T_ART", str(tmp_path / "art"))
-    nodes = {"plain": {**NODES["plain"], "notebook": "acme/abc/nb.ipynb", "parameters": [], "values": {}, "inputs": {},
+    nodes = {"plain": {**NODES["plain"], "notebook": pin(tmp_path / "nb"), "parameters": [], "values": {}, "inputs": {},
                        "connections": {}}}
     error = NotebookFailed("Cell 1 raised ValueError: no", cell_index=1, cell_source="raise ValueError('no')")
 
@@ -118,8 +136,30 @@ def test_a_failed_notebook_leaves_its_error_in_xcom(tmp_path, monkeypatch):
 
     ti = FakeTI({}, task_id="plain")
     context = {"ti": ti, "dag_run": SimpleNamespace(conf={}), "params": {},
-               "dag": SimpleNamespace(fileloc=str(tmp_path / "d.py"))}
+               "dag": SimpleNamespace(fileloc=str(tmp_path / "d.py")),
+               "task": SimpleNamespace(execution_timeout=timedelta(seconds=30))}
     with pytest.raises(NotebookFailed):
         airflow_tasks.node_run(nodes, SETTINGS, context, parameters=parameters, execute=execute,
-                               connection_env=connection_env)
+                               connection_env=connection_env, limits=limits)
     assert ti.pushed == {airflow_tasks.ERROR_XCOM_KEY: error.as_dict()}
+
+
+def test_a_changed_notebook_fails_the_task_before_it_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOOM_T_NB", str(tmp_path / "nb"))
+    monkeypatch.setenv("LOOM_T_ART", str(tmp_path / "art"))
+    relpath = pin(tmp_path / "nb")
+    tampered = notebook_bytes("x = 1", "import os; y = os.environ")
+    (tmp_path / "nb" / relpath).write_bytes(tampered)
+    nodes = {"plain": {**NODES["plain"], "notebook": relpath, "parameters": [], "values": {}, "inputs": {},
+                       "connections": {}}}
+    ran = []
+    ti = FakeTI({}, task_id="plain")
+    context = {"ti": ti, "dag_run": SimpleNamespace(conf={}), "params": {},
+               "dag": SimpleNamespace(fileloc=str(tmp_path / "d.py")), "task": SimpleNamespace(execution_timeout=None)}
+    with pytest.raises(airflow_tasks.NotebookChanged) as changed:
+        airflow_tasks.node_run(nodes, SETTINGS, context, parameters=parameters, execute=lambda **kw: ran.append(kw),
+                               connection_env=connection_env, limits=limits)
+    assert str(changed.value) == (
+        f"Notebook {relpath} was changed after Loom deployed it: its sha256 is {hashlib.sha256(tampered).hexdigest()}, "
+        f"the pinned version's is {relpath.split('/')[1]}. Deploy the workflow again to restore it.")
+    assert ran == [] and ti.pushed[airflow_tasks.ERROR_XCOM_KEY]["message"] == str(changed.value)

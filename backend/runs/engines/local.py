@@ -39,6 +39,7 @@ from catalog.text import nul_replace
 from runs.bookkeeping import node_error, node_summarize, run_outcome
 from runs.db import connection_drop, db_retry
 from runs.engines import NODE_RUN_EXECUTE, task_send
+from runs.limits import node_limits
 from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status
 from runs.triggers import RUN, WAIT, trigger_decide
 from runtime.execute import NotebookCancelled, NotebookFailed, connection_env, notebook_execute
@@ -299,8 +300,8 @@ class _Job:
                     f"The secret of connection '{conn.name}' cannot be decrypted with LOOM_ENCRYPTION_KEY (was the key "
                     "replaced without keeping the old one after it?); an admin can set the secret again.") from None
             env |= connection_env(conn.name, kind=conn.kind, host=conn.host, port=conn.port, login=conn.login,
-                                  password=secret, schema=conn.schema, extra=conn.extra)
-            secrets.append(secret)
+                                  password=secret, schema=conn.schema, extra=conn.runtime_extra())
+            secrets.extend(conn.secret_values())
         self.env = env | {"LOOM_RUN_ID": str(run.pk), "LOOM_NODE": row.node,
                           "LOOM_MAP_INDEX": "" if row.map_index is None else str(row.map_index)}
         self.secrets = secrets
@@ -383,12 +384,16 @@ def _claim(node_run_id: int, token: str) -> "tuple[_Job | None, int | None]":
 def _execute(job: _Job, cancel: threading.Event) -> dict:
     job.cwd.mkdir(parents=True, exist_ok=True)
     notebook = nbformat.reads(job.notebook.content, as_version=4)
+    try:
+        timeout_s, limits = node_limits(tenant=job.run.tenant, node=job.node)
+    except NotebookFailed as e:  # the tenant is over a limit: the notebook does not start
+        return {"status": Status.FAILED, "error": e.as_dict(), "notebook": None}
     kernel = _kernel_source(job.notebook.kernel_name) if _kernel_source else None
     try:
         result = notebook_execute(
             notebook=notebook, output_path=None, parameters=job.row.parameters, outputs=output_names(job.node),
-            cwd=job.cwd, timeout_s=job.node["timeout_s"], env=job.env, secrets=job.secrets,
-            kernel_manager=kernel, cancel=cancel,
+            cwd=job.cwd, timeout_s=timeout_s, env=job.env, secrets=job.secrets,
+            kernel_manager=kernel, cancel=cancel, limits=limits,
         )
         return {"status": Status.SUCCESS, "outputs": result.outputs, "notebook": result.notebook}
     except NotebookCancelled as e:

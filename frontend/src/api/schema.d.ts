@@ -414,6 +414,10 @@ export interface components {
             schema?: string;
             extra?: unknown;
             readonly has_secret: boolean;
+            /** @description Each secret field of the kind ("secret", "extra.<key>") and whether it holds a value. Secret keys of `extra` are write-only like `secret`: send them in `extra`, omit to keep, "" to clear. */
+            readonly secrets_set: {
+                [key: string]: boolean;
+            };
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -979,6 +983,16 @@ export interface components {
              * @description How many notebooks of this tenant may run at once (also its Airflow pool size).
              */
             concurrency_quota?: number;
+            /**
+             * Format: int64
+             * @description Timeout of a node that sets no timeout_s, in seconds (at most LOOM_NODE_TIMEOUT_MAX_S). Empty: LOOM_NODE_TIMEOUT_S.
+             */
+            node_timeout_s?: number | null;
+            /**
+             * Format: int64
+             * @description Space all of this tenant's artifacts may take on the local engine, in MB (at most LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.
+             */
+            artifacts_quota_mb?: number | null;
         };
         Position: {
             /** Format: double */
@@ -1082,6 +1096,16 @@ export interface components {
              * @description How many notebooks of this tenant may run at once (also its Airflow pool size).
              */
             concurrency_quota?: number;
+            /**
+             * Format: int64
+             * @description Timeout of a node that sets no timeout_s, in seconds (at most LOOM_NODE_TIMEOUT_MAX_S). Empty: LOOM_NODE_TIMEOUT_S.
+             */
+            node_timeout_s?: number | null;
+            /**
+             * Format: int64
+             * @description Space all of this tenant's artifacts may take on the local engine, in MB (at most LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.
+             */
+            artifacts_quota_mb?: number | null;
             /** @description The requesting user's role in this tenant. */
             readonly role: string;
             /** Format: date-time */
@@ -1095,6 +1119,16 @@ export interface components {
              * @description How many notebooks of this tenant may run at once (also its Airflow pool size).
              */
             concurrency_quota?: number;
+            /**
+             * Format: int64
+             * @description Timeout of a node that sets no timeout_s, in seconds (at most LOOM_NODE_TIMEOUT_MAX_S). Empty: LOOM_NODE_TIMEOUT_S.
+             */
+            node_timeout_s?: number | null;
+            /**
+             * Format: int64
+             * @description Space all of this tenant's artifacts may take on the local engine, in MB (at most LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.
+             */
+            artifacts_quota_mb?: number | null;
         };
         TokenRequestRequest: {
             username: string;

@@ -28,6 +28,7 @@ TENANT = 'acme'
 DAG_ID = 'loom__acme__1'
 SETTINGS = {
     'dag_id': 'loom__acme__1',
+    'tenant': 'acme',
     'items_suffix': '-items',
     'notebooks_dir': ['LOOM_AIRFLOW_NOTEBOOKS_DIR', 'loom_notebooks_dir'],
     'artifacts_dir': ['LOOM_AIRFLOW_ARTIFACTS_DIR', 'loom_artifacts_dir'],
@@ -99,7 +100,8 @@ def run_node(item=None, **context):
     runtime = _loom("runtime/execute.py")
     return _loom("dags/airflow_tasks.py").node_run(NODES, SETTINGS, context, item, parameters=parameters,
                                                    execute=runtime.notebook_execute,
-                                                   connection_env=runtime.connection_env)
+                                                   connection_env=runtime.connection_env,
+                                                   limits=_loom("runtime/limits.py"))
 
 
 with DAG(
@@ -153,6 +155,7 @@ with DAG(
 LOOM_RUNTIME = {
     'runtime/parameters.py': '# backend/runtime/parameters.py, verbatim\n',
     'runtime/execute.py': '# backend/runtime/execute.py, verbatim\n',
+    'runtime/limits.py': '# backend/runtime/limits.py, verbatim\n',
     'dags/airflow_tasks.py': '# backend/dags/airflow_tasks.py, verbatim\n',
 }
 # ==== Loom runtime: end =====================================================================

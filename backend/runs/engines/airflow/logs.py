@@ -4,11 +4,11 @@ its executed notebook (from LOOM_AIRFLOW_ARTIFACTS_DIR)."""
 import json
 from pathlib import Path
 
-from django.conf import settings
 
 from dags import naming
 from dags.airflow_tasks import ERROR_XCOM_KEY
 from deployments.client import AirflowError
+from runs.artifacts import executed_notebook_read
 from runs.bookkeeping import node_error
 from runs.models import Status
 
@@ -24,12 +24,11 @@ def finished_details(client, run, dag_id: str, ti, status: str, nodes: dict) -> 
         error = None if items_task else _xcom(client, dag_id, run.external_id, ti, ERROR_XCOM_KEY)
         detail["error"] = error if isinstance(error, dict) else log_error(logged["events"], ti)
     if not items_task and ti.task_id in nodes and (ti.try_number or 0) > 0:
-        folder = Path(settings.LOOM_AIRFLOW_ARTIFACTS_DIR) / dag_id / run.external_id / ti.task_id
-        if ti.map_index >= 0:
-            folder /= str(ti.map_index)
-        executed = folder / Path(nodes[ti.task_id]["notebook"]).name
-        if executed.is_file():
-            detail["notebook"] = executed.read_text(encoding="utf-8")
+        index = [str(ti.map_index)] if ti.map_index >= 0 else []
+        executed = executed_notebook_read(tenant=run.tenant.slug, parts=[
+            dag_id, run.external_id, ti.task_id, *index, Path(nodes[ti.task_id]["notebook"]).name])
+        if executed is not None:
+            detail["notebook"] = executed
     return detail
 
 

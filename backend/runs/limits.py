@@ -1,0 +1,51 @@
+"""The limits one node run of the local engine gets: platform settings, the tenant's own values,
+the node's timeout_s (README, "Limits"). The enforcing code is runtime/limits.py, shared with Airflow.
+
+Disk has no quota on these machines (no cgroups or filesystem quotas), so a tenant's artifacts
+are measured: before each attempt, the tenant's folder under LOOM_ARTIFACTS_DIR is summed, and
+an attempt of a tenant over its quota fails before its notebook starts. The sum is cached for a
+few seconds per worker process, so a fan-out of hundreds of items walks the folder once, not
+once per item; the check is a guard against a tenant filling the disk, not an accountant.
+"""
+import threading
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+from runtime.execute import NotebookFailed
+from runtime.limits import Limits, folder_usage, size_text
+from tenancy.models import Tenant
+
+USAGE_TTL_S = 5.0
+_usage: dict[str, tuple[float, int]] = {}  # tenant folder -> (time.monotonic() measured, bytes)
+_usage_lock = threading.Lock()
+
+
+def node_limits(*, tenant: Tenant, node: dict) -> tuple[float | None, Limits]:
+    """The node's whole-notebook timeout and its limits; NotebookFailed (naming the limit) when
+    the tenant's artifacts are over its quota, so the node must not run."""
+    platform_mb, own_mb = settings.LOOM_TENANT_ARTIFACTS_MAX_MB, tenant.artifacts_quota_mb
+    own = own_mb and (not platform_mb or own_mb < platform_mb)  # LOOM_TENANT_ARTIFACTS_MAX_MB=0: no maximum
+    quota_mb, setting = (own_mb, "the tenant's artifacts_quota_mb") if own else (
+        platform_mb, "LOOM_TENANT_ARTIFACTS_MAX_MB")
+    used = tenant_artifacts_usage(tenant=tenant) if quota_mb else 0
+    if quota_mb and used > quota_mb * 10**6:
+        raise NotebookFailed(
+            f"Tenant '{tenant.slug}' has {size_text(used)} of artifacts; the limit is {size_text(quota_mb * 10**6)} "
+            f"({setting}). Delete old runs' artifacts, or ask an admin for more room.")
+    return settings.LOOM_NODE_LIMITS.timeout(node.get("timeout_s"), tenant.node_timeout_s)
+
+
+def tenant_artifacts_usage(*, tenant: Tenant) -> int:
+    """Bytes under the tenant's artifacts folder, measured at most every USAGE_TTL_S per process."""
+    folder = str(Path(settings.LOOM_ARTIFACTS_DIR) / tenant.slug)
+    now = time.monotonic()
+    with _usage_lock:
+        cached = _usage.get(folder)
+        if cached and now - cached[0] < USAGE_TTL_S:
+            return cached[1]
+    used = folder_usage(folder)[1]
+    with _usage_lock:
+        _usage[folder] = (now, used)
+    return used

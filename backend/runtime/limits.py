@@ -1,0 +1,382 @@
+"""Limits on what one notebook may produce: output values, the executed notebook, its streams, its
+files. No Django here, and only the standard library at import time: DAG files carry this source,
+and loom/settings.py imports it.
+
+A notebook is untrusted code, and what it produces flows into the worker's memory, the database
+and every poll of the run. So each limit is applied where the data arrives, not afterwards:
+- stdout/stderr: the kernel trims what it sends past `stream_max_bytes` (kernel_code), and the
+  worker counts each stream message as it arrives and drops what is over (never kept in the
+  notebook object), so a kernel that undoes its trimming is cut all the same; the cell gets a
+  visible marker saying how much was cut and which setting cut it;
+- the executed notebook: every other output (plots, tables, HTML) counts towards
+  `notebook_max_bytes`; past it, further outputs are dropped with a marker. Outputs a cell clears
+  give their room back. Error outputs are always kept, trimmed to ERROR_MAX_CHARS;
+- declared output values: the collector cell measures each value's JSON in the kernel, and the
+  worker measures it again as the message arrives; a value over `output_max_bytes` fails the node
+  naming the limit (large data belongs in artifacts_dir);
+- files: the kernel's processes get RLIMIT_FSIZE = `node_bytes_max` (one runaway file stops at
+  the limit with "File too large"), and after the notebook its folder is counted against
+  `node_files_max` and `node_bytes_max`.
+Each limit names its setting (`LOOM_...`) in the message, so a user knows what to ask for.
+"""
+import json
+import os
+import resource
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+# The setting behind each limit: the environment variable of both engines (Loom's worker reads
+# them in loom/settings.py, a DAG's task from the Airflow worker's environment).
+SETTINGS = {
+    "output_max_bytes": "LOOM_OUTPUT_MAX_BYTES",
+    "notebook_max_bytes": "LOOM_NOTEBOOK_OUTPUT_MAX_BYTES",
+    "stream_max_bytes": "LOOM_STREAM_MAX_BYTES",
+    "node_files_max": "LOOM_NODE_FILES_MAX",
+    "node_bytes_max": "LOOM_NODE_ARTIFACTS_MAX_MB",
+    "timeout_default_s": "LOOM_NODE_TIMEOUT_S",
+    "timeout_max_s": "LOOM_NODE_TIMEOUT_MAX_S",
+}
+# Settings given in units other than bytes or seconds.
+SCALE = {"node_bytes_max": 10**6}
+DEFAULTS = {
+    "output_max_bytes": 1_000_000,
+    "notebook_max_bytes": 20_000_000,
+    "stream_max_bytes": 10_000_000,
+    "node_files_max": 10_000,
+    "node_bytes_max": 10_000_000_000,
+    # An hour: the local engine is the interactive one, and a forgotten loop holds one of a
+    # worker's few notebook slots (and a tenant's quota) until it ends. Longer jobs say so.
+    "timeout_default_s": 3600,
+    # A day: a slot held longer is a bug, not a job; long batch work belongs on Airflow.
+    "timeout_max_s": 86400,
+}
+# An error output (the traceback) is kept whatever the budget says, but no longer than this.
+ERROR_MAX_CHARS = 100_000
+SCRAP_MIME = "application/scrapbook.scrap.json+json"
+OUTPUTS_MIME = "application/x-loom-outputs+json"  # runtime/execute.py's collector cell
+# The kernel reports under this mime type how many characters of stdout/stderr it dropped in a cell.
+CUT_MIME = "application/x-loom-cut+json"
+# Runs silently in the kernel before the first cell: stdout/stderr (and, through ipykernel, the
+# output of subprocesses) stop at the limit inside the kernel, so a print loop never sends the
+# worker hundreds of megabytes. A notebook can undo it; the worker's own cut still holds then.
+_KERNEL_STREAMS = """\
+def _loom_limit_streams(left, mime):
+    import sys
+    from IPython import get_ipython
+    from IPython.display import display
+    cut = [0]
+    # ipykernel's OutStream sends what it buffered since its last flush (every 0.2 s) as one
+    # message; trimming there bounds every message. Patched on the class: IPython re-wraps the
+    # streams' `write` around every cell.
+    for cls in {{type(sys.stdout), type(sys.stderr)}}:
+        def limited(self, _flush_buffers=cls._flush_buffers):
+            for parent, data in _flush_buffers(self):
+                keep = data[:max(left[0], 0)]
+                left[0] -= len(keep)
+                cut[0] += len(data) - len(keep)
+                yield parent, keep
+        cls._flush_buffers = limited
+    def report(result):
+        if left[0] <= 0:  # something may be cut: count the cell's last buffer too
+            sys.stdout.flush()
+            sys.stderr.flush()
+        if cut[0]:
+            display({{mime: cut[0]}}, raw=True)
+            cut[0] = 0
+    get_ipython().events.register("post_run_cell", report)
+_loom_limit_streams([{left}], {mime!r})
+del _loom_limit_streams
+"""
+
+
+def size_text(n: int) -> str:
+    """Bytes for a person, in decimal units, 3 digits at most: 512 bytes, 1.5 KB, 52.4 MB, 187 MB."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if n >= scale:
+            value = n / scale
+            return f"{value:.0f} {unit}" if value >= 100 else f"{value:.3g} {unit}"
+    return f"{n} bytes"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one notebook may produce; None means unlimited. `timeout_source` says where the
+    notebook's timeout came from (the node's timeout_s, a default or the platform maximum), for
+    the message when it fires."""
+
+    output_max_bytes: int | None = None
+    notebook_max_bytes: int | None = None
+    stream_max_bytes: int | None = None
+    node_files_max: int | None = None
+    node_bytes_max: int | None = None
+    timeout_default_s: float | None = None
+    timeout_max_s: float | None = None
+    timeout_source: str = "the node's timeout_s"
+
+    def budget(self) -> "OutputBudget":
+        return OutputBudget(self)
+
+    def kernel_code(self) -> str:
+        """Code the kernel runs (silently) before the notebook: its share of the stream limit."""
+        if self.stream_max_bytes is None:
+            return ""
+        return _KERNEL_STREAMS.format(left=self.stream_max_bytes, mime=CUT_MIME)
+
+    def timeout(self, node_s: float | None, tenant_s: float | None = None) -> tuple[float | None, "Limits"]:
+        """The whole-notebook timeout of a node, and these limits naming where it came from: the
+        node's timeout_s, else the tenant's default, else LOOM_NODE_TIMEOUT_S; never more than
+        LOOM_NODE_TIMEOUT_MAX_S."""
+        if node_s:
+            seconds, source = node_s, "the node's timeout_s"
+        elif tenant_s:
+            seconds, source = tenant_s, "the tenant's default timeout for nodes without timeout_s"
+        else:
+            seconds = self.timeout_default_s
+            source = f"{SETTINGS['timeout_default_s']}, the default for nodes without timeout_s"
+        if seconds and self.timeout_max_s and seconds > self.timeout_max_s:
+            seconds, source = self.timeout_max_s, (f"{SETTINGS['timeout_max_s']}, the platform maximum; "
+                                                   f"{source} asked for {seconds:g} s")
+        return seconds, replace(self, timeout_source=source)
+
+    def too_large_message(self, name: str, size: int) -> str:
+        """Why output `name`, `size` bytes of JSON, fails the node."""
+        return (f"Output '{name}' is {size_text(size)} of JSON; the limit is {size_text(self.output_max_bytes)} "
+                f"({SETTINGS['output_max_bytes']}): write large data to artifacts_dir and output its path.")
+
+    def files_problem(self, folder: str | Path | None) -> str | None:
+        """Why the node's folder breaks a limit (too many files, too many bytes), or None.
+        Symlinks count as files and are not followed."""
+        if folder is None or (self.node_files_max is None and self.node_bytes_max is None):
+            return None
+        files, total = folder_usage(folder)
+        if self.node_files_max is not None and files > self.node_files_max:
+            return (f"The node wrote {files:,} files in its folder; the limit is "
+                    f"{self.node_files_max:,} per node ({SETTINGS['node_files_max']}).")
+        if self.node_bytes_max is not None and total > self.node_bytes_max:
+            return (f"The node wrote {size_text(total)} in its folder; the limit is "
+                    f"{size_text(self.node_bytes_max)} per node ({SETTINGS['node_bytes_max']}).")
+        return None
+
+    def kernel_apply(self, pid: int | None) -> None:
+        """Limit the size of any one file the kernel (and every process it started) writes.
+        Set from outside by prlimit, soft and hard, so the notebook cannot raise it again.
+        A pre-started kernel may run inside a sandbox's process tree, hence the whole tree."""
+        if not pid or self.node_bytes_max is None:
+            return
+        for p in process_tree(pid):
+            try:
+                resource.prlimit(p, resource.RLIMIT_FSIZE, (self.node_bytes_max, self.node_bytes_max))
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    @property
+    def file_too_large_hint(self) -> str:
+        return (f"one file may be at most {size_text(self.node_bytes_max)}: {SETTINGS['node_bytes_max']}"
+                if self.node_bytes_max else "")
+
+
+def limits_from_env(environ: Mapping[str, str]) -> Limits:
+    """The limits set by LOOM_* variables of `environ`, else DEFAULTS; "0" or "" means unlimited."""
+    values = {}
+    for key, var in SETTINGS.items():
+        raw = environ.get(var)
+        value = DEFAULTS[key] if raw is None else float(raw or 0) * SCALE.get(key, 1)
+        values[key] = (value if key.startswith("timeout") else int(value)) or None
+    return Limits(**values)
+
+
+def folder_usage(folder: str | Path) -> tuple[int, int]:
+    """(files, bytes) under `folder`, without following symlinks; (0, 0) when it does not exist."""
+    files = total = 0
+    stack = [str(folder)]
+    while stack:
+        try:
+            entries = os.scandir(stack.pop())
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            continue
+        with entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                    continue
+                files += 1
+                try:
+                    total += entry.stat(follow_symlinks=False).st_size
+                except FileNotFoundError:
+                    pass
+    return files, total
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants, from /proc/<pid>/task/<tid>/children (Linux); just `pid` where
+    /proc cannot say. A few small reads, where scanning all of /proc costs ~10 ms on a busy worker."""
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+            except OSError:
+                pass
+    return tree
+
+
+@dataclass
+class OutputBudget:
+    """One notebook's accounting of what its kernel sends, applied as each message arrives.
+
+    `admit` decides, before nbclient turns a message into an output of the cell, whether it is
+    kept (possibly trimmed) or dropped; `cut` records per cell what was dropped under which
+    setting, and `markers` turns that into visible outputs once the notebook has run.
+    """
+
+    limits: Limits
+    stream_used: int = 0
+    notebook_used: int = 0
+    cells: dict = field(default_factory=dict)  # cell index -> [stream bytes kept, other bytes kept]
+    cut: dict = field(default_factory=dict)  # cell index -> {setting: [outputs, bytes]}
+    too_large: dict = field(default_factory=dict)  # output name -> JSON bytes
+
+    def admit(self, msg: dict, cell_index: int) -> bool:
+        """Whether to keep this output message; it may be trimmed in place."""
+        kind, content = msg["msg_type"], msg["content"]
+        kept = self.cells.setdefault(cell_index, [0, 0])
+        if kind == "stream":
+            text = content.get("text", "")
+            stream_room = self._room("stream_max_bytes", self.stream_used)
+            room = min(stream_room, self._room("notebook_max_bytes", self.notebook_used))
+            # A character is 1-4 bytes in UTF-8: encode only what may be kept, never a huge message.
+            size = len(text) if len(text) > room else _utf8_len(text)
+            if size <= room:
+                self._count(kept, size, stream=True)
+                return True
+            setting = "stream_max_bytes" if room == stream_room else "notebook_max_bytes"
+            head = text[:max(room, 0)].encode("utf-8", "surrogatepass")[:max(room, 0)].decode("utf-8", "ignore")
+            head_size = _utf8_len(head)
+            self._cut(cell_index, setting, len(text) - len(head) if size == len(text) else size - head_size)
+            if not head:
+                return False
+            content["text"] = head
+            self._count(kept, head_size, stream=True)
+            return True
+        if kind == "error":
+            content["evalue"] = _trim(str(content.get("evalue", "")), ERROR_MAX_CHARS // 10)
+            content["traceback"] = _trim_lines(content.get("traceback") or [], ERROR_MAX_CHARS)
+            return True
+        data = content.get("data") or {}
+        if CUT_MIME in data:
+            if isinstance(data[CUT_MIME], int) and data[CUT_MIME] > 0:
+                self._cut(cell_index, "stream_max_bytes", data[CUT_MIME])
+            return False
+        if OUTPUTS_MIME in data or SCRAP_MIME in data:
+            self._outputs_check(data)
+            return True  # never dropped: it carries the node's outputs, each at most output_max_bytes
+        size = _data_size(data)
+        if size <= self._room("notebook_max_bytes", self.notebook_used):
+            self._count(kept, size, stream=False)
+            return True
+        self._cut(cell_index, "notebook_max_bytes", size)
+        return False
+
+    def cleared(self, cell_index: int) -> None:
+        """The cell's outputs were cleared: their room is free again."""
+        stream, other = self.cells.pop(cell_index, [0, 0])
+        self.stream_used -= stream
+        self.notebook_used -= stream + other
+
+    def mark(self, nb) -> None:
+        """Say, in each cell that lost outputs to a limit, how much was cut and by which setting."""
+        import nbformat
+
+        for index in sorted(self.cut):
+            if index < len(nb.cells):
+                nb.cells[index].setdefault("outputs", []).extend(
+                    nbformat.v4.new_output("stream", name="stderr", text=text + "\n") for text in self.markers(index))
+
+    def problem(self, names: list[str], folder: str | Path | None) -> str | None:
+        """A limit the completed notebook broke (an output value too large, too many files or
+        bytes in `folder`), or None."""
+        for name in names:
+            if name in self.too_large:
+                return self.limits.too_large_message(name, self.too_large[name])
+        return self.limits.files_problem(folder)
+
+    def markers(self, cell_index: int) -> list[str]:
+        """The texts saying what was cut from this cell and which setting cut it."""
+        texts = []
+        for key, (count, size) in sorted(self.cut.get(cell_index, {}).items()):
+            limit = size_text(getattr(self.limits, key))
+            if key == "stream_max_bytes":
+                texts.append(f"[... {size_text(size)} of output cut by Loom: the limit is {limit} per node "
+                             f"({SETTINGS[key]})]")
+            else:
+                texts.append(f"[... {count} output(s), {size_text(size)}, cut by Loom: the executed notebook "
+                             f"may hold at most {limit} of outputs ({SETTINGS[key]})]")
+        return texts
+
+    def _room(self, key: str, used: int) -> int:
+        limit = getattr(self.limits, key)
+        return float("inf") if limit is None else limit - used
+
+    def _count(self, kept: list, size: int, *, stream: bool) -> None:
+        kept[0 if stream else 1] += size
+        self.notebook_used += size
+        if stream:
+            self.stream_used += size
+
+    def _cut(self, cell_index: int, key: str, size: int) -> None:
+        entry = self.cut.setdefault(cell_index, {}).setdefault(key, [0, 0])
+        entry[0] += 1
+        entry[1] += size
+
+    def _outputs_check(self, data: dict) -> None:
+        """Replace output values over output_max_bytes by their size, remembered in too_large."""
+        limit = self.limits.output_max_bytes
+        if limit is None:
+            return
+        if SCRAP_MIME in data and isinstance(data[SCRAP_MIME], dict):
+            scrap = data[SCRAP_MIME]
+            size = len(json.dumps(scrap.get("data")).encode("utf-8"))
+            if size > limit:
+                self.too_large[str(scrap.get("name"))] = size
+                data[SCRAP_MIME] = {**scrap, "data": None}
+        if OUTPUTS_MIME in data and isinstance(data[OUTPUTS_MIME], dict):
+            payload = data[OUTPUTS_MIME]
+            values = payload.get("values") or {}
+            for name, value in list(values.items()):
+                size = len(json.dumps(value).encode("utf-8"))
+                if size > limit:
+                    self.too_large[name] = size
+                    del values[name]
+            self.too_large.update(payload.get("too_large") or {})
+
+
+def _utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _data_size(data: dict) -> int:
+    return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values())
+
+
+def _trim(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"[... {size_text(len(text) - limit)} cut by Loom]"
+
+
+def _trim_lines(lines: list, limit: int) -> list:
+    kept, used = [], 0
+    for line in lines:
+        line = str(line)
+        if used + len(line) > limit:
+            kept.append(_trim(line, max(limit - used, 0)))
+            break
+        kept.append(line)
+        used += len(line)
+    return kept
