@@ -274,8 +274,10 @@ def test_a_deleted_notebook_version_or_an_undecryptable_secret_fails_the_node(en
     nb("flaky.ipynb", "x = 1", "raise RuntimeError('first attempt')")
     nb("uses.ipynb", "x = 1", "y = x")
     nb("cleanup.ipynb", "x = 1", "y = x")
-    assert admin_api.post(f"/api/tenants/{tenant.slug}/connections/", {
-        "name": "warehouse", "kind": "postgres", "host": "db", "secret": "pw"}, format="json").status_code == 201
+    created = admin_api.post(f"/api/tenants/{tenant.slug}/connections/", {
+        "name": "warehouse", "kind": "postgres", "host": "db", "port": 5432, "login": "loom", "schema": "sales",
+        "secret": "pw-123456"}, format="json")
+    assert created.status_code == 201, created.content
     # The key was replaced without keeping the old one: the stored token no longer decrypts.
     Connection.objects.filter(tenant=tenant, name="warehouse").update(
         secret_encrypted=Fernet(Fernet.generate_key()).encrypt(b"pw"))
