@@ -87,9 +87,13 @@ TEMPLATES = [
     },
 ]
 
+# Connections live up to 60 s; each request (and each worker task or reaper pass) first checks
+# that its pooled connection still works, so one dropped by the server (a restart, a failover,
+# pg_terminate_backend) is replaced instead of failing the request.
 DATABASES = {
     "default": dj_database_url.config(
-        env="DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'loom.sqlite3'}", conn_max_age=60
+        env="DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'loom.sqlite3'}", conn_max_age=60,
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -5,7 +5,7 @@ Every kernel runs in its own sandbox (runtime/sandbox.py) unless LOOM_SANDBOX=of
 worker probes once at start that one can be built; if not, every notebook fails naming why.
 
 `manage.py loom_worker` runs Celery with the threads pool, so one process holds one kernel
-pool shared by all its task threads. The reaper thread (runs.engines.local.runs_reap) makes
+pool shared by all its task threads. The reaper thread (runs.engines.recovery.runs_reap) makes
 any live worker recover the node runs of a dead one. When Airflow is configured, a poller
 thread mirrors Airflow's runs every LOOM_AIRFLOW_POLL_S (runs.engines.airflow.mirror.airflow_poll;
 of several workers, the holder of a lease polls).
@@ -94,7 +94,7 @@ def _worker_shutdown(**kwargs) -> None:
 
 
 def _reap_forever() -> None:
-    from runs.engines.local import runs_reap
+    from runs.engines.recovery import runs_reap
 
     ready_file = os.environ.get("LOOM_WORKER_READY_FILE")
     stop = threading.Event()
