@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install bench clean frontend
+.PHONY: run test install bench clean frontend notebook-env notebook-env-lock sandbox-deps
 
-install: $(VENV)/.installed frontend
+install: $(VENV)/.installed frontend notebook-env sandbox-deps
 
 # The browser editor: npm ci when the lockfile changes, a Vite build when a source changes.
 # Both are skipped when nothing changed, so `make run` and `make test` stay fast.
@@ -29,6 +29,25 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode -r requirements.txt
 	touch $@
 
+# Kernels run from their own environment (README, "Where notebooks run"): Debian's Python under
+# /usr (which the sandbox mounts anyway) and the locked notebook-env/requirements.txt; nothing of
+# Loom, Django or Celery. `make notebook-env-lock` re-resolves it after editing requirements.in.
+NB_ENV := .venv-notebook
+NB_PYTHON ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || command -v python3)
+
+notebook-env: $(NB_ENV)/.installed
+
+$(NB_ENV)/.installed: notebook-env/requirements.txt $(VENV)/.installed
+	test -x $(NB_ENV)/bin/python || $(VENV)/bin/uv venv -q --python $(NB_PYTHON) $(NB_ENV)
+	$(VENV)/bin/uv pip install -q --python $(NB_ENV)/bin/python --compile-bytecode -r notebook-env/requirements.txt
+	touch $@
+
+notebook-env-lock: $(VENV)/.installed
+	$(VENV)/bin/uv pip compile -q --python $(NB_PYTHON) notebook-env/requirements.in -o notebook-env/requirements.txt
+
+sandbox-deps:
+	bash scripts/sandbox_deps.sh
+
 # The web app plus a local-engine worker (scripts/run.sh starts both; Ctrl-C stops both).
 run: install
 	bash scripts/run.sh
@@ -40,4 +59,4 @@ bench: install
 	$(PY) bench/local_engine.py
 
 clean:
-	rm -rf $(VENV) var frontend/node_modules frontend/dist
+	rm -rf $(VENV) $(NB_ENV) var frontend/node_modules frontend/dist

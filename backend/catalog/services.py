@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from catalog.inspection import NotebookError, notebook_read
 from catalog.models import Notebook, NotebookVersion, notebook_name_validator
 from catalog.signals import notebook_users
+from catalog.text import nul_replace
 from loom.errors import Conflict, FieldsInvalid
 from tenancy.models import Tenant
 
@@ -42,10 +43,11 @@ def notebook_upload(*, tenant: Tenant, name: str, data: bytes, user=None) -> tup
                 notebook=notebook,
                 number=(latest.number + 1) if latest else 1,
                 sha256=inspected.sha256,
-                content=inspected.content,
-                parameters=inspected.parameters_json(),
-                kernel_name=inspected.kernel_name,
-                language=inspected.language,
+                # A NUL in a cell is stored as U+FFFD in the signature (the content keeps it, JSON-escaped).
+                content=nul_replace(inspected.content)[0],
+                parameters=nul_replace(inspected.parameters_json())[0],
+                kernel_name=nul_replace(inspected.kernel_name)[0],
+                language=nul_replace(inspected.language)[0],
                 created_by=user if user and user.is_authenticated else None,
             )
             notebook.save(update_fields=["updated_at"])

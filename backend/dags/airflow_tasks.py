@@ -37,15 +37,20 @@ class NotebookChanged(Exception):
         return {"message": str(self), "cell_index": None, "cell_source": "", "traceback": ""}
 
 
-def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, execute, connection_env, limits) -> dict:
+def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, execute, connection_env, limits,
+             sandboxed=None) -> dict:
     """Run the task's node: resolve its parameters, check its notebook is the pinned version, run
     it with its connections in the kernel's environment and the limits of this worker's
-    environment (runtime/limits.py), and return its declared outputs (the task's XCom)."""
+    environment (runtime/limits.py), and return its declared outputs (the task's XCom).
+
+    With LOOM_SANDBOX=on in the task's environment (off by default on Airflow), the kernel runs
+    in runtime/sandbox.py's sandbox: `sandboxed(kernel name, view_at)` makes its manager."""
     ti = context["ti"]
     node = nodes[ti.task_id]
-    output_dir = setting(settings["artifacts_dir"], Path(tempfile.gettempdir()) / "loom-artifacts")
+    artifacts_root = setting(settings["artifacts_dir"], Path(tempfile.gettempdir()) / "loom-artifacts")
     # Each tenant's files under a root of its own, which Loom's mirror reads no further than.
-    output_dir = output_dir / settings["tenant"] / settings["dag_id"] / ti.run_id / ti.task_id
+    run_dir = artifacts_root / settings["tenant"] / settings["dag_id"] / ti.run_id
+    output_dir = run_dir / ti.task_id
     if ti.map_index >= 0:
         output_dir = output_dir / str(ti.map_index)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -66,8 +71,15 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
     timeout_s, node_limits = limits.limits_from_env(os.environ).timeout(
         None if context["task"].execution_timeout is None else context["task"].execution_timeout.total_seconds())
     try:
+        notebook = notebook_verified(notebooks, node["notebook"])
+        sandbox = {}
+        if sandboxed is not None and os.environ.get("LOOM_SANDBOX", "off").strip().lower() == "on":
+            # The run's folder is the view: this task writes its own folder and reads its upstreams'.
+            kernel = notebook.metadata.get("kernelspec", {}).get("name") or "python3"
+            sandbox = {"kernel_manager": sandboxed(kernel, run_dir), "shared": run_dir}
         result = execute(
-            notebook=notebook_verified(notebooks, node["notebook"]),
+            **sandbox,
+            notebook=notebook,
             output_path=output_dir / Path(node["notebook"]).name,
             parameters={name: r.value for name, r in resolved.items()},
             outputs=node["outputs"],

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from runtime.sandbox import sandbox_config
+
 REPO_DIR = Path(__file__).resolve().parents[2]
 DATA_DIR = Path(os.environ.get("LOOM_DATA_DIR", REPO_DIR / "var"))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -115,9 +117,13 @@ TEMPLATES = [
     },
 ]
 
+# Connections live up to 60 s; each request (and each worker task or reaper pass) first checks
+# that its pooled connection still works, so one dropped by the server (a restart, a failover,
+# pg_terminate_backend) is replaced instead of failing the request.
 DATABASES = {
     "default": dj_database_url.config(
-        env="DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'loom.sqlite3'}", conn_max_age=60
+        env="DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'loom.sqlite3'}", conn_max_age=60,
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -251,6 +257,10 @@ LOOM_HEARTBEAT_TIMEOUT_S = float(os.environ.get("LOOM_HEARTBEAT_TIMEOUT_S", 15))
 LOOM_REAP_INTERVAL_S = float(os.environ.get("LOOM_REAP_INTERVAL_S", 5))
 LOOM_REDISPATCH_AFTER_S = float(os.environ.get("LOOM_REDISPATCH_AFTER_S", 120))
 LOOM_ARTIFACTS_DIR = Path(os.environ.get("LOOM_ARTIFACTS_DIR", DATA_DIR / "artifacts"))
+# Where notebooks run (README): LOOM_SANDBOX, LOOM_SANDBOX_NETWORK, LOOM_KERNEL_MEMORY_MB,
+# LOOM_KERNEL_MAX_PROCS, LOOM_NOTEBOOK_ENV, read by the Django-free runtime.sandbox. Per-kernel
+# folders live beside the artifacts (same filesystem: upstream files are hard-linked in).
+LOOM_SANDBOX = sandbox_config(os.environ, root=os.environ.get("LOOM_SANDBOX_DIR") or DATA_DIR / "sandboxes")
 
 # --- Airflow engine (README, "Running on Airflow") --------------------------------------------
 # Unset LOOM_AIRFLOW_URL or LOOM_AIRFLOW_DAGS_DIR: the "airflow" engine is unavailable (503) and

@@ -1,8 +1,11 @@
 """What a Loom worker process adds to Celery: a pool of pre-started kernels, the reaper, and
 the Airflow mirror.
 
+Every kernel runs in its own sandbox (runtime/sandbox.py) unless LOOM_SANDBOX=off: the
+worker probes once at start that one can be built; if not, every notebook fails naming why.
+
 `manage.py loom_worker` runs Celery with the threads pool, so one process holds one kernel
-pool shared by all its task threads. The reaper thread (runs.engines.local.runs_reap) makes
+pool shared by all its task threads. The reaper thread (runs.engines.recovery.runs_reap) makes
 any live worker recover the node runs of a dead one. When Airflow is configured, a poller
 thread mirrors Airflow's runs every LOOM_AIRFLOW_POLL_S (runs.engines.airflow.mirror.airflow_poll;
 of several workers, the holder of a lease polls).
@@ -16,7 +19,9 @@ from pathlib import Path
 from celery import signals
 from django.conf import settings
 
-from runtime.kernels import KernelPool
+from runtime.execute import kernel_manager
+from runtime.kernels import KernelPool, RefusedKernelManager
+from runtime.sandbox import Sandbox, sandbox_info, sandbox_problem, sandboxes_sweep
 
 log = logging.getLogger(__name__)
 _pool: KernelPool | None = None
@@ -24,19 +29,51 @@ _lock = threading.Lock()
 
 
 def kernel_take(kernel_name: str):
-    """A pre-started kernel of that name from this process's pool, or None (start a fresh one)."""
+    """A kernel for one notebook: a pre-started one of that name from this process's pool, else
+    a new sandboxed manager (started by notebook_execute), else, with LOOM_SANDBOX=off, None
+    (notebook_execute starts an unsandboxed kernel). Where the sandbox cannot be built, a
+    manager whose start fails naming the cause."""
     pool = _pool
-    if pool is None or pool.pid != os.getpid() or settings.LOOM_KERNEL_POOL <= 0:
+    if pool is not None and pool.pid == os.getpid() and settings.LOOM_KERNEL_POOL > 0:
+        km = pool.take(kernel_name)
+        if km is not None:
+            return km
+    config = settings.LOOM_SANDBOX
+    if not config.enabled:
         return None
-    return pool.take(kernel_name)
+    problem = sandbox_problem(config)
+    if problem:
+        refused = RefusedKernelManager(kernel_name=kernel_name)
+        refused.problem = f"Notebooks do not run on this worker: {problem}"
+        return refused
+    return kernel_manager(kernel_name, sandbox=Sandbox(config, view_at=settings.LOOM_ARTIFACTS_DIR))
+
+
+def sandbox_warning() -> str | None:
+    """What a node run on this worker should show when its notebook runs unsandboxed, else None
+    (for the run details; the engine records it)."""
+    if settings.LOOM_SANDBOX.enabled:
+        return None
+    return "This notebook ran WITHOUT a sandbox (LOOM_SANDBOX=off on its worker): it could read the worker's files and secrets."
 
 
 @signals.worker_ready.connect
 def _worker_ready(**kwargs) -> None:
     global _pool
+    config = settings.LOOM_SANDBOX
+    problem = sandbox_problem(config) if config.enabled else None
+    if not config.enabled:
+        log.warning("!!! LOOM_SANDBOX=off: notebooks run UNSANDBOXED as this worker's user and can read "
+                    "Loom's data directory, its database, its keys and every tenant's files. !!!")
+    elif problem:
+        log.error("The notebook sandbox cannot be built, so every notebook will fail: %s", problem)
+    else:
+        sandboxes_sweep(config.root)  # what a killed worker left
     with _lock:
-        if settings.LOOM_KERNEL_POOL > 0:
-            _pool = KernelPool(size=settings.LOOM_KERNEL_POOL, cwd=tempfile.gettempdir()).start()
+        if settings.LOOM_KERNEL_POOL > 0 and not problem:
+            _pool = KernelPool(size=settings.LOOM_KERNEL_POOL, cwd=tempfile.gettempdir(),
+                               sandbox=config if config.enabled else None,
+                               view_at=str(settings.LOOM_ARTIFACTS_DIR)).start()
     from runs.engines.local import kernel_source_set
 
     kernel_source_set(kernel_take)
@@ -45,8 +82,8 @@ def _worker_ready(**kwargs) -> None:
 
     if not airflow_config_problem():
         threading.Thread(target=_poll_airflow_forever, name="loom-airflow-poller", daemon=True).start()
-    log.info("Loom worker ready: %s pre-started kernels, reaping every %s s%s",
-             settings.LOOM_KERNEL_POOL, settings.LOOM_REAP_INTERVAL_S,
+    log.info("Loom worker ready: %s pre-started kernels, %s, reaping every %s s%s",
+             settings.LOOM_KERNEL_POOL, sandbox_info(config), settings.LOOM_REAP_INTERVAL_S,
              "" if airflow_config_problem() else f", mirroring Airflow every {settings.LOOM_AIRFLOW_POLL_S:g} s")
 
 
@@ -57,7 +94,7 @@ def _worker_shutdown(**kwargs) -> None:
 
 
 def _reap_forever() -> None:
-    from runs.engines.local import runs_reap
+    from runs.engines.recovery import runs_reap
 
     ready_file = os.environ.get("LOOM_WORKER_READY_FILE")
     stop = threading.Event()

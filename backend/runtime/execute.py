@@ -113,6 +113,8 @@ def notebook_execute(
     env: Mapping[str, str] | None = None,
     secrets: Iterable[str] = (),
     kernel_manager=None,
+    shared: str | Path | None = None,
+    kernel_limits: Mapping[str, int] | None = None,
     cancel: threading.Event | None = None,
     limits=None,
     **engine_kwargs,
@@ -122,19 +124,33 @@ def notebook_execute(
     `timeout_s` bounds the whole notebook: past it the kernel is killed and NotebookFailed
     raised. Setting `cancel` does the same and raises NotebookCancelled. `env` adds variables
     to the kernel's environment; every string in `secrets` is replaced by ******** in the
-    executed notebook, the error and the outputs. `kernel_manager` is an optional started,
-    unused jupyter_client AsyncKernelManager; it is shut down when the notebook ends.
+    executed notebook, the error and the outputs. `kernel_manager` is an optional
+    jupyter_client AsyncKernelManager, started and unused or not yet started; it is shut down
+    when the notebook ends (also when parameters cannot be injected). When it is sandboxed
+    (see `kernel_manager()`), `cwd` is the notebook's only writable folder (what it writes is
+    moved there when it ends) and the files under `shared` (default: cwd's parent) are readable;
+    `kernel_limits` ({"memory_mb", "max_procs"}) lowers its limits for this notebook.
     `limits` (runtime.limits.Limits) bounds output values, the notebook, its streams and the
     files in `cwd` (the node's folder); passed in, not imported, as DAG files load each module apart.
     The executed notebook is written to `output_path` (when given) whether or not it failed.
     """
     names = list(outputs)
     secrets = _secret_variants(secrets)
-    nb = load_notebook_node(notebook if isinstance(notebook, nbformat.NotebookNode) else str(notebook))
-    nb = _with_collector(nb, names, limits.output_max_bytes if limits else None)
-    if parameters:
-        nb = parameterize_notebook(nb, dict(parameters), engine_name=ENGINE_NAME)
-    kernel_name = papermill_engines.nb_kernel_name(engine_name=ENGINE_NAME, nb=nb)
+    sandbox = getattr(kernel_manager, "sandbox", None)
+    try:
+        nb = load_notebook_node(notebook if isinstance(notebook, nbformat.NotebookNode) else str(notebook))
+        nb = _with_collector(nb, names, limits.output_max_bytes if limits else None)
+        if parameters:
+            nb = parameterize_notebook(nb, dict(parameters), engine_name=ENGINE_NAME)
+        kernel_name = papermill_engines.nb_kernel_name(engine_name=ENGINE_NAME, nb=nb)
+        if sandbox is not None:
+            sandbox.limit(**(kernel_limits or {}))
+            if cwd:
+                sandbox.enter(cwd=cwd, shared=shared)
+    except BaseException:
+        if kernel_manager is not None:  # it will serve no notebook: do not leave it running
+            kernel_dispose(kernel_manager)
+        raise
 
     watchdog = _Watchdog(timeout_s=timeout_s, cancel=cancel)
     budget = limits.budget() if limits else None
@@ -155,6 +171,8 @@ def notebook_execute(
         write_ipynb(executed, str(output_path))
 
     failure = _failure(executed, state, watchdog, timeout_s)
+    if failure and sandbox is not None:
+        failure.message += sandbox.explain(failure.message)
     if not failure and budget and (problem := budget.problem(names, cwd)):
         failure = NotebookFailed(problem)
     if failure:
@@ -334,14 +352,97 @@ class _Watchdog:
                 _kill(self._km)
 
 
-def kernel_manager(kernel_name: str):
+def kernel_manager(kernel_name: str, *, sandbox=None):
     """A (not yet started) kernel manager talking over Unix sockets, not TCP: no port to race
-    another kernel for, and nothing listening on the network."""
+    another kernel for, and nothing listening on the network.
+
+    With `sandbox` (a runtime.sandbox.Sandbox, passed in since DAG files load that module
+    themselves) the kernel starts inside it, with its connection file and sockets in the
+    sandbox's private folder and the sandbox's environment, whatever the caller asks for.
+    """
     from jupyter_client.manager import AsyncKernelManager
 
+    if sandbox is not None:
+        km = _sandboxed_manager_class()(kernel_name=kernel_name, transport="ipc",
+                                        ip=str(sandbox.connection_dir / "k"))
+        km.sandbox = sandbox
+        km.connection_file = str(sandbox.connection_dir / "kernel.json")
+        return km
     folder = os.path.join(tempfile.gettempdir(), "loom-kernels")
     os.makedirs(folder, mode=0o700, exist_ok=True)
     return AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(folder, uuid.uuid4().hex[:16]))
+
+
+_SANDBOXED = []
+
+
+def _sandboxed_manager_class():
+    """jupyter_client's AsyncKernelManager launching its kernel through the sandbox's command
+    line (the documented hook for launching kernels differently), defined on first use so that
+    importing this module stays cheap."""
+    if _SANDBOXED:
+        return _SANDBOXED[0]
+    from jupyter_client.manager import AsyncKernelManager
+
+    class SandboxedKernelManager(AsyncKernelManager):
+        sandbox = None
+
+        def write_connection_file(self, **kwargs) -> None:
+            super().write_connection_file(**kwargs)
+            if self.sandbox.as_nobody:  # the kernel runs as nobody: let it read its own file
+                os.chown(self.connection_file, self.sandbox.uid, self.sandbox.uid)
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw.update(env=self.sandbox.environment(), cwd=str(self.sandbox.base))
+            for attempt in range(3):
+                try:
+                    return await self._launch_sandboxed(kernel_cmd, **kw)
+                except (OSError, RuntimeError, ValueError) as e:
+                    # Under load, bwrap now and then fails to set up the new network namespace's
+                    # loopback ("Failed RTM_NEWADDR"); a new namespace does not.
+                    if self.provisioner is not None and self.provisioner.process is not None:
+                        self.provisioner.process.kill()
+                        self.provisioner.process.wait()
+                    self.sandbox.network_stop()
+                    if attempt == 2:
+                        raise RuntimeError(f"the sandbox did not start: {e}") from e
+
+        async def _launch_sandboxed(self, kernel_cmd, **kw):
+            sandbox = self.sandbox
+            if sandbox.config.network != "egress":
+                return await super()._async_launch_kernel(sandbox.command(kernel_cmd), **kw)
+            # bwrap reports the sandbox's pid on info_fd and waits on block_fd until slirp4netns has
+            # wired its network namespace, so the kernel never runs without its network.
+            # slirp4netns exits when exit_w, held only by the sandbox's processes, closes.
+            info_r, info_w = os.pipe()
+            block_r, block_w = os.pipe()
+            exit_r, exit_w = os.pipe()
+            try:
+                try:
+                    await super()._async_launch_kernel(sandbox.command(kernel_cmd, info_fd=info_w, block_fd=block_r),
+                                                       pass_fds=(info_w, block_r, exit_w), **kw)
+                finally:
+                    for fd in (info_w, block_r, exit_w):
+                        os.close(fd)
+                info = b""
+                while chunk := os.read(info_r, 4096):
+                    info += chunk
+                if not info:
+                    raise RuntimeError("bubblewrap exited before the sandbox started")
+                sandbox.start_network(json.loads(info)["child-pid"], exit_fd=exit_r)
+                os.write(block_w, b"1")
+            finally:
+                for fd in (info_r, block_w, exit_r):
+                    os.close(fd)
+
+        def cleanup_ipc_files(self) -> None:
+            super().cleanup_ipc_files()
+            # Off the notebook's path: removing a sandbox's folders takes ~70 ms (the kernel lets
+            # go of their mounts lazily); a worker killed meanwhile leaves them to its next sweep.
+            threading.Thread(target=self.sandbox.remove, name="loom-sandbox-remove", daemon=True).start()
+
+    _SANDBOXED.append(SandboxedKernelManager)
+    return SandboxedKernelManager
 
 
 def _kill(km) -> None:
@@ -453,11 +554,12 @@ class LoomEngine(NBClientEngine):
         fresh = km is None
         if fresh:
             km = kernel_manager(kernel_name)
-        elif extra_env or kernel_cwd:
+        else:
             # The kernel started before this notebook was known; bring it to where a fresh one would be.
             prologue = f"import os as _o\n_o.environ.update({extra_env or {}!r})\n"
             prologue += f"_o.chdir({kernel_cwd!r})\n" if kernel_cwd else ""
             prologue += "del _o\n"
+            prologue += km.sandbox.prologue() if getattr(km, "sandbox", None) is not None else ""
         client = _Client(
             nb_man, km=km, prologue=prologue, state=state, watchdog=watchdog, kernel_name=kernel_name,
             startup_timeout=start_timeout, timeout=execution_timeout, log_output=False,
@@ -474,21 +576,30 @@ class LoomEngine(NBClientEngine):
 
 
 def _teardown(client: _Client) -> None:
-    """Kill the kernel at once: it served its one notebook, so a graceful shutdown (~0.3 s) buys nothing."""
     if client.kc is not None:
         client.kc.stop_channels()
-    km = client.km
-    if km is None or getattr(km, "provisioner", None) is None:
-        return
-    _kill(km)
-    process = getattr(km.provisioner, "process", None)
-    if process is not None:
-        try:
-            process.wait(timeout=10)
-        except Exception:  # noqa: BLE001
-            pass
-    km.cleanup_connection_file()
-    km.cleanup_ipc_files()
+    if client.km is not None:
+        kernel_dispose(client.km)
+
+
+def kernel_dispose(km) -> None:
+    """Kill the kernel at once (it served its one notebook, so a graceful shutdown, ~0.3 s, buys
+    nothing), move a sandboxed kernel's files to its notebook's folder, and remove its files."""
+    if getattr(km, "provisioner", None) is not None:
+        _kill(km)
+        process = getattr(km.provisioner, "process", None)
+        if process is not None:
+            try:
+                process.wait(timeout=10)
+            except Exception:  # noqa: BLE001
+                pass
+    sandbox = getattr(km, "sandbox", None)
+    try:
+        if sandbox is not None:
+            sandbox.leave()
+    finally:
+        km.cleanup_connection_file()
+        km.cleanup_ipc_files()
 
 
 papermill_engines.register(ENGINE_NAME, LoomEngine)

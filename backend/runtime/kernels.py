@@ -6,6 +6,10 @@ is already up. A kernel serves exactly one notebook (notebook_execute shuts it d
 state leaks between notebooks. Idle kernels carry no notebook-specific environment: notebook_execute sets a
 notebook's variables and working directory inside the kernel before its first cell.
 
+With a sandbox config, every kernel, pooled or not, starts in its own fresh bubblewrap sandbox
+(runtime/sandbox.py) whose view is `view_at` (the artifacts root): the notebook's folder and
+its run's files are bound into that view only when a notebook takes the kernel.
+
 Refilling costs CPU (~0.5-0.85 s per kernel), which is exactly what running notebooks need:
 refilling right after each take made a chain of notebooks compete with its own replacement
 kernels. So the pool refills one kernel at a time, offered once it answers kernel_info, and
@@ -22,7 +26,8 @@ from collections import deque
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
-from runtime.execute import kernel_environment, kernel_manager
+from runtime.execute import kernel_dispose, kernel_environment, kernel_manager
+from runtime.sandbox import Sandbox, SandboxConfig, SandboxUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +36,11 @@ class KernelPool:
     """Keeps up to `size` started, unused kernels of `kernel_name`; thread-safe."""
 
     def __init__(self, *, size: int, kernel_name: str = "python3", cwd: str | None = None,
+                 sandbox: SandboxConfig | None = None, view_at: str | None = None,
                  quiet_s: float = 0.5, busy_every_s: float = 3.0):
         self.size = size
+        self.sandbox = sandbox
+        self.view_at = view_at or tempfile.gettempdir()
         self.quiet_s = quiet_s
         self.busy_every_s = busy_every_s
         self.pid = os.getpid()  # kernels are children of this process; a forked child needs its own pool
@@ -73,6 +81,11 @@ class KernelPool:
                 _discard(km)
         return None
 
+    def fresh(self, kernel_name: str) -> AsyncKernelManager:
+        """A new, not yet started kernel manager of that name, sandboxed like the pool's."""
+        sandbox = Sandbox(self.sandbox, view_at=self.view_at) if self.sandbox else None
+        return kernel_manager(kernel_name, sandbox=sandbox)
+
     def idle(self) -> int:
         with self._wanted:
             return len(self._idle)
@@ -105,7 +118,7 @@ class KernelPool:
                     return
                 self._starting = True
             try:
-                km = kernel_manager(self.kernel_name)
+                km = self.fresh(self.kernel_name)
                 run_sync(km.start_kernel)(env=kernel_environment(), cwd=self.cwd)
             except Exception:  # noqa: BLE001 - a pool that cannot start kernels must not kill the worker
                 log.exception("could not pre-start a %s kernel; notebooks will start their own", self.kernel_name)
@@ -151,9 +164,16 @@ def _alive(km: AsyncKernelManager) -> bool:
 
 def _discard(km: AsyncKernelManager) -> None:
     try:
-        km.provisioner.process.kill()
-        km.provisioner.process.wait(timeout=5)
-        km.cleanup_connection_file()
-        km.cleanup_ipc_files()
+        kernel_dispose(km)
     except Exception:  # noqa: BLE001
-        pass
+        log.exception("could not discard a kernel")
+
+
+class RefusedKernelManager(AsyncKernelManager):
+    """Stands for a kernel that must not start: its start raises SandboxUnavailable naming
+    `problem`, so the notebook fails with that message instead of running unsandboxed."""
+
+    problem = ""
+
+    async def _async_pre_start_kernel(self, **kw):
+        raise SandboxUnavailable(self.problem)

@@ -163,3 +163,33 @@ def test_a_changed_notebook_fails_the_task_before_it_runs(tmp_path, monkeypatch)
         f"Notebook {relpath} was changed after Loom deployed it: its sha256 is {hashlib.sha256(tampered).hexdigest()}, "
         f"the pinned version's is {relpath.split('/')[1]}. Deploy the workflow again to restore it.")
     assert ran == [] and ti.pushed[airflow_tasks.ERROR_XCOM_KEY]["message"] == str(changed.value)
+
+
+def test_with_loom_sandbox_on_the_task_runs_its_notebook_sandboxed(tmp_path, monkeypatch):
+    """The DAG's own copy of runtime/sandbox.py is this module; a real sandboxed kernel runs the
+    notebook: it writes its folder, reads its upstream's, and sees nothing else of the host."""
+    from runtime import execute as runtime
+    from runtime.sandbox import sandboxed_kernel
+
+    monkeypatch.setenv("LOOM_T_NB", str(tmp_path / "nb"))
+    monkeypatch.setenv("LOOM_T_ART", str(tmp_path / "art"))
+    monkeypatch.setenv("LOOM_SANDBOX", "on")
+    monkeypatch.setenv("LOOM_SANDBOX_NETWORK", "none")
+    run_dir = tmp_path / "art" / "acme" / "loom__acme__1" / "manual__1"
+    upstream = run_dir / "up" / "rows.txt"
+    upstream.parent.mkdir(parents=True)
+    upstream.write_text("3")
+    (tmp_path / "secret.txt").write_text("host file")
+    relpath = pin(tmp_path / "nb", notebook_bytes(
+        "artifacts_dir = '.'", "import os\nopen(os.path.join(artifacts_dir, 'out.txt'), 'w').write('written')\n"
+        f"a = int(open({str(upstream)!r}).read())\nb = os.path.exists({str(tmp_path / 'secret.txt')!r})"))
+    nodes = {"plain": {**NODES["plain"], "outputs": ["a", "b"], "notebook": relpath,
+                       "parameters": ["artifacts_dir"], "values": {}, "inputs": {}, "connections": {}}}
+    context = {"ti": FakeTI({}, task_id="plain"), "dag_run": SimpleNamespace(conf={}), "params": {},
+               "dag": SimpleNamespace(fileloc=str(tmp_path / "d.py")), "task": SimpleNamespace(execution_timeout=None)}
+    outputs = airflow_tasks.node_run(
+        nodes, SETTINGS, context, parameters=parameters, execute=runtime.notebook_execute,
+        connection_env=connection_env, limits=limits,
+        sandboxed=lambda name, view_at: sandboxed_kernel(name, view_at=view_at, kernel_manager=runtime.kernel_manager))
+    assert outputs == {"a": 3, "b": False}
+    assert (run_dir / "plain" / "out.txt").read_text() == "written"

@@ -1,15 +1,20 @@
 """The local engine: Celery tasks run each node's notebook as soon as its upstream allow.
 
 Every decision is made from database rows under a lock of the run row (always taken before
-any node row, so two writers never wait on each other in opposite order):
+any node row and before the tenant row that dispatching locks, so two writers never wait on
+each other in opposite order):
 - `run_advance` decides which nodes can start (trigger rules), expands fanned-out nodes,
   dispatches what capacity allows, and finishes the run;
 - `node_run_execute` (the Celery task's body) claims one attempt, runs the notebook with
   runtime.execute.notebook_execute, and records the outcome;
-- `runs_reap` (each worker, every few seconds) retries or fails attempts whose worker
-  stopped sending heartbeats, and re-sends messages a dead worker took with it.
+- `runs_reap` (runs.engines.recovery; each worker, every few seconds) retries or fails
+  attempts whose worker stopped sending heartbeats, and re-sends lost messages.
 A message only names a node run and a token; whoever holds a stale or duplicate message
 finds another token or a row that is no longer queued, and does nothing.
+
+A queued row's `dispatched_at`: with a token, when its message went to the broker (None: the
+broker was down, the reaper sends it at its next pass); without a token, since when it has
+been ready and waiting for a slot of the tenant's quota. Slots go to the oldest run first.
 """
 import json
 import logging
@@ -23,19 +28,23 @@ from pathlib import Path
 from typing import Callable
 
 import nbformat
+from cryptography.fernet import InvalidToken
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, Error, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import NotebookVersion
+from catalog.text import nul_replace
 from runs.bookkeeping import node_error, node_summarize, run_outcome
+from runs.db import connection_drop, db_retry
 from runs.engines import NODE_RUN_EXECUTE, task_send
 from runs.limits import node_limits
 from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status
 from runs.triggers import RUN, WAIT, trigger_decide
 from runtime.execute import NotebookCancelled, NotebookFailed, connection_env, notebook_execute
 from runtime.parameters import edge_layer, fan_out, fan_out_items, node_parameters
-from tenancy.models import Connection
+from tenancy.models import Connection, Tenant
 from workflows.graph import graph_bindings, graph_normalize, graph_order, output_names, upstream_ids
 from workflows.selectors import version_notebooks
 
@@ -73,8 +82,17 @@ def kernel_source_set(take: Callable[[str], object] | None) -> None:
 
 # --- deciding -------------------------------------------------------------------------------
 
-def _send(node_run_id: int, token: str, countdown: float = 0) -> None:
-    task_send(NODE_RUN_EXECUTE, node_run_id, token, countdown=countdown)
+def node_run_send(node_run_id: int, token: str, countdown: float = 0) -> None:
+    """Publish an attempt's message. A broker that is down is not the caller's error (a run
+    POST still answers 201): the row is marked unsent and the reaper sends it at its next pass."""
+    try:
+        task_send(NODE_RUN_EXECUTE, node_run_id, token, countdown=countdown)
+    except Exception as e:  # noqa: BLE001 - kombu and redis raise many types; the reaper re-sends whatever failed
+        log.warning("node run %s: the broker did not take its message (%s); the reaper sends it again", node_run_id, e)
+        try:
+            NodeRun.objects.filter(pk=node_run_id, token=token, status=Status.QUEUED).update(dispatched_at=None)
+        except Error:
+            log.exception("node run %s: could not mark its message unsent", node_run_id)
 
 
 def run_advance(*, run: Run) -> None:
@@ -112,7 +130,7 @@ def run_advance(*, run: Run) -> None:
                     continue
                 try:
                     params, map_values = _node_inputs(run, graph, node, summary)
-                except NodeInputError as e:
+                except (NodeInputError, NotebookVersion.DoesNotExist) as e:  # a deleted version fails the node
                     row.error = node_error(str(e))
                     _finish(row, Status.FAILED, now)
                     changed = True
@@ -190,7 +208,8 @@ def _node_inputs(run: Run, graph: dict, node: dict, summary: dict[str, NodeRun])
 
 
 def _dispatch(run: Run, nodes: dict, ready: list[NodeRun], items: dict, summary: dict, now) -> None:
-    """Send the ready node runs, within the tenant's quota and each fanned-out node's cap."""
+    """Send the ready node runs, within the tenant's quota and each fanned-out node's cap; what
+    does not fit waits for a slot (marked by `dispatched_at`, see the module's docstring)."""
     ready = list(ready)
     for nid, its in items.items():
         if its and summary[nid].status == Status.RUNNING:
@@ -200,21 +219,47 @@ def _dispatch(run: Run, nodes: dict, ready: list[NodeRun], items: dict, summary:
             ready.extend(waiting[:max(0, cap - busy)])
     if not ready:
         return
-    in_flight = NodeRun.objects.filter(run__tenant_id=run.tenant_id).filter(
-        status=Status.RUNNING, heartbeat_at__isnull=False).count() + NodeRun.objects.filter(
-        run__tenant_id=run.tenant_id, status=Status.QUEUED).exclude(token="").count()
-    room = max(0, run.tenant.concurrency_quota - in_flight)
+    room = _room(run)
+    sent_at = timezone.now()  # after the tenant's lock: dispatch times follow the order of dispatch
     for row in ready[:room]:
-        row.token, row.dispatched_at = uuid.uuid4().hex, now
+        row.token, row.dispatched_at = uuid.uuid4().hex, sent_at
         row.save(update_fields=["token", "dispatched_at", "parameters"])
-        transaction.on_commit(lambda i=row.pk, t=row.token: _send(i, t))
+        transaction.on_commit(lambda i=row.pk, t=row.token: node_run_send(i, t))
         getattr(_sent, "rows", []).append((row.pk, row.token))
+    for row in ready[room:]:
+        if row.dispatched_at is None:
+            row.dispatched_at = now
+            row.save(update_fields=["dispatched_at"])
     if ready[:room] and run.started_at is None:
         run.status, run.started_at = Status.RUNNING, now
         run.save(update_fields=["status", "started_at"])
     elif ready[:room] and run.status == Status.QUEUED:
         run.status = Status.RUNNING
         run.save(update_fields=["status"])
+
+
+def node_runs_waiting(tenant_id: int | None = None):
+    """The node runs (of one tenant, or of all) that are ready and wait for a slot of their quota."""
+    rows = NodeRun.objects.filter(status=Status.QUEUED, token="", dispatched_at__isnull=False)
+    return rows if tenant_id is None else rows.filter(run__tenant_id=tenant_id)
+
+
+def _free_slots(tenant: Tenant) -> int:
+    """The tenant's quota minus its node runs in flight (running, or sent and not yet started)."""
+    in_flight = NodeRun.objects.filter(run__tenant_id=tenant.pk).filter(
+        Q(status=Status.RUNNING, heartbeat_at__isnull=False) | (Q(status=Status.QUEUED) & ~Q(token=""))).count()
+    return tenant.concurrency_quota - in_flight
+
+
+def _room(run: Run) -> int:
+    """How many node runs `run` may send now: the free slots that older runs' waiting rows leave.
+
+    Locks the tenant row, so that two runs of the tenant never hand out the same slot (FOR NO KEY
+    UPDATE: creating a run, which takes a key-share lock of its tenant, does not wait for it).
+    """
+    tenant = Tenant.objects.select_for_update(no_key=True).get(pk=run.tenant_id)
+    older = node_runs_waiting(run.tenant_id).filter(run_id__lt=run.pk).count()
+    return max(0, _free_slots(tenant) - older)
 
 
 def artifacts_dir(run: Run, node: str, map_index: int | None = None) -> Path:
@@ -236,6 +281,11 @@ def _notebook_version(run: Run, name: str) -> NotebookVersion:
 
 # --- executing ------------------------------------------------------------------------------
 
+class NodeUnpreparable(Exception):
+    """What an attempt needs cannot be had (a deleted notebook version, a secret that does not
+    decrypt): retrying cannot help, so the node fails with this message."""
+
+
 class _Job:
     """What one attempt needs, read while claiming it (so the notebook runs outside any transaction)."""
 
@@ -243,7 +293,12 @@ class _Job:
         self.row, self.run, self.node, self.notebook = row, run, node, notebook
         env, secrets = {}, []
         for conn in Connection.objects.filter(tenant_id=run.tenant_id, name__in=node["connections"]):
-            secret = conn.get_secret()
+            try:
+                secret = conn.get_secret()
+            except InvalidToken:
+                raise NodeUnpreparable(
+                    f"The secret of connection '{conn.name}' cannot be decrypted with LOOM_ENCRYPTION_KEY (was the key "
+                    "replaced without keeping the old one after it?); an admin can set the secret again.") from None
             env |= connection_env(conn.name, kind=conn.kind, host=conn.host, port=conn.port, login=conn.login,
                                   password=secret, schema=conn.schema, extra=conn.runtime_extra())
             secrets.extend(conn.secret_values())
@@ -266,47 +321,64 @@ def node_run_execute(*, node_run_id: int, token: str) -> None:
 
 
 def _execute_one(node_run_id: int, token: str) -> tuple[int, str] | None:
-    _sent.rows = []
+    what = f"node run {node_run_id}"
     try:
-        job = _claim(node_run_id, token)
+        job, failed_tenant = db_retry(lambda: _claim(node_run_id, token), what=f"claiming {what}")
         if job is None:
-            return
+            if failed_tenant is not None:  # failed before it ran: its slot is free
+                db_retry(lambda: tenant_fill(failed_tenant), what=f"filling the quota after {what}")
+            return _sent.rows[0] if _sent.rows else None
         cancel, done = threading.Event(), threading.Event()
         threading.Thread(target=_heartbeat, args=(node_run_id, token, cancel, done), daemon=True,
                          name=f"loom-heartbeat-{node_run_id}").start()
-        try:
+        try:  # the heartbeat goes on while the result is recorded: a slow database is no dead worker
             outcome = _execute(job, cancel)
+            _complete(node_run_id, token, outcome)
         finally:
             done.set()
-        _sent.rows = []
-        _complete(node_run_id, token, outcome)
         return _sent.rows[0] if _sent.rows else None
     except (Run.DoesNotExist, NodeRun.DoesNotExist):
         log.info("node run %s was deleted while it ran", node_run_id)
     return None
 
 
-def _claim(node_run_id: int, token: str) -> "_Job | None":
+def _claim(node_run_id: int, token: str) -> "tuple[_Job | None, int | None]":
+    """(the attempt's job, None), or (None, the tenant's id) when the node failed before it could
+    run (NodeUnpreparable), or (None, None) for a stale or duplicate message."""
+    _sent.rows = []
     with transaction.atomic():
         run_id = NodeRun.objects.filter(pk=node_run_id).values_list("run_id", flat=True).first()
         if run_id is None:
-            return None
+            return None, None
         run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run_id)
         row = NodeRun.objects.select_for_update().get(pk=node_run_id)
         if row.token != token or row.status != Status.QUEUED or run.status != Status.RUNNING:
             log.info("node run %s: message %s is stale or a duplicate; nothing to do", node_run_id, token)
-            return None
+            return None, None
         now = timezone.now()
         if row.not_before and row.not_before > now:
             # An early copy (re-sent while the retry waits): leave it to the message sent with the delay.
-            return None
+            return None, None
         row.status, row.attempts, row.started_at, row.ended_at = Status.RUNNING, row.attempts + 1, now, None
         row.heartbeat_at, row.worker, row.not_before = now, WORKER_ID, None
         row.log += f"[{now:%H:%M:%S}] attempt {row.attempts} started on {WORKER_ID}\n"
         row.save(update_fields=["status", "attempts", "started_at", "ended_at", "heartbeat_at", "worker",
                                 "not_before", "log"])
         node = next(n for n in graph_normalize(run.version.graph)["nodes"] if n["id"] == row.node)
-        return _Job(row, run, node, _notebook_version(run, node["notebook"]))
+        try:
+            try:
+                notebook = _notebook_version(run, node["notebook"])
+            except NotebookVersion.DoesNotExist as e:
+                raise NodeUnpreparable(str(e)) from None
+            return _Job(row, run, node, notebook), None
+        except Error:
+            raise  # the database's own trouble: tried again on a new connection (runs.db.db_retry)
+        except Exception as e:  # noqa: BLE001 - what cannot be prepared fails the node, never comes back forever
+            message = str(e) if isinstance(e, NodeUnpreparable) else f"Loom could not prepare this node: {type(e).__name__}: {e}"
+            log.warning("node run %s: %s", node_run_id, message)
+            attempt_end(run, row, {"status": Status.FAILED, "error": node_error(message)}, now, retry=False)
+            run_advance(run=run)
+            return None, run.tenant_id
 
 
 def _execute(job: _Job, cancel: threading.Event) -> dict:
@@ -335,63 +407,105 @@ def _execute(job: _Job, cancel: threading.Event) -> dict:
 
 
 def _heartbeat(node_run_id: int, token: str, cancel: threading.Event, done: threading.Event) -> None:
-    """While the notebook runs: prove the worker is alive, and notice a cancel (or a reap) within 0.5 s."""
-    last_beat = timezone.now()
+    """While the attempt runs and its result is recorded: prove the worker is alive, and notice a
+    cancel (or a reap) within 0.5 s. A database error (a dropped connection, a restart) costs a
+    new connection and a pause of at most LOOM_HEARTBEAT_S, never the heartbeat itself."""
+    last_beat, failures = timezone.now(), 0
     try:
-        while not done.wait(0.5):
-            mine = NodeRun.objects.filter(pk=node_run_id, token=token, status=Status.RUNNING)
-            now = timezone.now()
-            if (now - last_beat).total_seconds() >= settings.LOOM_HEARTBEAT_S:
-                alive = mine.update(heartbeat_at=now)
-                last_beat = now
-            else:
-                alive = mine.exists()
+        while not done.wait(min(0.5 * 2 ** failures, max(0.5, settings.LOOM_HEARTBEAT_S))):
+            try:
+                mine = NodeRun.objects.filter(pk=node_run_id, token=token, status=Status.RUNNING)
+                now = timezone.now()
+                if (now - last_beat).total_seconds() >= settings.LOOM_HEARTBEAT_S:
+                    alive = mine.update(heartbeat_at=now)
+                    last_beat = now
+                else:
+                    alive = mine.exists()
+                failures = 0
+            except Error as e:
+                failures += 1
+                log.warning("heartbeat of node run %s: database error (%s); again on a new connection", node_run_id, e)
+                connection_drop()
+                continue
             if not alive:
                 cancel.set()
                 return
-    except Exception:  # noqa: BLE001 - a database hiccup must not kill the notebook; the reaper is the backstop
-        log.exception("heartbeat of node run %s failed", node_run_id)
     finally:
-        connection.close()
+        connection_drop()
 
 
 def _complete(node_run_id: int, token: str, outcome: dict) -> None:
+    """Record the attempt's outcome and advance its run, then the tenant's waiting runs.
+
+    A dropped connection is retried on a new one (runs.db.db_retry). A result the database
+    refuses all the same fails the node with that reason, instead of leaving it running.
+    """
+    what = f"recording node run {node_run_id}"
+    try:
+        tenant_id = db_retry(lambda: _record(node_run_id, token, outcome), what=what)
+    except DatabaseError as e:
+        log.exception("node run %s: its result could not be stored", node_run_id)
+        outcome = {"status": Status.FAILED, "notebook": None,
+                   "error": node_error(f"Loom could not store this node's result: {type(e).__name__}: {e}".strip())}
+        tenant_id = db_retry(lambda: _record(node_run_id, token, outcome), what=what)
+    if tenant_id is not None:
+        db_retry(lambda: tenant_fill(tenant_id), what=f"filling the quota after node run {node_run_id}")
+
+
+def _record(node_run_id: int, token: str, outcome: dict) -> int | None:
+    """One try at storing an outcome; the run's tenant when the attempt ended here."""
+    _sent.rows = []
     now = timezone.now()
+    outcome, nuls = _storable(outcome)
     with transaction.atomic():
         run_id = NodeRun.objects.filter(pk=node_run_id).values_list("run_id", flat=True).first()
         if run_id is None:
-            return
+            return None
         run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run_id)
         row = NodeRun.objects.select_for_update().get(pk=node_run_id)
         if row.token != token:
-            return  # reaped and retried elsewhere meanwhile
-        nb = outcome.get("notebook")
-        if nb is not None:
-            row.notebook = nbformat.writes(nb)
-            row.log += _notebook_log(nb)
+            return None  # reaped and retried elsewhere meanwhile
         if row.status != Status.RUNNING:  # cancelled meanwhile: keep what ran, change nothing else
-            row.ended_at = row.ended_at or now
-            row.save(update_fields=["notebook", "log", "ended_at"])
-            return
-        _attempt_end(run, row, outcome, now)
+            if not row.notebook and outcome["notebook"] is not None:  # (not already stored by an earlier try)
+                row.notebook, row.log = outcome["notebook"], row.log + outcome["log"]
+                row.ended_at = row.ended_at or now
+                row.save(update_fields=["notebook", "log", "ended_at"])
+            return None
+        if outcome["notebook"] is not None:
+            row.notebook, row.log = outcome["notebook"], row.log + outcome["log"]
+        if nuls:
+            row.log += (f"[{now:%H:%M:%S}] the notebook's output held {nuls} NUL character(s) (U+0000), which "
+                        "PostgreSQL cannot store: they are stored as U+FFFD (\ufffd)\n")
+        attempt_end(run, row, outcome, now)
         run_advance(run=run)
-    _advance_tenant(run)
+        return run.tenant_id
 
 
-def _attempt_end(run: Run, row: NodeRun, outcome: dict, now) -> None:
+def _storable(outcome: dict) -> tuple[dict, int]:
+    """The outcome with its notebook as text and its log, every text from the notebook passed
+    through catalog.text.nul_replace; and how many NUL characters that replaced."""
+    nb = outcome.get("notebook")
+    text = nb if isinstance(nb, str) or nb is None else nbformat.writes(nb)
+    log_text = "" if nb is None or isinstance(nb, str) else _notebook_log(nb)
+    storable, nuls = nul_replace({"notebook": text, "log": log_text, "outputs": outcome.get("outputs"),
+                                  "error": outcome.get("error")})
+    return {**outcome, **storable}, nuls
+
+
+def attempt_end(run: Run, row: NodeRun, outcome: dict, now, *, retry: bool = True) -> None:
     """Record an attempt's outcome: success, a retry after the node's delay, or failure."""
     node = next(n for n in graph_normalize(run.version.graph)["nodes"] if n["id"] == row.node)
     row.heartbeat_at = None
     if outcome["status"] == Status.SUCCESS:
         row.status, row.outputs, row.error, row.ended_at = Status.SUCCESS, outcome["outputs"], None, now
         row.log += f"[{now:%H:%M:%S}] attempt {row.attempts} succeeded\n"
-    elif row.attempts <= node["retries"] and outcome["status"] != Status.CANCELLED:
+    elif retry and row.attempts <= node["retries"] and outcome["status"] != Status.CANCELLED:
         delay = node["retry_delay_s"] or 0
         row.status, row.error, row.ended_at = Status.QUEUED, outcome["error"], now
         row.token, row.dispatched_at = uuid.uuid4().hex, now
         row.not_before = now + timedelta(seconds=delay)
         row.log += f"[{now:%H:%M:%S}] attempt {row.attempts} failed: {outcome['error']['message']}; retrying in {delay} s\n"
-        transaction.on_commit(lambda i=row.pk, t=row.token: _send(i, t, countdown=delay))
+        transaction.on_commit(lambda i=row.pk, t=row.token: node_run_send(i, t, countdown=delay))
     else:
         row.status, row.error, row.ended_at = Status.FAILED, outcome["error"], now
         row.log += f"[{now:%H:%M:%S}] attempt {row.attempts} failed: {outcome['error']['message']}\n"
@@ -410,53 +524,21 @@ def _notebook_log(nb) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def _advance_tenant(run: Run) -> None:
-    """A finished node frees a slot of the tenant's quota: let the tenant's other runs use it."""
-    others = Run.objects.filter(tenant_id=run.tenant_id, status=Status.RUNNING, engine=LocalEngine.name).exclude(
-        pk=run.pk).values_list("pk", flat=True)
-    for pk in others:
-        with transaction.atomic():
-            other = Run.objects.select_for_update().select_related("version", "tenant").get(pk=pk)
-            run_advance(run=other)
+def tenant_fill(tenant_id: int) -> None:
+    """Give the tenant's free slots to its waiting work, oldest run first.
 
-
-# --- recovering -----------------------------------------------------------------------------
-
-def runs_reap() -> None:
-    """Fail (or retry) attempts whose worker died, re-send lost messages, and advance active runs.
-
-    An attempt's heartbeat is refreshed every LOOM_HEARTBEAT_S; one older than
-    LOOM_HEARTBEAT_TIMEOUT_S means its worker is gone (SIGKILL, crash, power): the attempt
-    fails with that reason and the node retries if it has retries left. A dispatched node run
-    still queued after LOOM_REDISPATCH_AFTER_S (its message died with a worker) is sent again;
-    a duplicate is harmless.
+    Advances only the oldest run with rows waiting for a slot, again while slots are free and
+    it sends something: a finished node costs about one run_advance per slot it frees, however
+    many runs wait.
     """
-    close_old_connections()
-    now = timezone.now()
-    stale = NodeRun.objects.filter(
-        status=Status.RUNNING, heartbeat_at__lt=now - timedelta(seconds=settings.LOOM_HEARTBEAT_TIMEOUT_S))
-    for row_id, run_id, token in stale.values_list("pk", "run_id", "token"):
+    free = _free_slots(Tenant.objects.get(pk=tenant_id))
+    while free > 0:
+        run_id = node_runs_waiting(tenant_id).order_by("run_id").values_list("run_id", flat=True).first()
+        if run_id is None:
+            return
         with transaction.atomic():
             run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run_id)
-            row = NodeRun.objects.select_for_update().get(pk=row_id)
-            if row.status != Status.RUNNING or row.token != token or row.heartbeat_at >= now - timedelta(
-                    seconds=settings.LOOM_HEARTBEAT_TIMEOUT_S):
-                continue
-            message = (f"The worker running this node ({row.worker}) stopped: no heartbeat for "
-                       f"{settings.LOOM_HEARTBEAT_TIMEOUT_S} s.")
-            log.warning("node run %s: %s", row_id, message)
-            _attempt_end(run, row, {"status": Status.FAILED, "error": node_error(message)}, now)
             run_advance(run=run)
-
-    lost = NodeRun.objects.filter(status=Status.QUEUED, dispatched_at__lt=now - timedelta(
-        seconds=settings.LOOM_REDISPATCH_AFTER_S)).exclude(token="")
-    for row in lost:
-        if row.not_before and row.not_before > now - timedelta(seconds=settings.LOOM_REDISPATCH_AFTER_S):
-            continue
-        NodeRun.objects.filter(pk=row.pk, token=row.token, status=Status.QUEUED).update(dispatched_at=now)
-        _send(row.pk, row.token)
-
-    for pk in Run.objects.filter(status=Status.RUNNING, engine=LocalEngine.name).values_list("pk", flat=True):
-        with transaction.atomic():
-            run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=pk)
-            run_advance(run=run)
+        before, free = free, _free_slots(Tenant.objects.get(pk=tenant_id))
+        if free >= before:
+            return  # it sent nothing: younger runs may not pass it, so nothing more can start now

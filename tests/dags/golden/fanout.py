@@ -110,7 +110,9 @@ def run_node(item=None, **context):
     return _loom("dags/airflow_tasks.py").node_run(NODES, SETTINGS, context, item, parameters=parameters,
                                                    execute=runtime.notebook_execute,
                                                    connection_env=runtime.connection_env,
-                                                   limits=_loom("runtime/limits.py"))
+                                                   limits=_loom("runtime/limits.py"),
+                                                   sandboxed=lambda name, view_at: _loom("runtime/sandbox.py").sandboxed_kernel(
+                                                       name, view_at=view_at, kernel_manager=runtime.kernel_manager))
 
 
 with DAG(
@@ -193,6 +195,7 @@ LOOM_RUNTIME = {
     'runtime/parameters.py': '# backend/runtime/parameters.py, verbatim\n',
     'runtime/execute.py': '# backend/runtime/execute.py, verbatim\n',
     'runtime/limits.py': '# backend/runtime/limits.py, verbatim\n',
+    'runtime/sandbox.py': '# backend/runtime/sandbox.py, verbatim\n',
     'dags/airflow_tasks.py': '# backend/dags/airflow_tasks.py, verbatim\n',
 }
 # ==== Loom runtime: end =====================================================================

@@ -1,0 +1,153 @@
+"""Hostile notebooks through the API on a real worker (sandbox on, the default): one property
+each, asserting the block, the node's error, and that a benign workflow runs right after on
+the same worker. The runtime-level properties are in tests/runtime/test_sandbox.py."""
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from helpers import upload
+from tests.runs.support import nodes_of, worker_start
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def sandboxed_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    with worker_start(tmp_path_factory.mktemp("sandboxed"), LOOM_SANDBOX="on") as w:
+        yield w
+
+
+@pytest.fixture
+def engine(sandboxed_worker, transactional_db, tenant, editor):
+    """This module's worker, sandboxed; whatever still runs at the end is cancelled."""
+    if sandboxed_worker.process.poll() is not None:
+        sandboxed_worker.start()
+    yield sandboxed_worker
+    from runs.models import ACTIVE, Run
+    from runs.services import run_cancel
+
+    for run in Run.objects.filter(status__in=ACTIVE):
+        run_cancel(run=run)
+
+
+@pytest.fixture
+def hostile(engine, nb, workflow, run_wf):
+    """hostile(code, outputs=[...]) -> the node's entry of a one-node run; then a benign run."""
+    def run(code: str, outputs=(), **node) -> dict:
+        name = f"h{abs(hash(code)) % 10**8}.ipynb"
+        nb(name, "x = 1", code)
+        detail = run_wf(workflow(nodes=[{"id": "h", "notebook": name, "outputs": list(outputs), **node}]), timeout=90)
+        nb("benign.ipynb", "x = 1", "import numpy, scrapbook as sb\nopen('a.txt', 'w').write('ok')\n"
+           "y = int(numpy.int64(x) + 1)\nsb.glue('glued', y)")
+        after = run_wf(workflow(nodes=[{"id": "b", "notebook": "benign.ipynb", "outputs": ["y", "glued"]}]))
+        assert after["status"] == "success" and nodes_of(after)["b"]["outputs"] == {"y": 2, "glued": 2}, after
+        return nodes_of(detail)["h"]
+    return run
+
+
+@pytest.mark.parametrize("what", ["encryption.key", "django-secret.txt", "database"])
+def test_loom_secrets_and_database_cannot_be_read(hostile, what):
+    db = settings.DATABASES["default"]
+    if what != "database":
+        path = settings.DATA_DIR / what
+    else:  # SQLite's file, or PostgreSQL's data folder on this machine
+        path = db["NAME"] if "sqlite" in db["ENGINE"] else next(Path("/var/lib/postgresql").glob("*/*/PG_VERSION"))
+    assert Path(path).exists()
+    node = hostile(f"data = open({str(path)!r}, 'rb').read()")
+    assert node["status"] == "failed"
+    assert node["error"]["message"].startswith("Cell 2 raised FileNotFoundError: [Errno 2] No such file or directory")
+
+
+def test_worker_environment_is_not_in_proc(hostile):
+    node = hostile("import glob\nfound = []\nfor f in glob.glob('/proc/*/environ'):\n"
+                   "    try:\n        found.append(open(f, 'rb').read().decode(errors='replace'))\n    except OSError:\n        pass\n"
+                   "leaks = [k for k in ('DATABASE_URL', 'LOOM_QUEUE', 'LOOM_DATA_DIR', 'LOOM_BROKER_DIR') if any(k in e for e in found)]",
+                   outputs=["leaks"])
+    assert node["status"] == "success" and node["outputs"] == {"leaks": []}
+
+
+def test_another_tenants_artifacts_cannot_be_read(hostile):
+    theirs = Path(settings.LOOM_ARTIFACTS_DIR) / "othertenant" / "1" / "n" / "data.csv"
+    theirs.parent.mkdir(parents=True, exist_ok=True)
+    theirs.write_text("their data")
+    node = hostile(f"data = open({str(theirs)!r}).read()")
+    assert node["status"] == "failed" and "FileNotFoundError" in node["error"]["message"]
+
+
+def test_other_kernels_connection_files_are_out_of_reach(hostile):
+    root = settings.LOOM_SANDBOX.root
+    node = hostile(f"import glob, os\nfiles = glob.glob({root + '/*/conn/*.json'!r})", outputs=["files"])
+    assert node["status"] == "success" and len(node["outputs"]["files"]) == 1  # its own only
+    others = [p for p in Path(root).glob("*/conn/*.json") if str(p) != node["outputs"]["files"][0]]
+    assert others, "the worker keeps other kernels started, which the notebook did not see"
+
+
+@pytest.mark.parametrize("service", ["postgresql", "redis", "web"])
+def test_loom_services_on_loopback_are_unreachable(hostile, service):
+    """PostgreSQL and Redis as make test starts them, and a web port of our own: each listens on
+    the host's loopback (checked from here), none answers a notebook."""
+    web = HTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    port = {"postgresql": 5432, "redis": 6379, "web": web.server_port}[service]
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=3).close()
+        node = hostile(f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=3)")
+    finally:
+        web.shutdown()
+    assert node["status"] == "failed"
+    assert node["error"]["message"] == "Cell 2 raised ConnectionRefusedError: [Errno 111] Connection refused"
+
+
+def test_memory_far_past_the_limit_fails_naming_it(hostile):
+    node = hostile("block = bytearray(16 * 1024**3)")
+    assert node["status"] == "failed"
+    assert node["error"]["message"].startswith("Cell 2 raised MemoryError")
+    assert f"memory limit is {settings.LOOM_SANDBOX.memory_mb} MB" in node["error"]["message"]
+
+
+def test_a_fork_bomb_stops_at_the_process_limit(hostile):
+    node = hostile("import os, time\nwhile True:\n    if os.fork() == 0:\n        time.sleep(60)\n        os._exit(0)")
+    assert node["status"] == "failed" and "BlockingIOError" in node["error"]["message"]
+    assert f"process limit is {settings.LOOM_SANDBOX.max_procs}" in node["error"]["message"]
+
+
+def test_the_demo_pipeline_runs_sandboxed(engine, api, tenant, workflow, run_wf):
+    """ingest writes an artifact, train (fanned out) reads it from ingest's folder, report sums up."""
+    for name in ("ingest.ipynb", "train.ipynb", "report.ipynb"):
+        assert upload(api, tenant.slug, name, (REPO / "notebooks" / name).read_bytes()).status_code in (200, 201)
+    wid = workflow(
+        parameters=[{"name": "accounts", "type": "list", "default": ["acme", "globex"]}],
+        nodes=[{"id": "ingest", "notebook": "ingest.ipynb", "outputs": ["dataset_path", "row_count"]},
+               {"id": "train", "notebook": "train.ipynb", "outputs": ["auc"], "map_over": "accounts",
+                "map_parameter": "account"},
+               {"id": "report", "notebook": "report.ipynb", "outputs": ["mean_auc"]}],
+        edges=[{"source": "ingest", "target": "train", "bind": {"dataset_path": "input_path"}},
+               {"source": "train", "target": "report", "bind": {"auc": "aucs"}}],
+    )
+    detail = run_wf(wid, timeout=90)
+    nodes = nodes_of(detail)
+    assert detail["status"] == "success", json.dumps(nodes, indent=1)[:3000]
+    path = Path(nodes["ingest"]["outputs"]["dataset_path"])
+    assert path.is_file() and path.is_relative_to(settings.LOOM_ARTIFACTS_DIR)
+    assert nodes["ingest"]["outputs"]["row_count"] == 20  # the 2 accounts of the workflow x 10 rows
+    assert all(a > 0.6 for a in nodes["train"]["outputs"]["auc"])
+
+
+def test_a_worker_that_cannot_build_the_sandbox_refuses_notebooks(transactional_db, tenant, editor, nb, workflow,
+                                                                  run_wf, tmp_path):
+    """Secure by default: no sandbox (here: no notebook environment), no notebook; the node says
+    why and how to opt out. The unsandboxed opt-out itself runs every test of test_engine.py."""
+    nb("plain.ipynb", "x = 1", "y = x + 1")
+    wid = workflow(nodes=[{"id": "p", "notebook": "plain.ipynb", "outputs": ["y"]}])
+    with worker_start(tmp_path / "broken", LOOM_NOTEBOOK_ENV=str(tmp_path / "missing-env")):
+        detail = run_wf(wid)
+    node = nodes_of(detail)["p"]
+    assert node["status"] == "failed"
+    message = node["error"]["message"]
+    assert "Notebooks do not run on this worker" in message and "missing-env has no bin/python" in message
+    assert "LOOM_SANDBOX=off" in message
