@@ -138,6 +138,19 @@ def test_the_demo_pipeline_runs_sandboxed(engine, api, tenant, workflow, run_wf)
     assert all(a > 0.6 for a in nodes["train"]["outputs"]["auc"])
 
 
+def test_each_fanned_out_item_writes_its_own_artifacts(engine, nb, workflow, run_wf):
+    """An item's artifacts_dir is its own folder, the one its sandbox can write."""
+    nb("writes.ipynb", "account = ''\nartifacts_dir = ''",
+       "import os\npath = os.path.join(artifacts_dir, 'model.txt')\nopen(path, 'w').write(account)")
+    wid = workflow(parameters=[{"name": "accounts", "type": "list", "default": ["acme", "globex"]}],
+                   nodes=[{"id": "fit", "notebook": "writes.ipynb", "outputs": ["path"], "map_over": "accounts",
+                           "map_parameter": "account"}])
+    detail = run_wf(wid, timeout=90)
+    assert detail["status"] == "success", json.dumps(detail["nodes"], indent=1)[:3000]
+    paths = [Path(p) for p in nodes_of(detail)["fit"]["outputs"]["path"]]
+    assert len(set(paths)) == 2 and [p.read_text() for p in paths] == ["acme", "globex"]
+
+
 def test_a_worker_that_cannot_build_the_sandbox_refuses_notebooks(transactional_db, tenant, editor, nb, workflow,
                                                                   run_wf, tmp_path):
     """Secure by default: no sandbox (here: no notebook environment), no notebook; the node says

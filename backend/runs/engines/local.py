@@ -16,7 +16,6 @@ A queued row's `dispatched_at`: with a token, when its message went to the broke
 broker was down, the reaper sends it at its next pass); without a token, since when it has
 been ready and waiting for a slot of the tenant's quota. Slots go to the oldest run first.
 """
-import json
 import logging
 import os
 import socket
@@ -43,9 +42,9 @@ from runs.limits import node_limits
 from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status
 from runs.triggers import RUN, WAIT, trigger_decide
 from runtime.execute import NotebookCancelled, NotebookFailed, connection_env, notebook_execute
-from runtime.parameters import edge_layer, fan_out, fan_out_items, node_parameters
+from runtime.parameters import ARTIFACTS_PARAMETER, edge_layer, fan_out, fan_out_items, node_parameters
 from tenancy.models import Connection, Tenant
-from workflows.graph import graph_bindings, graph_normalize, graph_order, output_names, upstream_ids
+from workflows.graph import graph_bindings, graph_order, output_names, upstream_ids
 from workflows.selectors import version_notebooks
 
 log = logging.getLogger(__name__)
@@ -69,8 +68,8 @@ class LocalEngine:
         """Nothing to do before the rows are reset: `start` then runs them again."""
 
 
-# Where an attempt gets a pre-started kernel: runs.worker plugs its pool in when a worker process
-# starts (kernel_source_set); elsewhere, or when the pool has none, a fresh kernel starts.
+# Where an attempt gets its kernel: runs.worker plugs in its sandboxed pool when a worker process
+# starts (kernel_source_set). Outside a worker there is none, and notebooks do not run.
 _kernel_source: Callable[[str], object] | None = None
 
 
@@ -102,7 +101,7 @@ def run_advance(*, run: Run) -> None:
     """
     if run.status not in ACTIVE or run.engine != LocalEngine.name:
         return
-    graph = graph_normalize(run.version.graph)
+    graph = run.version.graph
     nodes = {n["id"]: n for n in graph["nodes"]}
     rows = list(run.node_runs.all())
     summary = {r.node: r for r in rows if r.map_index is None}
@@ -146,7 +145,7 @@ def run_advance(*, run: Run) -> None:
                     continue
                 target = fan_out(node["map_over"], node["map_parameter"]).parameter
                 items[nid] = NodeRun.objects.bulk_create([
-                    NodeRun(run=run, node=nid, map_index=i, parameters={**params, target: value})
+                    NodeRun(run=run, node=nid, map_index=i, parameters={**_item_folder(run, nid, i, params), target: value})
                     for i, value in enumerate(map_values)
                 ])
                 row.status, row.started_at = Status.RUNNING, now
@@ -205,6 +204,14 @@ def _node_inputs(run: Run, graph: dict, node: dict, summary: dict[str, NodeRun])
     if len(values) > settings.LOOM_MAP_MAX_ITEMS:
         raise NodeInputError(f"map_over '{fan.over}' has {len(values)} items; the limit is {settings.LOOM_MAP_MAX_ITEMS} (LOOM_MAP_MAX_ITEMS).")
     return params, values
+
+
+def _item_folder(run: Run, node: str, map_index: int, params: dict) -> dict:
+    """An item's parameters: Loom's artifacts folder is the item's own (its kernel's working
+    folder, the only one its sandbox can write), unless the workflow gave another value."""
+    if params.get(ARTIFACTS_PARAMETER) == str(artifacts_dir(run, node)):
+        return {**params, ARTIFACTS_PARAMETER: str(artifacts_dir(run, node, map_index))}
+    return params
 
 
 def _dispatch(run: Run, nodes: dict, ready: list[NodeRun], items: dict, summary: dict, now) -> None:
@@ -364,7 +371,7 @@ def _claim(node_run_id: int, token: str) -> "tuple[_Job | None, int | None]":
         row.log += f"[{now:%H:%M:%S}] attempt {row.attempts} started on {WORKER_ID}\n"
         row.save(update_fields=["status", "attempts", "started_at", "ended_at", "heartbeat_at", "worker",
                                 "not_before", "log"])
-        node = next(n for n in graph_normalize(run.version.graph)["nodes"] if n["id"] == row.node)
+        node = next(n for n in run.version.graph["nodes"] if n["id"] == row.node)
         try:
             try:
                 notebook = _notebook_version(run, node["notebook"])
@@ -388,7 +395,10 @@ def _execute(job: _Job, cancel: threading.Event) -> dict:
         timeout_s, limits = node_limits(tenant=job.run.tenant, node=job.node)
     except NotebookFailed as e:  # the tenant is over a limit: the notebook does not start
         return {"status": Status.FAILED, "error": e.as_dict(), "notebook": None}
-    kernel = _kernel_source(job.notebook.kernel_name) if _kernel_source else None
+    if _kernel_source is None:  # secure by default: only a worker knows how to sandbox a kernel
+        return {"status": Status.FAILED, "notebook": None, "error": node_error(
+            "Notebooks run only in a Loom worker (manage.py loom_worker), which starts each kernel in its sandbox.")}
+    kernel = _kernel_source(job.notebook.kernel_name)
     try:
         result = notebook_execute(
             notebook=notebook, output_path=None, parameters=job.row.parameters, outputs=output_names(job.node),
@@ -494,7 +504,7 @@ def _storable(outcome: dict) -> tuple[dict, int]:
 
 def attempt_end(run: Run, row: NodeRun, outcome: dict, now, *, retry: bool = True) -> None:
     """Record an attempt's outcome: success, a retry after the node's delay, or failure."""
-    node = next(n for n in graph_normalize(run.version.graph)["nodes"] if n["id"] == row.node)
+    node = next(n for n in run.version.graph["nodes"] if n["id"] == row.node)
     row.heartbeat_at = None
     if outcome["status"] == Status.SUCCESS:
         row.status, row.outputs, row.error, row.ended_at = Status.SUCCESS, outcome["outputs"], None, now

@@ -22,7 +22,6 @@ from runs.engines import AIRFLOW_RUN_CANCEL, EngineUnavailable, task_send
 from runs.engines.airflow.states import dag_id
 from runs.engines.airflow.submit import dag_run_fail, submission_request
 from runs.models import NodeRun, Run, Status
-from workflows.graph import graph_normalize
 
 
 class AirflowEngine:
@@ -64,7 +63,7 @@ class AirflowEngine:
             self.client.task_instances.post_clear_task_instances(dag_id(run), ac.ClearTaskInstancesBody(
                 dag_run_id=run.external_id, only_failed=False, include_downstream=False, dry_run=False,
                 reset_dag_runs=True, task_ids=[ac.ClearTaskInstancesBodyTaskIdsInner(t) for t in
-                                               clear_targets(graph_normalize(run.version.graph), plan, rows)]))
+                                               clear_targets(run.version.graph, plan, rows)]))
         except AirflowUnavailable as e:
             raise EngineUnavailable(str(e)) from e
         except AirflowError as e:

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
 from django.utils import timezone
 
+from catalog.text import nul_replace
 from dags import naming
 from deployments.client import AirflowError, AirflowUnavailable, airflow_client
 from deployments.models import Deployment, DeploymentStatus
@@ -29,7 +30,7 @@ from runs.engines.airflow.logs import finished_details
 from runs.engines.airflow.states import RUN_STATUS, attempts, dag_id, row_key, state, ti_status
 from runs.engines.airflow.submit import run_fail, submission_pending, submissions_check
 from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status
-from workflows.graph import graph_normalize, graph_order
+from workflows.graph import graph_order
 
 log = logging.getLogger(__name__)
 POLL_LEASE = "airflow-poll"
@@ -102,7 +103,7 @@ def _runs_import(dag_runs: list, deployments: dict) -> dict:
         deployment = deployments[r.dag_id]
         if (deployment.workflow_id, r.dag_run_id) in known:
             continue
-        graph = graph_normalize(deployment.version.graph)
+        graph = deployment.version.graph
         globals_ = {p["name"] for p in graph["parameters"]}
         status = RUN_STATUS.get(state(r.state), Status.QUEUED)
         try:
@@ -135,7 +136,7 @@ def _run_sync(client, pk: int, status: str, dag_runs: dict) -> None:
             return
     tis = _task_instances(client, dag, run.external_id)
     rows = {(r.node, r.map_index): (r.status, r.attempts) for r in run.node_runs.only("node", "map_index", "status", "attempts")}
-    nodes = {n["id"]: n for n in graph_normalize(run.version.graph)["nodes"]}
+    nodes = {n["id"]: n for n in run.version.graph["nodes"]}
     details = {}
     for ti in tis:
         status_now = ti_status(ti)
@@ -230,6 +231,7 @@ def _row_update(row: NodeRun, ti, detail: dict | None) -> None:
     if status not in FINISHED:
         row.outputs = {}
     if detail is not None:
+        detail, _ = nul_replace(detail)  # PostgreSQL refuses NUL; the local engine stores the same
         row.log = detail["log"]
         row.outputs = detail.get("outputs", {})
         row.error = detail.get("error")
