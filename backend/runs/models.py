@@ -63,6 +63,7 @@ class NodeRun(models.Model):
     error = models.JSONField(null=True, blank=True)
     notebook = models.TextField(blank=True, default="", help_text="The executed notebook (nbformat JSON).")
     log = models.TextField(blank=True, default="")
+    warnings = models.JSONField(default=list, blank=True, help_text="What the user must know about how this node ran (an unsandboxed kernel, say).")
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     # Local engine bookkeeping. `token` names the one task message allowed to run the current

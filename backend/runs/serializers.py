@@ -25,7 +25,7 @@ class NodeRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = NodeRun
-        fields = ["node", "map_index", "status", "attempts", "started_at", "ended_at", "outputs", "error"]
+        fields = ["node", "map_index", "status", "attempts", "started_at", "ended_at", "outputs", "error", "warnings"]
 
 
 class RunSerializer(serializers.ModelSerializer):

@@ -132,7 +132,7 @@ def _repairable(run: Run) -> None:
 def _reset(row: NodeRun, **extra) -> None:
     for field, value in {"status": Status.QUEUED, "attempts": 0, "outputs": {}, "error": None, "notebook": "",
                          "started_at": None, "ended_at": None, "token": "", "dispatched_at": None,
-                         "not_before": None, "heartbeat_at": None, **extra}.items():
+                         "not_before": None, "heartbeat_at": None, "warnings": [], **extra}.items():
         setattr(row, field, value)
     row.log += "--- repair ---\n"
     row.save()

@@ -76,7 +76,7 @@ def _worker_ready(**kwargs) -> None:
                                view_at=str(settings.LOOM_ARTIFACTS_DIR)).start()
     from runs.engines.local import kernel_source_set
 
-    kernel_source_set(kernel_take)
+    kernel_source_set(kernel_take, warning=sandbox_warning())
     threading.Thread(target=_reap_forever, name="loom-reaper", daemon=True).start()
     from deployments.client import airflow_config_problem
 

@@ -55,6 +55,15 @@ def test_outputs_flow_fan_out_in_item_order_with_cap(engine, api, tenant, nb, wo
     assert [r["id"] for r in runs] == [detail["id"]] and runs[0]["created_by"] == "eddie"
 
 
+def test_a_worker_without_sandbox_says_so_on_every_node_run(engine, nb, workflow, run_wf):
+    """These tests' worker runs with LOOM_SANDBOX=off (tests/runs/conftest.py): the opt-out is
+    never silent, each node run carries the warning the editor shows."""
+    nb("plain.ipynb", "x = 1", "y = x")
+    detail = run_wf(workflow(nodes=[{"id": "a", "notebook": "plain.ipynb", "outputs": ["y"]}]))
+    assert detail["status"] == "success"
+    assert ["WITHOUT a sandbox" in w for w in nodes_of(detail)["a"]["warnings"]] == [True]
+
+
 def test_trigger_rules(engine, nb, workflow, run_wf):
     nb("ok.ipynb", "x = 1", "y = x")
     nb("boom.ipynb", "x = 1", "raise RuntimeError('boom')")

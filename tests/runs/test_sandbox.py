@@ -136,6 +136,7 @@ def test_the_demo_pipeline_runs_sandboxed(engine, api, tenant, workflow, run_wf)
     assert path.is_file() and path.is_relative_to(settings.LOOM_ARTIFACTS_DIR)
     assert nodes["ingest"]["outputs"]["row_count"] == 20  # the 2 accounts of the workflow x 10 rows
     assert all(a > 0.6 for a in nodes["train"]["outputs"]["auc"])
+    assert all(n["warnings"] == [] for n in detail["nodes"])  # sandboxed: nothing to warn about
 
 
 def test_each_fanned_out_item_writes_its_own_artifacts(engine, nb, workflow, run_wf):

@@ -71,12 +71,14 @@ class LocalEngine:
 # Where an attempt gets its kernel: runs.worker plugs in its sandboxed pool when a worker process
 # starts (kernel_source_set). Outside a worker there is none, and notebooks do not run.
 _kernel_source: Callable[[str], object] | None = None
+_kernel_warning: str | None = None  # what every node run of this worker shows (LOOM_SANDBOX=off)
 
 
-def kernel_source_set(take: Callable[[str], object] | None) -> None:
-    """Take pre-started kernels from `take(kernel name)` (None: a kernel or None to start a fresh one)."""
-    global _kernel_source
-    _kernel_source = take
+def kernel_source_set(take: Callable[[str], object] | None, *, warning: str | None = None) -> None:
+    """Take kernels from `take(kernel name)` (a kernel manager, or None to start a fresh one);
+    `warning`: what each node run executed here must show, e.g. that it ran unsandboxed."""
+    global _kernel_source, _kernel_warning
+    _kernel_source, _kernel_warning = take, warning
 
 
 # --- deciding -------------------------------------------------------------------------------
@@ -486,6 +488,9 @@ def _record(node_run_id: int, token: str, outcome: dict) -> int | None:
         if nuls:
             row.log += (f"[{now:%H:%M:%S}] the notebook's output held {nuls} NUL character(s) (U+0000), which "
                         "PostgreSQL cannot store: they are stored as U+FFFD (\ufffd)\n")
+        if _kernel_warning and _kernel_warning not in row.warnings:
+            row.warnings = [*row.warnings, _kernel_warning]
+            row.log += f"[{now:%H:%M:%S}] WARNING: {_kernel_warning}\n"
         attempt_end(run, row, outcome, now)
         run_advance(run=run)
         return run.tenant_id

@@ -906,6 +906,8 @@ export interface components {
                 [key: string]: unknown;
             };
             error: components["schemas"]["NodeError"] | null;
+            /** @description What the user must know about how this node ran (an unsandboxed kernel, say). */
+            warnings?: unknown;
         };
         /** @description A catalog entry with the signature of its latest version. */
         Notebook: {

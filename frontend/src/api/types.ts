@@ -93,6 +93,8 @@ export interface NodeRun {
   ended_at: string | null;
   outputs: Record<string, Json>;
   error: NodeRunError | null;
+  /** What the user must know about how the node ran (e.g. its kernel had no sandbox). */
+  warnings: string[];
 }
 
 export interface RunDetail extends Run {

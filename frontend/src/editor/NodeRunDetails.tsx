@@ -63,6 +63,7 @@ function NodeRunCard({ nr, runId, summary }: { nr: NodeRun; runId: number; summa
           ))}
         </dl>
       )}
+      {nr.warnings?.map((w) => <div key={w} className="run-warning" role="alert">{w}</div>)}
       {nr.error && (
         <div className="run-error" role="alert">
           <div className="strong">{nr.error.message}</div>
