@@ -210,10 +210,12 @@ class Sandbox:
             argv += ["--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"]
         for path in sorted((self.base / "etc").iterdir()):
             argv += ["--ro-bind", str(path), f"/etc/{path.name}"]
+        # The private /tmp first: bwrap mounts in order, so an environment or a view that lives
+        # under /tmp on the host (a checkout in /tmp, say) is mounted over it, not hidden by it.
+        argv += ["--bind", str(self.base / "tmp"), "/tmp"]
         for path in self.read_only_mounts():
             argv += ["--ro-bind", path, path]
-        argv += ["--bind", str(self.base / "tmp"), "/tmp",
-                 "--bind", str(self.base / "work"), WORK,
+        argv += ["--bind", str(self.base / "work"), WORK,
                  "--ro-bind", str(self.base / "view"), str(self.view_at),
                  "--bind", str(self.connection_dir), str(self.connection_dir),
                  "--chdir", WORK, "--setenv", "JPY_PARENT_PID", "1"]  # 1: no parent poller (bwrap kills the kernel with its parent)
