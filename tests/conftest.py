@@ -144,7 +144,10 @@ def loom_airflow(airflow_server, django_db_setup, django_db_blocker, tmp_path_fa
     for name, value in values.items():
         setattr(settings, name, type(saved[name])(value) if not isinstance(saved[name], str) else value)
     try:
-        with worker_start(tmp_path_factory.mktemp("airflow-worker"), **values) as worker:
+        # Its local-engine notebooks run unsandboxed, as Airflow's tasks do here: the parity and
+        # fault notebooks signal through files of the test's folder (tests/runs/test_sandbox.py
+        # covers the sandbox).
+        with worker_start(tmp_path_factory.mktemp("airflow-worker"), LOOM_SANDBOX="off", **values) as worker:
             yield airflow_server, worker
     finally:
         for name, value in saved.items():
