@@ -70,7 +70,9 @@ def test_a_broker_outage_loses_no_run_and_heals_in_seconds(worker, transactional
     app.conf.broker_url = private_redis.url
     broker_connections_forget(app)
     try:
-        with worker_start(tmp_path / "worker", REDIS_URL=private_redis.url, LOOM_KERNEL_POOL="2"):
+        # Unsandboxed like the shared engine worker: the notebook waits on a file of the test's folder.
+        with worker_start(tmp_path / "worker", REDIS_URL=private_redis.url, LOOM_KERNEL_POOL="2",
+                          LOOM_SANDBOX="off"):
             first = post_run(api, tenant, fan)
             wait_run(api, tenant.slug, first["id"], until=lambda d: nodes_of(d)["a"]["status"] == "running")
 
