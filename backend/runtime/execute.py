@@ -189,6 +189,11 @@ def notebook_execute(
     return NotebookResult(outputs=_scrub(collected, secrets), notebook=executed)
 
 
+# Every kernel starts with these: no IPython input history, which notebooks never read and which
+# kernels would otherwise share in one SQLite file (lock errors printed into a node's output).
+KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False"]
+
+
 def kernel_environment(extra: Mapping[str, str] | None = None, *, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of a notebook's kernel: the caller's, less KERNEL_ENV_DROP, plus `extra`."""
     base = os.environ if base is None else base
@@ -464,6 +469,7 @@ class _Client(PapermillNotebookClient):
 
     def __init__(self, nb_man, *, prologue: str = "", state: dict, watchdog: _Watchdog, **kw):
         super().__init__(nb_man, **kw)
+        self.extra_arguments = [*KERNEL_ARGUMENTS, *self.extra_arguments]
         self.prologue = prologue
         self.state = state
         self.watchdog = watchdog
@@ -500,8 +506,7 @@ class _Client(PapermillNotebookClient):
         if self.state.get("budget"):
             self.state["budget"].limits.kernel_apply(getattr(self.km.provisioner, "pid", None))
             if code := self.state["budget"].limits.kernel_code():
-                # Not awaited: the kernel runs requests in order, and the worker's own cut is the guarantee.
-                self.kc.execute(code, silent=True, store_history=False)
+                self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False))
         if self.prologue:
             # silent and out of history: the variables (connection secrets) never reach the notebook.
             reply = self.wait_for_reply(self.kc.execute(self.prologue, silent=True, store_history=False))

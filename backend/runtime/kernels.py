@@ -26,7 +26,7 @@ from collections import deque
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
-from runtime.execute import kernel_dispose, kernel_environment, kernel_manager
+from runtime.execute import KERNEL_ARGUMENTS, kernel_dispose, kernel_environment, kernel_manager
 from runtime.sandbox import Sandbox, SandboxConfig, SandboxUnavailable
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class KernelPool:
                 self._starting = True
             try:
                 km = self.fresh(self.kernel_name)
-                run_sync(km.start_kernel)(env=kernel_environment(), cwd=self.cwd)
+                run_sync(km.start_kernel)(env=kernel_environment(), cwd=self.cwd, extra_arguments=KERNEL_ARGUMENTS)
             except Exception:  # noqa: BLE001 - a pool that cannot start kernels must not kill the worker
                 log.exception("could not pre-start a %s kernel; notebooks will start their own", self.kernel_name)
                 with self._wanted:

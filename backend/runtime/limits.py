@@ -78,9 +78,8 @@ def _loom_limit_streams(left, mime):
                 yield parent, keep
         cls._flush_buffers = limited
     def report(result):
-        if left[0] <= 0:  # something may be cut: count the cell's last buffer too
-            sys.stdout.flush()
-            sys.stderr.flush()
+        sys.stdout.flush()
+        sys.stderr.flush()
         if cut[0]:
             display({{mime: cut[0]}}, raw=True)
             cut[0] = 0
@@ -209,22 +208,28 @@ def folder_usage(folder: str | Path) -> tuple[int, int]:
 
 
 def process_tree(pid: int) -> list[int]:
-    """`pid` and its descendants, from /proc/<pid>/task/<tid>/children (Linux); just `pid` where
-    /proc cannot say. A few small reads, where scanning all of /proc costs ~10 ms on a busy worker."""
+    """`pid` and its descendants, from /proc (Linux); just `pid` where /proc cannot say."""
+    children: dict[int, list[int]] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return [pid]
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses: fields start after the last ')'.
+        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(name))
     tree, todo = [], [pid]
     while todo:
         p = todo.pop()
         tree.append(p)
-        try:
-            tasks = os.listdir(f"/proc/{p}/task")
-        except OSError:
-            continue
-        for tid in tasks:
-            try:
-                with open(f"/proc/{p}/task/{tid}/children") as f:
-                    todo.extend(int(c) for c in f.read().split())
-            except OSError:
-                pass
+        todo.extend(children.get(p, ()))
     return tree
 
 
