@@ -307,14 +307,13 @@ STORAGES = {
 
 # Logs: plain text by default; one JSON object per line with LOOM_LOG_FORMAT=json, for a log
 # collector (web, workers and Celery all log through the root logger; gunicorn.conf.py reuses it).
+from loom.logs import JSON_FORMATTER  # noqa: E402 - a constant
+
 LOOM_LOG_FORMAT = os.environ.get("LOOM_LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
-    },
+    "formatters": {"json": JSON_FORMATTER},
     "handlers": {"console": {"class": "logging.StreamHandler",
                              **({"formatter": "json"} if LOOM_LOG_FORMAT == "json" else {})}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOOM_LOG_LEVEL", "INFO")},
