@@ -293,16 +293,14 @@ LOOM_TENANT_ARTIFACTS_MAX_MB = int(os.environ.get("LOOM_TENANT_ARTIFACTS_MAX_MB"
 
 # --- Production serving (docs/production.md) ---------------------------------------------------
 # Django's own static files (admin, API docs) are served by WhiteNoise from STATIC_ROOT, filled
-# by `manage.py collectstatic` (the Docker image does it at build time): then with hashed,
-# compressed names cached for good; before it, under their plain names. The editor's build is
-# served by the web app (web.views).
+# by `manage.py collectstatic` (the Docker image does it at build time), with hashed,
+# compressed names cached for good (loom.storage). The editor's build is served by web.views.
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("LOOM_STATIC_ROOT", DATA_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns at every start about a missing one
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-                    if (STATIC_ROOT / "staticfiles.json").is_file() else "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "loom.storage.StaticFilesStorage"},
 }
 
 # Logs: plain text by default; one JSON object per line with LOOM_LOG_FORMAT=json, for a log
