@@ -891,12 +891,12 @@ export interface components {
              */
             trigger_rule: string;
             /**
-             * @description An Airflow pool, loom__<tenant>__<pool>, sized like the tenant's quota; null: the tenant's pool.
+             * @description One of the tenant's pools (Tenant.pools), whose slots are part of its quota (Airflow pool loom__<tenant>__<pool>); null: the quota's other slots.
              * @default null
              */
             pool: string | null;
             /**
-             * @description The Airflow queue of the node's tasks; null: the default queue.
+             * @description The Airflow queue of the node's tasks, one of the tenant's allowed_queues; null: the default queue.
              * @default null
              */
             queue: string | null;
@@ -983,12 +983,12 @@ export interface components {
              */
             trigger_rule: string;
             /**
-             * @description An Airflow pool, loom__<tenant>__<pool>, sized like the tenant's quota; null: the tenant's pool.
+             * @description One of the tenant's pools (Tenant.pools), whose slots are part of its quota (Airflow pool loom__<tenant>__<pool>); null: the quota's other slots.
              * @default null
              */
             pool: string | null;
             /**
-             * @description The Airflow queue of the node's tasks; null: the default queue.
+             * @description The Airflow queue of the node's tasks, one of the tenant's allowed_queues; null: the default queue.
              * @default null
              */
             queue: string | null;
