@@ -44,7 +44,7 @@ def invitation_create(*, tenant: Tenant, email: str, role: str, invited_by) -> I
     inviter = invited_by.get_username() if invited_by else "An admin"
     try:
         send_mail(
-            f"Join {tenant.name} on Loom",
+            " ".join(f"Join {tenant.name} on Loom".split()),  # a header: no line breaks
             f"{inviter} invites you to the tenant {tenant.name} ({tenant.slug}) on Loom as {role}.\n\n"
             f"Open this link to accept (valid until {invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n"
             f"{invitation_link(token)}\n",
