@@ -44,7 +44,7 @@ class ApiTokenCreateSerializer(serializers.Serializer):
         return days
 
     def validate(self, data: dict) -> dict:
-        return {"expires_in_days": settings.LOOM_TOKEN_DEFAULT_DAYS, **data}
+        return {"expires_in_days": min(settings.LOOM_TOKEN_DEFAULT_DAYS, settings.LOOM_TOKEN_MAX_DAYS), **data}
 
 
 class TokenLoginSerializer(CredentialsSerializer, ApiTokenCreateSerializer):
