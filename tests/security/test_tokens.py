@@ -224,3 +224,22 @@ def test_tokens_from_before_named_tokens_keep_working_hashed(transactional_db, e
     assert "authtoken_token" not in connection.introspection.table_names()
     assert with_token(old).get("/api/tenants/").status_code == 200
     assert old not in ApiToken.objects.get().digest
+
+
+def test_a_locked_out_token_login_makes_no_token(db, editor):
+    for _ in range(5):
+        APIClient().post("/api/auth/token/", {"username": "eddie", "password": "guess"}, format="json")
+    locked = APIClient().post("/api/auth/token/", {"username": "eddie", "password": "secret-pass"}, format="json")
+    assert locked.status_code == 429 and not ApiToken.objects.exists()
+
+
+def test_platform_admins_see_and_revoke_tokens_in_the_admin_without_their_digest(editor, make_user):
+    token, secret = ApiToken.objects.create(user=editor, name="ci")
+    admin = Client()
+    admin.force_login(make_user("root", is_superuser=True, is_staff=True))
+    listed = admin.get("/admin/accounts/apitoken/")
+    assert listed.status_code == 200 and "ci" in listed.content.decode()
+    for page in (listed, admin.get(f"/admin/accounts/apitoken/{token.pk}/change/")):
+        assert token.digest not in page.content.decode() and token.token_key not in page.content.decode()
+    assert admin.post(f"/admin/accounts/apitoken/{token.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert with_token(secret).get("/api/tenants/").status_code == 401
