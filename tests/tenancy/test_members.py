@@ -162,3 +162,16 @@ def test_two_admins_demoted_at_once_leave_one(action, tenant, make_user, client_
         refused = next(a for a in answers if a.status_code == 409)
         assert "at least one admin" in refused.json()["detail"]
         assert Membership.objects.filter(tenant=tenant, role=Role.ADMIN).count() == 1
+
+
+def test_an_invitation_whose_mail_cannot_be_sent_is_not_kept(admin_api, settings):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: the SMTP server is down
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
+    response = admin_api.post(INVITE, {"email": "a@example.com", "role": "viewer"}, format="json")
+    assert response.status_code == 503 and "could not be sent" in response.json()["detail"]
+    assert not Invitation.objects.exists()

@@ -87,3 +87,18 @@ def test_platform_admins_create_tenants_with_their_limits(root_api, db):
     assert response.status_code == 201 and response.json()["pools"] == {"heavy": 2}
     refused = root_api.post("/api/tenants/", body | {"slug": "new2", "pools": {"heavy": 4}}, format="json")
     assert refused.status_code == 400 and "pools" in refused.json()
+
+
+def test_staff_granted_tenant_permissions_in_the_admin_site_still_cannot_change_a_tenant(make_user, tenant):
+    from django.contrib.auth.models import Permission
+
+    staff = make_user("staff", is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["change_tenant", "add_tenant"]))
+    client = APIClient()
+    client.force_login(staff)
+    url = f"/admin/tenancy/tenant/{tenant.pk}/change/"
+    response = client.post(url, {"slug": "acme", "name": "Acme", "concurrency_quota": 1000, "pools": "{}",
+                                 "allowed_queues": "[]"})
+    assert response.status_code == 403
+    assert client.get("/admin/tenancy/tenant/add/").status_code == 403
+    assert Tenant.objects.get(pk=tenant.pk).concurrency_quota == 8
