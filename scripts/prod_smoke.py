@@ -178,9 +178,15 @@ def run(root: Path, processes: Processes, airflow, airflow_up, airflow_error) ->
     say(f"database {DATABASE}, Redis {REDIS_URL}: fresh")
     database_recreate()
     redis_flush()
-    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["loom_demo"]):
-        done = subprocess.run([PY, "manage.py", *command], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, f"manage.py {' '.join(command)}:\n{done.stdout}{done.stderr}"
+    # One process for the three commands: Django starts once.
+    setup = ("import sys; sys.path.insert(0, 'backend'); import django; django.setup()\n"
+             "from django.core.management import call_command\n"
+             "call_command('migrate', interactive=False, verbosity=0)\n"
+             "call_command('collectstatic', interactive=False, verbosity=0)\n"
+             "call_command('loom_demo')")
+    done = subprocess.run([PY, "-c", setup], cwd=REPO, env={**env, "DJANGO_SETTINGS_MODULE": "loom.settings"},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"migrate, collectstatic, loom_demo:\n{done.stdout}{done.stderr}"
     say("migrated, static files collected, demo tenant made")
 
     # Loom's Airflow settings need the API server's port, known once Airflow picked it.
