@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from audit import views as audit
 from catalog import views as catalog
 from dags import views as dags
 from deployments import views as deployments
@@ -31,12 +32,14 @@ tenant_api = [
     path("runs/<int:run_id>/cancel/", runs.RunCancelView.as_view(), name="run-cancel"),
     path("runs/<int:run_id>/repair/", runs.RunRepairView.as_view(), name="run-repair"),
     path("runs/<int:run_id>/nodes/<str:node>/notebook/", runs.NodeNotebookView.as_view(), name="node-notebook"),
+    path("audit/", audit.TenantAuditView.as_view(), name="tenant-audit"),
 ]
 
 api = [
     path("auth/token/", tenancy.TokenView.as_view(), name="auth-token"),
     *web.api,
     path("tenants/", tenancy.TenantListView.as_view(), name="tenant-list"),
+    path("audit/", audit.PlatformAuditView.as_view(), name="audit"),
     path("tenants/<slug:tenant>/", include(tenant_api)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

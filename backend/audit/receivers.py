@@ -1,0 +1,130 @@
+"""Tenancy's changes and failed logins, recorded from Django's signals.
+
+Tenancy is the app every other one builds on, so it cannot call `audit.record` (audit's API
+needs tenancy's scoping): its models' save and delete signals are heard here instead. That also
+covers every path that changes them: the API, invitations, Django's admin site, management
+commands. The signals fire inside the transaction of the change, so a change rolled back leaves
+no entry. Connection summaries name the secret fields that changed ("set", "replaced",
+"cleared"), never their values.
+"""
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_login_failed
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+
+from audit.models import Action, ActorKind
+from audit.services import record
+from tenancy.kinds import secret_extra_keys
+from tenancy.models import Connection, Membership, Tenant
+
+_ACTIONS = {  # created, changed, deleted
+    Tenant: (Action.TENANT_CREATED, Action.TENANT_CHANGED, Action.TENANT_DELETED),
+    Membership: (Action.MEMBER_ADDED, Action.MEMBER_CHANGED, Action.MEMBER_REMOVED),
+    Connection: (Action.CONNECTION_CREATED, Action.CONNECTION_CHANGED, Action.CONNECTION_DELETED),
+}
+_NOT_SHOWN = {"id", "tenant_id", "created_at", "updated_at", "secret_encrypted"}
+
+
+def _fields(obj) -> dict:
+    """What an entry shows of a row: its own fields, a member's username, no secret."""
+    shown = {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if f.attname not in _NOT_SHOWN}
+    if isinstance(obj, Membership):
+        shown["user"] = obj.user.get_username()
+        shown.pop("user_id")
+    if isinstance(obj, Connection):
+        secret = set(secret_extra_keys(obj.kind))
+        shown["extra"] = {k: v for k, v in (obj.extra or {}).items() if k not in secret} if isinstance(obj.extra, dict) else {}
+    return shown
+
+
+def _secrets(connection) -> dict[str, str]:
+    """{"secret" / "extra.<key>": value} of the connection's stored secret fields (empty ones left out)."""
+    try:
+        found = {"secret": connection.get_secret(),
+                 **{f"extra.{k}": v for k, v in connection.get_secret_extra().items()}}
+    except Exception:  # noqa: BLE001 - a key no longer decrypts it: say set, compare by ciphertext
+        found = {"secret": bytes(connection.secret_encrypted)} if connection.secret_encrypted else {}
+    # A key the kind declares but the row still holds in plain `extra` (kinds.py) is a secret too.
+    extra = connection.extra if isinstance(connection.extra, dict) else {}
+    found |= {f"extra.{k}": extra[k] for k in secret_extra_keys(connection.kind) if extra.get(k)}
+    return {k: v for k, v in found.items() if v}
+
+
+def _secret_changes(old: dict, new: dict) -> dict[str, str]:
+    changes = {}
+    for name in sorted(old.keys() | new.keys()):
+        if name not in old:
+            changes[name] = "set"
+        elif name not in new:
+            changes[name] = "cleared"
+        elif old[name] != new[name]:
+            changes[name] = "replaced"
+    return changes
+
+
+def _masked(*secret_maps: dict) -> list[str]:
+    return [v for m in secret_maps for v in m.values() if isinstance(v, str)]
+
+
+@receiver(pre_save, sender=Tenant)
+@receiver(pre_save, sender=Membership)
+@receiver(pre_save, sender=Connection)
+def _keep_before(sender, instance, raw=False, **kwargs):
+    if raw or instance.pk is None:
+        return
+    instance._audit_before = sender.objects.filter(pk=instance.pk).first()
+
+
+@receiver(post_save, sender=Tenant)
+@receiver(post_save, sender=Membership)
+@receiver(post_save, sender=Connection)
+def _saved(sender, instance, created, raw=False, **kwargs):
+    if raw:  # loaddata
+        return
+    old = instance.__dict__.pop("_audit_before", None)
+    tenant = instance if sender is Tenant else instance.tenant
+    new_secrets = _secrets(instance) if sender is Connection else {}
+    if created or old is None:
+        after = _fields(instance) | {name: "set" for name in new_secrets}
+        record(_ACTIONS[sender][0], tenant=tenant, obj=instance, after=after, secrets=_masked(new_secrets))
+        return
+    before_fields, after_fields = _fields(old), _fields(instance)
+    changed = [k for k in after_fields if before_fields.get(k) != after_fields[k]]
+    before = {k: before_fields.get(k) for k in changed}
+    after = {k: after_fields[k] for k in changed}
+    old_secrets = _secrets(old) if sender is Connection else {}
+    after |= _secret_changes(old_secrets, new_secrets)
+    if after:  # saving a row unchanged is no change
+        record(_ACTIONS[sender][1], tenant=tenant, obj=instance, before=before, after=after,
+               secrets=_masked(old_secrets, new_secrets))
+
+
+@receiver(post_delete, sender=Tenant)
+@receiver(post_delete, sender=Membership)
+@receiver(post_delete, sender=Connection)
+def _deleted(sender, instance, **kwargs):
+    tenant = instance if sender is Tenant else Tenant(pk=instance.tenant_id, slug=_slug(instance))
+    secrets = _secrets(instance) if sender is Connection else {}
+    try:
+        before = _fields(instance)
+    except Exception:  # noqa: BLE001 - a member whose user is being deleted with it
+        before = {}
+    before |= {name: "set" for name in secrets}
+    record(_ACTIONS[sender][2], tenant=tenant, obj=instance, before=before, secrets=_masked(secrets))
+
+
+def _slug(instance) -> str:
+    try:
+        return instance.tenant.slug
+    except Tenant.DoesNotExist:  # deleted with its tenant
+        return ""
+
+
+@receiver(user_login_failed)
+def _login_failed(sender, credentials, request=None, **kwargs):
+    """A wrong password, an unknown username, or a try while locked out (django-axes refuses it
+    the same way). The username is what was typed; the address is the client's."""
+    username = str(credentials.get("username", ""))[:150]
+    user = get_user_model().objects.filter(username=username).first() if username else None
+    record(Action.LOGIN_FAILED, actor=ActorKind.ANONYMOUS, object_type="user", object_id=user.pk if user else "",
+           label=username, after={"username": username, "known_user": user is not None})
