@@ -4,12 +4,13 @@ from audit.models import Action, ActorKind, AuditEntry
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
-    action = serializers.ChoiceField(choices=Action.choices)
-    actor_kind = serializers.ChoiceField(choices=ActorKind.choices)
-    tenant = serializers.CharField(source="tenant_slug", help_text="The tenant's slug; empty for logins and the like.")
-    before = serializers.JSONField(allow_null=True, help_text="What changed, as it was (never a secret's value).")
+    action = serializers.ChoiceField(choices=Action.choices, read_only=True)
+    actor_kind = serializers.ChoiceField(choices=ActorKind.choices, read_only=True)
+    tenant = serializers.CharField(source="tenant_slug", read_only=True,
+                                   help_text="The tenant's slug; empty for logins and the like.")
+    before = serializers.JSONField(read_only=True, help_text="What changed, as it was (never a secret's value).")
     after = serializers.JSONField(
-        allow_null=True, help_text="What changed, as it became. A connection's secret fields show as "
+        read_only=True, help_text="What changed, as it became. A connection's secret fields show as "
                                    "\"set\", \"replaced\" or \"cleared\", never their values.")
 
     class Meta:

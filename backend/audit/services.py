@@ -109,7 +109,13 @@ def audit_prune(*, days: int | None = None) -> int:
     days = settings.LOOM_AUDIT_RETENTION_DAYS if days is None else days
     old = AuditEntry.objects.filter(at__lt=timezone.now() - timedelta(days=days))
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config(%s, 'on', true)", [PRUNE_SETTING])
-        return models.QuerySet.delete(old)[0]
+        _allow_delete("on")
+        deleted = models.QuerySet.delete(old)[0]
+        _allow_delete("off")  # at once: called inside a larger transaction, the rest of it stays refused
+    return deleted
+
+
+def _allow_delete(value: str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, %s, true)", [PRUNE_SETTING, value])
