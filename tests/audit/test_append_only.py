@@ -70,3 +70,16 @@ def test_prune_passes_the_trigger_only_in_its_own_transaction(tenant, settings):
     entry = _aged(tenant, 500)
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {AuditEntry._meta.db_table} WHERE id = %s", [entry.pk])
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_prune_from_the_command_commits_and_leaves_the_trigger_on(tenant):
+    """As cron runs it: no surrounding transaction. (Emptying the tables between such tests uses
+    TRUNCATE, which the trigger leaves to the table's owner.)"""
+    _aged(tenant, 500)
+    call_command("prune_audit")
+    assert not AuditEntry.objects.filter(at__lt=timezone.now() - timedelta(days=365)).exists()
+    entry = _aged(tenant, 500)
+    with pytest.raises(IntegrityError), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {AuditEntry._meta.db_table} WHERE id = %s", [entry.pk])
