@@ -97,3 +97,16 @@ def test_anonymous_gets_nothing(db, tenant, path):
     from rest_framework.test import APIClient
 
     assert APIClient().get(path).status_code in (401, 403)
+
+
+def test_the_admin_site_shows_entries_and_changes_none(root, tenant, make_user):
+    from django.test import Client
+
+    entry = _entry(tenant, "workflow.saved")
+    client = Client()
+    client.force_login(make_user("boss", is_superuser=True, is_staff=True))
+    assert client.get("/admin/audit/auditentry/").status_code == 200
+    assert client.get(f"/admin/audit/auditentry/{entry.pk}/change/").status_code == 200  # a read-only view
+    assert client.post(f"/admin/audit/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.post(f"/admin/audit/auditentry/{entry.pk}/change/", {"action": "x"}).status_code == 403
+    assert AuditEntry.objects.get(pk=entry.pk).action == "workflow.saved"
