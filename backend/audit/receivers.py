@@ -123,8 +123,11 @@ def _slug(instance) -> str:
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
     """A wrong password, an unknown username, or a try while locked out (django-axes refuses it
-    the same way). The username is what was typed; the address is the client's."""
+    the same way). The username is what was typed; the address is the client's. `locked_out`: this
+    failure locked the account or address, or it was locked already (axes' receiver, connected
+    first, has said so on the request)."""
     username = str(credentials.get("username", ""))[:150]
     user = get_user_model().objects.filter(username=username).first() if username else None
+    locked = bool(getattr(request, "axes_locked_out", False))
     record(Action.LOGIN_FAILED, actor=ActorKind.ANONYMOUS, object_type="user", object_id=user.pk if user else "",
-           label=username, after={"username": username, "known_user": user is not None})
+           label=username, after={"username": username, "known_user": user is not None, "locked_out": locked})

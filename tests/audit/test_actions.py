@@ -137,10 +137,17 @@ def test_failed_logins_are_recorded_with_the_username_and_address(db, make_user,
                             format="json").status_code == 200  # a success is no entry
     found = list(AuditEntry.objects.filter(action="login.failed").order_by("id"))
     assert [(e.actor_kind, e.tenant_id, e.address, e.object_type, e.object_label, e.after) for e in found] == [
-        ("anonymous", None, "10.7.7.7", "user", "tok", {"username": "tok", "known_user": True}),
-        ("anonymous", None, "10.7.7.8", "user", "nobody", {"username": "nobody", "known_user": False}),
+        ("anonymous", None, "10.7.7.7", "user", "tok", {"username": "tok", "known_user": True, "locked_out": False}),
+        ("anonymous", None, "10.7.7.8", "user", "nobody", {"username": "nobody", "known_user": False, "locked_out": False}),
     ]
-    assert "wrong-guess" not in str(list(AuditEntry.objects.values()))
+    # The failure that locks the account, and a try while locked (the right password, refused), say so.
+    codes = [APIClient().post("/api/auth/token/", {"username": "tok", "password": password}, format="json",
+                              REMOTE_ADDR=f"10.8.8.{i}").status_code
+             for i, password in enumerate(["wrong-guess-3"] * 5 + ["secret-pass"])]
+    assert codes[-2:] == [429, 429] and codes[0] == 400
+    tries = list(AuditEntry.objects.filter(action="login.failed", object_label="tok").order_by("id"))[1:]
+    assert [e.after["locked_out"] for e in tries] == [code == 429 for code in codes]
+    assert not {"wrong-guess", "secret-pass"} & {w for e in AuditEntry.objects.values() for w in str(e).split("'")}
 
 
 def test_changes_outside_requests_are_the_systems(tenant, tmp_path):
