@@ -31,10 +31,15 @@ class Action(models.TextChoices):
     MEMBER_ADDED = "member.added"
     MEMBER_CHANGED = "member.changed"
     MEMBER_REMOVED = "member.removed"
+    INVITATION_CREATED = "invitation.created"
+    INVITATION_ACCEPTED = "invitation.accepted"
+    INVITATION_REVOKED = "invitation.revoked"  # revoked, or replaced by a new invitation of the address
     TENANT_CREATED = "tenant.created"
     TENANT_CHANGED = "tenant.changed"
     TENANT_DELETED = "tenant.deleted"
     LOGIN_FAILED = "login.failed"
+    TOKEN_CREATED = "token.created"
+    TOKEN_REVOKED = "token.revoked"  # by its user, an admin, or a password change
 
 
 class ActorKind(models.TextChoices):

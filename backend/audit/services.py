@@ -27,16 +27,18 @@ _LABELS = {
     "membership": lambda o: o.user.username,
     "tenant": lambda o: o.slug,
     "user": lambda o: o.get_username(),
+    "invitation": lambda o: o.email,
+    "apitoken": lambda o: f"{o.user.get_username()}/{o.name}",
 }
-_TYPES = {"membership": "member"}
+_TYPES = {"membership": "member", "apitoken": "token"}
 
 
 def record(action: str, *, tenant=None, obj=None, before: dict | None = None, after: dict | None = None,
-           actor: str | None = None, object_type: str = "", object_id="", label: str = "",
+           actor=None, object_type: str = "", object_id="", label: str = "",
            secrets: list[str] = ()) -> AuditEntry:
     """Append one entry. `obj` (a model instance) names the object, unless `object_type`/`object_id`/
-    `label` do; `before`/`after` summarize the change (JSON; long values are cut). `actor` is an
-    ActorKind for changes no person made (default: the request's user, else "system"). Every string
+    `label` do; `before`/`after` summarize the change (JSON; long values are cut). `actor` is a user,
+    or an ActorKind for changes no person made (default: the request's user, else "system"). Every string
     of `secrets` is masked wherever it appears in the entry, as a last guard: summaries are built
     without secret values in the first place."""
     if obj is not None:
@@ -45,7 +47,10 @@ def record(action: str, *, tenant=None, obj=None, before: dict | None = None, af
         object_id = object_id or obj.pk
         label = label or _label(model, obj)
     request = current_request()
-    user = getattr(request, "user", None) if actor is None else None
+    if hasattr(actor, "get_username"):  # a user named by the caller
+        user, actor = actor, None
+    else:
+        user = getattr(request, "user", None) if actor is None else None
     if user is not None and user.is_authenticated:
         kind, name = ActorKind.USER, user.get_username()
     else:

@@ -3,11 +3,11 @@ Read-only: nothing in the API changes an entry."""
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import BasePermission
 
 from audit import selectors
 from audit.models import AuditEntry
 from audit.serializers import AuditEntrySerializer, AuditFilterSerializer, PlatformAuditFilterSerializer
+from loom.roles import IsPlatformAdmin
 from tenancy.models import Role
 from tenancy.scoping import TenantScopedMixin
 
@@ -20,14 +20,6 @@ class AuditPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 500
-
-
-class IsPlatformAdmin(BasePermission):
-    # Platform admins are superusers, as in tenancy.selectors.
-    message = "Only platform admins see the audit log of every tenant."
-
-    def has_permission(self, request, view):
-        return bool(request.user and request.user.is_superuser)
 
 
 class _AuditListView(generics.ListAPIView):
