@@ -131,9 +131,8 @@ def _joining(sender, instance):
     invitation link (the new member, who accepted the invitation)."""
     person = instance.user if sender is Membership else instance.accepted_by if sender is Invitation else None
     request = current_request()
-    if person is not None and request is not None and not getattr(getattr(request, "user", None), "is_authenticated", False):
-        return person
-    return None
+    anonymous = request is not None and not getattr(getattr(request, "user", None), "is_authenticated", False)
+    return person if anonymous else None
 
 
 def _slug(instance) -> str:
