@@ -56,6 +56,11 @@ def test_api_tokens_created_and_revoked_never_with_their_secret(editor, tenant, 
     assert by_login.status_code == 200
     login_entry = entries(action="token.created")[-1]
     assert (login_entry.actor, login_entry.actor_kind) == ("eddie", "user")  # who logged in, not "anonymous"
+    script = APIClient()  # a script using the token acts as its user
+    script.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    assert script.post("/api/tenants/acme/workflows/", {"name": "w", "nodes": [], "edges": []},
+                       format="json").status_code == 201
+    assert (one("workflow.created").actor, one("workflow.created").actor_user_id) == ("eddie", editor.pk)
     stored = ApiToken.objects.get(pk=created.json()["id"])
     digest, key = stored.digest, stored.token_key
 
