@@ -91,7 +91,7 @@ MIDDLEWARE = [
     # /healthz, /readyz, /metrics: answered before the host check and the https redirect, for
     # probes that reach a container by its address over plain http (ops.middleware).
     "ops.middleware.OpsEndpointsMiddleware",
-    # Outermost, so that every error under /api/ (a URL that does not exist, a crash, a request
+    # Outermost but for the probes, so that every error under /api/ (a URL that does not exist, a crash, a request
     # refused by another middleware) answers JSON, never Django's HTML page.
     "loom.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
