@@ -8,12 +8,14 @@ import { Modal } from "../ui/Modal";
 import { Canvas } from "./Canvas";
 import { ConflictDialog } from "./ConflictDialog";
 import { Inspector } from "./Inspector";
+import { DraftBanner, LeaveGuard } from "./LeaveGuard";
 import { Palette } from "./Palette";
 import { RunDialog } from "./RunDialog";
 import { RunsPanel } from "./RunsPanel";
 import { Toolbar } from "./Toolbar";
 import { WorkflowPanel } from "./WorkflowPanel";
 import { SHORTCUTS, useShortcuts } from "./useShortcuts";
+import { useDraftAutosave } from "./useDraftAutosave";
 import { useLiveValidation } from "./useLiveValidation";
 import { useRunPolling } from "./useRunPolling";
 
@@ -79,14 +81,6 @@ function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: numb
   }, [tenant, workflowId, load]);
 
   useEffect(() => {
-    const warn = (e: BeforeUnloadEvent) => {
-      if (useStore.getState().dirty) e.preventDefault();
-    };
-    window.addEventListener("beforeunload", warn);
-    return () => window.removeEventListener("beforeunload", warn);
-  }, []);
-
-  useEffect(() => {
     document.title = `${dirty ? "• " : ""}${useStore.getState().meta.name || "Workflow"} · Loom`;
   }, [dirty]);
 
@@ -101,6 +95,7 @@ function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: numb
   useShortcuts({ readOnly, onRun: openRun });
   useRunPolling();
   useLiveValidation();
+  useDraftAutosave();
 
   if (loadError) {
     return (
@@ -122,6 +117,8 @@ function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: numb
         <Canvas readOnly={readOnly} />
         <SidePanel readOnly={readOnly} onRun={openRun} />
       </div>
+      <DraftBanner />
+      <LeaveGuard path={`/t/${tenant}/workflows/${workflowId}`} />
       {readOnly && <div className="readonly-banner">Read only: your role in this workspace is viewer.</div>}
       <ConflictDialog />
       {dialog === "run" && <RunDialog onClose={() => setDialog(null)} />}

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { ApiError } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import type { GraphError, Json } from "../api/types";
+import { flowToGraph } from "../graph/convert";
 import { useStore } from "../store";
 import { Modal } from "../ui/Modal";
 import { ValueInput } from "./ValueInput";
@@ -28,7 +29,18 @@ export function RunDialog({ onClose }: { onClose: () => void }) {
     setError("");
     setProblems([]);
     try {
-      if (dirty && !(await save())) return;
+      if (dirty) {
+        // A canvas with known problems cannot run: say so before saving a version nobody asked for.
+        const { meta, nodes, edges } = useStore.getState();
+        const check = await endpoints.workflowValidate(tenant, workflowId, flowToGraph(meta, nodes, edges));
+        if (!check.valid) {
+          setProblems(check.errors);
+          setErrors(check.errors);
+          setError(`Not saved, not run: ${check.errors.length === 1 ? "this problem needs" : `these ${check.errors.length} problems need`} fixing first (Save keeps your changes as a draft version).`);
+          return;
+        }
+        if (!(await save())) return;
+      }
       const run = await endpoints.runStart(tenant, workflowId, { engine, parameters: overrides, version: useStore.getState().version });
       showRun(run);
       setPanel("runs");
