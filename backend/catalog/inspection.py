@@ -88,12 +88,28 @@ def parameters_infer(node: nbformat.NotebookNode, *, kernel_name: str, language:
     cell = next((c for c in node.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
     if cell is None:
         return []
+    if language == "python":
+        _python_check(cell.source, "The parameters cell")
     try:
         translator = papermill_translators.find_translator(kernel_name, language)
         found = translator.inspect(cell)
     except (NotImplementedError, PapermillException):
         return []  # papermill cannot introspect this language: the notebook runs, with no typed signature
     return [_parameter(p.name, p.inferred_type_name, p.default, p.help) for p in found]
+
+
+def _python_check(source: str, what: str) -> None:
+    """Refuse at upload a cell that would fail at run time before running anything."""
+    # The kernel runs IPython: %magics and !shell lines are fine there, so check what IPython makes of them.
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError as e:
+        text = (e.text or "").strip()
+        raise NotebookError(f"{what} has a syntax error at line {e.lineno}: {e.msg}{f' ({text})' if text else ''}.")
+    except ValueError:
+        pass  # a NUL byte: Python's own message says nothing more useful than the kernel's will
 
 
 def _parameter(name: str, annotation: str, default_source: str, help: str) -> Parameter:

@@ -70,3 +70,17 @@ def test_sync_command_loads_the_shipped_notebooks(tenant):
     assert set(Notebook.objects.values_list("name", flat=True)) >= {"ingest.ipynb", "train.ipynb", "report.ipynb"}
     call_command("sync_notebooks", "acme")
     assert NotebookVersion.objects.filter(notebook__name="ingest.ipynb").count() == 1
+
+
+def test_a_parameters_cell_with_a_syntax_error_is_refused_naming_the_line(api):
+    source = "account = None\nrate = = 0.5\n%matplotlib inline"
+    response = upload(api, "acme", "broken.ipynb", notebook_bytes(source))
+    assert response.status_code == 400
+    assert response.json()["file"] == ["The parameters cell has a syntax error at line 2: invalid syntax (rate = = 0.5)."]
+    assert not Notebook.objects.filter(name="broken.ipynb").exists()
+
+
+def test_ipython_magics_in_the_parameters_cell_are_accepted(api):
+    response = upload(api, "acme", "magic.ipynb", notebook_bytes("%matplotlib inline\n!echo hi\nrate = 0.5"))
+    assert response.status_code == 201
+    assert [p["name"] for p in response.json()["parameters"]] == ["rate"]
