@@ -46,6 +46,7 @@ def notebook_upload(*, tenant: Tenant, name: str, data: bytes, user=None) -> tup
                 # A NUL in a cell is stored as U+FFFD in the signature (the content keeps it, JSON-escaped).
                 content=nul_replace(inspected.content)[0],
                 parameters=nul_replace(inspected.parameters_json())[0],
+                outputs=nul_replace(inspected.outputs_json())[0],
                 kernel_name=nul_replace(inspected.kernel_name)[0],
                 language=nul_replace(inspected.language)[0],
                 created_by=user if user and user.is_authenticated else None,

@@ -246,14 +246,16 @@ export const useStore = create<State>()((set, get) => {
     addNode: (notebook, position) => {
       const taken = new Set(get().nodes.map((n) => n.id));
       const id = nodeIdFor(notebook, taken);
-      // Reuse the outputs another node of this notebook declares: the notebook produces them.
+      // The outputs another node of this notebook declares (the user may have typed more), else
+      // those discovered in the notebook at upload.
       const sibling = get().nodes.find((n) => n.data.node.notebook === notebook);
+      const outputs = sibling?.data.node.outputs ?? get().notebookMap.get(notebook)?.outputs ?? [];
       const node: LoomNode = {
         id,
         type: "notebook",
         position,
         selected: true,
-        data: { node: { ...structuredClone(NODE_DEFAULTS), notebook, outputs: structuredClone(sibling?.data.node.outputs ?? []) } },
+        data: { node: { ...structuredClone(NODE_DEFAULTS), notebook, outputs: structuredClone(outputs) } },
       };
       checkpoint();
       set({ nodes: [...get().nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node], panel: "node" });

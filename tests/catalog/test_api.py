@@ -84,3 +84,31 @@ def test_ipython_magics_in_the_parameters_cell_are_accepted(api):
     response = upload(api, "acme", "magic.ipynb", notebook_bytes("%matplotlib inline\n!echo hi\nrate = 0.5"))
     assert response.status_code == 201
     assert [p["name"] for p in response.json()["parameters"]] == ["rate"]
+
+
+def test_outputs_are_discovered_from_glue_and_the_outputs_cell(api):
+    from pathlib import Path
+
+    data = (Path(__file__).parent / "notebooks" / "score.ipynb").read_bytes()
+    body = upload(api, "acme", "score.ipynb", data).json()
+    # The outputs cell's variables first, in order, then the glued names; types as for parameters.
+    assert body["outputs"] == [
+        {"name": "above", "type": "list"}, {"name": "n_above", "type": "int"}, {"name": "label", "type": "str"},
+        {"name": "flagged", "type": "bool"}, {"name": "best_score", "type": None}, {"name": "summary", "type": "dict"},
+    ]
+    detail = api.get(f"/api/tenants/acme/notebooks/{body['id']}/").json()
+    assert detail["versions"][0]["outputs"] == body["outputs"]
+    assert api.get("/api/tenants/acme/notebooks/").json()[0]["outputs"] == body["outputs"]
+
+
+def test_an_outputs_cell_with_a_syntax_error_is_refused(api):
+    from nbformat.v4 import new_code_cell
+    import nbformat
+
+    nb = nbformat.reads(notebook_bytes("x = 1").decode(), as_version=4)
+    cell = new_code_cell("result = (1,")
+    cell.metadata["tags"] = ["outputs"]
+    nb.cells.append(cell)
+    response = upload(api, "acme", "bad.ipynb", nbformat.writes(nb).encode())
+    assert response.status_code == 400
+    assert response.json()["file"][0].startswith("The outputs cell has a syntax error at line 1:")

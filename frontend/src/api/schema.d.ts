@@ -473,6 +473,11 @@ export interface components {
          * @enum {string}
          */
         DeploymentStatusEnum: "deploying" | "deployed" | "failed";
+        DiscoveredOutput: {
+            name: string;
+            /** @description str, int, float, bool, list, dict, or null when unknown. */
+            type: string | null;
+        };
         Edge: {
             /** @description The upstream node's id. */
             source: string;
@@ -919,6 +924,7 @@ export interface components {
             readonly parameters: {
                 [key: string]: unknown;
             }[];
+            readonly outputs: components["schemas"]["DiscoveredOutput"][];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -934,6 +940,7 @@ export interface components {
             readonly parameters: {
                 [key: string]: unknown;
             }[];
+            readonly outputs: components["schemas"]["DiscoveredOutput"][];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */

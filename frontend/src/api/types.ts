@@ -27,6 +27,8 @@ export interface Notebook {
   sha256: string;
   kernel_name: string;
   parameters: NotebookParameter[];
+  /** Discovered at upload: names given to sb.glue, and variables of the cell tagged `outputs`. */
+  outputs: { name: string; type: ParamType | null }[];
   created_at: string;
   updated_at: string;
 }

@@ -99,6 +99,9 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
   ];
   if (spec.map_over && !mapChoices.includes(spec.map_over)) mapChoices.push(spec.map_over);
 
+  const declared = new Set(spec.outputs.map(outputName));
+  const discovered = (notebook?.outputs ?? []).filter((o) => !declared.has(o.name));
+
   const addOutput = () => {
     const name = newOutput.trim();
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || spec.outputs.some((o) => outputName(o) === name)) return;
@@ -162,7 +165,7 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
 
       <fieldset className="section-box" disabled={readOnly}>
         <legend>Outputs</legend>
-        <p className="help">Names of variables (or scrapbook glue) the notebook leaves behind; each becomes a handle to wire downstream.</p>
+        <p className="help">Names of variables (or scrapbook glue) the notebook leaves behind; each becomes a handle to wire downstream. Loom finds those of <span className="mono">sb.glue</span> and of a cell tagged <span className="mono">outputs</span>.</p>
         {spec.outputs.map((o, i) => (
           <div key={outputName(o)} className="output-row">
             <span className="mono">{outputName(o)}</span>
@@ -175,6 +178,17 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
               onClick={() => update({ outputs: spec.outputs.filter((_, j) => j !== i) })}>✕</button>
           </div>
         ))}
+        {discovered.length > 0 && (
+          <div className="discovered" data-testid="discovered-outputs">
+            <span className="muted small">Found in the notebook:</span>
+            {discovered.map((o) => (
+              <button key={o.name} className="pill pill-button" title={`Add output ${o.name}`}
+                onClick={() => update({ outputs: [...spec.outputs, { name: o.name, type: o.type }] })}>
+                + {o.name}<span className="pill-type">{o.type ?? "any"}</span>
+              </button>
+            ))}
+          </div>
+        )}
         <div className="output-add">
           <input className="input" placeholder="output name" aria-label="New output name" value={newOutput}
             onChange={(e) => setNewOutput(e.target.value)} onKeyDown={(e) => e.key === "Enter" && addOutput()} />

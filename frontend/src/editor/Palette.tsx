@@ -25,7 +25,8 @@ export function Palette({ readOnly }: { readOnly: boolean }) {
     for (const f of Array.from(files ?? [])) {
       try {
         const nb = await endpoints.notebookUpload(tenant, f);
-        toast("success", `Uploaded ${nb.name}: ${nb.parameters.length} parameter${nb.parameters.length === 1 ? "" : "s"}.`);
+        const outs = nb.outputs?.length ? `, ${nb.outputs.length} output${nb.outputs.length === 1 ? "" : "s"} found` : "";
+        toast("success", `Uploaded ${nb.name}: ${nb.parameters.length} parameter${nb.parameters.length === 1 ? "" : "s"}${outs}.`);
       } catch (e) {
         toast("error", `${f.name}: ${e instanceof ApiError ? e.message : String(e)}`);
       }
@@ -59,7 +60,7 @@ export function Palette({ readOnly }: { readOnly: boolean }) {
             data-testid={`palette-${nb.name}`} title={readOnly ? nb.name : `Drag ${nb.name} onto the canvas`}>
             <div className="palette-item-main">
               <span className="palette-name mono">{nb.name}</span>
-              <span className="muted small">v{nb.version} · {nb.parameters.length} param{nb.parameters.length === 1 ? "" : "s"}</span>
+              <span className="muted small">v{nb.version} · {nb.parameters.length} param{nb.parameters.length === 1 ? "" : "s"}{nb.outputs?.length ? ` · ${nb.outputs.length} output${nb.outputs.length === 1 ? "" : "s"}` : ""}</span>
             </div>
             {!readOnly && <button className="icon-button" aria-label={`Add ${nb.name}`} onClick={() => addAtCentre(nb.name)}>+</button>}
           </li>
