@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from "react";
 import { PARAM_TYPES, type ParamType } from "../api/types";
-import { type ParamValue, mapTarget, parametersResolve } from "../graph/params";
+import { type ParamValue, globalsReaching, mapTarget, parametersResolve } from "../graph/params";
 import { type NodeSpec, TRIGGER_RULES, outputName, outputType } from "../graph/model";
 import { valueShort } from "../graph/values";
 import { useStore } from "../store";
@@ -14,6 +14,8 @@ const FORM_FIELDS = ["outputs", "map_over", "map_parameter", "trigger_rule", "co
 const LAYER_TEXT: Record<ParamValue["layer"], string> = {
   map: "each item of", override: "run override", node: "this node", edge: "wired from", global: "global", default: "notebook default",
 };
+
+const SHADOW_TEXT = { map: "fan-out item", node: "set on this node", edge: "wired" } as const;
 
 function Winner({ w }: { w: ParamValue | null }) {
   if (!w) return <span className="source-badge source-none">no value</span>;
@@ -91,6 +93,7 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
   const signature = notebook?.parameters ?? [];
   const incoming = useMemo(() => edges.filter((e) => e.target === node.id), [edges, node.id]);
   const resolved = parametersResolve(node, signature, incoming, globals);
+  const reach = globalsReaching(node, signature, incoming, globals);
   const general = errors?.filter((e) => !e.field.startsWith("parameters.") && !FORM_FIELDS.includes(e.field)) ?? [];
   const upstream = useMemo(() => new Set(edges.filter((e) => e.target === node.id).map((e) => e.source)), [edges, node.id]);
   const mapChoices = [
@@ -127,6 +130,17 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
       <fieldset className="section-box" disabled={readOnly}>
         <legend>Parameters</legend>
         {signature.length === 0 && <p className="muted small">{notebook ? "This notebook has no parameters cell." : "Unknown notebook."}</p>}
+        {reach.length > 0 && (
+          <div className="node-globals" data-testid="node-globals">
+            <span className="muted small">Global parameters:</span>
+            {reach.map((g) => (
+              <span key={g.name} className={`pill${g.reaches ? "" : " shadowed"}`} data-reaches={g.reaches}
+                title={g.reaches ? `The workflow's ${g.name} gives this node its value` : `Not used here: ${SHADOW_TEXT[g.shadowedBy!]}`}>
+                {g.name}<span className="pill-type">{g.reaches ? "reaches" : SHADOW_TEXT[g.shadowedBy!]}</span>
+              </span>
+            ))}
+          </div>
+        )}
         {resolved.map(({ param, winner }) => {
           const field = `parameters.${param.name}`;
           const hasError = errors?.some((e) => e.field === field);

@@ -3,6 +3,7 @@ import { memo, useEffect, useRef } from "react";
 import type { LoomEdge } from "../types";
 import { NODE_BODY_PAD, NODE_HEADER, NODE_ROW } from "../graph/layout";
 import { DEP_IN, DEP_OUT, outputHandle, outputName, outputType, paramHandle } from "../graph/model";
+import { globalsReaching } from "../graph/params";
 import { useStore } from "../store";
 import type { NotebookFlowNode } from "../types";
 import { StatusChip } from "../ui/StatusChip";
@@ -47,10 +48,15 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
   const status = useStore((s) => s.runStatus.get(id));
   const detailed = useDetailed();
   const sketch = useSketch();
-  const wiredKey = useStore((s) => (detailed ? "" : wiredHandles(s.edges, id)));
+  const wiredKey = useStore((s) => wiredHandles(s.edges, id));
+  const globals = useStore((s) => s.meta.parameters);
   const errorFields = new Set(errors?.map((e) => e.field) ?? []);
   const params = notebook?.parameters ?? [];
   const rows = Math.max(params.length, spec.outputs.length, 1);
+  const wiredSet = new Set(wiredKey.split("|"));
+  // The global parameters whose value gets to a parameter here (nothing closer gives it one).
+  const incoming = [...wiredSet].map((h) => ({ id: h, source: "", target: id, targetHandle: h }));
+  const reached = new Set(globalsReaching({ id, position: { x: 0, y: 0 }, data }, params, incoming, globals).filter((g) => g.reaches).map((g) => g.name));
 
   // React Flow measures handles once; a handle added later (a new output, a notebook loaded
   // after the node) cannot be wired to until the node is measured again.
@@ -78,7 +84,8 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
         <div className="loom-node-col">
           {params.map((p) => (
             <div key={p.name} className={`port port-in${errorFields.has(`parameters.${p.name}`) ? " port-error" : ""}`} data-param={p.name}>
-              <Handle type="target" position={Position.Left} id={paramHandle(p.name)} className={`type-${p.type ?? "any"}`} />
+              <Handle type="target" position={Position.Left} id={paramHandle(p.name)} className={`type-${p.type ?? "any"}${reached.has(p.name) ? " from-global" : ""}`} />
+              {reached.has(p.name) && <span className="port-global" data-global={p.name} title={`The global parameter ${p.name} gives this its value`}>G</span>}
               <span className="port-name" title={p.help ? `${p.name}: ${p.help}` : p.name}>{p.name}{p.required && !(p.name in spec.parameters) ? <span className="req">*</span> : null}</span>
               <span className="port-type">{p.type ?? "any"}</span>
             </div>
@@ -104,7 +111,6 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
   } else {
     // Zoomed out: the same box and the same handle positions, but only the wired handles
     // and no text, so edges still meet their ports.
-    const wiredSet = new Set(wiredKey.split("|"));
     body = (
       <div className="loom-node-body lod" style={{ height: bodyHeight }}>
         {params.map((p, i) =>
