@@ -37,6 +37,7 @@ api = [
     path("auth/token/", tenancy.TokenView.as_view(), name="auth-token"),
     *web.api,
     path("tenants/", tenancy.TenantListView.as_view(), name="tenant-list"),
+    path("engines/", runs.EngineListView.as_view(), name="engine-list"),
     path("tenants/<slug:tenant>/", include(tenant_api)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

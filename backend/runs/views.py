@@ -1,16 +1,40 @@
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from runs import selectors, services
+from runs.engines import ENGINE_NAMES, EngineUnavailable, engine_get
 from runs.models import Run
 from runs.serializers import RunDetailSerializer, RunInvalidSerializer, RunSerializer, RunStartSerializer
 from tenancy.scoping import TenantScopedMixin
 from workflows.selectors import workflow_version_get
 from workflows.views import WorkflowScopedMixin
+
+
+class EngineSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    available = serializers.BooleanField(help_text="Configured on this installation (not whether it answers now).")
+    problem = serializers.CharField(allow_blank=True, help_text="Why it is not, for an operator.")
+
+
+class EngineListView(generics.GenericAPIView):
+    """The engines a run may ask for, and whether this installation has each (no network)."""
+
+    serializer_class = EngineSerializer
+
+    @extend_schema(responses=EngineSerializer(many=True))
+    def get(self, request):
+        engines = []
+        for name in ENGINE_NAMES:
+            try:
+                engine_get(name)
+                engines.append({"name": name, "available": True, "problem": ""})
+            except EngineUnavailable as e:
+                engines.append({"name": name, "available": False, "problem": str(e)})
+        return Response(EngineSerializer(engines, many=True).data)
 
 
 def run_detail(run: Run) -> dict:

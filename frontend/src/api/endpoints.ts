@@ -1,7 +1,7 @@
 // Every REST call the editor makes, in one place.
 import { api, request } from "./client";
 import type {
-  Graph, GraphError, Json, Notebook, Run, RunDetail, Tenant, User, WorkflowDetail, WorkflowListItem,
+  Engine, Graph, GraphError, Json, Notebook, Run, RunDetail, Tenant, User, WorkflowDetail, WorkflowListItem,
 } from "./types";
 
 const T = (tenant: string) => `/api/tenants/${encodeURIComponent(tenant)}`;
@@ -19,6 +19,7 @@ export const endpoints = {
   text: (url: string, accept: string) => request<string>("GET", url, undefined, accept),
 
   tenants: () => api.get<Tenant[]>("/api/tenants/"),
+  engines: () => api.get<Engine[]>("/api/engines/"),
 
   notebooks: (t: string) => api.get<Notebook[]>(`${T(t)}/notebooks/`),
   notebookUpload: (t: string, file: File) => {

@@ -42,6 +42,7 @@ export type GraphError = Schemas["GraphError"];
 export type WorkflowDetail = Schemas["WorkflowDetail"];
 export type Conflict = Schemas["Stale"];
 export type User = Schemas["User"];
+export type Engine = Schemas["Engine"];
 export type RunStatus = Schemas["StatusEnum"];
 export const FINISHED: RunStatus[] = ["success", "failed", "skipped", "upstream_failed", "cancelled"];
 

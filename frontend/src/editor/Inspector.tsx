@@ -69,11 +69,13 @@ function NodeIdField({ id, readOnly }: { id: string; readOnly: boolean }) {
     if (p) setText(id);
   };
   return (
-    <>
-      <input className="input node-id-input" aria-label="Node id" value={text} readOnly={readOnly}
+    <label className="field compact node-id-field">
+      <span>Node id</span>
+      <input className="input mono" aria-label="Node id" value={text} readOnly={readOnly} spellCheck={false}
         onChange={(e) => setText(e.target.value)} onBlur={commit} onKeyDown={(e) => e.key === "Enter" && commit()} />
-      {problem && <div className="field-error">{problem}</div>}
-    </>
+      {!readOnly && <span className="help">Letters, digits and _, not starting with a digit, at most 64; unique in the workflow. Wires and fan-outs follow a rename.</span>}
+      {problem && <span className="field-error" role="alert">{problem}</span>}
+    </label>
   );
 }
 
@@ -115,11 +117,11 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
   return (
     <div className="inspector" data-testid="inspector">
       <div className="inspector-head">
-        <NodeIdField id={node.id} readOnly={readOnly} />
         <div className="muted small">
-          <span className="mono">{spec.notebook}</span>
+          Notebook <span className="mono">{spec.notebook}</span>
           {notebook ? ` · v${notebook.version}` : " · not in the catalog"}
         </div>
+        <NodeIdField id={node.id} readOnly={readOnly} />
       </div>
 
       {run && <NodeRunDetails nodeId={node.id} />}
@@ -249,7 +251,7 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
               {TRIGGER_RULES.map((r) => <option key={r} value={r}>{r}</option>)}
             </select>
           </label>
-          <TextField label="Pool" value={spec.pool} placeholder="tenant default" onChange={(v) => update({ pool: v })} />
+          <TextField label="Pool" value={spec.pool} placeholder="workspace default" onChange={(v) => update({ pool: v })} />
           <TextField label="Queue" value={spec.queue} placeholder="default" onChange={(v) => update({ queue: v })} />
         </div>
         <FieldErrors errors={errors} field="trigger_rule" />

@@ -132,17 +132,17 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
       title={errors?.map((e) => e.message).join("\n")}>
       <Handle type="target" position={Position.Left} id={DEP_IN} className="dep-handle dep-in" title="after: run after another node" />
       {sketch ? (
-        <div className="loom-node-header sketch"><span className="loom-node-id">{spec.label || id}</span></div>
+        <div className="loom-node-header sketch"><span className="loom-node-id" title={spec.label ? `${spec.label} (${id})` : id}>{spec.label || id}</span></div>
       ) : (
       <div className="loom-node-header">
         <div className="loom-node-title">
-          <span className="loom-node-id">{spec.label || id}</span>
+          <span className="loom-node-id" title={spec.label ? `${spec.label} (${id})` : id}>{spec.label || id}</span>
           {spec.map_over && <span className="chip chip-map" title={`one run per item of ${spec.map_over}`}>⇶ {spec.map_over}</span>}
           <span className="spacer" />
           {status && <StatusChip status={status.status} extra={status.total > 1 ? `${status.done}/${status.total}` : undefined} />}
         </div>
         <div className="loom-node-sub">
-          <span className="mono">{spec.notebook}</span>
+          <span className="mono" title={spec.notebook}>{spec.notebook}</span>
           {!notebook && <span className="danger-text"> · not in catalog</span>}
         </div>
         {!!errors?.length && <span className="error-badge" aria-label={`${errors.length} problems`}>{errors.length}</span>}

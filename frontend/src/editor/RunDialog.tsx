@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { ApiError } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import type { GraphError, Json } from "../api/types";
@@ -18,6 +18,12 @@ export function RunDialog({ onClose }: { onClose: () => void }) {
   const setPanel = useStore((s) => s.setPanel);
   const setErrors = useStore((s) => s.setErrors);
   const [engine, setEngine] = useState<"local" | "airflow">("local");
+  // Offer Airflow only where this installation has one (unknown: offer it, the run says why not).
+  const [airflow, setAirflow] = useState<boolean | null>(null);
+  useEffect(() => {
+    endpoints.engines().then((es) => setAirflow(es.find((e) => e.name === "airflow")?.available ?? false), () => setAirflow(true));
+  }, []);
+  const engines = airflow === false ? (["local"] as const) : (["local", "airflow"] as const);
   const [overrides, setOverrides] = useState<Record<string, Json>>({});
   const [problems, setProblems] = useState<GraphError[]>([]);
   const [error, setError] = useState("");
@@ -68,13 +74,14 @@ export function RunDialog({ onClose }: { onClose: () => void }) {
       <div className="field compact">
         <span>Engine</span>
         <div className="segmented" role="radiogroup" aria-label="Engine">
-          {(["local", "airflow"] as const).map((e) => (
+          {engines.map((e) => (
             <label key={e} className={engine === e ? "active" : ""}>
               <input type="radio" name="engine" value={e} checked={engine === e} onChange={() => setEngine(e)} />
               {e === "local" ? "Local (this server)" : "Airflow"}
             </label>
           ))}
         </div>
+        {airflow === false && <span className="help" data-testid="no-airflow">Runs go to this server’s own workers. Airflow is not set up here; ask your administrator if your team needs it.</span>}
       </div>
       <h4>Parameters for this run</h4>
       {globals.length === 0 && <p className="muted small">This workflow has no global parameters.</p>}

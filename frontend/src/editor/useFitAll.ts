@@ -3,8 +3,11 @@ import { useCallback } from "react";
 import { graphBounds } from "../graph/layout";
 import { useStore } from "../store";
 
+/** The lowest zoom "Fit" goes to: port names (12 px) stay about 11 px on screen. */
+export const READABLE_ZOOM = 0.9;
+
 /**
- * Fit the whole graph. React Flow's own fitView waits until every node is measured, which
+ * Fit the whole graph, or as much of it as a readable zoom shows. React Flow's own fitView waits until every node is measured, which
  * never happens for nodes it does not render (large graphs render only what is visible),
  * so the bounds come from positions and estimated sizes instead.
  */
@@ -17,7 +20,10 @@ export function useFitAll() {
       if (!el || !nodes.length) return;
       const { width, height } = el.getBoundingClientRect();
       const bounds = graphBounds(nodes, (n) => notebookMap.get(n.data.node.notebook)?.parameters.length ?? 0);
-      void setViewport(getViewportForBounds(bounds, width, height, 0.05, 1, 0.12), animate ? { duration: 200 } : undefined);
+      // Never below a zoom where text is legible: a graph larger than the view is centred, and
+      // the rest is a pan (or the minimap) away.
+      const viewport = getViewportForBounds(bounds, width, height, READABLE_ZOOM, 1, 0.12);
+      void setViewport(viewport, animate ? { duration: 200 } : undefined);
     },
     [setViewport],
   );

@@ -9,6 +9,7 @@ function typing(target: EventTarget | null): boolean {
 
 export const SHORTCUTS: [string, string][] = [
   ["Ctrl/⌘ S", "Save"],
+  ["Ctrl/⌘ Enter", "Run (asks to save first)"],
   ["Ctrl/⌘ Z", "Undo"],
   ["Ctrl/⌘ Shift Z, Ctrl Y", "Redo"],
   ["Ctrl/⌘ C / V", "Copy / paste nodes"],
@@ -17,6 +18,7 @@ export const SHORTCUTS: [string, string][] = [
   ["F", "Fit to screen"],
   ["L", "Automatic layout"],
   ["Shift + drag", "Box select"],
+  ["Escape", "Deselect"],
 ];
 
 /** The editor's keyboard shortcuts; canvas ones stay quiet while the user types in a field. */

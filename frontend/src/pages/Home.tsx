@@ -7,6 +7,7 @@ import { useStore } from "../store";
 import { ConfirmDialog, PromptDialog } from "../ui/Dialogs";
 import { StatusChip } from "../ui/StatusChip";
 import { timeAgo } from "../ui/format";
+import { LAST_WORKSPACE } from "./Tenants";
 import { TopBar } from "./TopBar";
 
 type Dialog =
@@ -26,6 +27,7 @@ export function Home({ tenant }: { tenant: string }) {
   const [error, setError] = useState("");
   const [dialog, setDialog] = useState<Dialog>(null);
   const [filter, setFilter] = useState("");
+  const [onlyOne, setOnlyOne] = useState(true);
   const fileInput = useRef<HTMLInputElement>(null);
 
   const reload = useCallback(() => {
@@ -34,8 +36,11 @@ export function Home({ tenant }: { tenant: string }) {
   }, [tenant]);
 
   useEffect(() => {
-    localStorage.setItem("loom.tenant", tenant);
-    endpoints.tenants().then((ts) => setInfo(ts.find((t) => t.slug === tenant) ?? null), () => undefined);
+    localStorage.setItem(LAST_WORKSPACE, tenant);
+    endpoints.tenants().then((ts) => {
+      setInfo(ts.find((t) => t.slug === tenant) ?? null);
+      setOnlyOne(ts.length === 1);
+    }, () => undefined);
     reload();
   }, [tenant, reload]);
 
@@ -89,7 +94,7 @@ export function Home({ tenant }: { tenant: string }) {
       <TopBar>
         <span className="crumb-sep">/</span>
         <a className="crumb" {...linkProps(`/t/${tenant}`)}>{info?.name ?? tenant}</a>
-        <a className="button ghost small" {...linkProps("/")}>Switch workspace</a>
+        {!onlyOne && <a className="button ghost small" {...linkProps("/?all")}>Switch workspace</a>}
       </TopBar>
       <main className="content">
         {error && <div className="form-error">{error}</div>}
