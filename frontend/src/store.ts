@@ -28,7 +28,7 @@ interface Snapshot {
   edges: LoomEdge[];
 }
 
-export type Panel = "node" | "workflow" | "runs";
+export type Panel = "node" | "workflow" | "runs" | "history";
 
 interface State {
   user: User | null;
@@ -60,6 +60,8 @@ interface State {
   runsVersion: number; // bumped to make the run history reload
   loadSeq: number; // bumped when a workflow is (re)loaded from the server: the canvas fits to it
   restoredDraft: Pick<Draft, "version" | "savedAt"> | null; // the canvas is a draft kept from an earlier visit
+  viewingVersion: number | null; // an older version shown read-only (editor/HistoryPanel)
+  diffMarks: Map<string, "added" | "changed">; // nodes marked by the version comparison shown
 
   toast: (kind: Toast["kind"], text: string) => void;
   dismiss: (id: number) => void;
@@ -147,6 +149,8 @@ export const useStore = create<State>()((set, get) => {
     runsVersion: 0,
     loadSeq: 0,
     restoredDraft: null,
+    viewingVersion: null,
+    diffMarks: new Map(),
 
     toast: (kind, text) => {
       const id = ++toastSeq;
@@ -163,7 +167,7 @@ export const useStore = create<State>()((set, get) => {
     },
 
     load: async (tenant, id) => {
-      set({ tenant, workflowId: id, loadError: null, nodes: [], edges: [], run: null, runStatus: new Map(), conflict: null });
+      set({ tenant, workflowId: id, loadError: null, nodes: [], edges: [], run: null, runStatus: new Map(), conflict: null, viewingVersion: null, diffMarks: new Map() });
       try {
         const [detail] = await Promise.all([endpoints.workflow(tenant, id), get().loadNotebooks(tenant)]);
         get().applyDetail(detail);

@@ -1,7 +1,7 @@
 // Every REST call the editor makes, in one place.
 import { api, request } from "./client";
 import type {
-  Engine, Graph, GraphError, Json, Notebook, Run, RunDetail, Tenant, User, WorkflowDetail, WorkflowListItem,
+  Engine, Graph, GraphError, Json, WorkflowVersion, Notebook, Run, RunDetail, Tenant, User, WorkflowDetail, WorkflowListItem,
 } from "./types";
 
 const T = (tenant: string) => `/api/tenants/${encodeURIComponent(tenant)}`;
@@ -30,7 +30,8 @@ export const endpoints = {
   notebookDelete: (t: string, id: number) => api.del(`${T(t)}/notebooks/${id}/`),
 
   workflows: (t: string) => api.get<WorkflowListItem[]>(`${T(t)}/workflows/`),
-  workflow: (t: string, id: number) => api.get<WorkflowDetail>(`${T(t)}/workflows/${id}/`),
+  workflow: (t: string, id: number, version?: number) => api.get<WorkflowDetail>(`${T(t)}/workflows/${id}/${version ? `?version=${version}` : ""}`),
+  workflowVersions: (t: string, id: number) => api.get<WorkflowVersion[]>(`${T(t)}/workflows/${id}/versions/`),
   workflowCreate: (t: string, graph: Partial<Graph> & { name: string }) => api.post<WorkflowDetail>(`${T(t)}/workflows/`, graph),
   workflowSave: (t: string, id: number, graph: Graph, baseVersion: number) =>
     api.put<WorkflowDetail>(`${T(t)}/workflows/${id}/`, { ...graph, base_version: baseVersion }),

@@ -40,6 +40,7 @@ export type GlobalParameter = Schemas["GlobalParameter"];
 export type Graph = Schemas["Graph"];
 export type GraphError = Schemas["GraphError"];
 export type WorkflowDetail = Schemas["WorkflowDetail"];
+export type WorkflowVersion = Schemas["WorkflowVersion"];
 export type Conflict = Schemas["Stale"];
 export type User = Schemas["User"];
 export type Engine = Schemas["Engine"];

@@ -46,6 +46,7 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
   const notebook = useStore((s) => s.notebookMap.get(spec.notebook));
   const errors = useStore((s) => s.errorsByNode.get(id));
   const status = useStore((s) => s.runStatus.get(id));
+  const diff = useStore((s) => s.diffMarks.get(id));
   const detailed = useDetailed();
   const sketch = useSketch();
   const wiredKey = useStore((s) => wiredHandles(s.edges, id));
@@ -75,6 +76,7 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
   if (selected) classes.push("selected");
   if (errors?.length) classes.push("has-errors");
   if (status) classes.push(`run-${status.status}`);
+  if (diff) classes.push(`diff-${diff}`);
   const bodyHeight = rows * NODE_ROW + 2 * NODE_BODY_PAD;
 
   let body;
@@ -128,7 +130,7 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
   }
 
   return (
-    <div className={classes.join(" ")} data-testid={`node-${id}`} data-status={status?.status ?? ""} data-errors={errors?.length ?? 0}
+    <div className={classes.join(" ")} data-testid={`node-${id}`} data-status={status?.status ?? ""} data-errors={errors?.length ?? 0} data-diff={diff ?? ""}
       title={errors?.map((e) => e.message).join("\n")}>
       <Handle type="target" position={Position.Left} id={DEP_IN} className="dep-handle dep-in" title="after: run after another node" />
       {sketch ? (
