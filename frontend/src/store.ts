@@ -10,7 +10,7 @@ import { type History, historyPush, historyRedo, historyUndo } from "./graph/his
 import { isIdentifier, nodeIdFor } from "./graph/ids";
 import { layoutGraph } from "./graph/layout";
 import { graphRename } from "./graph/rename";
-import { type Draft, draftClear, draftDiffers, draftRead } from "./graph/drafts";
+import { type Draft, draftClear, draftMeta, draftPending } from "./graph/drafts";
 import { NODE_DEFAULTS, type NodeSpec, handleParse } from "./graph/model";
 import { type Verdict, connectionCheck } from "./graph/rules";
 import { type NodeStatus, nodeStatuses, runFinished } from "./graph/runs";
@@ -62,6 +62,7 @@ interface State {
   restoredDraft: Pick<Draft, "version" | "savedAt"> | null; // the canvas is a draft kept from an earlier visit
   viewingVersion: number | null; // an older version shown read-only (editor/HistoryPanel)
   diffMarks: Map<string, "added" | "changed">; // nodes marked by the version comparison shown
+  pins: WorkflowDetail["notebook_pins"]; // the notebook versions the saved version runs
 
   toast: (kind: Toast["kind"], text: string) => void;
   dismiss: (id: number) => void;
@@ -151,6 +152,7 @@ export const useStore = create<State>()((set, get) => {
     restoredDraft: null,
     viewingVersion: null,
     diffMarks: new Map(),
+    pins: {},
 
     toast: (kind, text) => {
       const id = ++toastSeq;
@@ -173,17 +175,10 @@ export const useStore = create<State>()((set, get) => {
         get().applyDetail(detail);
         // An unsaved canvas from an earlier visit (any tab) comes back, based on the version it
         // started from: if someone saved since, saving it meets the conflict dialog.
-        const draft = draftRead(tenant, id);
-        const saved = flowToGraph(get().meta, get().nodes, get().edges);
-        if (draft && draft.version <= detail.version && draftDiffers(draft.graph, saved)) {
-          const { nodes, edges, ...meta } = draft.graph;
-          const flow = graphToFlow({ nodes, edges });
-          set({ meta, nodes: flow.nodes as LoomNode[], edges: flow.edges, version: draft.version, dirty: true,
-            restoredDraft: { version: draft.version, savedAt: draft.savedAt } });
-        } else {
-          if (draft) draftClear(tenant, id);
-          set({ restoredDraft: null });
-        }
+        const draft = draftPending(tenant, id, detail.version, flowToGraph(get().meta, get().nodes, get().edges));
+        const flow = draft && graphToFlow(draft.graph);
+        if (draft && flow) set({ meta: draftMeta(draft.graph), nodes: flow.nodes as LoomNode[], edges: flow.edges, version: draft.version, dirty: true });
+        set({ restoredDraft: draft && { version: draft.version, savedAt: draft.savedAt } });
         set({ history: { past: [], future: [] }, panel: "workflow", loadSeq: get().loadSeq + 1 });
       } catch (e) {
         set({ loadError: e instanceof ApiError ? e.message : String(e) });
@@ -201,6 +196,7 @@ export const useStore = create<State>()((set, get) => {
         edges: flow.edges,
         dirty: false,
         conflict: null,
+        pins: detail.notebook_pins,
       });
       get().setErrors(detail.errors);
     },
@@ -366,7 +362,7 @@ export const useStore = create<State>()((set, get) => {
       try {
         const detail = await endpoints.workflowSave(tenant, workflowId, flowToGraph(meta, nodes, edges), base);
         // Keep the canvas as drawn (selection, measured sizes); take the server's version and errors.
-        set({ version: detail.version, dirty: false, conflict: null, meta: { ...meta, name: detail.graph.name }, restoredDraft: null });
+        set({ version: detail.version, dirty: false, conflict: null, meta: { ...meta, name: detail.graph.name }, restoredDraft: null, pins: detail.notebook_pins });
         draftClear(tenant, workflowId);
         get().setErrors(detail.errors);
         const n = detail.errors.length;

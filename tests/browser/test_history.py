@@ -50,3 +50,36 @@ def test_compare_open_and_restore_a_version(page, demo, shot):
     assert workflow.latest_version == 3
     restored = selectors.workflow_version_get(workflow=workflow).graph
     assert restored["description"] == v1["description"] and restored["nodes"] == v1["nodes"]
+
+
+def test_a_newer_notebook_version_is_announced_and_applied(page, demo, shot):
+    import json
+    from pathlib import Path
+
+    from catalog.services import notebook_upload
+
+    workflow = Workflow.objects.get(name="Churn per account")  # its version 1 runs ingest.ipynb v1
+    nb = json.loads((Path(__file__).resolve().parents[2] / "notebooks" / "ingest.ipynb").read_text())
+    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    cell["source"] = "".join(cell["source"]) + "\nlimit: int = 100  # rows at most"
+    nb["cells"].append({"id": "loom-outputs-cell", "cell_type": "code", "metadata": {"tags": ["outputs"]}, "source": "n_rows = 0", "outputs": [], "execution_count": None})
+    notebook_upload(tenant=demo, name="ingest.ipynb", data=json.dumps(nb).encode())
+
+    login(page)
+    page.goto(f"/t/demo/workflows/{workflow.pk}")
+    page.wait_for_selector("[data-testid=node-ingest]")
+    page.locator("[data-testid=node-ingest] .loom-node-header").click()
+    notice = page.get_by_test_id("newer-notebook")
+    notice.get_by_text("has a newer version: v2 (the saved workflow runs v1)").wait_for()
+    notice.get_by_role("button", name="What changes").click()
+    notice.get_by_text("added parameter limit: int").wait_for()
+    assert "ADDED output n_rows: int" in notice.inner_text()  # the kind is shown in capitals
+    shot(page, "newer-notebook")
+
+    notice.get_by_role("button", name="Update this node").click()
+    page.wait_for_selector("[data-testid=node-ingest] [data-output=n_rows]")
+    page.keyboard.press("Control+s")
+    page.get_by_test_id("saved").wait_for()
+    assert notice.count() == 0  # the new version pins ingest.ipynb v2
+    workflow.refresh_from_db()
+    assert selectors.workflow_version_get(workflow=workflow).notebook_pins["ingest.ipynb"]["version"] == 2

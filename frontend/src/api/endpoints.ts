@@ -27,6 +27,7 @@ export const endpoints = {
     form.append("file", file);
     return api.post<Notebook>(`${T(t)}/notebooks/`, form);
   },
+  notebook: (t: string, id: number, version?: number) => api.get<Notebook>(`${T(t)}/notebooks/${id}/${version ? `?version=${version}` : ""}`),
   notebookDelete: (t: string, id: number) => api.del(`${T(t)}/notebooks/${id}/`),
 
   workflows: (t: string) => api.get<WorkflowListItem[]>(`${T(t)}/workflows/`),

@@ -6,6 +6,7 @@ import { valueShort } from "../graph/values";
 import { useStore } from "../store";
 import type { LoomNode } from "../types";
 import { FieldErrors } from "./FieldErrors";
+import { NewerNotebook } from "./NewerNotebook";
 import { NodeRunDetails } from "./NodeRunDetails";
 import { ValueInput } from "./ValueInput";
 
@@ -124,6 +125,7 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
         <NodeIdField id={node.id} readOnly={readOnly} />
       </div>
 
+      <NewerNotebook nodeId={node.id} readOnly={readOnly} />
       {run && <NodeRunDetails nodeId={node.id} />}
 
       {general.map((e, i) => <div key={i} className="callout callout-error" role="alert">{e.message}</div>)}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { diffMarks, graphDiff } from "./diff";
-import { CHURN } from "./fixtures";
+import { diffMarks, graphDiff, signatureDiff } from "./diff";
+import { CHURN, param } from "./fixtures";
 
 describe("graphDiff", () => {
   it("lists settings, globals, node fields and wires that changed; positions do not count", () => {
@@ -28,5 +28,19 @@ describe("graphDiff", () => {
 
   it("is empty between equal graphs", () => {
     expect(graphDiff(CHURN, structuredClone(CHURN))).toEqual([]);
+  });
+});
+
+describe("signatureDiff", () => {
+  it("lists parameters and outputs a newer notebook version adds, removes or changes", () => {
+    const from = { parameters: [param("a", "int", 1), param("b", "str", "x")], outputs: [{ name: "o", type: "int" as const }] };
+    const to = { parameters: [param("a", "float", 1.5), param("c", "bool", true)], outputs: [{ name: "o", type: "float" as const }, { name: "p", type: null }] };
+    expect(signatureDiff(from, to).map((c) => `${c.kind} ${c.area} ${c.subject}${c.detail ? `: ${c.detail}` : ""}`)).toEqual([
+      "changed parameter a: type: \"int\" → \"float\"; default: 1 → 1.5",
+      "removed parameter b",
+      "added parameter c: bool",
+      "changed output o: type: \"int\" → \"float\"",
+      "added output p: any",
+    ]);
   });
 });

@@ -1,13 +1,13 @@
 // What changed between two versions of a workflow, as a list a person reads: settings, global
 // parameters, nodes (field by field; positions aside) and wires.
-import type { Graph, GraphEdge, GraphNode } from "../api/types";
+import type { Graph, GraphEdge, GraphNode, Notebook } from "../api/types";
 import { valueShort } from "./values";
 
 export type ChangeKind = "added" | "removed" | "changed";
 
 export interface Change {
   kind: ChangeKind;
-  area: "setting" | "parameter" | "node" | "wire";
+  area: "setting" | "parameter" | "node" | "wire" | "output";
   subject: string; // what changed: a setting, a global's or a node's name, a wire
   detail: string; // "old → new", or "" for added and removed things
   node?: string; // the node it concerns, to mark it on the canvas
@@ -81,4 +81,31 @@ export function diffMarks(changes: Change[]): Map<string, "added" | "changed"> {
     else if (!marks.has(c.node)) marks.set(c.node, "changed");
   }
   return marks;
+}
+
+type Signature = Pick<Notebook, "parameters" | "outputs">;
+
+/** What a newer notebook version changes in a node's signature: parameters and discovered outputs. */
+export function signatureDiff(from: Signature, to: Signature): Change[] {
+  const changes: Change[] = [];
+  const pa = byKey(from.parameters, (p) => p.name);
+  const pb = byKey(to.parameters, (p) => p.name);
+  for (const [name, p] of pa) {
+    const q = pb.get(name);
+    if (!q) changes.push({ kind: "removed", area: "parameter", subject: name, detail: "" });
+    else {
+      const what = (["type", "default", "required"] as const).filter((k) => !same(p[k], q[k])).map((k) => `${k}: ${arrow(p[k], q[k])}`);
+      if (what.length) changes.push({ kind: "changed", area: "parameter", subject: name, detail: what.join("; ") });
+    }
+  }
+  for (const [name, q] of pb) if (!pa.has(name)) changes.push({ kind: "added", area: "parameter", subject: name, detail: q.type ?? "any" });
+  const oa = byKey(from.outputs ?? [], (o) => o.name);
+  const ob = byKey(to.outputs ?? [], (o) => o.name);
+  for (const name of oa.keys()) if (!ob.has(name)) changes.push({ kind: "removed", area: "output", subject: name, detail: "" });
+  for (const [name, o] of ob) {
+    const old = oa.get(name);
+    if (!old) changes.push({ kind: "added", area: "output", subject: name, detail: o.type ?? "any" });
+    else if (old.type !== o.type) changes.push({ kind: "changed", area: "output", subject: name, detail: `type: ${arrow(old.type, o.type)}` });
+  }
+  return changes;
 }

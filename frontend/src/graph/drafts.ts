@@ -53,3 +53,18 @@ function canonical(value: unknown): string {
     v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
   );
 }
+
+/** The draft to show instead of the saved version, if any; one based on a later version than the
+ * saved one, or equal to it, is dropped. */
+export function draftPending(tenant: string, workflowId: number, savedVersion: number, saved: Graph, kv: KeyValue | null = store()): Draft | null {
+  const draft = draftRead(tenant, workflowId, kv);
+  if (draft && draft.version <= savedVersion && draftDiffers(draft.graph, saved)) return draft;
+  if (draft) draftClear(tenant, workflowId, kv);
+  return null;
+}
+
+/** A graph's workflow settings, without its nodes and edges. */
+export function draftMeta(graph: Graph): Omit<Graph, "nodes" | "edges"> {
+  const { nodes: _n, edges: _e, ...meta } = graph;
+  return meta;
+}

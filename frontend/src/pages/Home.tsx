@@ -145,7 +145,7 @@ export function Home({ tenant }: { tenant: string }) {
           {notebooks && notebooks.length === 0 && <div className="empty">No notebooks yet. Upload a .ipynb with a cell tagged “parameters”.</div>}
           {notebooks && notebooks.length > 0 && (
             <table className="table" aria-label="Notebooks">
-              <thead><tr><th>Name</th><th>Version</th><th>Parameters</th><th>Updated</th></tr></thead>
+              <thead><tr><th>Name</th><th>Version</th><th>Parameters</th><th>Outputs found</th><th>Updated</th></tr></thead>
               <tbody>
                 {notebooks.map((nb) => (
                   <tr key={nb.id}>
@@ -159,6 +159,14 @@ export function Home({ tenant }: { tenant: string }) {
                           </span>
                         ))}
                         {nb.parameters.length === 0 && <span className="muted">none</span>}
+                      </div>
+                    </td>
+                    <td>
+                      <div className="param-pills">
+                        {nb.outputs?.map((o) => (
+                          <span key={o.name} className={`pill type-${o.type ?? "any"}`}>{o.name}<span className="pill-type">{o.type ?? "any"}</span></span>
+                        ))}
+                        {!nb.outputs?.length && <span className="muted" title="Loom finds the names given to sb.glue and the variables of a cell tagged outputs">none</span>}
                       </div>
                     </td>
                     <td className="muted">{timeAgo(nb.updated_at)}</td>
