@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Notebook, NotebookVersion
+from catalog.selectors import notebook_users_get
 
 
 class ParameterSerializer(serializers.Serializer):
@@ -66,9 +67,13 @@ class NotebookSerializer(serializers.ModelSerializer):
 class NotebookDetailSerializer(NotebookSerializer):
     content = serializers.SerializerMethodField(help_text="The notebook (nbformat 4 JSON) of the requested version.")
     versions = serializers.SerializerMethodField()
+    used_by = serializers.SerializerMethodField(help_text="Workflows whose latest version runs this notebook (a delete is refused while any does).")
 
     class Meta(NotebookSerializer.Meta):
-        fields = [*NotebookSerializer.Meta.fields, "content", "versions"]
+        fields = [*NotebookSerializer.Meta.fields, "content", "versions", "used_by"]
+
+    def get_used_by(self, notebook) -> list[str]:
+        return notebook_users_get(notebook=notebook)
 
     def get_content(self, notebook) -> dict:
         return json.loads(self._latest(notebook).content)

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 
 from catalog.inspection import NotebookError, notebook_read
 from catalog.models import Notebook, NotebookVersion, notebook_name_validator
-from catalog.signals import notebook_users
+from catalog.selectors import notebook_users_get
 from catalog.text import nul_replace
 from loom.errors import Conflict, FieldsInvalid
 from tenancy.models import Tenant
@@ -70,7 +70,7 @@ def notebooks_sync(*, tenant: Tenant, directory: Path | None = None) -> list[tup
 def notebook_delete(*, notebook: Notebook) -> None:
     """Delete a notebook and its versions, unless something still uses it (a workflow's latest
     version, say: the receivers of `notebook_users` tell)."""
-    users = [name for _, names in notebook_users.send(sender=Notebook, notebook=notebook) for name in names]
+    users = notebook_users_get(notebook=notebook)
     if users:
         raise NotebookInUse(users)
     notebook.delete()

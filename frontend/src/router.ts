@@ -52,6 +52,7 @@ export type Route =
   | { page: "tenants" }
   | { page: "home"; tenant: string }
   | { page: "editor"; tenant: string; workflow: number }
+  | { page: "notebook"; tenant: string; notebook: number }
   | { page: "missing" };
 
 export function routeOf(path: string): Route {
@@ -59,6 +60,8 @@ export function routeOf(path: string): Route {
   if (path === "/" || path === "") return { page: "tenants" };
   let m = path.match(/^\/t\/([^/]+)\/?$/);
   if (m) return { page: "home", tenant: decodeURIComponent(m[1]) };
+  m = path.match(/^\/t\/([^/]+)\/notebooks\/(\d+)\/?$/);
+  if (m) return { page: "notebook", tenant: decodeURIComponent(m[1]), notebook: Number(m[2]) };
   m = path.match(/^\/t\/([^/]+)\/workflows\/(\d+)\/?$/);
   if (m) return { page: "editor", tenant: decodeURIComponent(m[1]), workflow: Number(m[2]) };
   return { page: "missing" };

@@ -112,3 +112,10 @@ def test_an_outputs_cell_with_a_syntax_error_is_refused(api):
     response = upload(api, "acme", "bad.ipynb", nbformat.writes(nb).encode())
     assert response.status_code == 400
     assert response.json()["file"][0].startswith("The outputs cell has a syntax error at line 1:")
+
+
+def test_the_detail_names_the_workflows_using_the_notebook(api):
+    nb = upload(api, "acme", "nb.ipynb", notebook_bytes("x = 1")).json()
+    assert api.get(f"/api/tenants/acme/notebooks/{nb['id']}/").json()["used_by"] == []
+    api.post("/api/tenants/acme/workflows/", {"name": "uses it", "nodes": [{"id": "a", "notebook": "nb.ipynb"}]}, format="json")
+    assert api.get(f"/api/tenants/acme/notebooks/{nb['id']}/").json()["used_by"] == ["uses it"]

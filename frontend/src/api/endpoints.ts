@@ -1,7 +1,7 @@
 // Every REST call the editor makes, in one place.
 import { api, request } from "./client";
 import type {
-  Engine, Graph, GraphError, Json, WorkflowVersion, Notebook, Run, RunDetail, Tenant, User, WorkflowDetail, WorkflowListItem,
+  Engine, Graph, GraphError, Json, NotebookDetail, WorkflowVersion, Notebook, Run, RunDetail, Tenant, User, WorkflowDetail, WorkflowListItem,
 } from "./types";
 
 const T = (tenant: string) => `/api/tenants/${encodeURIComponent(tenant)}`;
@@ -27,7 +27,7 @@ export const endpoints = {
     form.append("file", file);
     return api.post<Notebook>(`${T(t)}/notebooks/`, form);
   },
-  notebook: (t: string, id: number, version?: number) => api.get<Notebook>(`${T(t)}/notebooks/${id}/${version ? `?version=${version}` : ""}`),
+  notebook: (t: string, id: number, version?: number) => api.get<NotebookDetail>(`${T(t)}/notebooks/${id}/${version ? `?version=${version}` : ""}`),
   notebookDelete: (t: string, id: number) => api.del(`${T(t)}/notebooks/${id}/`),
 
   workflows: (t: string) => api.get<WorkflowListItem[]>(`${T(t)}/workflows/`),

@@ -976,6 +976,8 @@ export interface components {
             readonly versions: {
                 [key: string]: unknown;
             }[];
+            /** @description Workflows whose latest version runs this notebook (a delete is refused while any does). */
+            readonly used_by: string[];
         };
         NotebookPin: {
             /** @description The notebook version this workflow version runs. */

@@ -33,6 +33,12 @@ export interface Notebook {
   updated_at: string;
 }
 
+export interface NotebookDetail extends Notebook {
+  content: { cells?: { cell_type: string; source: string | string[]; metadata?: { tags?: string[] } }[] };
+  versions: { number: number; sha256: string; created_at: string; parameters: NotebookParameter[]; outputs: Notebook["outputs"] }[];
+  used_by: string[];
+}
+
 export type Output = Schemas["Node"]["outputs"][number];
 export type GraphNode = Schemas["Node"];
 export type GraphEdge = Schemas["Edge"];

@@ -149,7 +149,7 @@ export function Home({ tenant }: { tenant: string }) {
               <tbody>
                 {notebooks.map((nb) => (
                   <tr key={nb.id}>
-                    <td className="strong mono">{nb.name}</td>
+                    <td className="strong mono"><a {...linkProps(`/t/${tenant}/notebooks/${nb.id}`)}>{nb.name}</a></td>
                     <td className="muted">v{nb.version}</td>
                     <td>
                       <div className="param-pills">
