@@ -72,9 +72,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "axes",
     "drf_spectacular",
+    "accounts",
     "tenancy",
     "catalog",
     "workflows",
@@ -142,7 +143,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
     for name in ("UserAttributeSimilarityValidator", "MinimumLengthValidator", "CommonPasswordValidator",
                  "NumericPasswordValidator")
-]
+] + [{"NAME": "accounts.passwords.RevokeTokensOnPasswordChange"}]  # Django's hook for every password change
+# API tokens (README, "API tokens"): django-rest-knox's hashed tokens, with a name and last use.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's migrations would create its own table, unused once swapped (and one `flush` skips).
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {"TOKEN_PREFIX": "loom_"}  # a recognisable secret, for secret scanners
+LOOM_TOKEN_DEFAULT_DAYS = int(os.environ.get("LOOM_TOKEN_DEFAULT_DAYS", 30))
+LOOM_TOKEN_MAX_DAYS = int(os.environ.get("LOOM_TOKEN_MAX_DAYS", 365))
+LOOM_TOKEN_MAX_PER_USER = int(os.environ.get("LOOM_TOKEN_MAX_PER_USER", 100))
 # Failed logins are throttled by django-axes (web/logins.py): after LOOM_LOGIN_FAILURE_LIMIT
 # failures for one username, or from one address, logins from there are refused (429) for
 # LOOM_LOGIN_COOLOFF_MINUTES. The axes backend comes first so that it refuses before a password
@@ -157,6 +166,17 @@ AXES_CLIENT_IP_CALLABLE = "web.logins.client_ip"
 AXES_VERBOSE = False
 # Proxies in front of Loom that append to X-Forwarded-For; 0 = clients connect directly.
 LOOM_TRUSTED_PROXIES = int(os.environ.get("LOOM_TRUSTED_PROXIES", 0))
+# Invitations (README, "Roles") are mailed through Django's email backend: the console (the
+# server's log) unless LOOM_EMAIL_HOST names an SMTP server. The link starts with LOOM_PUBLIC_URL.
+EMAIL_BACKEND = "django.core.mail.backends." + ("smtp" if os.environ.get("LOOM_EMAIL_HOST") else "console") + ".EmailBackend"
+EMAIL_HOST = os.environ.get("LOOM_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("LOOM_EMAIL_PORT", 587))
+EMAIL_HOST_USER = os.environ.get("LOOM_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("LOOM_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("LOOM_EMAIL_TLS", "1") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("LOOM_EMAIL_FROM", "loom@localhost")
+LOOM_PUBLIC_URL = os.environ.get("LOOM_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+LOOM_INVITATION_DAYS = int(os.environ.get("LOOM_INVITATION_DAYS", 7))
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -166,7 +186,7 @@ STATIC_ROOT = DATA_DIR / "static"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

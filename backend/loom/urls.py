@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import views as accounts
 from catalog import views as catalog
 from dags import views as dags
 from deployments import views as deployments
@@ -16,6 +17,8 @@ tenant_api = [
     path("", tenancy.TenantDetailView.as_view(), name="tenant-detail"),
     path("members/", tenancy.MemberListView.as_view(), name="member-list"),
     path("members/<int:member_id>/", tenancy.MemberDetailView.as_view(), name="member-detail"),
+    path("invitations/", tenancy.InvitationListView.as_view(), name="invitation-list"),
+    path("invitations/<int:invitation_id>/", tenancy.InvitationDetailView.as_view(), name="invitation-detail"),
     path("connections/", tenancy.ConnectionListView.as_view(), name="connection-list"),
     path("connections/<int:connection_id>/", tenancy.ConnectionDetailView.as_view(), name="connection-detail"),
     path("notebooks/", catalog.NotebookListView.as_view(), name="notebook-list"),
@@ -34,10 +37,15 @@ tenant_api = [
 ]
 
 api = [
-    path("auth/token/", tenancy.TokenView.as_view(), name="auth-token"),
+    path("auth/token/", accounts.TokenLoginView.as_view(), name="auth-token"),
+    path("auth/tokens/", accounts.TokenListView.as_view(), name="token-list"),
+    path("auth/tokens/<int:token_id>/", accounts.TokenDetailView.as_view(), name="token-detail"),
     *web.api,
     path("tenants/", tenancy.TenantListView.as_view(), name="tenant-list"),
     path("engines/", runs.EngineListView.as_view(), name="engine-list"),
+    path("invitations/preview/", tenancy.InvitationPreviewView.as_view(), name="invitation-preview"),
+    path("invitations/accept/", tenancy.InvitationAcceptView.as_view(), name="invitation-accept"),
+    path("invitations/signup/", tenancy.InvitationSignupView.as_view(), name="invitation-signup"),
     path("tenants/<slug:tenant>/", include(tenant_api)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

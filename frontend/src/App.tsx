@@ -5,6 +5,7 @@ import { Home } from "./pages/Home";
 import { Login } from "./pages/Login";
 import { NotebookPage } from "./pages/NotebookPage";
 import { Tenants } from "./pages/Tenants";
+import { Tokens } from "./pages/Tokens";
 import { linkProps, navigate, routeOf, useLocation } from "./router";
 import { useStore } from "./store";
 import { Toasts } from "./ui/Toasts";
@@ -33,6 +34,7 @@ export function App() {
     <>
       {route.page === "login" && <Login />}
       {user && route.page === "tenants" && <Tenants />}
+      {user && route.page === "tokens" && <Tokens />}
       {user && route.page === "home" && <Home tenant={route.tenant} />}
       {user && route.page === "notebook" && <NotebookPage key={route.notebook} tenant={route.tenant} id={route.notebook} />}
       {user && route.page === "editor" && <Editor key={`${route.tenant}/${route.workflow}`} tenant={route.tenant} workflowId={route.workflow} />}

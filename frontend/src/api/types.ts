@@ -50,6 +50,9 @@ export type WorkflowVersion = Schemas["WorkflowVersion"];
 export type Conflict = Schemas["Stale"];
 export type User = Schemas["User"];
 export type Engine = Schemas["Engine"];
+export type ApiToken = Schemas["ApiToken"];
+export type ApiTokenCreated = Schemas["ApiTokenCreated"];
+export type ApiTokenCreate = Schemas["ApiTokenCreateRequest"];
 export type RunStatus = Schemas["StatusEnum"];
 export const FINISHED: RunStatus[] = ["success", "failed", "skipped", "upstream_failed", "cancelled"];
 
