@@ -23,6 +23,7 @@ tenant_api = [
     path("connections/<int:connection_id>/", tenancy.ConnectionDetailView.as_view(), name="connection-detail"),
     path("notebooks/", catalog.NotebookListView.as_view(), name="notebook-list"),
     path("notebooks/<int:notebook_id>/", catalog.NotebookDetailView.as_view(), name="notebook-detail"),
+    path("notebooks/<int:notebook_id>/preview/", catalog.NotebookPreviewView.as_view(), name="notebook-preview"),
     path("workflows/", workflows.WorkflowListView.as_view(), name="workflow-list"),
     path("workflows/<int:workflow_id>/", workflows.WorkflowDetailView.as_view(), name="workflow-detail"),
     path("workflows/<int:workflow_id>/versions/", workflows.WorkflowVersionListView.as_view(), name="workflow-versions"),

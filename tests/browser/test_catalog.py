@@ -1,4 +1,4 @@
-"""A notebook's page: its signature, who uses it, its cells, a diff between versions, and a delete refused while in use."""
+"""A notebook's page: its signature, who uses it, its rendered preview, a diff between versions, and a delete refused while in use."""
 import json
 from pathlib import Path
 
@@ -29,6 +29,11 @@ def test_notebook_page_diff_and_delete(page, demo, shot, console):
     diff.locator(".diff-added", has_text="limit: int = 100").wait_for()
     assert diff.locator(".diff-removed").count() == 0
     shot(page, "notebook-page")
+    preview = page.frame_locator("[data-testid=notebook-preview]")
+    preview.locator("h1", has_text="Ingest").wait_for()  # rendered by nbconvert, in a sandbox
+    preview.get_by_text("limit").first.wait_for()
+    page.get_by_test_id("notebook-preview").scroll_into_view_if_needed()
+    shot(page, "notebook-preview")
 
     console.allow(r"status of 409")
     page.get_by_role("button", name="Delete").click()

@@ -119,3 +119,14 @@ def test_the_detail_names_the_workflows_using_the_notebook(api):
     assert api.get(f"/api/tenants/acme/notebooks/{nb['id']}/").json()["used_by"] == []
     api.post("/api/tenants/acme/workflows/", {"name": "uses it", "nodes": [{"id": "a", "notebook": "nb.ipynb"}]}, format="json")
     assert api.get(f"/api/tenants/acme/notebooks/{nb['id']}/").json()["used_by"] == ["uses it"]
+
+
+def test_a_version_previews_as_sandboxed_html(api):
+    nb = upload(api, "acme", "nb.ipynb", notebook_bytes("x = 1", "print('<script>alert(1)</script>')")).json()
+    upload(api, "acme", "nb.ipynb", notebook_bytes("x = 2"))
+    response = api.get(f"/api/tenants/acme/notebooks/{nb['id']}/preview/?version=1")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert response["Content-Security-Policy"].startswith("sandbox;")  # the page runs no script
+    page = response.content.decode()
+    assert '<h1 id="test-notebook">' in page and '<span class="mi">1</span>' in page  # version 1's markdown and code
+    assert api.get(f"/api/tenants/acme/notebooks/{nb['id']}/preview/?version=9").status_code == 404

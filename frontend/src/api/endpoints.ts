@@ -33,6 +33,7 @@ export const endpoints = {
     return api.post<Notebook>(`${T(t)}/notebooks/`, form);
   },
   notebook: (t: string, id: number, version?: number) => api.get<NotebookDetail>(`${T(t)}/notebooks/${id}/${version ? `?version=${version}` : ""}`),
+  notebookPreviewUrl: (t: string, id: number, version?: number) => `${T(t)}/notebooks/${id}/preview/${version ? `?version=${version}` : ""}`,
   notebookDelete: (t: string, id: number) => api.del(`${T(t)}/notebooks/${id}/`),
 
   workflows: (t: string) => api.get<WorkflowListItem[]>(`${T(t)}/workflows/`),

@@ -335,6 +335,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/notebooks/{notebook_id}/preview/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A version of the notebook rendered as HTML (nbconvert), sandboxed like an executed notebook. */
+        get: operations["tenants_notebooks_preview_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/runs/{run_id}/": {
         parameters: {
             query?: never;
@@ -2247,6 +2264,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    tenants_notebooks_preview_retrieve: {
+        parameters: {
+            query?: {
+                /** @description A version number; the latest by default. */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                notebook_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
             };
         };
     };

@@ -6,12 +6,13 @@ import { linkProps, navigate } from "../router";
 import { useStore } from "../store";
 import { ConfirmDialog } from "../ui/Dialogs";
 import { timeAgo } from "../ui/format";
+import { staticHtml } from "../ui/notebookHtml";
 import { lineDiff, notebookLines } from "../ui/textDiff";
 import { TopBar } from "./TopBar";
 
 const msg = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
 
-/** One notebook of the catalog: its signature, what uses it, its cells, a diff between two versions, delete. */
+/** One notebook of the catalog: its signature, what uses it, a rendered preview, a diff between two versions, delete. */
 export function NotebookPage({ tenant, id }: { tenant: string; id: number }) {
   const toast = useStore((s) => s.toast);
   const [version, setVersion] = useState<number | undefined>(undefined);
@@ -21,8 +22,12 @@ export function NotebookPage({ tenant, id }: { tenant: string; id: number }) {
   const [error, setError] = useState("");
   const [deleting, setDeleting] = useState(false);
 
+  const [preview, setPreview] = useState<string | null>(null);
   useEffect(() => {
     endpoints.notebook(tenant, id, version).then(setNb, (e) => setError(msg(e)));
+    // nbconvert's rendering, shown in a sandbox without scripts (as an executed notebook is).
+    setPreview(null);
+    endpoints.text(endpoints.notebookPreviewUrl(tenant, id, version), "text/html").then((h) => setPreview(staticHtml(h)), (e) => setError(msg(e)));
   }, [tenant, id, version]);
   useEffect(() => {
     endpoints.tenants().then((ts) => setRole(ts.find((t) => t.slug === tenant)?.role ?? null), () => undefined);
@@ -91,13 +96,9 @@ export function NotebookPage({ tenant, id }: { tenant: string; id: number }) {
             </section>
           )}
           <section className="section">
-            <h2>Cells</h2>
-            {(nb.content.cells ?? []).map((c, i) => (
-              <div key={i} className="nb-cell">
-                <div className="muted small">{c.cell_type}{c.metadata?.tags?.map((t) => <span key={t} className="chip">{t}</span>)}</div>
-                <pre className={c.cell_type === "code" ? "code-block" : "nb-markdown"}>{Array.isArray(c.source) ? c.source.join("") : c.source}</pre>
-              </div>
-            ))}
+            <h2>Preview</h2>
+            {preview === null ? <p className="muted">Rendering…</p>
+              : <iframe className="notebook-frame preview-frame" title={`Preview of ${nb.name} v${nb.version}`} sandbox="" srcDoc={preview} data-testid="notebook-preview" />}
           </section>
         </>}
       </main>
