@@ -32,6 +32,15 @@ def test_fit_keeps_text_readable_and_full_names_are_on_hover(page, demo, shot):
     assert name.get_attribute("title") == "dataset_path"  # cut on the node, whole on hover
     assert page.locator("[data-testid=node-train] .loom-node-id").get_attribute("title") == "train"
     shot(page, "fit-readable")
+    # Shift F: the whole graph, for an overview.
+    page.keyboard.press("Shift+F")
+    page.wait_for_timeout(400)
+    assert zoom(page) < 0.9
+    canvas = page.get_by_test_id("canvas").bounding_box()
+    for node in ("ingest", "report"):
+        box = page.locator(f"[data-testid=node-{node}]").bounding_box()
+        assert canvas["x"] <= box["x"] and box["x"] + box["width"] <= canvas["x"] + canvas["width"]
+    shot(page, "fit-whole")
 
 
 def test_plus_puts_each_node_on_free_canvas_clear_of_the_minimap(page, demo, shot):

@@ -15,7 +15,8 @@ export const SHORTCUTS: [string, string][] = [
   ["Ctrl/⌘ C / V", "Copy / paste nodes"],
   ["Ctrl/⌘ A", "Select all"],
   ["Delete, Backspace", "Delete selection"],
-  ["F", "Fit to screen"],
+  ["F", "Fit at a readable zoom"],
+  ["Shift F", "Show the whole graph"],
   ["L", "Automatic layout"],
   ["Shift + drag", "Box select"],
   ["Escape", "Deselect"],
@@ -60,7 +61,7 @@ export function useShortcuts(opts: { readOnly: boolean; onRun: () => void }) {
           s.deleteSelected();
         }
       } else if (!mod && !e.altKey && key === "f") {
-        fitAll();
+        fitAll(true, e.shiftKey);
       } else if (!mod && !e.altKey && key === "l") {
         if (!readOnly) {
           s.autoLayout();
