@@ -85,3 +85,24 @@ class NotebookDetailSerializer(NotebookSerializer):
 class NotebookUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A Jupyter notebook (.ipynb, nbformat 4).")
     name = serializers.CharField(required=False, help_text="Catalog name; defaults to the file's name.")
+
+
+class DiffLineSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(["same", "added", "removed"])
+    text = serializers.CharField(allow_blank=True)
+
+
+class DiffCellSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(["unchanged", "added", "removed", "modified"])
+    cell_type = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
+    changed = serializers.ListField(child=serializers.CharField(), help_text="What of a modified cell differs: source, metadata, outputs, ...")
+    lines = DiffLineSerializer(many=True, help_text="The cell's source, line by line.")
+
+
+class NotebookDiffSerializer(serializers.Serializer):
+    """Two versions of a notebook compared by nbdime, cell by cell."""
+
+    from_version = serializers.IntegerField()
+    to_version = serializers.IntegerField()
+    cells = DiffCellSerializer(many=True)

@@ -7,8 +7,10 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from catalog import selectors, services
+from catalog.diffs import notebook_diff
 from catalog.models import Notebook
-from catalog.serializers import NotebookDetailSerializer, NotebookSerializer, NotebookUploadSerializer
+from catalog.serializers import NotebookDetailSerializer, NotebookDiffSerializer, NotebookSerializer, NotebookUploadSerializer
+from loom.errors import FieldsInvalid
 from loom.notebook_html import AnyFormat, notebook_html_response
 from tenancy.scoping import TenantScopedMixin
 
@@ -76,3 +78,29 @@ class NotebookPreviewView(TenantScopedMixin, generics.GenericAPIView):
         if number and not number.isdigit():
             raise Http404(f"Notebook {notebook.name} has no version {number}.")
         return notebook_html_response(selectors.notebook_version_get(notebook=notebook, number=int(number) if number else None).content)
+
+
+class NotebookDiffView(TenantScopedMixin, generics.GenericAPIView):
+    """What changed between two versions of the notebook (nbdime), per cell."""
+
+    tenant_model = Notebook
+    serializer_class = NotebookDiffSerializer
+    lookup_url_kwarg = "notebook_id"
+
+    @extend_schema(parameters=[OpenApiParameter("from", int, required=True, description="The older version number."),
+                               OpenApiParameter("to", int, required=True, description="The newer version number.")])
+    def get(self, request, tenant, notebook_id):
+        notebook = self.get_object()
+        numbers, errors = {}, {}
+        for name in ("from", "to"):
+            value = request.query_params.get(name, "")
+            if value.isdigit():
+                numbers[name] = int(value)
+            else:
+                errors[name] = [f"A version number is required, not {value!r}." if value else "A version number is required."]
+        if errors:
+            raise FieldsInvalid(errors)
+        old = selectors.notebook_version_get(notebook=notebook, number=numbers["from"])
+        new = selectors.notebook_version_get(notebook=notebook, number=numbers["to"])
+        body = {"from_version": old.number, "to_version": new.number, "cells": notebook_diff(old.content, new.content)}
+        return Response(NotebookDiffSerializer(body).data)

@@ -25,6 +25,7 @@ tenant_api = [
     path("notebooks/", catalog.NotebookListView.as_view(), name="notebook-list"),
     path("notebooks/<int:notebook_id>/", catalog.NotebookDetailView.as_view(), name="notebook-detail"),
     path("notebooks/<int:notebook_id>/preview/", catalog.NotebookPreviewView.as_view(), name="notebook-preview"),
+    path("notebooks/<int:notebook_id>/diff/", catalog.NotebookDiffView.as_view(), name="notebook-diff"),
     path("workflows/", workflows.WorkflowListView.as_view(), name="workflow-list"),
     path("workflows/<int:workflow_id>/", workflows.WorkflowDetailView.as_view(), name="workflow-detail"),
     path("workflows/<int:workflow_id>/versions/", workflows.WorkflowVersionListView.as_view(), name="workflow-versions"),
