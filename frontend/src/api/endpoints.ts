@@ -1,7 +1,7 @@
 // Every REST call the editor makes, in one place.
 import { api, request } from "./client";
 import type {
-  ApiToken, ApiTokenCreate, ApiTokenCreated, Engine, Graph, GraphError, Json, Notebook, NotebookDetail, Run, RunDetail, Tenant, User,
+  ApiToken, ApiTokenCreate, ApiTokenCreated, Engine, Graph, GraphError, Json, Notebook, NotebookDetail, NotebookDiff, Run, RunDetail, Tenant, User,
   WorkflowDetail, WorkflowListItem, WorkflowVersion,
 } from "./types";
 
@@ -34,6 +34,7 @@ export const endpoints = {
   },
   notebook: (t: string, id: number, version?: number) => api.get<NotebookDetail>(`${T(t)}/notebooks/${id}/${version ? `?version=${version}` : ""}`),
   notebookPreviewUrl: (t: string, id: number, version?: number) => `${T(t)}/notebooks/${id}/preview/${version ? `?version=${version}` : ""}`,
+  notebookDiff: (t: string, id: number, from: number, to: number) => api.get<NotebookDiff>(`${T(t)}/notebooks/${id}/diff/?from=${from}&to=${to}`),
   notebookDelete: (t: string, id: number) => api.del(`${T(t)}/notebooks/${id}/`),
 
   workflows: (t: string) => api.get<WorkflowListItem[]>(`${T(t)}/workflows/`),

@@ -372,6 +372,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/notebooks/{notebook_id}/diff/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What changed between two versions of the notebook (nbdime), per cell. */
+        get: operations["tenants_notebooks_diff_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/notebooks/{notebook_id}/preview/": {
         parameters: {
             query?: never;
@@ -685,7 +702,7 @@ export interface components {
         Connection: {
             readonly id: number;
             name: string;
-            kind?: components["schemas"]["KindEnum"];
+            kind?: components["schemas"]["ConnectionKindEnum"];
             description?: string;
             host?: string;
             /** Format: int64 */
@@ -703,9 +720,18 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
+        /**
+         * @description * `postgres` - Postgres
+         *     * `mysql` - Mysql
+         *     * `s3` - S3
+         *     * `http` - Http
+         *     * `generic` - Generic
+         * @enum {string}
+         */
+        ConnectionKindEnum: "postgres" | "mysql" | "s3" | "http" | "generic";
         ConnectionRequest: {
             name: string;
-            kind?: components["schemas"]["KindEnum"];
+            kind?: components["schemas"]["ConnectionKindEnum"];
             description?: string;
             host?: string;
             /** Format: int64 */
@@ -753,6 +779,34 @@ export interface components {
          * @enum {string}
          */
         DeploymentStatusEnum: "deploying" | "deployed" | "failed";
+        DiffCell: {
+            status: components["schemas"]["DiffCellStatusEnum"];
+            cell_type: string;
+            tags: string[];
+            /** @description What of a modified cell differs: source, metadata, outputs, ... */
+            changed: string[];
+            /** @description The cell's source, line by line. */
+            lines: components["schemas"]["DiffLine"][];
+        };
+        /**
+         * @description * `unchanged` - unchanged
+         *     * `added` - added
+         *     * `removed` - removed
+         *     * `modified` - modified
+         * @enum {string}
+         */
+        DiffCellStatusEnum: "unchanged" | "added" | "removed" | "modified";
+        DiffLine: {
+            kind: components["schemas"]["DiffLineKindEnum"];
+            text: string;
+        };
+        /**
+         * @description * `same` - same
+         *     * `added` - added
+         *     * `removed` - removed
+         * @enum {string}
+         */
+        DiffLineKindEnum: "same" | "added" | "removed";
         DiscoveredOutput: {
             name: string;
             /** @description str, int, float, bool, list, dict, or null when unknown. */
@@ -1010,15 +1064,6 @@ export interface components {
         JsonValue: (string | number | boolean | components["schemas"]["JsonValue"][] | {
             [key: string]: components["schemas"]["JsonValue"];
         }) | null;
-        /**
-         * @description * `postgres` - Postgres
-         *     * `mysql` - Mysql
-         *     * `s3` - S3
-         *     * `http` - Http
-         *     * `generic` - Generic
-         * @enum {string}
-         */
-        KindEnum: "postgres" | "mysql" | "s3" | "http" | "generic";
         LastRun: {
             id: number;
             status: string;
@@ -1285,6 +1330,12 @@ export interface components {
             }[];
             /** @description Workflows whose latest version runs this notebook (a delete is refused while any does). */
             readonly used_by: string[];
+        };
+        /** @description Two versions of a notebook compared by nbdime, cell by cell. */
+        NotebookDiff: {
+            from_version: number;
+            to_version: number;
+            cells: components["schemas"]["DiffCell"][];
         };
         NotebookPin: {
             /** @description The notebook version this workflow version runs. */
@@ -2446,6 +2497,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    tenants_notebooks_diff_retrieve: {
+        parameters: {
+            query: {
+                /** @description The older version number. */
+                from: number;
+                /** @description The newer version number. */
+                to: number;
+            };
+            header?: never;
+            path: {
+                notebook_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotebookDiff"];
+                };
             };
         };
     };

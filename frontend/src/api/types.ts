@@ -39,6 +39,9 @@ export interface NotebookDetail extends Notebook {
   used_by: string[];
 }
 
+/** Two versions of a notebook compared by nbdime (GET notebooks/{id}/diff/), cell by cell. */
+export type NotebookDiff = Schemas["NotebookDiff"];
+
 export type Output = Schemas["Node"]["outputs"][number];
 export type GraphNode = Schemas["Node"];
 export type GraphEdge = Schemas["Edge"];

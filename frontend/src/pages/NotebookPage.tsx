@@ -1,13 +1,12 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useState } from "react";
 import { ApiError } from "../api/client";
 import { endpoints } from "../api/endpoints";
-import type { NotebookDetail, Tenant } from "../api/types";
+import type { NotebookDetail, NotebookDiff, Tenant } from "../api/types";
 import { linkProps, navigate } from "../router";
 import { useStore } from "../store";
 import { ConfirmDialog } from "../ui/Dialogs";
 import { timeAgo } from "../ui/format";
 import { staticHtml } from "../ui/notebookHtml";
-import { lineDiff, notebookLines } from "../ui/textDiff";
 import { TopBar } from "./TopBar";
 
 const msg = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
@@ -17,7 +16,7 @@ export function NotebookPage({ tenant, id }: { tenant: string; id: number }) {
   const toast = useStore((s) => s.toast);
   const [version, setVersion] = useState<number | undefined>(undefined);
   const [nb, setNb] = useState<NotebookDetail | null>(null);
-  const [other, setOther] = useState<NotebookDetail | null>(null);
+  const [diff, setDiff] = useState<NotebookDiff | null>(null);
   const [role, setRole] = useState<Tenant["role"] | null>(null);
   const [error, setError] = useState("");
   const [deleting, setDeleting] = useState(false);
@@ -33,8 +32,8 @@ export function NotebookPage({ tenant, id }: { tenant: string; id: number }) {
     endpoints.tenants().then((ts) => setRole(ts.find((t) => t.slug === tenant)?.role ?? null), () => undefined);
   }, [tenant]);
 
-  const diff = useMemo(() => (nb && other ? lineDiff(notebookLines(other.content), notebookLines(nb.content)) : null), [nb, other]);
-  const compare = (n: number) => (n ? endpoints.notebook(tenant, id, n).then(setOther, (e) => setError(msg(e))) : setOther(null));
+  // nbdime's diff, computed by the backend: from the chosen version to the one shown.
+  const compare = (n: number) => (n && nb ? endpoints.notebookDiff(tenant, id, n, nb.version).then(setDiff, (e) => setError(msg(e))) : setDiff(null));
   const remove = async () => {
     try {
       await endpoints.notebookDelete(tenant, id);
@@ -60,7 +59,7 @@ export function NotebookPage({ tenant, id }: { tenant: string; id: number }) {
           <section className="section">
             <div className="section-head">
               <h1 className="mono notebook-title">{nb.name}</h1>
-              <select className="input small-select" aria-label="Version" value={nb.version} onChange={(e) => { setOther(null); setVersion(Number(e.target.value)); }}>
+              <select className="input small-select" aria-label="Version" value={nb.version} onChange={(e) => { setDiff(null); setVersion(Number(e.target.value)); }}>
                 {nb.versions.map((v) => <option key={v.number} value={v.number}>v{v.number} · {timeAgo(v.created_at)}</option>)}
               </select>
               <span className="spacer" />
@@ -83,14 +82,21 @@ export function NotebookPage({ tenant, id }: { tenant: string; id: number }) {
               <div className="section-head">
                 <h2>Changes</h2>
                 <span className="muted">from</span>
-                <select className="input small-select" aria-label="Compare with" value={other?.version ?? 0} onChange={(e) => compare(Number(e.target.value))}>
+                <select className="input small-select" aria-label="Compare with" value={diff?.from_version ?? 0} onChange={(e) => compare(Number(e.target.value))}>
                   <option value={0}>compare with…</option>
                   {nb.versions.filter((v) => v.number !== nb.version).map((v) => <option key={v.number} value={v.number}>v{v.number}</option>)}
                 </select>
               </div>
               {diff && (
                 <pre className="code-block text-diff" data-testid="notebook-diff">
-                  {diff.map((l, i) => <div key={i} className={`diff-${l.kind}`}>{l.kind === "added" ? "+ " : l.kind === "removed" ? "- " : "  "}{l.text}</div>)}
+                  {diff.cells.map((c, i) => (
+                    <div key={i} className={`diff-cell diff-cell-${c.status}`}>
+                      <div className="diff-cell-head muted">
+                        ── cell {i + 1}: {c.cell_type}{c.tags.length ? ` [${c.tags.join(", ")}]` : ""} · {c.status}{c.changed.length ? ` (${c.changed.join(", ")})` : ""}
+                      </div>
+                      {c.lines.map((l, j) => <div key={j} className={`diff-${l.kind}`}>{l.kind === "added" ? "+ " : l.kind === "removed" ? "- " : "  "}{l.text}</div>)}
+                    </div>
+                  ))}
                 </pre>
               )}
             </section>
