@@ -28,6 +28,7 @@ def test_notebook_page_diff_and_delete(page, demo, shot, console):
     diff = page.get_by_test_id("notebook-diff")
     diff.locator(".diff-added", has_text="limit: int = 100").wait_for()
     assert diff.locator(".diff-removed").count() == 0
+    diff.get_by_text("code [parameters] · modified (source)").wait_for()  # nbdime's per-cell view, from the backend
     shot(page, "notebook-page")
     preview = page.frame_locator("[data-testid=notebook-preview]")
     preview.locator("h1", has_text="Ingest").wait_for()  # rendered by nbconvert, in a sandbox
