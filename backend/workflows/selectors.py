@@ -1,10 +1,23 @@
+import hashlib
+from pathlib import Path
+
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
+from catalog import inspection
 from catalog.models import NotebookVersion
 from catalog.selectors import notebook_signatures
+from runtime import parameters
 from tenancy.models import Connection, Tenant
-from workflows.graph import GraphError, graph_validate
+from workflows import graph as graph_rules
+from workflows import values
+from workflows.graph import GraphError, connection_errors, graph_validate
 from workflows.models import Workflow, WorkflowVersion
+
+# The validation rules as this code has them: the modules graph_validate's rules live in. A version
+# whose kept problems were found by other rules (Loom was upgraded since) is checked again once.
+RULES = hashlib.sha256(b"".join(
+    Path(module.__file__).read_bytes() for module in (graph_rules, values, inspection, parameters)
+)).hexdigest()[:16]
 
 
 def workflow_list(*, tenant: Tenant) -> QuerySet[Workflow]:
@@ -37,14 +50,29 @@ def version_notebooks(*, version: WorkflowVersion, names: set[str] | None = None
     pins = {name: pin for name, pin in version.notebook_pins.items() if names is None or name in names}
     if not pins:
         return {}
-    tenant = Workflow.objects.filter(pk=version.workflow_id).values("tenant_id")  # a subquery: one round trip
-    found = NotebookVersion.objects.filter(
-        notebook__tenant_id=Subquery(tenant), notebook__name__in=pins,
-        sha256__in={pin["sha256"] for pin in pins.values()},
-    ).select_related("notebook").order_by("number")
+    found = _pinned(version, pins).select_related("notebook").order_by("number")
     if not content:
         found = found.defer("content")
     return {v.notebook.name: v for v in found if pins[v.notebook.name]["sha256"] == v.sha256}
+
+
+def _pinned(version: WorkflowVersion, pins: dict) -> QuerySet[NotebookVersion]:
+    """Candidates for the pins (filter each by its sha256 too)."""
+    tenant = Workflow.objects.filter(pk=version.workflow_id).values("tenant_id")  # a subquery: one round trip
+    return NotebookVersion.objects.filter(
+        notebook__tenant_id=Subquery(tenant), notebook__name__in=pins,
+        sha256__in={pin["sha256"] for pin in pins.values()},
+    )
+
+
+def _pins_intact(version: WorkflowVersion) -> bool:
+    """Whether every notebook version the version pinned is still there (a deleted notebook
+    takes its versions along), in one small query."""
+    pins = version.notebook_pins
+    if not pins:
+        return True
+    found = set(_pinned(version, pins).values_list("notebook__name", "sha256"))
+    return all((name, pin["sha256"]) in found for name, pin in pins.items())
 
 
 def workflow_errors(*, tenant: Tenant, graph: dict) -> list[GraphError]:
@@ -57,13 +85,30 @@ def workflow_errors(*, tenant: Tenant, graph: dict) -> list[GraphError]:
     )
 
 
+def version_validation(*, graph: dict, notebooks: dict[str, list[dict]]) -> dict:
+    """What a version keeps (WorkflowVersion.validation): its problems against the notebook
+    signatures it pins, connections aside."""
+    errors = graph_validate(graph, notebooks=notebooks, connections=None)
+    return {"rules": RULES, "errors": [e.as_dict() for e in errors]}
+
+
 def workflow_version_errors(*, version: WorkflowVersion) -> list[GraphError]:
-    """Validate a saved version against the notebook versions it pinned."""
-    return graph_validate(
-        version.graph,
-        notebooks={name: v.parameters for name, v in version_notebooks(version=version).items()},
-        connections=Connection.objects.filter(tenant_id=version.workflow.tenant_id).values_list("name", flat=True),
-    )
+    """A saved version's problems against the notebook versions it pinned and the tenant's
+    connections now. The version and its pins never change, so the problems kept at save serve,
+    unless the rules changed since (then they are found and kept again) or a pinned notebook was
+    deleted (then found without it, not kept: re-uploading the content brings it back)."""
+    kept = version.validation
+    if not (kept and kept.get("rules") == RULES and _pins_intact(version)):
+        notebooks = {name: v.parameters for name, v in version_notebooks(version=version).items()}
+        kept = version_validation(graph=version.graph, notebooks=notebooks)
+        if notebooks.keys() == version.notebook_pins.keys():
+            version.validation = kept
+            WorkflowVersion.objects.filter(pk=version.pk).update(validation=kept)
+    errors = [GraphError(**e) for e in kept["errors"]]
+    if any(n["connections"] for n in version.graph["nodes"]):
+        names = Connection.objects.filter(tenant_id=version.workflow.tenant_id).values_list("name", flat=True)
+        errors += connection_errors(version.graph, names)
+    return errors
 
 
 def workflow_names_using_notebook(*, tenant: Tenant, notebook_name: str) -> list[str]:
