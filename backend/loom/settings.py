@@ -202,6 +202,10 @@ SPECTACULAR_SETTINGS = {
 
 # Uploads: a notebook larger than this is refused with 400 (README documents it).
 LOOM_NOTEBOOK_MAX_BYTES = int(os.environ.get("LOOM_NOTEBOOK_MAX_BYTES", 5 * 1024 * 1024))
+# What one workflow may hold (docs/workflow-graph.md, "Limits"); the API refuses more with a 400.
+LOOM_GRAPH_MAX_NODES = int(os.environ.get("LOOM_GRAPH_MAX_NODES", 2000))
+LOOM_GRAPH_MAX_EDGES = int(os.environ.get("LOOM_GRAPH_MAX_EDGES", 8000))
+LOOM_VALUE_MAX_BYTES = int(os.environ.get("LOOM_VALUE_MAX_BYTES", 64 * 1024))
 # Request bodies (a workflow graph, a multipart upload) above this are refused by Django.
 DATA_UPLOAD_MAX_MEMORY_SIZE = LOOM_NOTEBOOK_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE

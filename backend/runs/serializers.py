@@ -2,13 +2,14 @@ from rest_framework import serializers
 
 from runs.engines import ENGINE_NAMES
 from runs.models import NodeRun, Run
-from workflows.serializers import GraphErrorSerializer, no_nul
+from workflows.serializers import GraphErrorSerializer, no_nul, value_size
 
 
 class RunStartSerializer(serializers.Serializer):
     engine = serializers.ChoiceField(choices=ENGINE_NAMES, default="local")
-    parameters = serializers.DictField(child=serializers.JSONField(), required=False, default=dict, validators=[no_nul],
-                                       help_text="Values for the workflow's global parameters, for this run only.")
+    parameters = serializers.DictField(child=serializers.JSONField(validators=[value_size]), required=False, default=dict,
+                                       validators=[no_nul], help_text=("Values for the workflow's global parameters, "
+                                                                       "for this run only; each at most LOOM_VALUE_MAX_BYTES."))
     version = serializers.IntegerField(min_value=1, required=False, help_text="The version to run; the latest by default.")
 
 

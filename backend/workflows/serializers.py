@@ -6,7 +6,10 @@ from them (`manage.py spectacular`), and the editor's API types are generated fr
 EDGE_DEFAULTS). The rules behind the fields: docs/workflow-graph.md.
 """
 import copy
+import json
+from collections.abc import Mapping
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -14,8 +17,6 @@ from rest_framework import serializers
 from catalog.inspection import TYPES
 from workflows.graph import EDGE_DEFAULTS, GRAPH_DEFAULTS, NODE_DEFAULTS, TRIGGER_RULES
 from workflows.models import Workflow, WorkflowVersion
-
-MAX_NODES = 2000
 
 
 def no_nul(value):
@@ -30,6 +31,28 @@ def no_nul(value):
         for v in value:
             no_nul(v)
     return value
+
+
+def value_size(value):
+    """Refuse a parameter value larger than LOOM_VALUE_MAX_BYTES as JSON: values are copied into
+    every run, its DAG file, Airflow's run conf and each notebook; large data belongs in files."""
+    limit = settings.LOOM_VALUE_MAX_BYTES
+    size = len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise serializers.ValidationError(
+            f"The value is {size:,} bytes as JSON; the limit is {limit:,} bytes (LOOM_VALUE_MAX_BYTES).")
+    return value
+
+
+def graph_size(data) -> None:
+    """Refuse a graph with more nodes or edges than the limits, before any of them is checked."""
+    if not isinstance(data, Mapping):
+        return
+    for field, setting in (("nodes", "LOOM_GRAPH_MAX_NODES"), ("edges", "LOOM_GRAPH_MAX_EDGES")):
+        items, limit = data.get(field), getattr(settings, setting)
+        if isinstance(items, list) and len(items) > limit:
+            raise serializers.ValidationError(
+                {field: [f"The graph has {len(items):,} {field}; the limit is {limit:,} ({setting})."]})
 
 
 def _default(defaults: dict, name: str):
@@ -78,8 +101,9 @@ class GlobalParameterSerializer(serializers.Serializer):
         "Letters, digits and '_'. Every node whose notebook declares a parameter of this name gets its value "
         "(the 'global' layer), and a run may override it."))
     type = TypeNameField(help_text="The type of the value: str, int, float, bool, list or dict.")
-    default = JSONValueField(required=False, allow_null=True, validators=[no_nul], help_text=(
-        "The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one."))
+    default = JSONValueField(required=False, allow_null=True, validators=[no_nul, value_size], help_text=(
+        "The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one. "
+        "At most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON."))
     help = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000,
                                  help_text="Shown to whoever starts a run.")
 
@@ -127,8 +151,9 @@ class NodeSerializer(serializers.Serializer):
     notebook = serializers.CharField(max_length=128, help_text=(
         "A notebook of the tenant's catalog, by name. Each saved version pins the notebook version it was saved against."))
     parameters = serializers.DictField(
-        child=JSONValueField(), required=False, default=_default(N, "parameters"), validators=[no_nul],
-        help_text="{notebook parameter: value}: this node's own values (the 'node' layer).")
+        child=JSONValueField(validators=[value_size]), required=False, default=_default(N, "parameters"),
+        validators=[no_nul], help_text=("{notebook parameter: value}: this node's own values (the 'node' layer); "
+                                        "each at most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON."))
     outputs = serializers.ListField(
         child=OutputField(), required=False, default=_default(N, "outputs"), max_length=200,
         help_text=("Outputs the notebook must set: names, or {name, type} to have bindings type-checked. "
@@ -194,12 +219,13 @@ class GraphSerializer(serializers.Serializer):
                                  default=_default(G, "tags"), max_length=50, help_text="Tags of the Airflow DAG.")
     parameters = GlobalParameterSerializer(many=True, required=False, default=_default(G, "parameters"),
                                            help_text="The workflow's global parameters.")
-    nodes = NodeSerializer(many=True, required=False, default=_default(G, "nodes"), max_length=MAX_NODES,
-                           help_text="The notebooks to run.")
-    edges = EdgeSerializer(many=True, required=False, default=_default(G, "edges"), max_length=MAX_NODES * 4,
-                           help_text="Upstream → downstream, with what each passes on.")
+    nodes = NodeSerializer(many=True, required=False, default=_default(G, "nodes"),
+                           help_text="The notebooks to run; at most LOOM_GRAPH_MAX_NODES (2,000).")
+    edges = EdgeSerializer(many=True, required=False, default=_default(G, "edges"),
+                           help_text="Upstream → downstream, with what each passes on; at most LOOM_GRAPH_MAX_EDGES (8,000).")
 
     def to_internal_value(self, data):
+        graph_size(data)
         value = super().to_internal_value(data)
         # Blank and null mean the same for these optional references; store one form.
         for node in value["nodes"]:

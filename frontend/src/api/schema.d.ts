@@ -510,7 +510,7 @@ export interface components {
             name: string;
             /** @description The type of the value: str, int, float, bool, list or dict. */
             type: components["schemas"]["ParamType"];
-            /** @description The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one. */
+            /** @description The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one. At most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON. */
             default: components["schemas"]["JsonValue"] | null;
             /**
              * @description Shown to whoever starts a run.
@@ -523,7 +523,7 @@ export interface components {
             name: string;
             /** @description The type of the value: str, int, float, bool, list or dict. */
             type: components["schemas"]["ParamType"];
-            /** @description The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one. */
+            /** @description The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one. At most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON. */
             default?: components["schemas"]["JsonValue"] | null;
             /**
              * @description Shown to whoever starts a run.
@@ -566,12 +566,12 @@ export interface components {
              */
             parameters: components["schemas"]["GlobalParameter"][];
             /**
-             * @description The notebooks to run.
+             * @description The notebooks to run; at most LOOM_GRAPH_MAX_NODES (2,000).
              * @default []
              */
             nodes: components["schemas"]["Node"][];
             /**
-             * @description Upstream → downstream, with what each passes on.
+             * @description Upstream → downstream, with what each passes on; at most LOOM_GRAPH_MAX_EDGES (8,000).
              * @default []
              */
             edges: components["schemas"]["Edge"][];
@@ -616,12 +616,12 @@ export interface components {
              */
             parameters: components["schemas"]["GlobalParameterRequest"][];
             /**
-             * @description The notebooks to run.
+             * @description The notebooks to run; at most LOOM_GRAPH_MAX_NODES (2,000).
              * @default []
              */
             nodes: components["schemas"]["NodeRequest"][];
             /**
-             * @description Upstream → downstream, with what each passes on.
+             * @description Upstream → downstream, with what each passes on; at most LOOM_GRAPH_MAX_EDGES (8,000).
              * @default []
              */
             edges: components["schemas"]["EdgeRequest"][];
@@ -661,12 +661,12 @@ export interface components {
              */
             parameters: components["schemas"]["GlobalParameterRequest"][];
             /**
-             * @description The notebooks to run.
+             * @description The notebooks to run; at most LOOM_GRAPH_MAX_NODES (2,000).
              * @default []
              */
             nodes: components["schemas"]["NodeRequest"][];
             /**
-             * @description Upstream → downstream, with what each passes on.
+             * @description Upstream → downstream, with what each passes on; at most LOOM_GRAPH_MAX_EDGES (8,000).
              * @default []
              */
             edges: components["schemas"]["EdgeRequest"][];
@@ -729,7 +729,7 @@ export interface components {
             /** @description A notebook of the tenant's catalog, by name. Each saved version pins the notebook version it was saved against. */
             notebook: string;
             /**
-             * @description {notebook parameter: value}: this node's own values (the 'node' layer).
+             * @description {notebook parameter: value}: this node's own values (the 'node' layer); each at most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON.
              * @default {}
              */
             parameters: {
@@ -821,7 +821,7 @@ export interface components {
             /** @description A notebook of the tenant's catalog, by name. Each saved version pins the notebook version it was saved against. */
             notebook: string;
             /**
-             * @description {notebook parameter: value}: this node's own values (the 'node' layer).
+             * @description {notebook parameter: value}: this node's own values (the 'node' layer); each at most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON.
              * @default {}
              */
             parameters: {
@@ -1060,7 +1060,7 @@ export interface components {
         RunStartRequest: {
             /** @default local */
             engine: components["schemas"]["EngineEnum"];
-            /** @description Values for the workflow's global parameters, for this run only. */
+            /** @description Values for the workflow's global parameters, for this run only; each at most LOOM_VALUE_MAX_BYTES. */
             parameters?: {
                 [key: string]: unknown;
             };
