@@ -2,11 +2,12 @@ from django.db.models import QuerySet
 
 from runs.models import NodeRun, Run
 from workflows.graph import graph_order
-from workflows.models import Workflow
+from workflows.models import VERSION_BULK, Workflow
 
 
 def run_list(*, workflow: Workflow) -> QuerySet[Run]:
-    return workflow.runs.select_related("version", "created_by").order_by("-id")
+    # The version's number, not its graph: a large workflow's graph would be read once per run.
+    return workflow.runs.select_related("version", "created_by").defer(*VERSION_BULK).order_by("-id")
 
 
 def run_node_runs(*, run: Run) -> list[NodeRun]:

@@ -17,6 +17,10 @@ class Workflow(TenantOwned):
         return self.name
 
 
+# A version's large fields, for `defer` where a related version is only named (its number).
+VERSION_BULK = ("version__graph", "version__notebook_pins", "version__validation")
+
+
 class WorkflowVersion(models.Model):
     """An immutable saved graph. Runs and deployments pin one."""
 

@@ -75,7 +75,8 @@ class WorkflowVersionListView(WorkflowScopedMixin, generics.GenericAPIView):
 
     @extend_schema(responses=WorkflowVersionSerializer(many=True))
     def get(self, request, tenant, workflow_id):
-        versions = self.get_object().versions.select_related("created_by").order_by("-number")
+        # Not the graphs: a long history of a large workflow would read megabytes to show numbers.
+        versions = self.get_object().versions.select_related("created_by").defer("graph", "validation").order_by("-number")
         return Response(WorkflowVersionSerializer(versions, many=True).data)
 
 
