@@ -179,7 +179,7 @@ REST_FRAMEWORK = {
     "DEFAULT_METADATA_CLASS": None,
     # JSON only. DRF's browsable HTML API ran its forms' permission checks outside the tenant
     # scoping and answered 500 on every tenant path; /api/docs/ is the interactive API.
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["loom.renderers.RawJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "loom.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",

@@ -198,16 +198,22 @@ def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]],
     for nid, n in nodes.items():
         _validate_node(n, incoming[nid], nodes, notebooks, globals_, cyclic, ancestry, add)
     if connections is not None:
-        errors.extend(connection_errors(g, connections))
+        errors.extend(connection_errors(connection_uses(g), connections))
     return errors
 
 
-def connection_errors(graph: Mapping, connections: Iterable[str]) -> list[GraphError]:
-    """Nodes naming a connection the tenant does not have. Apart from graph_validate's other
-    rules because connections change while a saved version does not (workflows.selectors)."""
+def connection_uses(graph: Mapping) -> list[list[str]]:
+    """[node id, connection name] for each connection a node names."""
+    return [[n.get("id"), name] for n in graph["nodes"] for name in n.get("connections", ())]
+
+
+def connection_errors(uses: Iterable, connections: Iterable[str]) -> list[GraphError]:
+    """Each use (connection_uses) of a connection the tenant does not have. Apart from
+    graph_validate's other rules because connections change while a saved version does not
+    (workflows.selectors)."""
     connections = set(connections)
-    return [GraphError(n.get("id"), "connections", f"No connection named '{name}' in this tenant.")
-            for n in graph["nodes"] for name in n.get("connections", ()) if name not in connections]
+    return [GraphError(node, "connections", f"No connection named '{name}' in this tenant.")
+            for node, name in uses if name not in connections]
 
 
 def with_article(type_name) -> str:

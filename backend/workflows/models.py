@@ -31,7 +31,8 @@ class WorkflowVersion(models.Model):
     # version executes exactly the notebooks it was saved against.
     notebook_pins = models.JSONField(default=dict)
     # The version's problems as graph_validate found them against the notebooks it pinned,
-    # connections aside (they change; checked on every read): {"rules": ..., "errors": [...]}.
+    # connections aside (they change; checked on every read): {"rules": ..., "errors": [...],
+    # "connections": [[node, connection name], ...]}.
     # Kept so that a read does not validate again; workflows.selectors.workflow_version_errors
     # checks again only when the rules changed since. None: not checked yet.
     validation = models.JSONField(null=True, blank=True, editable=False)

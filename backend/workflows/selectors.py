@@ -1,7 +1,8 @@
 import hashlib
 from pathlib import Path
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast
 
 from catalog import inspection
 from catalog.models import NotebookVersion
@@ -10,7 +11,7 @@ from runtime import parameters
 from tenancy.models import Connection, Tenant
 from workflows import graph as graph_rules
 from workflows import values
-from workflows.graph import GraphError, connection_errors, graph_validate
+from workflows.graph import GraphError, connection_errors, connection_uses, graph_validate
 from workflows.models import Workflow, WorkflowVersion
 
 # The validation rules as this code has them: the modules graph_validate's rules live in. A version
@@ -32,11 +33,15 @@ def workflow_list(*, tenant: Tenant) -> QuerySet[Workflow]:
     )
 
 
-def workflow_version_get(*, workflow: Workflow, number: int | None = None) -> WorkflowVersion:
+def workflow_version_get(*, workflow: Workflow, number: int | None = None, graph_text: bool = False) -> WorkflowVersion:
     """A version of the workflow (the latest by default); WorkflowVersion.DoesNotExist naming the
-    workflow and the number when there is no such version."""
+    workflow and the number when there is no such version. With `graph_text`, the graph comes as
+    the JSON text the database has (`graph_text`), to be sent as it is (`graph` is then deferred)."""
+    versions = workflow.versions.all()
+    if graph_text:
+        versions = versions.defer("graph").annotate(graph_text=Cast("graph", TextField()))
     try:
-        return workflow.versions.get(number=number or workflow.latest_version)
+        return versions.get(number=number or workflow.latest_version)
     except WorkflowVersion.DoesNotExist:
         raise WorkflowVersion.DoesNotExist(f"Workflow '{workflow.name}' has no version {number}.") from None
 
@@ -89,7 +94,7 @@ def version_validation(*, graph: dict, notebooks: dict[str, list[dict]]) -> dict
     """What a version keeps (WorkflowVersion.validation): its problems against the notebook
     signatures it pins, connections aside."""
     errors = graph_validate(graph, notebooks=notebooks, connections=None)
-    return {"rules": RULES, "errors": [e.as_dict() for e in errors]}
+    return {"rules": RULES, "errors": [e.as_dict() for e in errors], "connections": connection_uses(graph)}
 
 
 def workflow_version_errors(*, version: WorkflowVersion) -> list[GraphError]:
@@ -98,16 +103,16 @@ def workflow_version_errors(*, version: WorkflowVersion) -> list[GraphError]:
     unless the rules changed since (then they are found and kept again) or a pinned notebook was
     deleted (then found without it, not kept: re-uploading the content brings it back)."""
     kept = version.validation
-    if not (kept and kept.get("rules") == RULES and _pins_intact(version)):
+    if not (kept and kept.get("rules") == RULES and "connections" in kept and _pins_intact(version)):
         notebooks = {name: v.parameters for name, v in version_notebooks(version=version).items()}
         kept = version_validation(graph=version.graph, notebooks=notebooks)
         if notebooks.keys() == version.notebook_pins.keys():
             version.validation = kept
             WorkflowVersion.objects.filter(pk=version.pk).update(validation=kept)
     errors = [GraphError(**e) for e in kept["errors"]]
-    if any(n["connections"] for n in version.graph["nodes"]):
+    if kept["connections"]:
         names = Connection.objects.filter(tenant_id=version.workflow.tenant_id).values_list("name", flat=True)
-        errors += connection_errors(version.graph, names)
+        errors += connection_errors(kept["connections"], names)
     return errors
 
 

@@ -1,0 +1,217 @@
+"""Benchmark: GET of a workflow under concurrent load, production server against the development one.
+
+    .venv/bin/python bench/api_load.py [--seconds 10] [--workers 4] [--database postgres://postgres@127.0.0.1:5432/]
+
+On a scratch PostgreSQL database (created and dropped here) with the demo tenant and two
+workflows of 200 and 1,000 nodes (layers of ingest → train fanned out over an upstream output →
+report), it serves Loom twice, side by side: gunicorn (WORKERS sync processes, DEBUG off) and, as
+the baseline, Django's development server (`manage.py runserver`, DEBUG on as `make run` has it).
+Against each, closed-loop clients (Python threads, a new connection per request, token auth)
+GET the workflow for --seconds after a warm-up, and it prints requests/s and latency percentiles,
+the ratio against the baseline, and the machine's load (`uptime`) with each figure.
+
+Targets (issue 13), for the production server: the 200-node workflow with 20 clients ≥ 250
+requests/s and p95 ≤ 150 ms; the 1,000-node workflow with 20 clients p95 ≤ 500 ms.
+"""
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PY = str(REPO / ".venv" / "bin" / "python")
+TARGETS = {(200, 20): (250, 0.150), (1000, 20): (None, 0.500)}
+
+
+def graph_of(n: int, per_layer: int = 20) -> dict:
+    """Layers of 20: ingest, then train fanned out over its parent's `accounts`, then report; each
+    node wired to one of the layer before. Valid against the demo notebooks."""
+    nodes, edges = [], []
+    for i in range(n):
+        layer, row = divmod(i, per_layer)
+        parent = f"n{(layer - 1) * per_layer + (row * 7) % per_layer}" if layer else None
+        node = {"id": f"n{i}", "position": {"x": layer * 320, "y": row * 200}}
+        if layer % 3 == 0:
+            node |= {"notebook": "ingest.ipynb", "parameters": {"source": f"warehouse{i}"},
+                     "outputs": [{"name": "dataset_path", "type": "str"}, {"name": "accounts", "type": "list"}]}
+            if parent:
+                edges.append({"source": parent, "target": node["id"], "bind": {}})
+        elif layer % 3 == 1:
+            node |= {"notebook": "train.ipynb", "map_over": f"{parent}.accounts", "map_parameter": "account",
+                     "outputs": [{"name": "auc", "type": "float"}]}
+            edges.append({"source": parent, "target": node["id"], "bind": {"dataset_path": "input_path"}})
+        else:
+            node |= {"notebook": "report.ipynb", "parameters": {"threshold": 0.75},
+                     "outputs": ["best_account", {"name": "mean_auc", "type": "float"}]}
+            edges.append({"source": parent, "target": node["id"], "bind": {"auc": "aucs"}})
+        nodes.append(node)
+    return {"name": f"Bench {n} nodes", "parameters": [{"name": "run_date", "type": "str", "default": "2026-11-01"}],
+            "nodes": nodes, "edges": edges}
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing listens on {port} after {timeout} s")
+
+
+def get(port: int, path: str, token: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", path, headers={"Authorization": f"Token {token}", "Connection": "close"})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def load(port: int, path: str, token: str, clients: int, seconds: float, warmup: float = 2.0) -> dict:
+    """Closed loop: each client sends its next request when the last one answered."""
+    latencies: list[float] = []
+    errors: list[int] = []
+    start = time.monotonic()
+    measure_from, stop_at = start + warmup, start + warmup + seconds
+
+    def client():
+        while (now := time.monotonic()) < stop_at:
+            try:
+                status = get(port, path, token)
+            except OSError:
+                status = 0
+            done = time.monotonic()
+            if now >= measure_from:
+                (latencies if status == 200 else errors).append(done - now if status == 200 else status)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    latencies.sort()
+    pct = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")  # noqa: E731
+    return {"rps": len(latencies) / seconds, "median": statistics.median(latencies) if latencies else float("nan"),
+            "p95": pct(0.95), "p99": pct(0.99), "n": len(latencies), "errors": len(errors), "uptime": uptime()}
+
+
+def setup(env: dict) -> tuple[str, dict[int, int]]:
+    """Migrate, the demo tenant, the bench workflows; the editor's token and {nodes: workflow id}."""
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=REPO, env=env, check=True)
+    script = (
+        "import django, json, sys; django.setup()\n"
+        "from rest_framework.authtoken.models import Token\n"
+        "from django.contrib.auth import get_user_model\n"
+        "from workflows.demo import demo_setup\nfrom workflows.services import workflow_create\n"
+        "t = demo_setup(); graphs = json.loads(sys.stdin.read())\n"
+        "ids = {n: workflow_create(tenant=t, graph=g).workflow_id for n, g in graphs.items()}\n"
+        "token, _ = Token.objects.get_or_create(user=get_user_model().objects.get(username='editor'))\n"
+        "print(json.dumps({'token': token.key, 'ids': ids}))\n"
+    )
+    graphs = {n: graph_of(n) for n in (200, 1000)}
+    out = subprocess.run([PY, "-c", script], cwd=REPO / "backend", env=env, check=True, capture_output=True,
+                         text=True, input=json.dumps(graphs))
+    made = json.loads(out.stdout.strip().splitlines()[-1])
+    return made["token"], {int(n): i for n, i in made["ids"].items()}
+
+
+def server(kind: str, port: int, env: dict, workers: int) -> subprocess.Popen:
+    if kind == "gunicorn":
+        cmd = [str(REPO / ".venv" / "bin" / "gunicorn"), "loom.wsgi:application", "--chdir", str(REPO / "backend"),
+               "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning"]
+        env = {**env, "LOOM_DEBUG": "0"}
+    else:
+        cmd = [PY, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+        env = {**env, "LOOM_DEBUG": "1"}
+    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--database", default=os.environ.get("LOOM_BENCH_DATABASE", "postgres://postgres@127.0.0.1:5432/"),
+                        help="a PostgreSQL server where a scratch database may be created")
+    args = parser.parse_args()
+
+    import psycopg
+
+    name = f"loom_bench_api_{os.getpid()}"
+    admin_url = args.database.rstrip("/") + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as db:
+        db.execute(f'CREATE DATABASE "{name}"')
+    env = {**os.environ, "DATABASE_URL": args.database.rstrip("/") + f"/{name}", "LOOM_LOG_LEVEL": "WARNING",
+           "LOOM_DATA_DIR": tempfile.mkdtemp(prefix="loom-bench-api-"), "DJANGO_SETTINGS_MODULE": "loom.settings"}
+    env.pop("REDIS_URL", None)
+    processes = []
+    try:
+        print(f"setting up: {uptime()}")
+        token, ids = setup(env)
+        ports = {}
+        for kind in ("gunicorn", "runserver"):
+            ports[kind] = free_port()
+            processes.append(server(kind, ports[kind], env, args.workers))
+            wait_listening(ports[kind], processes[-1])
+        results = {}
+        for nodes, clients in ((200, 1), (200, 20), (1000, 20)):
+            path = f"/api/tenants/demo/workflows/{ids[nodes]}/"
+            for kind in ("gunicorn", "runserver"):
+                assert get(ports[kind], path, token) == 200, f"{kind} does not serve {path}"
+                results[kind, nodes, clients] = r = load(ports[kind], path, token, clients, args.seconds)
+                print(f"  {nodes:>4} nodes, {clients:>2} client(s), {kind:<9}: {r['rps']:6.1f} req/s, median "
+                      f"{r['median'] * 1000:6.1f} ms, p95 {r['p95'] * 1000:6.1f} ms, p99 {r['p99'] * 1000:6.1f} ms, "
+                      f"{r['n']} requests, {r['errors']} errors | {r['uptime']}", flush=True)
+        print(f"\nGET of a workflow, gunicorn ({args.workers} workers, DEBUG off) vs runserver (baseline), PostgreSQL:")
+        met = True
+        for (nodes, clients) in ((200, 1), (200, 20), (1000, 20)):
+            g, b = results["gunicorn", nodes, clients], results["runserver", nodes, clients]
+            line = (f"  {nodes} nodes, {clients} client(s): {g['rps']:.0f} req/s (ratio {g['rps'] / b['rps']:.2f}× the "
+                    f"baseline's {b['rps']:.0f}), p95 {g['p95'] * 1000:.0f} ms (ratio {g['p95'] / b['p95']:.2f} of the "
+                    f"baseline's {b['p95'] * 1000:.0f} ms), median {g['median'] * 1000:.1f} ms")
+            target = TARGETS.get((nodes, clients))
+            if target:
+                rps, p95 = target
+                ok = (rps is None or g["rps"] >= rps) and g["p95"] <= p95 and not g["errors"]
+                met &= ok
+                line += f"; target {'≥ %d req/s and ' % rps if rps else ''}p95 ≤ {p95 * 1000:.0f} ms: {'met' if ok else 'NOT met'}"
+            print(line)
+        print(f"  machine: {os.cpu_count()} cores; {uptime()}")
+        return 0 if met else 1
+    finally:
+        for p in processes:
+            try:
+                os.killpg(p.pid, 15)
+            except ProcessLookupError:
+                pass
+            p.wait(20)
+        with psycopg.connect(admin_url, autocommit=True) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    sys.exit(main())
