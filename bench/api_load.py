@@ -8,7 +8,10 @@ report), it serves Loom twice, side by side: gunicorn (WORKERS sync processes, D
 the baseline, Django's development server (`manage.py runserver`, DEBUG on as `make run` has it).
 Against each, closed-loop clients (Python threads, a new connection per request, token auth)
 GET the workflow for --seconds after a warm-up, and it prints requests/s and latency percentiles,
-the ratio against the baseline, and the machine's load (`uptime`) with each figure.
+the ratio against the baseline, and the machine's load (`uptime`) with each figure. It also
+prints the CPU time a request costs (the server's processes and its PostgreSQL sessions, from
+/proc), which the machine's other load does not change, and the rate 2 idle cores would allow.
+runserver opens a database connection per request, whose session is not counted.
 
 Targets (issue 13), for the production server: the 200-node workflow with 20 clients ≥ 250
 requests/s and p95 ≤ 150 ms; the 1,000-node workflow with 20 clients p95 ≤ 500 ms.
@@ -80,6 +83,34 @@ def wait_listening(port: int, process: subprocess.Popen, timeout: float = 60) ->
     raise SystemExit(f"nothing listens on {port} after {timeout} s")
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU the processes used so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, ppid = int(stat.parent.name), int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(pid)
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, ()))
+    return tree
+
+
 def get(port: int, path: str, token: str) -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
@@ -91,10 +122,13 @@ def get(port: int, path: str, token: str) -> int:
         conn.close()
 
 
-def load(port: int, path: str, token: str, clients: int, seconds: float, warmup: float = 2.0) -> dict:
-    """Closed loop: each client sends its next request when the last one answered."""
+def load(port: int, path: str, token: str, clients: int, seconds: float, cpu_pids, warmup: float = 2.0) -> dict:
+    """Closed loop: each client sends its next request when the last one answered. Also the CPU
+    the server and its database sessions (`cpu_pids()`) spent per request, warm-up included:
+    what the server costs, whatever else the machine runs meanwhile."""
     latencies: list[float] = []
     errors: list[int] = []
+    answered = [0]
     start = time.monotonic()
     measure_from, stop_at = start + warmup, start + warmup + seconds
 
@@ -105,18 +139,36 @@ def load(port: int, path: str, token: str, clients: int, seconds: float, warmup:
             except OSError:
                 status = 0
             done = time.monotonic()
+            answered[0] += 1
             if now >= measure_from:
                 (latencies if status == 200 else errors).append(done - now if status == 200 else status)
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
+    server, database = cpu_pids()
+    cpu, server_cpu, db_cpu = time.process_time(), cpu_seconds(server), cpu_seconds(database)
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    cpu = (time.process_time() - cpu) / (warmup + seconds)  # the load generator's own share of the cores
+    server_now, database_now = cpu_pids()
+    server_cpu = (cpu_seconds(set(server) | set(server_now)) - server_cpu) / max(1, answered[0])
+    db_cpu = (cpu_seconds(set(database) | set(database_now)) - db_cpu) / max(1, answered[0])
     latencies.sort()
     pct = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")  # noqa: E731
     return {"rps": len(latencies) / seconds, "median": statistics.median(latencies) if latencies else float("nan"),
-            "p95": pct(0.95), "p99": pct(0.99), "n": len(latencies), "errors": len(errors), "uptime": uptime()}
+            "p95": pct(0.95), "p99": pct(0.99), "n": len(latencies), "errors": len(errors), "client_cpu": cpu, "server_cpu": server_cpu + db_cpu,
+            "db_cpu": db_cpu,
+            "uptime": uptime()}
+
+
+def sessions(url: str) -> list[int]:
+    """The PostgreSQL backends serving the bench's database."""
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        return [pid for (pid,) in db.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
 
 
 def setup(env: dict) -> tuple[str, dict[int, int]]:
@@ -142,7 +194,8 @@ def setup(env: dict) -> tuple[str, dict[int, int]]:
 def server(kind: str, port: int, env: dict, workers: int) -> subprocess.Popen:
     if kind == "gunicorn":
         cmd = [str(REPO / ".venv" / "bin" / "gunicorn"), "loom.wsgi:application", "--chdir", str(REPO / "backend"),
-               "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning"]
+               "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning",
+               "--no-control-socket"]  # its default path is per user: two gunicorns would share it
         env = {**env, "LOOM_DEBUG": "0"}
     else:
         cmd = [PY, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
@@ -182,17 +235,23 @@ def main() -> int:
             path = f"/api/tenants/demo/workflows/{ids[nodes]}/"
             for kind in ("gunicorn", "runserver"):
                 assert get(ports[kind], path, token) == 200, f"{kind} does not serve {path}"
-                results[kind, nodes, clients] = r = load(ports[kind], path, token, clients, args.seconds)
+                server_pid = processes[("gunicorn", "runserver").index(kind)].pid
+                cpu_pids = lambda: (process_tree(server_pid), sessions(env["DATABASE_URL"]))  # noqa: E731
+                results[kind, nodes, clients] = r = load(ports[kind], path, token, clients, args.seconds, cpu_pids)
                 print(f"  {nodes:>4} nodes, {clients:>2} client(s), {kind:<9}: {r['rps']:6.1f} req/s, median "
                       f"{r['median'] * 1000:6.1f} ms, p95 {r['p95'] * 1000:6.1f} ms, p99 {r['p99'] * 1000:6.1f} ms, "
-                      f"{r['n']} requests, {r['errors']} errors | {r['uptime']}", flush=True)
+                      f"{r['n']} requests, {r['errors']} errors, CPU {r['server_cpu'] * 1000:.1f} ms a request (PostgreSQL's "
+                      f"{r['db_cpu'] * 1000:.1f}), load generator {r['client_cpu']:.0%} of a core | {r['uptime']}",
+                      flush=True)
         print(f"\nGET of a workflow, gunicorn ({args.workers} workers, DEBUG off) vs runserver (baseline), PostgreSQL:")
         met = True
         for (nodes, clients) in ((200, 1), (200, 20), (1000, 20)):
             g, b = results["gunicorn", nodes, clients], results["runserver", nodes, clients]
             line = (f"  {nodes} nodes, {clients} client(s): {g['rps']:.0f} req/s (ratio {g['rps'] / b['rps']:.2f}× the "
                     f"baseline's {b['rps']:.0f}), p95 {g['p95'] * 1000:.0f} ms (ratio {g['p95'] / b['p95']:.2f} of the "
-                    f"baseline's {b['p95'] * 1000:.0f} ms), median {g['median'] * 1000:.1f} ms")
+                    f"baseline's {b['p95'] * 1000:.0f} ms), median {g['median'] * 1000:.1f} ms; CPU a request "
+                    f"{g['server_cpu'] * 1000:.1f} ms (baseline {b['server_cpu'] * 1000:.1f}): at most "
+                    f"{os.cpu_count() / g['server_cpu']:.0f} req/s on {os.cpu_count()} idle cores")
             target = TARGETS.get((nodes, clients))
             if target:
                 rps, p95 = target
