@@ -31,6 +31,7 @@ from runs.engines.airflow.states import RUN_STATUS, attempts, dag_id, row_key, s
 from runs.engines.airflow.submit import run_fail, submission_pending, submissions_check
 from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status
 from workflows.graph import graph_order
+from workflows.models import VERSION_BULK
 
 log = logging.getLogger(__name__)
 POLL_LEASE = "airflow-poll"
@@ -61,7 +62,8 @@ def airflow_runs_sync() -> None:
     # Taken before Airflow is asked: a run cancelled after this point is left as it is (see _run_sync).
     active = dict(Run.objects.filter(engine="airflow", status__in=ACTIVE).exclude(external_id="")
                   .values_list("pk", "status"))
-    deployments = {d.dag_id: d for d in Deployment.objects.select_related("tenant", "workflow", "version")}
+    # Every deployment, each poll: their versions' graphs only when a run is imported (_runs_import).
+    deployments = {d.dag_id: d for d in Deployment.objects.select_related("tenant", "workflow", "version").defer(*VERSION_BULK)}
     if not active and not deployments:
         return
     client = airflow_client()
