@@ -53,11 +53,21 @@ def pool(root):
     del os.environ["LOOM_TEST_HOST_SECRET"]
 
 
+def pooled(pool):
+    """A pre-started kernel of the pool. `take` answers None when none is idle or starting at that
+    instant (the worker then starts its own, sandboxed); a test of pooled kernels waits for one."""
+    deadline = time.monotonic() + 60
+    while (km := pool.take("python3", wait_s=5)) is None:
+        assert time.monotonic() < deadline, "the pool started no kernel in 60 s"
+        time.sleep(0.05)
+    return km
+
+
 def run(pool, root, *cells, outputs=(), node="n", parameters=None, **kw):
     cwd = root / "artifacts" / "acme" / "1" / node
     cwd.mkdir(parents=True, exist_ok=True)
     return notebook_execute(notebook=nb("x = 1", *cells), output_path=None, parameters=parameters or {},
-                            outputs=list(outputs), cwd=cwd, kernel_manager=pool.take("python3", wait_s=60), **kw)
+                            outputs=list(outputs), cwd=cwd, kernel_manager=pooled(pool), **kw)
 
 
 def benign(pool, root):
@@ -99,7 +109,8 @@ def test_proc_shows_only_the_sandbox_and_no_worker_environment(pool, root):
 
 def test_another_kernels_connection_file_is_out_of_reach(pool, root):
     with pool._wanted:
-        pool._wanted.wait_for(lambda: pool._idle, timeout=60)
+        # Both kernels idle: the one taken next is the oldest, so the newest is another kernel.
+        assert pool._wanted.wait_for(lambda: len(pool._idle) == 2, timeout=60)
         other = pool._idle[-1].connection_file
     code = (f"import os\nother = {other!r}\nfound = []\n"
             "for d, _, files in os.walk('/', onerror=lambda e: None):\n"
@@ -232,7 +243,7 @@ def test_none_network_reaches_nothing(root, outside_server):
 
 
 def test_a_failed_parameter_injection_kills_its_pre_started_kernel(pool, root):
-    km = pool.take("python3", wait_s=60)
+    km = pooled(pool)
     process = km.provisioner.process
     notebook = nbformat.reads(notebook_bytes("x = 1", "y = x", language="cobol"), as_version=4)
     with pytest.raises(Exception, match="cobol"):
