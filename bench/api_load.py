@@ -176,13 +176,13 @@ def setup(env: dict) -> tuple[str, dict[int, int]]:
     subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=REPO, env=env, check=True)
     script = (
         "import django, json, sys; django.setup()\n"
-        "from rest_framework.authtoken.models import Token\n"
+        "from accounts.services import token_create\n"
         "from django.contrib.auth import get_user_model\n"
         "from workflows.demo import demo_setup\nfrom workflows.services import workflow_create\n"
         "t = demo_setup(); graphs = json.loads(sys.stdin.read())\n"
         "ids = {n: workflow_create(tenant=t, graph=g).workflow_id for n, g in graphs.items()}\n"
-        "token, _ = Token.objects.get_or_create(user=get_user_model().objects.get(username='editor'))\n"
-        "print(json.dumps({'token': token.key, 'ids': ids}))\n"
+        "_, secret = token_create(user=get_user_model().objects.get(username='editor'), name='bench', expires_in_days=1)\n"
+        "print(json.dumps({'token': secret, 'ids': ids}))\n"
     )
     graphs = {n: graph_of(n) for n in (200, 1000)}
     out = subprocess.run([PY, "-c", script], cwd=REPO / "backend", env=env, check=True, capture_output=True,
