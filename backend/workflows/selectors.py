@@ -46,6 +46,18 @@ def workflow_version_get(*, workflow: Workflow, number: int | None = None, graph
         raise WorkflowVersion.DoesNotExist(f"Workflow '{workflow.name}' has no version {number}.") from None
 
 
+def workflow_version_shown(*, tenant: Tenant, workflow_id: int, number: int | None = None) -> WorkflowVersion | None:
+    """What a workflow's GET shows, in one query: the version (the latest by default) with its
+    workflow, its graph as text (as workflow_version_get(graph_text=True)); None when the tenant
+    has no such workflow or version (workflow_version_get then says which)."""
+    versions = WorkflowVersion.objects.filter(workflow__tenant=tenant, workflow_id=workflow_id).select_related("workflow")
+    versions = versions.filter(number=number) if number else versions.filter(number=F("workflow__latest_version"))
+    try:
+        return versions.defer("graph").annotate(graph_text=Cast("graph", TextField())).get()
+    except WorkflowVersion.DoesNotExist:
+        return None
+
+
 def version_notebooks(*, version: WorkflowVersion, names: set[str] | None = None,
                       content: bool = False) -> dict[str, NotebookVersion]:
     """The notebook versions a workflow version pinned, by name, in one query (only `names` if

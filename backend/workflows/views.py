@@ -52,7 +52,11 @@ class WorkflowDetailView(WorkflowScopedMixin, generics.GenericAPIView):
 
     @extend_schema(parameters=[VERSION_PARAM], responses=WorkflowDetailSerializer)
     def get(self, request, tenant, workflow_id):
-        return Response(workflow_detail(self.get_version(self.get_object(), graph_text=True)))
+        number = request.query_params.get("version") or ""
+        version = selectors.workflow_version_shown(tenant=self.tenant, workflow_id=workflow_id,
+                                                   number=int(number) if number else None) if number.isdigit() or not number else None
+        # Not found: the two-step path answers 404 saying what is missing (the workflow, or that version).
+        return Response(workflow_detail(version or self.get_version(self.get_object(), graph_text=True)))
 
     @extend_schema(request=GraphUpdateSerializer, responses={200: WorkflowDetailSerializer, 409: StaleSerializer})
     def put(self, request, tenant, workflow_id):
