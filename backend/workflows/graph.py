@@ -147,10 +147,11 @@ class _Ancestry:
         return bool(self.bits[b] >> self.index[a] & 1)
 
 
-def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]],
-                   connections: Iterable[str] | None = ()) -> list[GraphError]:
-    """Every problem of a (shape-checked) graph, given the tenant's notebook signatures by name
-    and its connection names (None: leave connections unchecked). Near-linear in nodes + edges."""
+def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]], connections: Iterable[str] | None = (),
+                   pools: Iterable[str] | None = None, queues: Iterable[str] | None = None) -> list[GraphError]:
+    """Every problem of a (shape-checked) graph, given the tenant's notebook signatures by name,
+    and, unless None, its connection names and the pools and queues its nodes may name (the
+    tenant's, README "Roles"). Near-linear in nodes + edges."""
     g = graph_normalize(graph)
     errors: list[GraphError] = []
     add = lambda node, field, message: errors.append(GraphError(node, field, message))  # noqa: E731
@@ -199,8 +200,13 @@ def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]],
         _validate_node(n, incoming[nid], nodes, notebooks, globals_, cyclic, ancestry, add)
     if connections is not None:
         errors.extend(connection_errors(connection_uses(g), connections))
+    errors.extend(placement_errors(placement_uses(g), pools, queues))
     return errors
 
+
+# The rules below look at what the tenant has now (its connections, pools and allowed queues),
+# which changes while a saved version does not: they are apart from graph_validate's other rules,
+# and workflows.selectors applies them on every read to what a version kept (the *_uses).
 
 def connection_uses(graph: Mapping) -> list[list[str]]:
     """[node id, connection name] for each connection a node names."""
@@ -208,12 +214,29 @@ def connection_uses(graph: Mapping) -> list[list[str]]:
 
 
 def connection_errors(uses: Iterable, connections: Iterable[str]) -> list[GraphError]:
-    """Each use (connection_uses) of a connection the tenant does not have. Apart from
-    graph_validate's other rules because connections change while a saved version does not
-    (workflows.selectors)."""
+    """Each use (connection_uses) of a connection the tenant does not have."""
     connections = set(connections)
     return [GraphError(node, "connections", f"No connection named '{name}' in this tenant.")
             for node, name in uses if name not in connections]
+
+
+def placement_uses(graph: Mapping) -> list[list]:
+    """[node id, pool, queue] for each node naming a pool or a queue."""
+    return [[n.get("id"), n.get("pool"), n.get("queue")] for n in graph["nodes"]
+            if n.get("pool") is not None or n.get("queue") is not None]
+
+
+def placement_errors(uses: Iterable, pools: Iterable[str] | None, queues: Iterable[str] | None) -> list[GraphError]:
+    """A node's pool and queue: only those the platform admin gave the tenant (None: any)."""
+    errors = []
+    for node, pool, queue in uses:
+        if pools is not None and pool is not None and pool not in set(pools):
+            errors.append(GraphError(node, "pool", f"No pool {pool!r} in this tenant (it has: {_names(sorted(pools))}); "
+                                                   "a platform admin defines pools."))
+        if queues is not None and queue is not None and queue not in set(queues):
+            errors.append(GraphError(node, "queue", f"Queue {queue!r} is not allowed in this tenant (allowed: "
+                                                    f"{_names(sorted(queues))}); a platform admin sets allowed_queues."))
+    return errors
 
 
 def with_article(type_name) -> str:

@@ -30,9 +30,9 @@ class WorkflowVersion(models.Model):
     # {notebook name: {"version": n, "sha256": ...}} of the catalog at save time, so a run of this
     # version executes exactly the notebooks it was saved against.
     notebook_pins = models.JSONField(default=dict)
-    # The version's problems as graph_validate found them against the notebooks it pinned,
-    # connections aside (they change; checked on every read): {"rules": ..., "errors": [...],
-    # "connections": [[node, connection name], ...]}.
+    # The version's problems as graph_validate found them against the notebooks it pinned, what
+    # depends on the tenant aside (its connections, pools and queues change; checked on every
+    # read): {"rules": ..., "errors": [...], "connections": [[node, name]], "placements": [[node, pool, queue]]}.
     # Kept so that a read does not validate again; workflows.selectors.workflow_version_errors
     # checks again only when the rules changed since. None: not checked yet.
     validation = models.JSONField(null=True, blank=True, editable=False)

@@ -11,7 +11,14 @@ from runtime import parameters
 from tenancy.models import Connection, Tenant
 from workflows import graph as graph_rules
 from workflows import values
-from workflows.graph import GraphError, connection_errors, connection_uses, graph_validate
+from workflows.graph import (
+    GraphError,
+    connection_errors,
+    connection_uses,
+    graph_validate,
+    placement_errors,
+    placement_uses,
+)
 from workflows.models import Workflow, WorkflowVersion
 
 # The validation rules as this code has them: the modules graph_validate's rules live in. A version
@@ -50,7 +57,7 @@ def workflow_version_shown(*, tenant: Tenant, workflow_id: int, number: int | No
     """What a workflow's GET shows, in one query: the version (the latest by default) with its
     workflow, its graph as text (as workflow_version_get(graph_text=True)); None when the tenant
     has no such workflow or version (workflow_version_get then says which)."""
-    versions = WorkflowVersion.objects.filter(workflow__tenant=tenant, workflow_id=workflow_id).select_related("workflow")
+    versions = WorkflowVersion.objects.filter(workflow__tenant=tenant, workflow_id=workflow_id).select_related("workflow__tenant")
     versions = versions.filter(number=number) if number else versions.filter(number=F("workflow__latest_version"))
     try:
         return versions.defer("graph").annotate(graph_text=Cast("graph", TextField())).get()
@@ -99,23 +106,26 @@ def workflow_errors(*, tenant: Tenant, graph: dict) -> list[GraphError]:
         graph,
         notebooks=notebook_signatures(tenant=tenant, names=names),
         connections=Connection.objects.filter(tenant=tenant).values_list("name", flat=True),
+        pools=tenant.pools, queues=tenant.allowed_queues,
     )
 
 
 def version_validation(*, graph: dict, notebooks: dict[str, list[dict]]) -> dict:
     """What a version keeps (WorkflowVersion.validation): its problems against the notebook
-    signatures it pins, connections aside."""
-    errors = graph_validate(graph, notebooks=notebooks, connections=None)
-    return {"rules": RULES, "errors": [e.as_dict() for e in errors], "connections": connection_uses(graph)}
+    signatures it pins; what depends on the tenant (connections, pools, queues) aside, as uses."""
+    errors = graph_validate(graph, notebooks=notebooks, connections=None, pools=None, queues=None)
+    return {"rules": RULES, "errors": [e.as_dict() for e in errors], "connections": connection_uses(graph),
+            "placements": placement_uses(graph)}
 
 
 def workflow_version_errors(*, version: WorkflowVersion) -> list[GraphError]:
-    """A saved version's problems against the notebook versions it pinned and the tenant's
-    connections now. The version and its pins never change, so the problems kept at save serve,
-    unless the rules changed since (then they are found and kept again) or a pinned notebook was
-    deleted (then found without it, not kept: re-uploading the content brings it back)."""
+    """A saved version's problems against the notebook versions it pinned and what its tenant has
+    now (connections, pools, allowed queues). The version and its pins never change, so the
+    problems kept at save serve, unless the rules changed since (then they are found and kept
+    again) or a pinned notebook was deleted (then found without it, not kept: re-uploading the
+    content brings it back)."""
     kept = version.validation
-    if not (kept and kept.get("rules") == RULES and "connections" in kept and _pins_intact(version)):
+    if not (kept and kept.get("rules") == RULES and "placements" in kept and _pins_intact(version)):
         notebooks = {name: v.parameters for name, v in version_notebooks(version=version).items()}
         kept = version_validation(graph=version.graph, notebooks=notebooks)
         if notebooks.keys() == version.notebook_pins.keys():
@@ -125,6 +135,9 @@ def workflow_version_errors(*, version: WorkflowVersion) -> list[GraphError]:
     if kept["connections"]:
         names = Connection.objects.filter(tenant_id=version.workflow.tenant_id).values_list("name", flat=True)
         errors += connection_errors(kept["connections"], names)
+    if kept["placements"]:
+        tenant = version.workflow.tenant
+        errors += placement_errors(kept["placements"], tenant.pools, tenant.allowed_queues)
     return errors
 
 

@@ -88,3 +88,15 @@ def test_versions_kept_under_other_rules_or_none_are_checked_again_once(api, cat
         assert api.get(f"{URL}{wid}/").json()["errors"] == expected
         assert len(validations) == 1
         assert WorkflowVersion.objects.get().validation["rules"] == selectors.RULES
+
+
+def test_pools_and_queues_are_checked_against_the_tenant_on_every_read(api, tenant, catalog, validations):
+    tenant.pools, tenant.allowed_queues = {}, []
+    tenant.save()
+    nodes = [{"id": "load", "notebook": "load.ipynb", "pool": "gpu", "queue": "fast"}]
+    wid = api.post(URL, {"name": "placed", "nodes": nodes}, format="json").json()["id"]
+    assert {(e["node"], e["field"]) for e in api.get(f"{URL}{wid}/").json()["errors"]} == {("load", "pool"), ("load", "queue")}
+    tenant.pools, tenant.allowed_queues = {"gpu": 1}, ["fast"]
+    tenant.save()
+    assert api.get(f"{URL}{wid}/").json()["errors"] == []
+    assert len(validations) == 1
