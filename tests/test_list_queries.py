@@ -70,6 +70,18 @@ def _rows(tenant, editor, admin, workflow, make_user):
         NodeRun.objects.bulk_create(NodeRun(run=run, node=f"n{(count + i) % 2}", map_index=count + i, status="failed")
                                     for i in range(n))
 
+    def invitations(n):
+        from tenancy.invitations import invitation_create
+
+        for _ in range(n):
+            invitation_create(tenant=tenant, email=f"i{next(counter)}@example.com", role=Role.VIEWER, invited_by=admin)
+
+    def tokens(n):
+        from accounts.services import token_create
+
+        for _ in range(n):
+            token_create(user=admin, name=f"t{next(counter)}", expires_in_days=1)
+
     def tenants(n):
         from tenancy.models import Membership, Tenant
 
@@ -78,6 +90,8 @@ def _rows(tenant, editor, admin, workflow, make_user):
                                       role=Role.EDITOR)
 
     connections(1)  # every list starts with one row
+    invitations(1)
+    tokens(1)
     return {
         "members": (f"{T}/members/", members),
         "connections": (f"{T}/connections/", connections),
@@ -87,11 +101,13 @@ def _rows(tenant, editor, admin, workflow, make_user):
         "runs": (f"{T}/workflows/{workflow.pk}/runs/", runs),
         "run node runs": (f"{T}/runs/{run.pk}/", node_runs),
         "tenants": ("/api/tenants/", tenants),
+        "invitations": (f"{T}/invitations/", invitations),
+        "api tokens": ("/api/auth/tokens/", tokens),
     }
 
 
 @pytest.mark.parametrize("endpoint", ["members", "connections", "notebooks", "workflows", "versions", "runs",
-                                      "run node runs", "tenants"])
+                                      "run node runs", "tenants", "invitations", "api tokens"])
 def test_a_list_costs_the_same_queries_for_20_rows_as_for_1(
         endpoint, admin_api, tenant, editor, admin, workflow, make_user, django_assert_max_num_queries):
     url, add = _rows(tenant, editor, admin, workflow, make_user)[endpoint]
