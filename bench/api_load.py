@@ -1,6 +1,7 @@
 """Benchmark: GET of a workflow under concurrent load, production server against the development one.
 
     .venv/bin/python bench/api_load.py [--seconds 10] [--workers 4] [--database postgres://postgres@127.0.0.1:5432/]
+                                       [--against 25aa13c]
 
 On a scratch PostgreSQL database (created and dropped here) with the demo tenant and two
 workflows of 200 and 1,000 nodes (layers of ingest → train fanned out over an upstream output →
@@ -11,7 +12,8 @@ GET the workflow for --seconds after a warm-up, and it prints requests/s and lat
 the ratio against the baseline, and the machine's load (`uptime`) with each figure. It also
 prints the CPU time a request costs (the server's processes and its PostgreSQL sessions, from
 /proc), which the machine's other load does not change, and the rate 2 idle cores would allow.
-runserver opens a database connection per request, whose session is not counted.
+runserver opens a database connection per request, whose session is not counted. With
+--against, the code alone is compared too: the same GETs in-process with an older commit's code.
 On a shared machine the kernel's autogroup scheduling gives each session (each server here) a
 fair share of the cores, so requests/s follow the machine's other load; CPU a request does not.
 
@@ -22,6 +24,7 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -212,13 +215,65 @@ def server(kind: str, port: int, env: dict, workers: int) -> subprocess.Popen:
                             start_new_session=True)
 
 
+IN_PROCESS = r"""
+import json, os, sys, tempfile, time
+os.environ.update(LOOM_DATA_DIR=tempfile.mkdtemp(prefix="loom-bench-code-"), LOOM_LOG_LEVEL="ERROR",
+                  DJANGO_SETTINGS_MODULE="loom.settings")
+os.environ.pop("DATABASE_URL", None)
+import django; django.setup()
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from rest_framework.test import APIClient
+from workflows.demo import demo_setup
+from workflows.services import workflow_create
+call_command("migrate", verbosity=0)
+tenant, graphs, out = demo_setup(), json.loads(sys.stdin.read()), {}
+client = APIClient()
+client.force_authenticate(get_user_model().objects.get(username="editor"))
+for n, graph in graphs.items():
+    url = f"/api/tenants/demo/workflows/{workflow_create(tenant=tenant, graph=graph).workflow_id}/"
+    assert client.get(url).status_code == 200
+    reps = 40 if int(n) <= 200 else 10
+    cpu = time.process_time()
+    for _ in range(reps):
+        client.get(url)
+    out[n] = (time.process_time() - cpu) / reps
+print(json.dumps(out))
+import shutil; shutil.rmtree(os.environ["LOOM_DATA_DIR"], ignore_errors=True)
+"""
+
+
+def code_baseline(ref: str) -> None:
+    """The same GETs in-process (Django's test client, SQLite, no server) with this checkout's
+    code and with `ref`'s (git archive of backend/ and notebooks/), CPU a request side by side."""
+    graphs = json.dumps({n: graph_of(n) for n in (200, 1000)})
+    older = Path(tempfile.mkdtemp(prefix="loom-bench-ref-"))
+    archive = subprocess.run(["git", "archive", ref, "backend", "notebooks"], cwd=REPO, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(older)], input=archive.stdout, check=True)
+    cpu = {}
+    for label, tree in ((ref, older), ("this checkout", REPO)):
+        env = {**os.environ, "PYTHONPATH": str(tree / "backend"), "LOOM_NOTEBOOKS_DIR": str(tree / "notebooks")}
+        out = subprocess.run([PY, "-c", IN_PROCESS], cwd=tree / "backend", env=env, input=graphs, capture_output=True,
+                             text=True, check=True)
+        cpu[label] = json.loads(out.stdout.strip().splitlines()[-1])
+    shutil.rmtree(older)
+    print(f"\nCode alone (in-process GET, SQLite, CPU a request) against {ref}:")
+    for n in ("200", "1000"):
+        new, old = cpu["this checkout"][n], cpu[ref][n]
+        print(f"  {n} nodes: {new * 1000:.1f} ms (ratio {new / old:.3f} of {ref}'s {old * 1000:.1f} ms) | {uptime()}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--database", default=os.environ.get("LOOM_BENCH_DATABASE", "postgres://postgres@127.0.0.1:5432/"),
                         help="a PostgreSQL server where a scratch database may be created")
+    parser.add_argument("--against", metavar="GIT_REF",
+                        help="also compare the code alone with an older commit's, e.g. 25aa13c (before issue 13's work)")
     args = parser.parse_args()
+    if args.against:
+        code_baseline(args.against)
 
     import psycopg
 
