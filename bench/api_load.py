@@ -1,11 +1,12 @@
 """Benchmark: GET of a workflow under concurrent load, production server against the development one.
 
-    .venv/bin/python bench/api_load.py [--seconds 10] [--workers 4] [--database postgres://postgres@127.0.0.1:5432/]
+    .venv/bin/python bench/api_load.py [--seconds 10] [--workers N] [--database postgres://postgres@127.0.0.1:5432/]
                                        [--against 25aa13c]
 
 On a scratch PostgreSQL database (created and dropped here) with the demo tenant and two
 workflows of 200 and 1,000 nodes (layers of ingest → train fanned out over an upstream output →
-report), it serves Loom twice, side by side: gunicorn (WORKERS sync processes, DEBUG off) and, as
+report), it serves Loom twice, side by side: gunicorn (gunicorn.conf.py, the production configuration;
+DEBUG off) and, as
 the baseline, Django's development server (`manage.py runserver`, DEBUG on as `make run` has it).
 Against each, closed-loop clients (Python threads, a new connection per request, token auth)
 GET the workflow for --seconds after a warm-up, and it prints requests/s and latency percentiles,
@@ -204,10 +205,11 @@ def setup(env: dict) -> tuple[str, dict[int, int]]:
 
 def server(kind: str, port: int, env: dict, workers: int) -> subprocess.Popen:
     if kind == "gunicorn":
-        cmd = [str(REPO / ".venv" / "bin" / "gunicorn"), "loom.wsgi:application", "--chdir", str(REPO / "backend"),
-               "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning",
+        # The production configuration (gunicorn.conf.py: sync workers, preloaded app, access log).
+        cmd = [str(REPO / ".venv" / "bin" / "gunicorn"), "-c", str(REPO / "gunicorn.conf.py"),
                "--no-control-socket"]  # its default path is per user: two gunicorns would share it
-        env = {**env, "LOOM_DEBUG": "0"}
+        env = {**env, "LOOM_DEBUG": "0", "LOOM_WEB_BIND": f"127.0.0.1:{port}",
+               **({"LOOM_WEB_WORKERS": str(workers)} if workers else {})}
     else:
         cmd = [PY, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
         env = {**env, "LOOM_DEBUG": "1"}
@@ -266,7 +268,7 @@ def code_baseline(ref: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, help="gunicorn processes (default: gunicorn.conf.py's, 2 per core + 1)")
     parser.add_argument("--database", default=os.environ.get("LOOM_BENCH_DATABASE", "postgres://postgres@127.0.0.1:5432/"),
                         help="a PostgreSQL server where a scratch database may be created")
     parser.add_argument("--against", metavar="GIT_REF",
@@ -306,7 +308,8 @@ def main() -> int:
                       f"{r['n']} requests, {r['errors']} errors, CPU {r['server_cpu'] * 1000:.1f} ms a request (PostgreSQL's "
                       f"{r['db_cpu'] * 1000:.1f}), load generator {r['client_cpu']:.0%} of a core | {r['uptime']}",
                       flush=True)
-        print(f"\nGET of a workflow, gunicorn ({args.workers} workers, DEBUG off) vs runserver (baseline), PostgreSQL:")
+        print(f"\nGET of a workflow, gunicorn (gunicorn.conf.py, {args.workers or 'default'} workers, DEBUG off) vs "
+              "runserver (baseline), PostgreSQL:")
         met = True
         for (nodes, clients) in ((200, 1), (200, 20), (1000, 20)):
             g, b = results["gunicorn", nodes, clients], results["runserver", nodes, clients]

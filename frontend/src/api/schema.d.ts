@@ -105,6 +105,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/engines/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The engines a run may ask for, and whether this installation has each (no network). */
+        get: operations["engines_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/invitations/accept/": {
         parameters: {
             query?: never;
@@ -350,6 +367,23 @@ export interface paths {
         post?: never;
         /** @description Mixin for DRF views whose URL carries `<tenant>`. */
         delete: operations["tenants_notebooks_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/notebooks/{notebook_id}/preview/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A version of the notebook rendered as HTML (nbconvert), sandboxed like an executed notebook. */
+        get: operations["tenants_notebooks_preview_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -719,6 +753,11 @@ export interface components {
          * @enum {string}
          */
         DeploymentStatusEnum: "deploying" | "deployed" | "failed";
+        DiscoveredOutput: {
+            name: string;
+            /** @description str, int, float, bool, list, dict, or null when unknown. */
+            type: string | null;
+        };
         Edge: {
             /** @description The upstream node's id. */
             source: string;
@@ -744,6 +783,13 @@ export interface components {
             bind: {
                 [key: string]: string;
             };
+        };
+        Engine: {
+            name: string;
+            /** @description Configured on this installation (not whether it answers now). */
+            available: boolean;
+            /** @description Why it is not, for an operator. */
+            problem: string;
         };
         /**
          * @description * `local` - local
@@ -1209,6 +1255,7 @@ export interface components {
             readonly parameters: {
                 [key: string]: unknown;
             }[];
+            readonly outputs: components["schemas"]["DiscoveredOutput"][];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1224,6 +1271,7 @@ export interface components {
             readonly parameters: {
                 [key: string]: unknown;
             }[];
+            readonly outputs: components["schemas"]["DiscoveredOutput"][];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1235,6 +1283,8 @@ export interface components {
             readonly versions: {
                 [key: string]: unknown;
             }[];
+            /** @description Workflows whose latest version runs this notebook (a delete is refused while any does). */
+            readonly used_by: string[];
         };
         NotebookPin: {
             /** @description The notebook version this workflow version runs. */
@@ -1765,6 +1815,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenError"];
+                };
+            };
+        };
+    };
+    engines_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Engine"][];
                 };
             };
         };
@@ -2377,6 +2446,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    tenants_notebooks_preview_retrieve: {
+        parameters: {
+            query?: {
+                /** @description A version number; the latest by default. */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                notebook_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
             };
         };
     };
