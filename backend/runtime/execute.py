@@ -114,7 +114,6 @@ def notebook_execute(
     secrets: Iterable[str] = (),
     kernel_manager=None,
     shared: str | Path | None = None,
-    kernel_limits: Mapping[str, int] | None = None,
     cancel: threading.Event | None = None,
     limits=None,
     **engine_kwargs,
@@ -128,10 +127,10 @@ def notebook_execute(
     jupyter_client AsyncKernelManager, started and unused or not yet started; it is shut down
     when the notebook ends (also when parameters cannot be injected). When it is sandboxed
     (see `kernel_manager()`), `cwd` is the notebook's only writable folder (what it writes is
-    moved there when it ends) and the files under `shared` (default: cwd's parent) are readable;
-    `kernel_limits` ({"memory_mb", "max_procs"}) lowers its limits for this notebook.
+    moved there when it ends) and the files under `shared` (default: cwd's parent) are readable.
     `limits` (runtime.limits.Limits) bounds output values, the notebook, its streams and the
-    files in `cwd` (the node's folder); passed in, not imported, as DAG files load each module apart.
+    files in `cwd` (the node's folder), and lowers a sandboxed kernel's memory and processes
+    (its memory_mb and max_procs); passed in, not imported, as DAG files load each module apart.
     The executed notebook is written to `output_path` (when given) whether or not it failed.
     """
     names = list(outputs)
@@ -144,7 +143,8 @@ def notebook_execute(
             nb = parameterize_notebook(nb, dict(parameters), engine_name=ENGINE_NAME)
         kernel_name = papermill_engines.nb_kernel_name(engine_name=ENGINE_NAME, nb=nb)
         if sandbox is not None:
-            sandbox.limit(**(kernel_limits or {}))
+            if limits is not None:
+                sandbox.limit(memory_mb=limits.memory_mb, max_procs=limits.max_procs, sources=dict(limits.sources))
             if cwd:
                 sandbox.enter(cwd=cwd, shared=shared)
     except BaseException:

@@ -155,6 +155,7 @@ class Sandbox:
         # Named after this process, so that a restarted worker can sweep what a killed one left.
         self.base = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=config.root))
         self.memory_mb, self.max_procs = config.memory_mb, config.max_procs
+        self.sources: dict[str, str] = {}  # limit -> where it came from, when not the platform's setting
         for name in ("conn", "work", "tmp", "view", "etc"):
             (self.base / name).mkdir(mode=0o700)
         self._etc()
@@ -296,11 +297,16 @@ class Sandbox:
             _move_tree(self.base / "work", self.cwd)
         self.cwd = None
 
-    def limit(self, *, memory_mb: int | None = None, max_procs: int | None = None) -> None:
+    def limit(self, *, memory_mb: int | None = None, max_procs: int | None = None,
+              sources: Mapping[str, str] | None = None) -> None:
         """Lower this kernel's limits for one node (never above the platform's, which the
-        kernel started with as hard limits); applied by `prologue()`."""
+        kernel started with as hard limits); applied by `prologue()`. `sources` says where each
+        came from (runtime.limits.Limits.kernel), for the message when one is hit."""
         self.memory_mb = min(memory_mb or self.config.memory_mb, self.config.memory_mb)
         self.max_procs = min(max_procs or self.config.max_procs, self.config.max_procs)
+        asked = {"memory_mb": memory_mb, "max_procs": max_procs}
+        # A source holds for the value it set; a value this sandbox capped is its setting's.
+        self.sources = {k: v for k, v in (sources or {}).items() if k in asked and asked[k] == getattr(self, k)}
 
     def prologue(self) -> str:
         """Code the kernel runs before the notebook: the node's lower limits, if any."""
@@ -312,12 +318,14 @@ class Sandbox:
         return f"import resource as _r\n{code}del _r\n" if code else ""
 
     def explain(self, message: str) -> str:
-        """What to add to a failure's message when a limit of this sandbox likely caused it."""
+        """What to add to a failure's message when a limit of this sandbox likely caused it,
+        naming where the limit came from."""
         if "MemoryError" in message or "out of memory" in message:
-            return f" The kernel's memory limit is {self.memory_mb} MB per process (LOOM_KERNEL_MEMORY_MB, or the node's)."
+            source = self.sources.get("memory_mb", "LOOM_KERNEL_MEMORY_MB")
+            return f" The kernel's memory limit is {self.memory_mb} MB per process ({source})."
         if "BlockingIOError" in message or "Resource temporarily unavailable" in message or "can't start new thread" in message:
-            return (f" The kernel's process limit is {self.max_procs} processes and threads"
-                    " (LOOM_KERNEL_MAX_PROCS, or the node's).")
+            source = self.sources.get("max_procs", "LOOM_KERNEL_MAX_PROCS")
+            return f" The kernel's process limit is {self.max_procs} processes and threads ({source})."
         return ""
 
     def network_stop(self) -> None:

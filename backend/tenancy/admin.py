@@ -12,6 +12,8 @@ class MembershipInline(admin.TabularInline):
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "concurrency_quota", "created_at"]
+    fields = ["slug", "name", "concurrency_quota", "node_timeout_s", "artifacts_quota_mb", "node_memory_mb",
+              "node_max_procs"]
     search_fields = ["slug", "name"]
     inlines = [MembershipInline]
 

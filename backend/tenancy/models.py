@@ -42,6 +42,14 @@ class Tenant(models.Model):
         null=True, blank=True,
         help_text="Space all of this tenant's artifacts may take on the local engine, in MB (at most "
                   "LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.")
+    node_memory_mb = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Memory each process of a kernel may use, in MB, for nodes that set no memory_mb (at most "
+                  "LOOM_KERNEL_MEMORY_MB). Empty: LOOM_KERNEL_MEMORY_MB.")
+    node_max_procs = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Processes and threads a kernel may run, for nodes that set no max_procs (at most "
+                  "LOOM_KERNEL_MAX_PROCS). Empty: LOOM_KERNEL_MAX_PROCS.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

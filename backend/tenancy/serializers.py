@@ -9,7 +9,8 @@ class TenantSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Tenant
-        fields = ["slug", "name", "concurrency_quota", "node_timeout_s", "artifacts_quota_mb", "role", "created_at"]
+        fields = ["slug", "name", "concurrency_quota", "node_timeout_s", "artifacts_quota_mb", "node_memory_mb",
+                  "node_max_procs", "role", "created_at"]
         read_only_fields = ["created_at"]
 
     def get_role(self, tenant) -> str:
@@ -19,7 +20,7 @@ class TenantSerializer(serializers.ModelSerializer):
 class TenantUpdateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tenant
-        fields = ["name", "concurrency_quota", "node_timeout_s", "artifacts_quota_mb"]
+        fields = ["name", "concurrency_quota", "node_timeout_s", "artifacts_quota_mb", "node_memory_mb", "node_max_procs"]
 
 
 class MemberSerializer(serializers.ModelSerializer):

@@ -8,6 +8,7 @@ EDGE_DEFAULTS). The rules behind the fields: docs/workflow-graph.md.
 import copy
 
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -30,6 +31,15 @@ def no_nul(value):
         for v in value:
             no_nul(v)
     return value
+
+
+def kernel_limit_max(key: str, setting: str, unit: str):
+    """A validator: at most the platform's LOOM_KERNEL_* setting (read when validating), named."""
+    def check(value):
+        top = getattr(settings.LOOM_SANDBOX, key)
+        if value is not None and value > top:
+            raise serializers.ValidationError(f"At most {top:,} {unit}: the platform maximum ({setting}).")
+    return check
 
 
 def _default(defaults: dict, name: str):
@@ -141,6 +151,17 @@ class NodeSerializer(serializers.Serializer):
     timeout_s = serializers.IntegerField(
         min_value=1, max_value=7 * 86400, allow_null=True, required=False, default=N["timeout_s"],
         help_text="Seconds the whole notebook may run before its kernel is killed; null: no limit.")
+    # The kernel's limits (README, "Limits"), enforced by its sandbox: at most the platform's.
+    memory_mb = serializers.IntegerField(
+        min_value=1, allow_null=True, required=False, default=N["memory_mb"],
+        validators=[kernel_limit_max("memory_mb", "LOOM_KERNEL_MEMORY_MB", "MB")],
+        help_text="Memory each process of the kernel may use, in MB (at most LOOM_KERNEL_MEMORY_MB); "
+                  "null: the tenant's default, else LOOM_KERNEL_MEMORY_MB.")
+    max_procs = serializers.IntegerField(
+        min_value=1, allow_null=True, required=False, default=N["max_procs"],
+        validators=[kernel_limit_max("max_procs", "LOOM_KERNEL_MAX_PROCS", "processes and threads")],
+        help_text="Processes and threads the kernel may run (at most LOOM_KERNEL_MAX_PROCS); "
+                  "null: the tenant's default, else LOOM_KERNEL_MAX_PROCS.")
     trigger_rule = serializers.CharField(
         max_length=40, default=N["trigger_rule"],
         help_text="When the node runs, given its upstream nodes' states, as in Airflow: " + ", ".join(TRIGGER_RULES) + ".")

@@ -18,6 +18,7 @@ import pytest
 from helpers import notebook_bytes
 from runtime.execute import NotebookFailed, notebook_execute
 from runtime.kernels import KernelPool
+from runtime.limits import Limits
 from runtime.sandbox import Sandbox, sandbox_config, sandbox_problem
 
 REPO = Path(__file__).resolve().parents[2]
@@ -267,13 +268,17 @@ def gone(path: Path, within_s: float = 10) -> None:
 
 
 def test_a_node_can_lower_its_limits_but_not_raise_them(pool, root):
+    def limits(**node):
+        return Limits().kernel(node=node, tenant={"node_max_procs": 48}, platform=pool.sandbox)
+
     with pytest.raises(NotebookFailed) as e:
-        run(pool, root, "block = bytearray(700 * 1024**2)", kernel_limits={"memory_mb": 512, "max_procs": 10**6})
-    assert "MemoryError" in e.value.message and "memory limit is 512 MB" in e.value.message
-    result = run(pool, root, "import resource\nlimits = [resource.getrlimit(resource.RLIMIT_DATA)[1] >> 20,"
-                 " resource.getrlimit(resource.RLIMIT_NPROC)[1]]", outputs=["limits"],
-                 kernel_limits={"memory_mb": 10**6, "max_procs": 32})
-    assert result.outputs == {"limits": [1024, 32]}  # memory capped at the platform's 1024 MB
+        run(pool, root, "block = bytearray(700 * 1024**2)", limits=limits(memory_mb=512))
+    assert "MemoryError" in e.value.message
+    assert e.value.message.endswith("The kernel's memory limit is 512 MB per process (the node's memory_mb).")
+    code = "import resource\nseen = [resource.getrlimit(r)[1] for r in (resource.RLIMIT_DATA, resource.RLIMIT_NPROC)]"
+    assert run(pool, root, code, outputs=["seen"], limits=limits(memory_mb=10**6, max_procs=32)).outputs == {
+        "seen": [1024 << 20, 32]}  # memory capped at the platform's 1024 MB
+    assert run(pool, root, code, outputs=["seen"], limits=limits()).outputs == {"seen": [1024 << 20, 48]}  # the tenant's
     benign(pool, root)
 
 

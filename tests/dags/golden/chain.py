@@ -33,11 +33,13 @@ SETTINGS = {
     'items_suffix': '-items',
     'notebooks_dir': ['LOOM_AIRFLOW_NOTEBOOKS_DIR', 'loom_notebooks_dir'],
     'artifacts_dir': ['LOOM_AIRFLOW_ARTIFACTS_DIR', 'loom_artifacts_dir'],
+    'tenant_limits': {},
 }
 
 # One entry per node: the notebook (under the notebooks directory), the parameters it
 # declares, the node's own values, {upstream node: {output: parameter}} bindings, declared
-# outputs, {connection name: Airflow connection id}, and what it fans out over.
+# outputs, {connection name: Airflow connection id}, what it fans out over, and its kernel's
+# memory_mb and max_procs. SETTINGS["tenant_limits"]: the tenant's own limits when deployed.
 NODES = {
     'extract': {
         'notebook': 'acme/248b19eb370b983f4da72cd094c42928e5691b135e14c97f28973d1aa9c58618/extract.ipynb',
@@ -48,6 +50,8 @@ NODES = {
         'connections': {'warehouse': 'loom__acme__warehouse'},
         'map_over': None,
         'map_parameter': None,
+        'memory_mb': None,
+        'max_procs': None,
     },
     'transform': {
         'notebook': 'acme/4b93d8f12131aabfdb71d9c7111958420ca19930a6ad880ae910c81297343c36/transform.ipynb',
@@ -60,6 +64,8 @@ NODES = {
         'connections': {},
         'map_over': None,
         'map_parameter': None,
+        'memory_mb': None,
+        'max_procs': None,
     },
     'load': {
         'notebook': 'acme/f6cca7dca1ed6fd6edc5fee0f542a25c46f533e7f534876731585f2493104ef5/load.ipynb',
@@ -70,6 +76,8 @@ NODES = {
         'connections': {},
         'map_over': None,
         'map_parameter': None,
+        'memory_mb': None,
+        'max_procs': None,
     },
 }
 
