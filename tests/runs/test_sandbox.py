@@ -116,6 +116,23 @@ def test_a_fork_bomb_stops_at_the_process_limit(hostile):
     assert f"process limit is {settings.LOOM_SANDBOX.max_procs}" in node["error"]["message"]
 
 
+def test_a_node_with_memory_mb_below_what_it_allocates_fails_naming_its_limit(hostile):
+    node = hostile("block = bytearray(600 * 1024**2)", memory_mb=300)
+    assert node["status"] == "failed" and node["error"]["message"].startswith("Cell 2 raised MemoryError")
+    assert node["error"]["message"].endswith("The kernel's memory limit is 300 MB per process (the node's memory_mb).")
+
+
+def test_the_tenants_defaults_apply_to_nodes_without_their_own(hostile, tenant):
+    tenant.node_memory_mb, tenant.node_max_procs = 300, 24
+    tenant.save()
+    node = hostile("block = bytearray(600 * 1024**2)")
+    assert node["error"]["message"].endswith("The kernel's memory limit is 300 MB per process (the tenant's node_memory_mb).")
+    node = hostile("import os, time\nwhile True:\n    if os.fork() == 0:\n        time.sleep(60)\n        os._exit(0)")
+    assert node["status"] == "failed" and "BlockingIOError" in node["error"]["message"]
+    assert node["error"]["message"].endswith("The kernel's process limit is 24 processes and threads (the tenant's "
+                                             "node_max_procs).")
+
+
 def test_the_demo_pipeline_runs_sandboxed(engine, api, tenant, workflow, run_wf):
     """ingest writes an artifact, train (fanned out) reads it from ingest's folder, report sums up."""
     for name in ("ingest.ipynb", "train.ipynb", "report.ipynb"):
