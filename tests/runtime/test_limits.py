@@ -10,7 +10,6 @@ import pytest
 
 from helpers import notebook_bytes
 from runtime.execute import NotebookFailed, notebook_execute
-from runtime.kernels import KernelPool
 from runtime.limits import CUT_MIME, Limits, OutputBudget, limits_from_env, size_text, tenant_quota_problem
 
 MB = 10**6
@@ -20,13 +19,6 @@ SMALL = Limits(output_max_bytes=100_000, notebook_max_bytes=2 * MB, stream_max_b
 
 def nb(parameters, *cells):
     return nbformat.reads(notebook_bytes(parameters, *cells), as_version=4)
-
-
-@pytest.fixture(scope="module")
-def pool():
-    p = KernelPool(size=2).start()
-    yield p
-    p.close()
 
 
 def run(pool, notebook, *, limits=SMALL, **kwargs):

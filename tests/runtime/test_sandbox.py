@@ -17,9 +17,9 @@ import pytest
 
 from helpers import notebook_bytes
 from runtime.execute import NotebookFailed, notebook_execute
-from runtime.kernels import KernelPool
 from runtime.limits import Limits
 from runtime.sandbox import Sandbox, sandbox_config, sandbox_problem
+from tests.runtime.support import kernel_pool
 
 REPO = Path(__file__).resolve().parents[2]
 HOST_SECRET = "host-secret-3f1c9a"
@@ -38,11 +38,11 @@ def root():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _pool(root: Path, network: str) -> KernelPool:
+def _pool(root: Path, network: str):
     config = sandbox_config({"LOOM_SANDBOX_NETWORK": network, "LOOM_KERNEL_MEMORY_MB": "1024",
                              "LOOM_KERNEL_MAX_PROCS": "64"}, root=root / "sandboxes")
     assert sandbox_problem(config) is None, sandbox_problem(config)
-    return KernelPool(size=2, sandbox=config, view_at=str(root / "artifacts"), quiet_s=0).start()
+    return kernel_pool(sandbox=config, view_at=str(root / "artifacts"))
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def run(pool, root, *cells, outputs=(), node="n", parameters=None, **kw):
     cwd = root / "artifacts" / "acme" / "1" / node
     cwd.mkdir(parents=True, exist_ok=True)
     return notebook_execute(notebook=nb("x = 1", *cells), output_path=None, parameters=parameters or {},
-                            outputs=list(outputs), cwd=cwd, kernel_manager=pool.take("python3", wait_s=60), **kw)
+                            outputs=list(outputs), cwd=cwd, kernel_manager=pool.take("python3"), **kw)
 
 
 def benign(pool, root):
@@ -233,7 +233,7 @@ def test_none_network_reaches_nothing(root, outside_server):
 
 
 def test_a_failed_parameter_injection_kills_its_pre_started_kernel(pool, root):
-    km = pool.take("python3", wait_s=60)
+    km = pool.take("python3")
     process = km.provisioner.process
     notebook = nbformat.reads(notebook_bytes("x = 1", "y = x", language="cobol"), as_version=4)
     with pytest.raises(Exception, match="cobol"):
