@@ -11,28 +11,12 @@ import pytest
 from django.conf import settings
 
 from helpers import upload
-from tests.runs.support import nodes_of, worker_start
+from tests.runs.support import nodes_of, worker_fixtures, worker_start
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def sandboxed_worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    with worker_start(tmp_path_factory.mktemp("sandboxed"), LOOM_SANDBOX="on") as w:
-        yield w
-
-
-@pytest.fixture
-def engine(sandboxed_worker, transactional_db, tenant, editor):
-    """This module's worker, sandboxed; whatever still runs at the end is cancelled."""
-    if sandboxed_worker.process.poll() is not None:
-        sandboxed_worker.start()
-    yield sandboxed_worker
-    from runs.models import ACTIVE, Run
-    from runs.services import run_cancel
-
-    for run in Run.objects.filter(status__in=ACTIVE):
-        run_cancel(run=run)
+worker, engine = worker_fixtures("sandboxed", LOOM_SANDBOX="on")
 
 
 @pytest.fixture

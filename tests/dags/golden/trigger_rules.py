@@ -99,6 +99,7 @@ def _loom(module):
     if name not in sys.modules:
         loaded = types.ModuleType(name)
         loaded.__file__ = f"<loom: {module}>"
+        loaded._loom = _loom  # a module loads the others it needs through this (runtime/execute.py)
         # dataclasses look a class's module up in sys.modules while building it.
         sys.modules[name] = loaded
         exec(compile(LOOM_RUNTIME[module], loaded.__file__, "exec"), loaded.__dict__)
@@ -183,6 +184,7 @@ with DAG(
 LOOM_RUNTIME = {
     'runtime/parameters.py': '# backend/runtime/parameters.py, verbatim\n',
     'runtime/execute.py': '# backend/runtime/execute.py, verbatim\n',
+    'runtime/engine.py': '# backend/runtime/engine.py, verbatim\n',
     'runtime/limits.py': '# backend/runtime/limits.py, verbatim\n',
     'runtime/sandbox.py': '# backend/runtime/sandbox.py, verbatim\n',
     'dags/airflow_tasks.py': '# backend/dags/airflow_tasks.py, verbatim\n',
