@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import views as accounts
 from catalog import views as catalog
 from dags import views as dags
 from deployments import views as deployments
@@ -34,7 +35,9 @@ tenant_api = [
 ]
 
 api = [
-    path("auth/token/", tenancy.TokenView.as_view(), name="auth-token"),
+    path("auth/token/", accounts.TokenLoginView.as_view(), name="auth-token"),
+    path("auth/tokens/", accounts.TokenListView.as_view(), name="token-list"),
+    path("auth/tokens/<int:token_id>/", accounts.TokenDetailView.as_view(), name="token-detail"),
     *web.api,
     path("tenants/", tenancy.TenantListView.as_view(), name="tenant-list"),
     path("tenants/<slug:tenant>/", include(tenant_api)),

@@ -4,6 +4,7 @@ import { Editor } from "./editor/Editor";
 import { Home } from "./pages/Home";
 import { Login } from "./pages/Login";
 import { Tenants } from "./pages/Tenants";
+import { Tokens } from "./pages/Tokens";
 import { linkProps, navigate, routeOf, useLocation } from "./router";
 import { useStore } from "./store";
 import { Toasts } from "./ui/Toasts";
@@ -32,6 +33,7 @@ export function App() {
     <>
       {route.page === "login" && <Login />}
       {user && route.page === "tenants" && <Tenants />}
+      {user && route.page === "tokens" && <Tokens />}
       {user && route.page === "home" && <Home tenant={route.tenant} />}
       {user && route.page === "editor" && <Editor key={`${route.tenant}/${route.workflow}`} tenant={route.tenant} workflowId={route.workflow} />}
       {user && route.page === "missing" && (

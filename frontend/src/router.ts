@@ -28,6 +28,7 @@ export function useLocation(): { path: string; search: URLSearchParams } {
 export type Route =
   | { page: "login" }
   | { page: "tenants" }
+  | { page: "tokens" }
   | { page: "home"; tenant: string }
   | { page: "editor"; tenant: string; workflow: number }
   | { page: "missing" };
@@ -35,6 +36,7 @@ export type Route =
 export function routeOf(path: string): Route {
   if (path === "/login") return { page: "login" };
   if (path === "/" || path === "") return { page: "tenants" };
+  if (path === "/account/tokens" || path === "/account/tokens/") return { page: "tokens" };
   let m = path.match(/^\/t\/([^/]+)\/?$/);
   if (m) return { page: "home", tenant: decodeURIComponent(m[1]) };
   m = path.match(/^\/t\/([^/]+)\/workflows\/(\d+)\/?$/);

@@ -182,13 +182,13 @@ def test_the_web_process_answers_after_its_pooled_connection_was_dropped(transac
 
     from django.core.wsgi import get_wsgi_application
     from django.db import connections
-    from rest_framework.authtoken.models import Token
+    from accounts.models import ApiToken
 
     class Quiet(WSGIRequestHandler):
         def log_message(self, *args):
             pass
 
-    token = Token.objects.create(user=editor).key
+    token = ApiToken.objects.create(user=editor, name="faults")[1]
     server = make_server("127.0.0.1", 0, get_wsgi_application(), handler_class=Quiet)
     serving = threading.Thread(target=lambda: (server.serve_forever(poll_interval=0.05), connections.close_all()))
     serving.start()

@@ -100,7 +100,8 @@ def test_proc_shows_only_the_sandbox_and_no_worker_environment(pool, root):
 
 def test_another_kernels_connection_file_is_out_of_reach(pool, root):
     with pool._wanted:
-        pool._wanted.wait_for(lambda: pool._idle, timeout=60)
+        # Both kernels idle: the one taken next is the oldest, so the newest is another kernel.
+        assert pool._wanted.wait_for(lambda: len(pool._idle) == 2, timeout=60)
         other = pool._idle[-1].connection_file
     code = (f"import os\nother = {other!r}\nfound = []\n"
             "for d, _, files in os.walk('/', onerror=lambda e: None):\n"

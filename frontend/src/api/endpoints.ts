@@ -1,7 +1,7 @@
 // Every REST call the editor makes, in one place.
 import { api, request } from "./client";
 import type {
-  Graph, GraphError, Json, Notebook, Run, RunDetail, Tenant, User, WorkflowDetail, WorkflowListItem,
+  ApiToken, ApiTokenCreate, ApiTokenCreated, Graph, GraphError, Json, Notebook, Run, RunDetail, Tenant, User, WorkflowDetail, WorkflowListItem,
 } from "./types";
 
 const T = (tenant: string) => `/api/tenants/${encodeURIComponent(tenant)}`;
@@ -15,6 +15,10 @@ export const endpoints = {
   me: () => api.get<Me>("/api/auth/me/"),
   login: (username: string, password: string) => api.post<Me>("/api/auth/session/", { username, password }),
   logout: () => api.del("/api/auth/session/"),
+
+  tokens: () => api.get<ApiToken[]>("/api/auth/tokens/"),
+  tokenCreate: (body: ApiTokenCreate) => api.post<ApiTokenCreated>("/api/auth/tokens/", body),
+  tokenRevoke: (id: number) => api.del(`/api/auth/tokens/${id}/`),
 
   text: (url: string, accept: string) => request<string>("GET", url, undefined, accept),
 

@@ -48,8 +48,41 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description A new token for a username and password (scripts); the default name and expiry unless given. */
         post: operations["auth_token_create"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/tokens/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["auth_tokens_list"];
+        put?: never;
+        post: operations["auth_tokens_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/tokens/{token_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["auth_tokens_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -402,6 +435,38 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A token as listed: never its secret, nor anything derived from it. */
+        ApiToken: {
+            readonly id: number;
+            readonly name: string;
+            /** Format: date-time */
+            readonly created: string;
+            /** Format: date-time */
+            readonly expires: string;
+            readonly expired: boolean;
+            /** Format: date-time */
+            readonly last_used: string | null;
+        };
+        /** @description What a new token is: a name unique among the user's tokens, and days until it expires. */
+        ApiTokenCreateRequest: {
+            name: string;
+            /** @description Default LOOM_TOKEN_DEFAULT_DAYS, at most LOOM_TOKEN_MAX_DAYS. */
+            expires_in_days?: number;
+        };
+        /** @description A token as listed: never its secret, nor anything derived from it. */
+        ApiTokenCreated: {
+            readonly id: number;
+            readonly name: string;
+            /** Format: date-time */
+            readonly created: string;
+            /** Format: date-time */
+            readonly expires: string;
+            readonly expired: boolean;
+            /** Format: date-time */
+            readonly last_used: string | null;
+            /** @description The secret: shown in this answer only. */
+            readonly token: string;
+        };
         Connection: {
             readonly id: number;
             name: string;
@@ -1182,12 +1247,19 @@ export interface components {
              */
             node_max_procs?: number | null;
         };
-        TokenRequestRequest: {
+        TokenError: {
+            detail: string;
+        };
+        /**
+         * @description A login for a token: the credentials, and optionally the token's name and lifetime;
+         *     without a name, the token is named after when it was made.
+         */
+        TokenLoginRequest: {
             username: string;
             password: string;
-        };
-        TokenResponse: {
-            token: string;
+            name?: string;
+            /** @description Default LOOM_TOKEN_DEFAULT_DAYS, at most LOOM_TOKEN_MAX_DAYS. */
+            expires_in_days?: number;
         };
         User: {
             id: number;
@@ -1329,9 +1401,9 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TokenRequestRequest"];
-                "multipart/form-data": components["schemas"]["TokenRequestRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["TokenRequestRequest"];
+                "application/json": components["schemas"]["TokenLoginRequest"];
+                "multipart/form-data": components["schemas"]["TokenLoginRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["TokenLoginRequest"];
             };
         };
         responses: {
@@ -1340,7 +1412,111 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenResponse"];
+                    "application/json": components["schemas"]["ApiTokenCreated"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenError"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenError"];
+                };
+            };
+        };
+    };
+    auth_tokens_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiToken"][];
+                };
+            };
+        };
+    };
+    auth_tokens_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenCreateRequest"];
+                "multipart/form-data": components["schemas"]["ApiTokenCreateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ApiTokenCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenCreated"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenError"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenError"];
+                };
+            };
+        };
+    };
+    auth_tokens_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenError"];
                 };
             };
         };

@@ -40,6 +40,9 @@ export type GraphError = Schemas["GraphError"];
 export type WorkflowDetail = Schemas["WorkflowDetail"];
 export type Conflict = Schemas["Stale"];
 export type User = Schemas["User"];
+export type ApiToken = Schemas["ApiToken"];
+export type ApiTokenCreated = Schemas["ApiTokenCreated"];
+export type ApiTokenCreate = Schemas["ApiTokenCreateRequest"];
 export type RunStatus = Schemas["StatusEnum"];
 export const FINISHED: RunStatus[] = ["success", "failed", "skipped", "upstream_failed", "cancelled"];
 

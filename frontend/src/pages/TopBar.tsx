@@ -23,6 +23,7 @@ export function TopBar({ children }: { children?: ReactNode }) {
       {user && (
         <div className="topbar-user">
           <span className="muted">{user.username}</span>
+          <a className="button ghost small" {...linkProps("/account/tokens")}>API tokens</a>
           <button className="button ghost small" onClick={logout}>Log out</button>
         </div>
       )}
