@@ -114,7 +114,7 @@ def _sandboxed_manager_class():
                     return await self._launch_sandboxed(kernel_cmd, **kw)
                 except (OSError, RuntimeError, ValueError) as e:
                     # Under load, bwrap now and then fails to set up the new network namespace's
-                    # loopback ("Failed RTM_NEWADDR"); a new namespace does not.
+                    # loopback ("Failed RTM_NEWADDR"); a new namespace does not (_launch_sandboxed).
                     if self.provisioner is not None and self.provisioner.process is not None:
                         self.provisioner.process.kill()
                         self.provisioner.process.wait()
@@ -124,8 +124,26 @@ def _sandboxed_manager_class():
 
         async def _launch_sandboxed(self, kernel_cmd, **kw):
             sandbox = self.sandbox
-            if sandbox.config.network != "egress":
-                return await super()._async_launch_kernel(sandbox.command(kernel_cmd), **kw)
+            # The launcher writes a byte on `started` once bwrap has built the sandbox and run it;
+            # end of file instead: bwrap died setting it up (under load it may fail to configure
+            # the new network namespace's loopback, "Failed RTM_NEWADDR", after it reported the pid).
+            started_r, started_w = os.pipe()
+            try:
+                if sandbox.config.network != "egress":
+                    try:
+                        await super()._async_launch_kernel(sandbox.command(kernel_cmd, started_fd=started_w),
+                                                           pass_fds=(started_w,), **kw)
+                    finally:
+                        os.close(started_w)
+                else:
+                    await self._launch_egress(kernel_cmd, started_w, **kw)
+                if os.read(started_r, 1) != b"1":
+                    raise RuntimeError("bubblewrap exited before the kernel started")
+            finally:
+                os.close(started_r)
+
+        async def _launch_egress(self, kernel_cmd, started_w: int, **kw):
+            sandbox = self.sandbox
             # bwrap reports the sandbox's pid on info_fd and waits on block_fd until slirp4netns has
             # wired its network namespace, so the kernel never runs without its network.
             # slirp4netns exits when exit_w, held only by the sandbox's processes, closes.
@@ -134,10 +152,11 @@ def _sandboxed_manager_class():
             exit_r, exit_w = os.pipe()
             try:
                 try:
-                    await super()._async_launch_kernel(sandbox.command(kernel_cmd, info_fd=info_w, block_fd=block_r),
-                                                       pass_fds=(info_w, block_r, exit_w), **kw)
+                    await super()._async_launch_kernel(
+                        sandbox.command(kernel_cmd, info_fd=info_w, block_fd=block_r, started_fd=started_w),
+                        pass_fds=(info_w, block_r, exit_w, started_w), **kw)
                 finally:
-                    for fd in (info_w, block_r, exit_w):
+                    for fd in (info_w, block_r, exit_w, started_w):
                         os.close(fd)
                 info = b""
                 while chunk := os.read(info_r, 4096):

@@ -41,13 +41,15 @@ NS_GET_USERNS = 0xB701  # ioctl: the user namespace owning a namespace (linux/ns
 ETC = ("ssl", "ca-certificates", "ca-certificates.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
        "nsswitch.conf", "fonts", "mime.types", "protocols", "services", "host.conf", "gai.conf")
 SYSTEM_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
-# Inside the sandbox: set the limits, then become the kernel (argv: memory MB, max processes, kernel args).
+# Inside the sandbox: set the limits, say on fd `s` (when >= 0) that bwrap built the sandbox, then
+# become the kernel (argv: memory MB, max processes, fd, kernel args).
 LAUNCHER = (
-    "import resource,runpy,sys\n"
-    "m,p=int(sys.argv[1]),int(sys.argv[2])\n"
+    "import os,resource,runpy,sys\n"
+    "m,p,s=int(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3])\n"
     "m and resource.setrlimit(resource.RLIMIT_DATA,(m<<20,m<<20))\n"
     "p and resource.setrlimit(resource.RLIMIT_NPROC,(p,p))\n"
-    "del sys.argv[1:3]\n"
+    "s>=0 and (os.write(s,b'1'),os.close(s))\n"
+    "del sys.argv[1:4]\n"
     "runpy.run_module(sys.argv.pop(1),run_name='__main__',alter_sys=True)"
 )
 
@@ -189,9 +191,10 @@ class Sandbox:
                 "LANG": "C.UTF-8", "USER": "loom", "MPLBACKEND": "agg", "MPLCONFIGDIR": "/tmp/.matplotlib",
                 "PYTHONNOUSERSITE": "1", "VIRTUAL_ENV": self.config.env_dir}
 
-    def command(self, kernel_cmd: list[str], *, info_fd: int | None = None, block_fd: int | None = None) -> list[str]:
+    def command(self, kernel_cmd: list[str], *, info_fd: int | None = None, block_fd: int | None = None,
+                started_fd: int | None = None) -> list[str]:
         """`kernel_cmd` (python -m module args...) run inside this sandbox, with the config's
-        python, under the launcher that sets the limits."""
+        python, under the launcher that sets the limits (and writes a byte on `started_fd`)."""
         c = self.config
         argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"] if self.as_nobody else []
         argv += ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
@@ -225,7 +228,8 @@ class Sandbox:
         if block_fd is not None:
             argv += ["--block-fd", str(block_fd)]
         module_args = list(kernel_cmd[kernel_cmd.index("-m") + 1:]) if "-m" in kernel_cmd else list(kernel_cmd[1:])
-        return argv + ["--", c.python, "-c", LAUNCHER, str(c.memory_mb), str(c.max_procs), *module_args]
+        started = -1 if started_fd is None else started_fd
+        return argv + ["--", c.python, "-c", LAUNCHER, str(c.memory_mb), str(c.max_procs), str(started), *module_args]
 
     def read_only_mounts(self) -> list[str]:
         """The notebook environment and, when it is a venv of an interpreter outside /usr, that

@@ -260,6 +260,32 @@ def test_a_fresh_sandbox_runs_a_notebook_and_leaves_nothing_behind(root):
     assert set(os.listdir(root / "sandboxes")) - before == set()
 
 
+@pytest.mark.parametrize("network", ["none", "egress"])
+def test_a_sandbox_bwrap_fails_to_build_is_built_again(root, network):
+    """Under load bwrap now and then dies building a sandbox after it started ("Failed
+    RTM_NEWADDR"): the kernel's start notices (the launcher never ran) and builds a new one."""
+    from runtime.execute import kernel_manager
+
+    class Flaky(Sandbox):
+        commands = 0
+
+        def command(self, kernel_cmd, **kw):
+            argv = super().command(kernel_cmd, **kw)
+            Flaky.commands += 1
+            if Flaky.commands == 1:  # a mount bwrap cannot make: it dies while building the sandbox
+                argv.insert(argv.index("bwrap") + 1, "/x")
+                argv.insert(argv.index("bwrap") + 1, str(root / "no-such-folder"))
+                argv.insert(argv.index("bwrap") + 1, "--ro-bind")
+            return argv
+
+    config = sandbox_config({"LOOM_SANDBOX_NETWORK": network}, root=root / "sandboxes")
+    cwd = root / "artifacts" / "acme" / "3" / f"flaky-{network}"
+    cwd.mkdir(parents=True)
+    result = notebook_execute(notebook=nb("x = 1", "y = x + 1"), output_path=None, parameters={}, outputs=["y"], cwd=cwd,
+                              kernel_manager=kernel_manager("python3", sandbox=Flaky(config, view_at=root / "artifacts")))
+    assert result.outputs == {"y": 2} and Flaky.commands == 2
+
+
 def gone(path: Path, within_s: float = 10) -> None:
     """The sandbox's folder is removed in the background, soon after its kernel ends."""
     deadline = time.monotonic() + within_s
