@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from loom.roles import is_platform_admin
 from tenancy.models import Connection, Membership, Tenant
 
 
@@ -12,10 +13,18 @@ class MembershipInline(admin.TabularInline):
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "concurrency_quota", "created_at"]
-    fields = ["slug", "name", "concurrency_quota", "node_timeout_s", "artifacts_quota_mb", "node_memory_mb",
-              "node_max_procs"]
     search_fields = ["slug", "name"]
     inlines = [MembershipInline]
+
+    # Quotas, pools and queues are the platform admin's, whatever else a staff user was granted.
+    def has_add_permission(self, request):
+        return is_platform_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_platform_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_platform_admin(request.user)
 
 
 @admin.register(Connection)

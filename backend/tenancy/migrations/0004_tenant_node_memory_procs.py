@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenancy', '0002_tenant_limits'),
+        ('tenancy', '0003_tenant_pools_queues_invitations'),
     ]
 
     operations = [
