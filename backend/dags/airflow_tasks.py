@@ -30,21 +30,28 @@ def map_items(nodes: dict, settings: dict, context, *, parameters) -> list:
     return parameters.fan_out_items(fan, upstream=upstream, **run_layers(context))
 
 
-class NotebookChanged(Exception):
-    """The notebook file is not the version the DAG pinned (its sha256 differs)."""
+class NodeRefused(Exception):
+    """The node must not run (its message says why); no cell ran."""
 
     def as_dict(self) -> dict:
         return {"message": str(self), "cell_index": None, "cell_source": "", "traceback": ""}
+
+
+class NotebookChanged(NodeRefused):
+    """The notebook file is not the version the DAG pinned (its sha256 differs)."""
 
 
 def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, execute, connection_env, limits,
              sandboxed=None) -> dict:
     """Run the task's node: resolve its parameters, check its notebook is the pinned version, run
     it with its connections in the kernel's environment and the limits of this worker's
-    environment (runtime/limits.py), and return its declared outputs (the task's XCom).
+    environment and the tenant's (runtime/limits.py, the same rules as the local engine's), and
+    return its declared outputs (the task's XCom). A tenant over its artifacts quota fails the
+    task before the notebook starts.
 
     With LOOM_SANDBOX=on in the task's environment (off by default on Airflow), the kernel runs
-    in runtime/sandbox.py's sandbox: `sandboxed(kernel name, view_at)` makes its manager."""
+    in runtime/sandbox.py's sandbox: `sandboxed(kernel name, view_at)` makes its manager, and
+    the node's memory_mb and max_procs (else the tenant's defaults) lower its limits."""
     ti = context["ti"]
     node = nodes[ti.task_id]
     artifacts_root = setting(settings["artifacts_dir"], Path(tempfile.gettempdir()) / "loom-artifacts")
@@ -67,16 +74,28 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
     notebooks = setting(settings["notebooks_dir"], Path(context["dag"].fileloc).parent / "loom-notebooks")
     env, secrets = connections_environment(node["connections"], connection_env=connection_env)
     env.update({"LOOM_NODE": ti.task_id, "LOOM_MAP_INDEX": str(ti.map_index) if ti.map_index >= 0 else ""})
-    # A node's own timeout_s is the task's execution_timeout, which Airflow enforces; others get the default.
-    timeout_s, node_limits = limits.limits_from_env(os.environ).timeout(
-        None if context["task"].execution_timeout is None else context["task"].execution_timeout.total_seconds())
+    # The tenant's own values, as the DAG was rendered (dags/rendering.py): deployed with it.
+    own = settings.get("tenant_limits", {})
+    platform = limits.limits_from_env(os.environ)
+    # A node's own timeout_s is the task's execution_timeout, which Airflow enforces; others get a default.
+    timeout_s, node_limits = platform.timeout(
+        None if context["task"].execution_timeout is None else context["task"].execution_timeout.total_seconds(),
+        own.get("node_timeout_s"))
     try:
+        if platform.tenant_bytes_max or own.get("artifacts_quota_mb"):
+            # Measured by every task (Airflow's workers share no cache): the tenant's whole root.
+            used = limits.folder_usage(artifacts_root / settings["tenant"])[1]
+            problem = limits.tenant_quota_problem(tenant=settings["tenant"], used=used, own_mb=own.get("artifacts_quota_mb"),
+                                                  platform_bytes=platform.tenant_bytes_max)
+            if problem:
+                raise NodeRefused(problem)
         notebook = notebook_verified(notebooks, node["notebook"])
         sandbox = {}
         if sandboxed is not None and os.environ.get("LOOM_SANDBOX", "off").strip().lower() == "on":
             # The run's folder is the view: this task writes its own folder and reads its upstreams'.
             kernel = notebook.metadata.get("kernelspec", {}).get("name") or "python3"
             sandbox = {"kernel_manager": sandboxed(kernel, run_dir), "shared": run_dir}
+            node_limits = node_limits.kernel(node=node, tenant=own, platform=sandbox["kernel_manager"].sandbox.config)
         result = execute(
             **sandbox,
             notebook=notebook,

@@ -22,8 +22,8 @@ TEMPLATE = "dag.py.j2"
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 # Carried verbatim by every DAG file (paths relative to backend/), so both engines run
 # literally the same functions; the DAG compiles them when a task first needs them.
-RUNTIME_FILES = ("runtime/parameters.py", "runtime/execute.py", "runtime/limits.py", "runtime/sandbox.py",
-                 "dags/airflow_tasks.py")
+RUNTIME_FILES = ("runtime/parameters.py", "runtime/execute.py", "runtime/engine.py", "runtime/limits.py",
+                 "runtime/sandbox.py", "dags/airflow_tasks.py")
 
 # Where a task finds things on the machine it runs on, read when it runs (never at parse
 # time): [environment variable, Airflow Variable]. Without either, notebooks are looked up
@@ -59,12 +59,15 @@ def dag_context(
     version: int,
     notebooks: Mapping[str, PinnedNotebook],
     runtime: Mapping[str, str],
+    tenant_limits: Mapping[str, int | None] | None = None,
 ) -> dict:
     """Everything dag.py.j2 prints, for a normalized graph (as stored: see workflows.services)
     that passed validation.
 
     `notebooks` holds the pinned notebook of every node's notebook name; `runtime` maps each
-    of RUNTIME_FILES to the source the DAG carries (`runtime_sources()` in production).
+    of RUNTIME_FILES to the source the DAG carries (`runtime_sources()` in production);
+    `tenant_limits` the tenant's own limits (node_timeout_s, artifacts_quota_mb, node_memory_mb,
+    node_max_procs; empty ones are the platform's), which its tasks apply as the local engine does.
     """
     g = graph
     dag_id = naming.airflow_dag_id(tenant=tenant, workflow_id=workflow_id)
@@ -92,6 +95,7 @@ def dag_context(
             "items_suffix": naming.ITEMS_SUFFIX,
             "notebooks_dir": NOTEBOOKS_DIR_SETTING,
             "artifacts_dir": ARTIFACTS_DIR_SETTING,
+            "tenant_limits": {k: v for k, v in sorted((tenant_limits or {}).items()) if v},
         },
         "nodes": {nid: _node_spec(nodes[nid], inputs[nid], tenant, notebooks) for nid in order},
         "dag": _dag_args(g, tenant),
@@ -124,6 +128,9 @@ def _node_spec(node: Mapping, inputs: Mapping, tenant: str, notebooks: Mapping[s
         # As in the graph: the task reads them with runtime/parameters.py's fan_out.
         "map_over": node["map_over"],
         "map_parameter": node["map_parameter"],
+        # The kernel's limits, when the task runs sandboxed (runtime/limits.py's Limits.kernel).
+        "memory_mb": node.get("memory_mb"),  # (absent from graphs stored before these fields)
+        "max_procs": node.get("max_procs"),
     }
 
 

@@ -311,14 +311,12 @@ LOOM_AIRFLOW_TIMEOUT_S = float(os.environ.get("LOOM_AIRFLOW_TIMEOUT_S", 10))
 
 # --- Limits of one notebook (README, "Where notebooks run" > "Limits") ---------------------------
 # LOOM_NODE_TIMEOUT_S, LOOM_NODE_TIMEOUT_MAX_S, LOOM_OUTPUT_MAX_BYTES, LOOM_NOTEBOOK_OUTPUT_MAX_BYTES,
-# LOOM_STREAM_MAX_BYTES, LOOM_NODE_FILES_MAX, LOOM_NODE_ARTIFACTS_MAX_MB: read by runtime.limits,
-# whose defaults a DAG's tasks share on Airflow's workers.
+# LOOM_STREAM_MAX_BYTES, LOOM_NODE_FILES_MAX, LOOM_NODE_ARTIFACTS_MAX_MB, LOOM_TENANT_ARTIFACTS_MAX_MB
+# (all artifacts of one tenant; its own quota may only be lower): read by runtime.limits, whose
+# defaults a DAG's tasks share on Airflow's workers.
 from runtime.limits import limits_from_env  # noqa: E402 - standard library only
 
 LOOM_NODE_LIMITS = limits_from_env(os.environ)
-# All artifacts of one tenant (local engine), in MB; a tenant's own quota may only be lower.
-LOOM_TENANT_ARTIFACTS_MAX_MB = int(os.environ.get("LOOM_TENANT_ARTIFACTS_MAX_MB", 50_000))
-
 # --- Production serving (docs/production.md) ---------------------------------------------------
 # Django's own static files (admin, API docs) are served by WhiteNoise from STATIC_ROOT, filled
 # by `manage.py collectstatic` (the Docker image does it at build time), with hashed,

@@ -24,7 +24,7 @@ TRIGGER_RULES = (
 SCHEDULE_PRESETS = ("@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
 NODE_DEFAULTS = {
     "label": "", "description": "", "parameters": {}, "outputs": [], "retries": 0, "retry_delay_s": 60,
-    "timeout_s": None, "trigger_rule": "all_success", "pool": None, "queue": None, "map_over": None,
+    "timeout_s": None, "memory_mb": None, "max_procs": None, "trigger_rule": "all_success", "pool": None, "queue": None, "map_over": None,
     "map_parameter": None, "max_active": None, "connections": [], "position": {"x": 0, "y": 0},
 }
 EDGE_DEFAULTS = {"bind": {}}

@@ -55,6 +55,15 @@ def graph_size(data) -> None:
                 {field: [f"The graph has {len(items):,} {field}; the limit is {limit:,} ({setting})."]})
 
 
+def kernel_limit_max(key: str, setting: str, unit: str):
+    """A validator: at most the platform's LOOM_KERNEL_* setting (read when validating), named."""
+    def check(value):
+        top = getattr(settings.LOOM_SANDBOX, key)
+        if value is not None and value > top:
+            raise serializers.ValidationError(f"At most {top:,} {unit}: the platform maximum ({setting}).")
+    return check
+
+
 def _default(defaults: dict, name: str):
     """A field default from one of workflows.graph's defaults; mutable ones are copied per use."""
     value = defaults[name]
@@ -166,6 +175,17 @@ class NodeSerializer(serializers.Serializer):
     timeout_s = serializers.IntegerField(
         min_value=1, max_value=7 * 86400, allow_null=True, required=False, default=N["timeout_s"],
         help_text="Seconds the whole notebook may run before its kernel is killed; null: no limit.")
+    # The kernel's limits (README, "Limits"), enforced by its sandbox: at most the platform's.
+    memory_mb = serializers.IntegerField(
+        min_value=1, allow_null=True, required=False, default=N["memory_mb"],
+        validators=[kernel_limit_max("memory_mb", "LOOM_KERNEL_MEMORY_MB", "MB")],
+        help_text="Memory each process of the kernel may use, in MB (at most LOOM_KERNEL_MEMORY_MB); "
+                  "null: the tenant's default, else LOOM_KERNEL_MEMORY_MB.")
+    max_procs = serializers.IntegerField(
+        min_value=1, allow_null=True, required=False, default=N["max_procs"],
+        validators=[kernel_limit_max("max_procs", "LOOM_KERNEL_MAX_PROCS", "processes and threads")],
+        help_text="Processes and threads the kernel may run (at most LOOM_KERNEL_MAX_PROCS); "
+                  "null: the tenant's default, else LOOM_KERNEL_MAX_PROCS.")
     trigger_rule = serializers.CharField(
         max_length=40, default=N["trigger_rule"],
         help_text="When the node runs, given its upstream nodes' states, as in Airflow: " + ", ".join(TRIGGER_RULES) + ".")

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 FINISHED = ("success", "failed", "skipped", "upstream_failed", "cancelled")
@@ -110,3 +111,31 @@ def broker_connections_forget(app) -> None:
     app._pool = None
     if "amqp" in app.__dict__:
         app.amqp._producer_pool = None
+
+
+def worker_fixtures(folder: str, *, scope: str = "module", **env: str):
+    """The `worker` and `engine` fixtures of a test module (or, scope="session", of conftest.py):
+    a worker started with `env` in its environment, and for each test that worker alive (started
+    again if a test killed it); at the end whatever still runs is cancelled before the tables are
+    emptied. Use: `worker, engine = worker_fixtures("limits", LOOM_NODE_TIMEOUT_S="2")`."""
+
+    @pytest.fixture(scope=scope)
+    def worker(django_db_setup, django_db_blocker, tmp_path_factory):
+        with worker_start(tmp_path_factory.mktemp(folder), **env) as w:
+            yield w
+
+    @pytest.fixture
+    def engine(worker, transactional_db, tenant, editor):
+        if worker.process.poll() is not None:
+            worker.start()
+        yield worker
+        from runs.models import ACTIVE, Run
+        from runs.services import run_cancel
+
+        active = list(Run.objects.filter(status__in=ACTIVE))
+        for run in active:
+            run_cancel(run=run)
+        if active:
+            time.sleep(1.5)  # the worker notices within 0.5 s and kills the kernels
+
+    return worker, engine

@@ -1092,6 +1092,16 @@ export interface components {
              */
             timeout_s: number | null;
             /**
+             * @description Memory each process of the kernel may use, in MB (at most LOOM_KERNEL_MEMORY_MB); null: the tenant's default, else LOOM_KERNEL_MEMORY_MB.
+             * @default null
+             */
+            memory_mb: number | null;
+            /**
+             * @description Processes and threads the kernel may run (at most LOOM_KERNEL_MAX_PROCS); null: the tenant's default, else LOOM_KERNEL_MAX_PROCS.
+             * @default null
+             */
+            max_procs: number | null;
+            /**
              * @description When the node runs, given its upstream nodes' states, as in Airflow: all_success, all_failed, all_done, all_skipped, one_success, one_failed, one_done, none_failed, none_failed_min_one_success, none_skipped, always.
              * @default all_success
              */
@@ -1183,6 +1193,16 @@ export interface components {
              * @default null
              */
             timeout_s: number | null;
+            /**
+             * @description Memory each process of the kernel may use, in MB (at most LOOM_KERNEL_MEMORY_MB); null: the tenant's default, else LOOM_KERNEL_MEMORY_MB.
+             * @default null
+             */
+            memory_mb: number | null;
+            /**
+             * @description Processes and threads the kernel may run (at most LOOM_KERNEL_MAX_PROCS); null: the tenant's default, else LOOM_KERNEL_MAX_PROCS.
+             * @default null
+             */
+            max_procs: number | null;
             /**
              * @description When the node runs, given its upstream nodes' states, as in Airflow: all_success, all_failed, all_done, all_skipped, one_success, one_failed, one_done, none_failed, none_failed_min_one_success, none_skipped, always.
              * @default all_success
@@ -1356,6 +1376,16 @@ export interface components {
              * @description Space all of this tenant's artifacts may take on the local engine, in MB (at most LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.
              */
             artifacts_quota_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Memory each process of a kernel may use, in MB, for nodes that set no memory_mb (at most LOOM_KERNEL_MEMORY_MB). Empty: LOOM_KERNEL_MEMORY_MB.
+             */
+            node_memory_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Processes and threads a kernel may run, for nodes that set no max_procs (at most LOOM_KERNEL_MAX_PROCS). Empty: LOOM_KERNEL_MAX_PROCS.
+             */
+            node_max_procs?: number | null;
         };
         Position: {
             /** Format: double */
@@ -1476,6 +1506,16 @@ export interface components {
              * @description Space all of this tenant's artifacts may take on the local engine, in MB (at most LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.
              */
             artifacts_quota_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Memory each process of a kernel may use, in MB, for nodes that set no memory_mb (at most LOOM_KERNEL_MEMORY_MB). Empty: LOOM_KERNEL_MEMORY_MB.
+             */
+            node_memory_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Processes and threads a kernel may run, for nodes that set no max_procs (at most LOOM_KERNEL_MAX_PROCS). Empty: LOOM_KERNEL_MAX_PROCS.
+             */
+            node_max_procs?: number | null;
             /** @description The requesting user's role in this tenant. */
             readonly role: string;
             /** Format: date-time */
@@ -1506,6 +1546,16 @@ export interface components {
              * @description Space all of this tenant's artifacts may take on the local engine, in MB (at most LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.
              */
             artifacts_quota_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Memory each process of a kernel may use, in MB, for nodes that set no memory_mb (at most LOOM_KERNEL_MEMORY_MB). Empty: LOOM_KERNEL_MEMORY_MB.
+             */
+            node_memory_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Processes and threads a kernel may run, for nodes that set no max_procs (at most LOOM_KERNEL_MAX_PROCS). Empty: LOOM_KERNEL_MAX_PROCS.
+             */
+            node_max_procs?: number | null;
         };
         TokenError: {
             detail: string;

@@ -66,6 +66,8 @@ export const NODE_DEFAULTS: NodeSpec = {
   retries: 0,
   retry_delay_s: 60,
   timeout_s: null,
+  memory_mb: null,
+  max_procs: null,
   trigger_rule: "all_success",
   pool: null,
   queue: null,

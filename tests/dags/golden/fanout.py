@@ -33,11 +33,13 @@ SETTINGS = {
     'items_suffix': '-items',
     'notebooks_dir': ['LOOM_AIRFLOW_NOTEBOOKS_DIR', 'loom_notebooks_dir'],
     'artifacts_dir': ['LOOM_AIRFLOW_ARTIFACTS_DIR', 'loom_artifacts_dir'],
+    'tenant_limits': {},
 }
 
 # One entry per node: the notebook (under the notebooks directory), the parameters it
 # declares, the node's own values, {upstream node: {output: parameter}} bindings, declared
-# outputs, {connection name: Airflow connection id}, and what it fans out over.
+# outputs, {connection name: Airflow connection id}, what it fans out over, and its kernel's
+# memory_mb and max_procs. SETTINGS["tenant_limits"]: the tenant's own limits when deployed.
 NODES = {
     'score': {
         'notebook': 'acme/c5de6f8e63249f1efadb88eba6e47983ac8fae00230a7d63f3ea8075c69f022f/score.ipynb',
@@ -48,6 +50,8 @@ NODES = {
         'connections': {},
         'map_over': 'accounts',
         'map_parameter': 'account',
+        'memory_mb': None,
+        'max_procs': None,
     },
     'sizes': {
         'notebook': 'acme/01b31a2e670406ceb7907fb9e653d268edacc10d37e7933de13e658288c4dbf3/sizes.ipynb',
@@ -58,6 +62,8 @@ NODES = {
         'connections': {},
         'map_over': None,
         'map_parameter': None,
+        'memory_mb': None,
+        'max_procs': None,
     },
     'scale': {
         'notebook': 'acme/c5de6f8e63249f1efadb88eba6e47983ac8fae00230a7d63f3ea8075c69f022f/score.ipynb',
@@ -68,6 +74,8 @@ NODES = {
         'connections': {},
         'map_over': 'sizes.sizes',
         'map_parameter': 'size',
+        'memory_mb': None,
+        'max_procs': None,
     },
     'collect': {
         'notebook': 'acme/054cafbf4defed84bf4d379740e9912d3e5b51671a44fc109182c0f229fb5827/collect.ipynb',
@@ -78,6 +86,8 @@ NODES = {
         'connections': {},
         'map_over': None,
         'map_parameter': None,
+        'memory_mb': None,
+        'max_procs': None,
     },
 }
 
@@ -89,6 +99,7 @@ def _loom(module):
     if name not in sys.modules:
         loaded = types.ModuleType(name)
         loaded.__file__ = f"<loom: {module}>"
+        loaded._loom = _loom  # a module loads the others it needs through this (runtime/execute.py)
         # dataclasses look a class's module up in sys.modules while building it.
         sys.modules[name] = loaded
         exec(compile(LOOM_RUNTIME[module], loaded.__file__, "exec"), loaded.__dict__)
@@ -194,6 +205,7 @@ with DAG(
 LOOM_RUNTIME = {
     'runtime/parameters.py': '# backend/runtime/parameters.py, verbatim\n',
     'runtime/execute.py': '# backend/runtime/execute.py, verbatim\n',
+    'runtime/engine.py': '# backend/runtime/engine.py, verbatim\n',
     'runtime/limits.py': '# backend/runtime/limits.py, verbatim\n',
     'runtime/sandbox.py': '# backend/runtime/sandbox.py, verbatim\n',
     'dags/airflow_tasks.py': '# backend/dags/airflow_tasks.py, verbatim\n',
