@@ -86,7 +86,7 @@ export function Home({ tenant }: { tenant: string }) {
 
   return (
     <div className="page">
-      <TopBar>
+      <TopBar admin={info?.role === "admin" ? tenant : undefined}>
         <span className="crumb-sep">/</span>
         <a className="crumb" {...linkProps(`/t/${tenant}`)}>{info?.name ?? tenant}</a>
         <a className="button ghost small" {...linkProps("/")}>Switch workspace</a>

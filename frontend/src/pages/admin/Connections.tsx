@@ -1,0 +1,3 @@
+export function Connections({ tenant }: { tenant: string }) {
+  return <div className="empty">Connections of {tenant}</div>;
+}
