@@ -42,6 +42,7 @@ api = [
     path("auth/tokens/<int:token_id>/", accounts.TokenDetailView.as_view(), name="token-detail"),
     *web.api,
     path("tenants/", tenancy.TenantListView.as_view(), name="tenant-list"),
+    path("connection-kinds/", tenancy.ConnectionKindListView.as_view(), name="connection-kinds"),
     path("invitations/preview/", tenancy.InvitationPreviewView.as_view(), name="invitation-preview"),
     path("invitations/accept/", tenancy.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("invitations/signup/", tenancy.InvitationSignupView.as_view(), name="invitation-signup"),
