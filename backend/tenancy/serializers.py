@@ -141,7 +141,7 @@ class ConnectionSerializer(serializers.ModelSerializer):
         return value
 
 
-class _KindField(serializers.Serializer):
+class ConnectionKindField(serializers.Serializer):
     name = serializers.CharField(help_text="host, port, login, schema; a key of extra; or a secret field (\"secret\", \"extra.<key>\").")
     label = serializers.CharField()
 
@@ -153,6 +153,6 @@ class ConnectionKindSerializer(serializers.Serializer):
     label = serializers.CharField()
     default_port = serializers.IntegerField(allow_null=True)
     free_extra = serializers.BooleanField(help_text="The form also edits `extra` as a JSON object.")
-    fields = _KindField(many=True, help_text="The connection fields the kind uses.")
-    extra_keys = _KindField(many=True, help_text="Plain keys of `extra` the form offers.")
-    secret_fields = _KindField(many=True, help_text="Write-only fields, as `secrets_set` names them.")
+    fields = ConnectionKindField(many=True, help_text="The connection fields the kind uses.")
+    extra_keys = ConnectionKindField(many=True, help_text="Plain keys of `extra` the form offers.")
+    secret_fields = ConnectionKindField(many=True, help_text="Write-only fields, as `secrets_set` names them.")

@@ -1,7 +1,7 @@
 // Every REST call the editor makes, in one place.
 import { api, request } from "./client";
 import type {
-  ApiToken, ApiTokenCreate, ApiTokenCreated, Connection, ConnectionRequest, Graph, GraphError, Invitation, InvitationJoined,
+  ApiToken, ApiTokenCreate, ApiTokenCreated, Connection, ConnectionKind, ConnectionRequest, Graph, GraphError, Invitation, InvitationJoined,
   InvitationPreview, Json, Member, Notebook, Role, Run, RunDetail, Tenant, TenantDetail, TenantUpdate, User, WorkflowDetail,
   WorkflowListItem,
 } from "./types";
@@ -39,6 +39,7 @@ export const endpoints = {
   invitationSignup: (token: string, username: string, password: string) =>
     api.post<InvitationJoined>("/api/invitations/signup/", { token, username, password }),
 
+  connectionKinds: () => api.get<ConnectionKind[]>("/api/connection-kinds/"),
   connections: (t: string) => api.get<Connection[]>(`${T(t)}/connections/`),
   connectionCreate: (t: string, body: ConnectionRequest) => api.post<Connection>(`${T(t)}/connections/`, body),
   connectionSave: (t: string, id: number, body: ConnectionRequest) => api.put<Connection>(`${T(t)}/connections/${id}/`, body),

@@ -601,11 +601,16 @@ export interface components {
             /** @description The form also edits `extra` as a JSON object. */
             free_extra: boolean;
             /** @description The connection fields the kind uses. */
-            fields: components["schemas"]["_KindField"][];
+            fields: components["schemas"]["ConnectionKindField"][];
             /** @description Plain keys of `extra` the form offers. */
-            extra_keys: components["schemas"]["_KindField"][];
+            extra_keys: components["schemas"]["ConnectionKindField"][];
             /** @description Write-only fields, as `secrets_set` names them. */
-            secret_fields: components["schemas"]["_KindField"][];
+            secret_fields: components["schemas"]["ConnectionKindField"][];
+        };
+        ConnectionKindField: {
+            /** @description host, port, login, schema; a key of extra; or a secret field ("secret", "extra.<key>"). */
+            name: string;
+            label: string;
         };
         ConnectionRequest: {
             name: string;
@@ -1448,11 +1453,6 @@ export interface components {
             notebook_pins: {
                 [key: string]: components["schemas"]["NotebookPin"];
             };
-        };
-        _KindField: {
-            /** @description host, port, login, schema; a key of extra; or a secret field ("secret", "extra.<key>"). */
-            name: string;
-            label: string;
         };
     };
     responses: never;

@@ -51,6 +51,7 @@ export type InvitationPreview = Schemas["InvitationPreview"];
 export type InvitationJoined = Schemas["InvitationJoined"];
 export type Connection = Schemas["Connection"];
 export type ConnectionRequest = Schemas["ConnectionRequest"];
+export type ConnectionKind = Schemas["ConnectionKind"];
 export type TenantDetail = Schemas["Tenant"];
 export type TenantUpdate = Schemas["PatchedTenantUpdateRequest"];
 export type RunStatus = Schemas["StatusEnum"];
