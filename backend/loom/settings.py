@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "runs",
     "web",
     "deployments",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.context.AuditRequestMiddleware",  # who acts, for the audit log
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a login refused for too many failures into web.logins.lockout_response (429).
@@ -164,6 +166,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "web.logins.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "web.logins.client_ip"
 AXES_VERBOSE = False
+# The audit log keeps entries this many days (manage.py prune_audit deletes older ones).
+LOOM_AUDIT_RETENTION_DAYS = int(os.environ.get("LOOM_AUDIT_RETENTION_DAYS", 365))
 # Proxies in front of Loom that append to X-Forwarded-For; 0 = clients connect directly.
 LOOM_TRUSTED_PROXIES = int(os.environ.get("LOOM_TRUSTED_PROXIES", 0))
 # Invitations (README, "Roles") are mailed through Django's email backend: the console (the

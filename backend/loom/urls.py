@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as accounts
+from audit import views as audit
 from catalog import views as catalog
 from dags import views as dags
 from deployments import views as deployments
@@ -34,6 +35,7 @@ tenant_api = [
     path("runs/<int:run_id>/cancel/", runs.RunCancelView.as_view(), name="run-cancel"),
     path("runs/<int:run_id>/repair/", runs.RunRepairView.as_view(), name="run-repair"),
     path("runs/<int:run_id>/nodes/<str:node>/notebook/", runs.NodeNotebookView.as_view(), name="node-notebook"),
+    path("audit/", audit.TenantAuditView.as_view(), name="tenant-audit"),
 ]
 
 api = [
@@ -46,6 +48,7 @@ api = [
     path("invitations/preview/", tenancy.InvitationPreviewView.as_view(), name="invitation-preview"),
     path("invitations/accept/", tenancy.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("invitations/signup/", tenancy.InvitationSignupView.as_view(), name="invitation-signup"),
+    path("audit/", audit.PlatformAuditView.as_view(), name="audit"),
     path("tenants/<slug:tenant>/", include(tenant_api)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
