@@ -1,5 +1,6 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.shortcuts import redirect
 
 from loom.roles import is_platform_admin
 from tenancy import services
@@ -70,3 +71,20 @@ class ConnectionAdmin(admin.ModelAdmin):
         elif form.cleaned_data.get("secret"):
             data = {"secret": form.cleaned_data["secret"]}
         services.connection_save(tenant=obj.tenant, connection=obj, data=data)
+
+    def get_actions(self, request):
+        # Bulk delete would skip the in-use check of delete_view.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        """Refused, naming the workflows, while workflows use the connection (as in the API)."""
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            try:
+                services.connection_check_deletable(connection=obj)
+            except services.ConnectionInUse as e:
+                self.message_user(request, str(e), messages.ERROR)
+                return redirect("admin:tenancy_connection_change", obj.pk)
+        return super().delete_view(request, object_id, extra_context)

@@ -132,12 +132,16 @@ def connection_users_of(*, tenant: Tenant, names) -> dict[str, list[str]]:
     return used
 
 
-@transaction.atomic
-def connection_delete(*, connection: Connection) -> None:
-    """Delete a connection unless a workflow's latest version still names it (ConnectionInUse)."""
+def connection_check_deletable(*, connection: Connection) -> None:
+    """ConnectionInUse while a workflow's latest version still names the connection."""
     users = connection_users_of(tenant=connection.tenant, names=[connection.name]).get(connection.name)
     if users:
         raise ConnectionInUse(connection.name, users)
+
+
+@transaction.atomic
+def connection_delete(*, connection: Connection) -> None:
+    connection_check_deletable(connection=connection)
     connection.delete()
 
 

@@ -73,3 +73,18 @@ def test_django_admin_sets_the_password_write_only(make_user, tenant):
     assert Connection.objects.get().get_secret() == "another-pass-word"
     assert client.post(change, form | {"clear_secret": "on"}).status_code == 302
     assert not Connection.objects.get().has_secret
+
+
+def test_django_admin_refuses_to_delete_a_connection_in_use(make_user, tenant, admin_api, nb, workflow):
+    cid = admin_api.post(URL, {"name": "warehouse", "kind": "postgres"}, format="json").json()["id"]
+    nb("a.ipynb", "x = 1")
+    workflow([_node(["warehouse"])], name="Nightly load")
+    client = Client()
+    client.force_login(make_user("root", is_superuser=True, is_staff=True))
+    refused = client.post(f"/admin/tenancy/connection/{cid}/delete/", {"post": "yes"}, follow=True)
+    assert "used by workflows: Nightly load" in refused.content.decode()
+    assert Connection.objects.filter(pk=cid).exists()
+    assert "delete_selected" not in client.get("/admin/tenancy/connection/").content.decode()
+    spare = admin_api.post(URL, {"name": "spare", "kind": "http"}, format="json").json()["id"]
+    assert client.post(f"/admin/tenancy/connection/{spare}/delete/", {"post": "yes"}).status_code == 302
+    assert not Connection.objects.filter(pk=spare).exists()
