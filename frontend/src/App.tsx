@@ -5,6 +5,7 @@ import { Home } from "./pages/Home";
 import { Invitation } from "./pages/Invitation";
 import { Admin } from "./pages/admin/Admin";
 import { Login } from "./pages/Login";
+import { NotebookPage } from "./pages/NotebookPage";
 import { Tenants } from "./pages/Tenants";
 import { Tokens } from "./pages/Tokens";
 import { linkProps, navigate, routeOf, useLocation } from "./router";
@@ -38,6 +39,7 @@ export function App() {
       {user && route.page === "tenants" && <Tenants />}
       {user && route.page === "tokens" && <Tokens />}
       {user && route.page === "home" && <Home tenant={route.tenant} />}
+      {user && route.page === "notebook" && <NotebookPage key={route.notebook} tenant={route.tenant} id={route.notebook} />}
       {user && route.page === "editor" && <Editor key={`${route.tenant}/${route.workflow}`} tenant={route.tenant} workflowId={route.workflow} />}
       {user && route.page === "admin" && <Admin key={route.tenant} tenant={route.tenant} section={route.section} />}
       {route.page === "invitation" && <Invitation token={route.token} />}

@@ -122,6 +122,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/engines/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The engines a run may ask for, and whether this installation has each (no network). */
+        get: operations["engines_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/invitations/accept/": {
         parameters: {
             query?: never;
@@ -367,6 +384,23 @@ export interface paths {
         post?: never;
         /** @description Mixin for DRF views whose URL carries `<tenant>`. */
         delete: operations["tenants_notebooks_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/notebooks/{notebook_id}/preview/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A version of the notebook rendered as HTML (nbconvert), sandboxed like an executed notebook. */
+        get: operations["tenants_notebooks_preview_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -757,6 +791,11 @@ export interface components {
          * @enum {string}
          */
         DeploymentStatusEnum: "deploying" | "deployed" | "failed";
+        DiscoveredOutput: {
+            name: string;
+            /** @description str, int, float, bool, list, dict, or null when unknown. */
+            type: string | null;
+        };
         Edge: {
             /** @description The upstream node's id. */
             source: string;
@@ -782,6 +821,13 @@ export interface components {
             bind: {
                 [key: string]: string;
             };
+        };
+        Engine: {
+            name: string;
+            /** @description Configured on this installation (not whether it answers now). */
+            available: boolean;
+            /** @description Why it is not, for an operator. */
+            problem: string;
         };
         /**
          * @description * `local` - local
@@ -1247,6 +1293,7 @@ export interface components {
             readonly parameters: {
                 [key: string]: unknown;
             }[];
+            readonly outputs: components["schemas"]["DiscoveredOutput"][];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1262,6 +1309,7 @@ export interface components {
             readonly parameters: {
                 [key: string]: unknown;
             }[];
+            readonly outputs: components["schemas"]["DiscoveredOutput"][];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1273,6 +1321,8 @@ export interface components {
             readonly versions: {
                 [key: string]: unknown;
             }[];
+            /** @description Workflows whose latest version runs this notebook (a delete is refused while any does). */
+            readonly used_by: string[];
         };
         NotebookPin: {
             /** @description The notebook version this workflow version runs. */
@@ -1822,6 +1872,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConnectionKind"][];
+                };
+            };
+        };
+    };
+    engines_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Engine"][];
                 };
             };
         };
@@ -2434,6 +2503,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    tenants_notebooks_preview_retrieve: {
+        parameters: {
+            query?: {
+                /** @description A version number; the latest by default. */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                notebook_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
             };
         };
     };

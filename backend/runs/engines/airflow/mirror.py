@@ -39,11 +39,16 @@ PAGE = 100
 UNREACHABLE = "Airflow unreachable since "
 
 
+def poll_lease_ttl() -> timedelta:
+    """How long a poller's turn lasts; the lease's expiry minus this is when it last polled (ops.metrics)."""
+    return timedelta(seconds=3 * settings.LOOM_AIRFLOW_POLL_S + 10)
+
+
 def airflow_poll(*, holder: str) -> bool:
     """One round of `airflow_runs_sync`, if `holder` holds the poll lease (so that of several
     workers only one polls). True when it polled."""
     close_old_connections()
-    if not lease_take(POLL_LEASE, holder=holder, ttl=timedelta(seconds=3 * settings.LOOM_AIRFLOW_POLL_S + 10)):
+    if not lease_take(POLL_LEASE, holder=holder, ttl=poll_lease_ttl()):
         return False
     airflow_runs_sync()
     return True
