@@ -74,6 +74,16 @@ def test_members_invite_roles_last_admin_and_signup(page, demo, browser, live_se
     page.get_by_test_id("member-viewer").wait_for(state="detached")
     assert not Membership.objects.filter(tenant=demo, user__username="viewer").exists()
 
+    # A platform admin (the demo's admin is one) adds an existing account directly.
+    add = page.get_by_role("form", name="Add an existing user")
+    add.get_by_label("Add an existing user").fill("nobody")
+    add.get_by_role("button", name="Add user").click()
+    add.get_by_text("No user 'nobody'.").wait_for()
+    add.get_by_label("Add an existing user").fill("viewer")
+    add.get_by_role("button", name="Add user").click()
+    page.get_by_test_id("member-viewer").wait_for()
+    assert Membership.objects.get(tenant=demo, user__username="viewer").role == "viewer"
+
     # The mailed link, opened by someone without an account.
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
     guest = context.new_page()

@@ -29,6 +29,7 @@ export const endpoints = {
   tenantUpdate: (t: string, body: TenantUpdate) => request<TenantDetail>("PATCH", `${T(t)}/`, body),
 
   members: (t: string) => api.get<Member[]>(`${T(t)}/members/`),
+  memberAdd: (t: string, username: string, role: Role) => api.post<Member>(`${T(t)}/members/`, { username, role }),
   memberRole: (t: string, id: number, role: Role) => request<Member>("PATCH", `${T(t)}/members/${id}/`, { role }),
   memberRemove: (t: string, id: number) => api.del(`${T(t)}/members/${id}/`),
   invitations: (t: string) => api.get<Invitation[]>(`${T(t)}/invitations/`),

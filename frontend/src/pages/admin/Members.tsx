@@ -65,6 +65,7 @@ export function Members({ tenant }: { tenant: string }) {
       <section className="section">
         <div className="section-head"><h1>Members</h1></div>
         <InviteForm tenant={tenant} onInvited={reload} />
+        {me?.is_platform_admin && <AddUserForm tenant={tenant} onAdded={reload} />}
         {error && <div className="form-error" role="alert">{error}</div>}
         {!members && !error && <div className="empty">Loading…</div>}
         {members?.length === 0 && <div className="empty">No members. Invite someone above.</div>}
@@ -167,6 +168,44 @@ function InviteForm({ tenant, onInvited }: { tenant: string; onInvited: () => vo
       <button className="button primary" type="submit" disabled={busy}>{busy ? "Sending…" : "Send invitation"}</button>
       {errors.form && <div className="form-error" role="alert">{errors.form}</div>}
       {sent && <div className="form-success" role="status">{sent}</div>}
+    </form>
+  );
+}
+
+/** Platform admins only (the API refuses others): add an existing account without an invitation. */
+function AddUserForm({ tenant, onAdded }: { tenant: string; onAdded: () => void }) {
+  const toast = useStore((s) => s.toast);
+  const [username, setUsername] = useState("");
+  const [role, setRole] = useState<Role>("viewer");
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const go = async (e: FormEvent) => {
+    e.preventDefault();
+    setErrors({});
+    if (!username.trim()) return setErrors({ username: "A username is needed." });
+    try {
+      const m = await endpoints.memberAdd(tenant, username.trim(), role);
+      toast("success", `Added ${m.username} as ${m.role}.`);
+      setUsername("");
+      onAdded();
+    } catch (err) {
+      setErrors(fieldErrors(err, ["username", "role"]));
+    }
+  };
+  return (
+    <form className="inline-form" onSubmit={go} aria-label="Add an existing user">
+      <label className="field">
+        <span>Add an existing user (platform admin)</span>
+        <input value={username} placeholder="username" onChange={(e) => setUsername(e.target.value)} aria-invalid={!!errors.username} />
+        {errors.username && <span className="field-error" role="alert">{errors.username}</span>}
+      </label>
+      <label className="field">
+        <span>Role</span>
+        <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
+          {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+        </select>
+      </label>
+      <button className="button" type="submit">Add user</button>
+      {errors.form && <div className="form-error" role="alert">{errors.form}</div>}
     </form>
   );
 }
