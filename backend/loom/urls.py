@@ -45,6 +45,7 @@ api = [
     path("auth/tokens/<int:token_id>/", accounts.TokenDetailView.as_view(), name="token-detail"),
     *web.api,
     path("tenants/", tenancy.TenantListView.as_view(), name="tenant-list"),
+    path("connection-kinds/", tenancy.ConnectionKindListView.as_view(), name="connection-kinds"),
     path("engines/", runs.EngineListView.as_view(), name="engine-list"),
     path("invitations/preview/", tenancy.InvitationPreviewView.as_view(), name="invitation-preview"),
     path("invitations/accept/", tenancy.InvitationAcceptView.as_view(), name="invitation-accept"),

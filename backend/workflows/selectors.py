@@ -141,6 +141,19 @@ def workflow_version_errors(*, version: WorkflowVersion) -> list[GraphError]:
     return errors
 
 
+def workflow_names_using_connections(*, tenant: Tenant, names) -> dict[str, list[str]]:
+    """{connection name: the workflows whose latest version has a node naming it}, for `names`."""
+    wanted, used = set(names), {}
+    latest = WorkflowVersion.objects.filter(
+        workflow__tenant=tenant, number=F("workflow__latest_version")
+    ).select_related("workflow").order_by("workflow__name", "workflow__id")
+    for version in latest:
+        named = {c for n in version.graph.get("nodes", []) for c in n.get("connections") or [] if isinstance(c, str)}
+        for name in sorted(named & wanted):
+            used.setdefault(name, []).append(version.workflow.name)
+    return used
+
+
 def workflow_names_using_notebook(*, tenant: Tenant, notebook_name: str) -> list[str]:
     """Workflows whose latest version has a node running this notebook."""
     latest = WorkflowVersion.objects.filter(

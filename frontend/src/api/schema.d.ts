@@ -105,6 +105,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connection-kinds/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The connection kinds and the fields each one's form offers. */
+        get: operations["connection_kinds_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/engines/": {
         parameters: {
             query?: never;
@@ -257,7 +274,7 @@ export interface paths {
         /** @description Mixin for DRF views whose URL carries `<tenant>`. */
         put: operations["tenants_connections_update"];
         post?: never;
-        /** @description Mixin for DRF views whose URL carries `<tenant>`. */
+        /** @description Refused (409, naming them) while workflows' latest versions still use the connection. */
         delete: operations["tenants_connections_destroy"];
         options?: never;
         head?: never;
@@ -698,10 +715,31 @@ export interface components {
             readonly secrets_set: {
                 [key: string]: boolean;
             };
+            /** @description The workflows whose latest version has a node naming this connection (it cannot be deleted then). */
+            readonly used_by: string[];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+        };
+        /** @description A connection kind's form (tenancy.kinds.KIND_FORMS). */
+        ConnectionKind: {
+            kind: string;
+            label: string;
+            default_port: number | null;
+            /** @description The form also edits `extra` as a JSON object. */
+            free_extra: boolean;
+            /** @description The connection fields the kind uses. */
+            fields: components["schemas"]["ConnectionKindField"][];
+            /** @description Plain keys of `extra` the form offers. */
+            extra_keys: components["schemas"]["ConnectionKindField"][];
+            /** @description Write-only fields, as `secrets_set` names them. */
+            secret_fields: components["schemas"]["ConnectionKindField"][];
+        };
+        ConnectionKindField: {
+            /** @description host, port, login, schema; a key of extra; or a secret field ("secret", "extra.<key>"). */
+            name: string;
+            label: string;
         };
         ConnectionRequest: {
             name: string;
@@ -1865,6 +1903,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenError"];
+                };
+            };
+        };
+    };
+    connection_kinds_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionKind"][];
                 };
             };
         };

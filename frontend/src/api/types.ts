@@ -53,6 +53,17 @@ export type Engine = Schemas["Engine"];
 export type ApiToken = Schemas["ApiToken"];
 export type ApiTokenCreated = Schemas["ApiTokenCreated"];
 export type ApiTokenCreate = Schemas["ApiTokenCreateRequest"];
+export type Role = Schemas["RoleEnum"];
+export const ROLES: Role[] = ["viewer", "editor", "admin"];
+export type Member = Schemas["Member"];
+export type Invitation = Schemas["Invitation"];
+export type InvitationPreview = Schemas["InvitationPreview"];
+export type InvitationJoined = Schemas["InvitationJoined"];
+export type Connection = Schemas["Connection"];
+export type ConnectionRequest = Schemas["ConnectionRequest"];
+export type ConnectionKind = Schemas["ConnectionKind"];
+export type TenantDetail = Schemas["Tenant"];
+export type TenantUpdate = Schemas["PatchedTenantUpdateRequest"];
 export type RunStatus = Schemas["StatusEnum"];
 export const FINISHED: RunStatus[] = ["success", "failed", "skipped", "upstream_failed", "cancelled"];
 
