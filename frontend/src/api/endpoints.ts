@@ -1,7 +1,8 @@
 // Every REST call the editor makes, in one place.
 import { api, request } from "./client";
 import type {
-  ApiToken, ApiTokenCreate, ApiTokenCreated, Graph, GraphError, Json, Notebook, Run, RunDetail, Tenant, User, WorkflowDetail, WorkflowListItem,
+  ApiToken, ApiTokenCreate, ApiTokenCreated, Graph, GraphError, Json, NodeItem, Notebook, Page, Run, RunDetail, Tenant, User,
+  WorkflowDetail, WorkflowListItem,
 } from "./types";
 
 const T = (tenant: string) => `/api/tenants/${encodeURIComponent(tenant)}`;
@@ -50,6 +51,9 @@ export const endpoints = {
   run: (t: string, id: number) => api.get<RunDetail>(`${T(t)}/runs/${id}/`),
   runCancel: (t: string, id: number) => api.post<RunDetail>(`${T(t)}/runs/${id}/cancel/`),
   runRepair: (t: string, id: number) => api.post<RunDetail>(`${T(t)}/runs/${id}/repair/`),
+  nodeItems: (t: string, run: number, node: string, query: { status?: string; item?: string; sort?: string; limit?: number; offset?: number } = {}) =>
+    api.get<Page<NodeItem>>(`${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/items/?${new URLSearchParams(
+      Object.entries(query).filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => [k, String(v)]))}`),
   notebookHtmlUrl: (t: string, run: number, node: string, mapIndex: number | null) =>
     `${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/notebook/?format=html${mapIndex === null ? "" : `&map_index=${mapIndex}`}`,
   notebookIpynbUrl: (t: string, run: number, node: string, mapIndex: number | null) =>

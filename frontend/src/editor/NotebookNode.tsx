@@ -6,6 +6,7 @@ import { DEP_IN, DEP_OUT, outputHandle, outputName, outputType, paramHandle } fr
 import { useStore } from "../store";
 import type { NotebookFlowNode } from "../types";
 import { StatusChip } from "../ui/StatusChip";
+import { itemsChip } from "../graph/runs";
 
 /** Below this zoom nodes draw no port text: a 500-node graph fitted to the screen stays fast. */
 export const DETAIL_ZOOM = 0.45;
@@ -133,7 +134,7 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
           <span className="loom-node-id">{spec.label || id}</span>
           {spec.map_over && <span className="chip chip-map" title={`one run per item of ${spec.map_over}`}>⇶ {spec.map_over}</span>}
           <span className="spacer" />
-          {status && <StatusChip status={status.status} extra={status.total > 1 ? `${status.done}/${status.total}` : undefined} />}
+          {status && <StatusChip status={status.status} extra={itemsChip(status)} />}
         </div>
         <div className="loom-node-sub">
           <span className="mono">{spec.notebook}</span>
