@@ -17,8 +17,10 @@ def wait_run(api, tenant_slug: str, run_id: int, *, timeout: float = 60, until=N
     deadline = time.monotonic() + timeout
     while True:
         detail = api.get(f"/api/tenants/{tenant_slug}/runs/{run_id}/").json()
+        if until:
+            detail = with_items(api, tenant_slug, detail)
         if (until(detail) if until else detail["status"] in FINISHED):
-            return with_items(api, tenant_slug, detail)
+            return detail if until else with_items(api, tenant_slug, detail)
         assert time.monotonic() < deadline, detail
         time.sleep(0.05)
 

@@ -219,7 +219,7 @@ def _apply(run: Run, dag_run, tis: list, details: dict, nodes: dict, item_values
             parameter = fan_out(node["map_over"], node["map_parameter"]).parameter
             for item in items:
                 item.parameters = {**item.parameters, parameter: values[item.map_index]}
-                item.save(update_fields=["parameters"])
+            NodeRun.objects.bulk_update(items, ["parameters"], batch_size=1000)
         if items:
             summary.started_at = None  # from its items, as they are now
             node_summarize(summary, items, node)
