@@ -44,7 +44,7 @@ def deployment_deploy(*, version: WorkflowVersion, user=None) -> Deployment:
     dag_id = naming.airflow_dag_id(tenant=tenant.slug, workflow_id=workflow.pk)
 
     airflow_connections_sync(tenant=tenant)
-    airflow_pools_sync(tenant=tenant, graph=version.graph)
+    airflow_pools_sync(tenant=tenant)
     airflow_variable_set(ARTIFACTS_VARIABLE, str(settings.LOOM_AIRFLOW_ARTIFACTS_DIR))
     notebooks = tenant_dir(tenant.slug) / NOTEBOOKS_FOLDER
     for relpath, content in dag_notebook_files(version=version).items():

@@ -166,6 +166,17 @@ AXES_CLIENT_IP_CALLABLE = "web.logins.client_ip"
 AXES_VERBOSE = False
 # Proxies in front of Loom that append to X-Forwarded-For; 0 = clients connect directly.
 LOOM_TRUSTED_PROXIES = int(os.environ.get("LOOM_TRUSTED_PROXIES", 0))
+# Invitations (README, "Roles") are mailed through Django's email backend: the console (the
+# server's log) unless LOOM_EMAIL_HOST names an SMTP server. The link starts with LOOM_PUBLIC_URL.
+EMAIL_BACKEND = "django.core.mail.backends." + ("smtp" if os.environ.get("LOOM_EMAIL_HOST") else "console") + ".EmailBackend"
+EMAIL_HOST = os.environ.get("LOOM_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("LOOM_EMAIL_PORT", 587))
+EMAIL_HOST_USER = os.environ.get("LOOM_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("LOOM_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("LOOM_EMAIL_TLS", "1") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("LOOM_EMAIL_FROM", "loom@localhost")
+LOOM_PUBLIC_URL = os.environ.get("LOOM_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+LOOM_INVITATION_DAYS = int(os.environ.get("LOOM_INVITATION_DAYS", 7))
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -88,6 +88,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/invitations/accept/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The logged-in user joins the invitation's tenant. */
+        post: operations["invitations_accept_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invitations/preview/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description What an invitation link offers, for the page that accepts it (no login needed). */
+        post: operations["invitations_preview_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invitations/signup/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description A new person creates their account from an invitation and joins its tenant. */
+        post: operations["invitations_signup_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/": {
         parameters: {
             query?: never;
@@ -159,6 +210,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/invitations/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The tenant's invitations (admins only: they carry email addresses); POST invites. */
+        get: operations["tenants_invitations_list"];
+        put?: never;
+        /** @description Mail an invitation link. The answer is the same whether or not the address has an account. */
+        post: operations["tenants_invitations_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/invitations/{invitation_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Revoke: the mailed link stops working. */
+        delete: operations["tenants_invitations_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/members/": {
         parameters: {
             query?: never;
@@ -169,7 +255,7 @@ export interface paths {
         /** @description Mixin for DRF views whose URL carries `<tenant>`. */
         get: operations["tenants_members_list"];
         put?: never;
-        /** @description Mixin for DRF views whose URL carries `<tenant>`. */
+        /** @description Platform admins add a user directly; tenant admins invite by email (…/invitations/). */
         post: operations["tenants_members_create"];
         delete?: never;
         options?: never;
@@ -755,6 +841,48 @@ export interface components {
             /** @description The version this edit started from. */
             base_version: number;
         };
+        Invitation: {
+            readonly id: number;
+            /** Format: email */
+            email: string;
+            role?: components["schemas"]["RoleEnum"];
+            readonly invited_by: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly expires_at: string;
+            /** @description pending, accepted or expired. */
+            readonly status: string;
+        };
+        InvitationJoined: {
+            tenant: string;
+            role: string;
+            username: string;
+        };
+        InvitationPreview: {
+            tenant: string;
+            tenant_name: string;
+            /** Format: email */
+            email: string;
+            role: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        InvitationRequest: {
+            /** Format: email */
+            email: string;
+            role?: components["schemas"]["RoleEnum"];
+        };
+        InvitationSignupRequest: {
+            /** @description The token of the mailed link (…/invitations/<token>). */
+            token: string;
+            username: string;
+            password: string;
+        };
+        InvitationTokenRequest: {
+            /** @description The token of the mailed link (…/invitations/<token>). */
+            token: string;
+        };
         JsonValue: (string | number | boolean | components["schemas"]["JsonValue"][] | {
             [key: string]: components["schemas"]["JsonValue"];
         }) | null;
@@ -780,11 +908,13 @@ export interface components {
         Member: {
             readonly id: number;
             readonly username: string;
-            readonly email: string;
+            /** @description Shown to the tenant's admins only; null for other members. */
+            readonly email: string | null;
             readonly role: components["schemas"]["RoleEnum"];
             /** Format: date-time */
             readonly created_at: string;
         };
+        /** @description Platform admins only: add an existing user, or create one with a password. */
         MemberCreateRequest: {
             username: string;
             role: components["schemas"]["RoleEnum"];
@@ -843,12 +973,12 @@ export interface components {
              */
             trigger_rule: string;
             /**
-             * @description An Airflow pool, loom__<tenant>__<pool>, sized like the tenant's quota; null: the tenant's pool.
+             * @description One of the tenant's pools (Tenant.pools), whose slots are part of its quota (Airflow pool loom__<tenant>__<pool>); null: the quota's other slots.
              * @default null
              */
             pool: string | null;
             /**
-             * @description The Airflow queue of the node's tasks; null: the default queue.
+             * @description The Airflow queue of the node's tasks, one of the tenant's allowed_queues; null: the default queue.
              * @default null
              */
             queue: string | null;
@@ -971,12 +1101,12 @@ export interface components {
              */
             trigger_rule: string;
             /**
-             * @description An Airflow pool, loom__<tenant>__<pool>, sized like the tenant's quota; null: the tenant's pool.
+             * @description One of the tenant's pools (Tenant.pools), whose slots are part of its quota (Airflow pool loom__<tenant>__<pool>); null: the quota's other slots.
              * @default null
              */
             pool: string | null;
             /**
-             * @description The Airflow queue of the node's tasks; null: the default queue.
+             * @description The Airflow queue of the node's tasks, one of the tenant's allowed_queues; null: the default queue.
              * @default null
              */
             queue: string | null;
@@ -1111,13 +1241,21 @@ export interface components {
         PatchedMemberUpdateRequest: {
             role?: components["schemas"]["RoleEnum"];
         };
+        /** @description Tenant admins change name and description; the other fields are the platform admin's. */
         PatchedTenantUpdateRequest: {
             name?: string;
+            description?: string;
             /**
              * Format: int64
              * @description How many notebooks of this tenant may run at once (also its Airflow pool size).
              */
             concurrency_quota?: number;
+            /** @description {pool name: slots}, reserved out of concurrency_quota for the nodes naming the pool; together at most concurrency_quota - 1. Platform admins only. */
+            pools?: {
+                [key: string]: number;
+            };
+            /** @description The Airflow queues nodes may name; empty: the default queue only. Platform admins only. */
+            allowed_queues?: string[];
             /**
              * Format: int64
              * @description Timeout of a node that sets no timeout_s, in seconds (at most LOOM_NODE_TIMEOUT_MAX_S). Empty: LOOM_NODE_TIMEOUT_S.
@@ -1226,11 +1364,18 @@ export interface components {
         Tenant: {
             slug: string;
             name: string;
+            description?: string;
             /**
              * Format: int64
              * @description How many notebooks of this tenant may run at once (also its Airflow pool size).
              */
             concurrency_quota?: number;
+            /** @description {pool name: slots}, reserved out of concurrency_quota for the nodes naming the pool; together at most concurrency_quota - 1. Platform admins only. */
+            pools?: {
+                [key: string]: number;
+            };
+            /** @description The Airflow queues nodes may name; empty: the default queue only. Platform admins only. */
+            allowed_queues?: string[];
             /**
              * Format: int64
              * @description Timeout of a node that sets no timeout_s, in seconds (at most LOOM_NODE_TIMEOUT_MAX_S). Empty: LOOM_NODE_TIMEOUT_S.
@@ -1249,11 +1394,18 @@ export interface components {
         TenantRequest: {
             slug: string;
             name: string;
+            description?: string;
             /**
              * Format: int64
              * @description How many notebooks of this tenant may run at once (also its Airflow pool size).
              */
             concurrency_quota?: number;
+            /** @description {pool name: slots}, reserved out of concurrency_quota for the nodes naming the pool; together at most concurrency_quota - 1. Platform admins only. */
+            pools?: {
+                [key: string]: number;
+            };
+            /** @description The Airflow queues nodes may name; empty: the default queue only. Platform admins only. */
+            allowed_queues?: string[];
             /**
              * Format: int64
              * @description Timeout of a node that sets no timeout_s, in seconds (at most LOOM_NODE_TIMEOUT_MAX_S). Empty: LOOM_NODE_TIMEOUT_S.
@@ -1282,7 +1434,8 @@ export interface components {
         User: {
             id: number;
             username: string;
-            is_staff: boolean;
+            /** @description Admin of every tenant; owns quotas, pools and queues. */
+            is_platform_admin: boolean;
         };
         ValidateRequestRequest: {
             /** @description A graph to check; the latest saved version when absent. */
@@ -1539,6 +1692,81 @@ export interface operations {
             };
         };
     };
+    invitations_accept_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationTokenRequest"];
+                "multipart/form-data": components["schemas"]["InvitationTokenRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["InvitationTokenRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+        };
+    };
+    invitations_preview_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationTokenRequest"];
+                "multipart/form-data": components["schemas"]["InvitationTokenRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["InvitationTokenRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPreview"];
+                };
+            };
+        };
+    };
+    invitations_signup_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationSignupRequest"];
+                "multipart/form-data": components["schemas"]["InvitationSignupRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["InvitationSignupRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationJoined"];
+                };
+            };
+        };
+    };
     tenants_list: {
         parameters: {
             query?: never;
@@ -1735,6 +1963,75 @@ export interface operations {
             header?: never;
             path: {
                 connection_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    tenants_invitations_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"][];
+                };
+            };
+        };
+    };
+    tenants_invitations_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationRequest"];
+                "multipart/form-data": components["schemas"]["InvitationRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["InvitationRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+        };
+    };
+    tenants_invitations_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invitation_id: number;
                 tenant: string;
             };
             cookie?: never;
