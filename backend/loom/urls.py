@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as accounts
+from audit import views as audit
 from catalog import views as catalog
 from dags import views as dags
 from deployments import views as deployments
@@ -23,6 +24,7 @@ tenant_api = [
     path("connections/<int:connection_id>/", tenancy.ConnectionDetailView.as_view(), name="connection-detail"),
     path("notebooks/", catalog.NotebookListView.as_view(), name="notebook-list"),
     path("notebooks/<int:notebook_id>/", catalog.NotebookDetailView.as_view(), name="notebook-detail"),
+    path("notebooks/<int:notebook_id>/preview/", catalog.NotebookPreviewView.as_view(), name="notebook-preview"),
     path("workflows/", workflows.WorkflowListView.as_view(), name="workflow-list"),
     path("workflows/<int:workflow_id>/", workflows.WorkflowDetailView.as_view(), name="workflow-detail"),
     path("workflows/<int:workflow_id>/versions/", workflows.WorkflowVersionListView.as_view(), name="workflow-versions"),
@@ -35,6 +37,7 @@ tenant_api = [
     path("runs/<int:run_id>/repair/", runs.RunRepairView.as_view(), name="run-repair"),
     path("runs/<int:run_id>/nodes/<str:node>/notebook/", runs.NodeNotebookView.as_view(), name="node-notebook"),
     path("runs/<int:run_id>/nodes/<str:node>/items/", runs.NodeItemsView.as_view(), name="node-items"),
+    path("audit/", audit.TenantAuditView.as_view(), name="tenant-audit"),
 ]
 
 api = [
@@ -43,9 +46,11 @@ api = [
     path("auth/tokens/<int:token_id>/", accounts.TokenDetailView.as_view(), name="token-detail"),
     *web.api,
     path("tenants/", tenancy.TenantListView.as_view(), name="tenant-list"),
+    path("engines/", runs.EngineListView.as_view(), name="engine-list"),
     path("invitations/preview/", tenancy.InvitationPreviewView.as_view(), name="invitation-preview"),
     path("invitations/accept/", tenancy.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("invitations/signup/", tenancy.InvitationSignupView.as_view(), name="invitation-signup"),
+    path("audit/", audit.PlatformAuditView.as_view(), name="audit"),
     path("tenants/<slug:tenant>/", include(tenant_api)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

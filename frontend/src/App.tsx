@@ -3,6 +3,7 @@ import { endpoints } from "./api/endpoints";
 import { Editor } from "./editor/Editor";
 import { Home } from "./pages/Home";
 import { Login } from "./pages/Login";
+import { NotebookPage } from "./pages/NotebookPage";
 import { Tenants } from "./pages/Tenants";
 import { Tokens } from "./pages/Tokens";
 import { linkProps, navigate, routeOf, useLocation } from "./router";
@@ -35,6 +36,7 @@ export function App() {
       {user && route.page === "tenants" && <Tenants />}
       {user && route.page === "tokens" && <Tokens />}
       {user && route.page === "home" && <Home tenant={route.tenant} />}
+      {user && route.page === "notebook" && <NotebookPage key={route.notebook} tenant={route.tenant} id={route.notebook} />}
       {user && route.page === "editor" && <Editor key={`${route.tenant}/${route.workflow}`} tenant={route.tenant} workflowId={route.workflow} />}
       {user && route.page === "missing" && (
         <div className="centered-page">

@@ -1,8 +1,8 @@
 // Every REST call the editor makes, in one place.
 import { api, request } from "./client";
 import type {
-  ApiToken, ApiTokenCreate, ApiTokenCreated, Graph, GraphError, Json, NodeItem, Notebook, Page, Run, RunDetail, Tenant, User,
-  WorkflowDetail, WorkflowListItem,
+  ApiToken, ApiTokenCreate, ApiTokenCreated, Engine, Graph, GraphError, Json, NodeItem, Notebook, NotebookDetail, Page, Run,
+  RunDetail, Tenant, User, WorkflowDetail, WorkflowListItem, WorkflowVersion,
 } from "./types";
 
 const T = (tenant: string) => `/api/tenants/${encodeURIComponent(tenant)}`;
@@ -24,6 +24,7 @@ export const endpoints = {
   text: (url: string, accept: string) => request<string>("GET", url, undefined, accept),
 
   tenants: () => api.get<Tenant[]>("/api/tenants/"),
+  engines: () => api.get<Engine[]>("/api/engines/"),
 
   notebooks: (t: string) => api.get<Notebook[]>(`${T(t)}/notebooks/`),
   notebookUpload: (t: string, file: File) => {
@@ -31,10 +32,13 @@ export const endpoints = {
     form.append("file", file);
     return api.post<Notebook>(`${T(t)}/notebooks/`, form);
   },
+  notebook: (t: string, id: number, version?: number) => api.get<NotebookDetail>(`${T(t)}/notebooks/${id}/${version ? `?version=${version}` : ""}`),
+  notebookPreviewUrl: (t: string, id: number, version?: number) => `${T(t)}/notebooks/${id}/preview/${version ? `?version=${version}` : ""}`,
   notebookDelete: (t: string, id: number) => api.del(`${T(t)}/notebooks/${id}/`),
 
   workflows: (t: string) => api.get<WorkflowListItem[]>(`${T(t)}/workflows/`),
-  workflow: (t: string, id: number) => api.get<WorkflowDetail>(`${T(t)}/workflows/${id}/`),
+  workflow: (t: string, id: number, version?: number) => api.get<WorkflowDetail>(`${T(t)}/workflows/${id}/${version ? `?version=${version}` : ""}`),
+  workflowVersions: (t: string, id: number) => api.get<WorkflowVersion[]>(`${T(t)}/workflows/${id}/versions/`),
   workflowCreate: (t: string, graph: Partial<Graph> & { name: string }) => api.post<WorkflowDetail>(`${T(t)}/workflows/`, graph),
   workflowSave: (t: string, id: number, graph: Graph, baseVersion: number) =>
     api.put<WorkflowDetail>(`${T(t)}/workflows/${id}/`, { ...graph, base_version: baseVersion }),

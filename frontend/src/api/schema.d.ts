@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/audit/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every tenant's audit log, and what belongs to none (failed logins). Platform admins only. */
+        get: operations["audit_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/me/": {
         parameters: {
             query?: never;
@@ -83,6 +100,23 @@ export interface paths {
         put?: never;
         post?: never;
         delete: operations["auth_tokens_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/engines/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The engines a run may ask for, and whether this installation has each (no network). */
+        get: operations["engines_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -171,6 +205,26 @@ export interface paths {
         head?: never;
         /** @description Mixin for DRF views whose URL carries `<tenant>`. */
         patch: operations["tenants_partial_update"];
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/audit/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The tenant's audit log, newest first: every change and action in it, who did it and when.
+         *     Tenant admins only (and platform admins).
+         */
+        get: operations["tenants_audit_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/tenants/{tenant}/connections/": {
@@ -313,6 +367,23 @@ export interface paths {
         post?: never;
         /** @description Mixin for DRF views whose URL carries `<tenant>`. */
         delete: operations["tenants_notebooks_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/notebooks/{notebook_id}/preview/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A version of the notebook rendered as HTML (nbconvert), sandboxed like an executed notebook. */
+        get: operations["tenants_notebooks_preview_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -538,6 +609,44 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description * `workflow.created` - Workflow Created
+         *     * `workflow.saved` - Workflow Saved
+         *     * `workflow.deleted` - Workflow Deleted
+         *     * `notebook.uploaded` - Notebook Uploaded
+         *     * `notebook.deleted` - Notebook Deleted
+         *     * `run.started` - Run Started
+         *     * `run.cancelled` - Run Cancelled
+         *     * `run.repaired` - Run Repaired
+         *     * `deployment.deployed` - Deployment Deployed
+         *     * `deployment.undeployed` - Deployment Undeployed
+         *     * `connection.created` - Connection Created
+         *     * `connection.changed` - Connection Changed
+         *     * `connection.deleted` - Connection Deleted
+         *     * `member.added` - Member Added
+         *     * `member.changed` - Member Changed
+         *     * `member.removed` - Member Removed
+         *     * `invitation.created` - Invitation Created
+         *     * `invitation.accepted` - Invitation Accepted
+         *     * `invitation.revoked` - Invitation Revoked
+         *     * `tenant.created` - Tenant Created
+         *     * `tenant.changed` - Tenant Changed
+         *     * `tenant.deleted` - Tenant Deleted
+         *     * `login.failed` - Login Failed
+         *     * `token.created` - Token Created
+         *     * `token.revoked` - Token Revoked
+         * @enum {string}
+         */
+        ActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "connection.created" | "connection.changed" | "connection.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
+        /**
+         * @description * `user` - User
+         *     * `anonymous` - Anonymous
+         *     * `system` - System
+         *     * `scheduler` - Scheduler
+         *     * `airflow` - Airflow
+         * @enum {string}
+         */
+        ActorKindEnum: "user" | "anonymous" | "system" | "scheduler" | "airflow";
         /** @description A token as listed: never its secret, nor anything derived from it. */
         ApiToken: {
             readonly id: number;
@@ -569,6 +678,26 @@ export interface components {
             readonly last_used: string | null;
             /** @description The secret: shown in this answer only. */
             readonly token: string;
+        };
+        AuditEntry: {
+            readonly id: number;
+            /** Format: date-time */
+            readonly at: string;
+            /** @description The tenant's slug; empty for logins and the like. */
+            readonly tenant: string;
+            /** @description The user's username, or the actor kind. */
+            readonly actor: string;
+            readonly actor_kind: components["schemas"]["ActorKindEnum"];
+            /** @description The client's address, for requests. */
+            readonly address: string | null;
+            readonly action: components["schemas"]["ActionEnum"];
+            readonly object_type: string;
+            readonly object_id: string;
+            readonly object_label: string;
+            /** @description What changed, as it was (never a secret's value). */
+            readonly before: unknown;
+            /** @description What changed, as it became. A connection's secret fields show as "set", "replaced" or "cleared", never their values. */
+            readonly after: unknown;
         };
         Connection: {
             readonly id: number;
@@ -641,6 +770,11 @@ export interface components {
          * @enum {string}
          */
         DeploymentStatusEnum: "deploying" | "deployed" | "failed";
+        DiscoveredOutput: {
+            name: string;
+            /** @description str, int, float, bool, list, dict, or null when unknown. */
+            type: string | null;
+        };
         Edge: {
             /** @description The upstream node's id. */
             source: string;
@@ -666,6 +800,13 @@ export interface components {
             bind: {
                 [key: string]: string;
             };
+        };
+        Engine: {
+            name: string;
+            /** @description Configured on this installation (not whether it answers now). */
+            available: boolean;
+            /** @description Why it is not, for an operator. */
+            problem: string;
         };
         /**
          * @description * `local` - local
@@ -1182,6 +1323,7 @@ export interface components {
             readonly parameters: {
                 [key: string]: unknown;
             }[];
+            readonly outputs: components["schemas"]["DiscoveredOutput"][];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1197,6 +1339,7 @@ export interface components {
             readonly parameters: {
                 [key: string]: unknown;
             }[];
+            readonly outputs: components["schemas"]["DiscoveredOutput"][];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1208,6 +1351,8 @@ export interface components {
             readonly versions: {
                 [key: string]: unknown;
             }[];
+            /** @description Workflows whose latest version runs this notebook (a delete is refused while any does). */
+            readonly used_by: string[];
         };
         NotebookPin: {
             /** @description The notebook version this workflow version runs. */
@@ -1235,6 +1380,19 @@ export interface components {
             name: string;
             /** @description Checked against the parameters it is bound to. */
             type?: components["schemas"]["ParamType"] | null;
+        };
+        PaginatedAuditEntryList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["AuditEntry"][];
         };
         /** @enum {string} */
         ParamType: "str" | "int" | "float" | "bool" | "list" | "dict";
@@ -1493,6 +1651,43 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    audit_list: {
+        parameters: {
+            query?: {
+                /** @description An action ("workflow.saved"), or a category without the dot ("run": every run.* action). */
+                action?: string;
+                /** @description A username, or system, scheduler, airflow, anonymous. */
+                actor?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                limit?: number;
+                object_id?: string;
+                /** @description workflow, run, deployment, notebook, connection, member, tenant, user. */
+                object_type?: string;
+                /** @description ISO 8601; entries at or after it. */
+                since?: string;
+                /** @description A tenant's slug. */
+                tenant?: string;
+                /** @description ISO 8601; entries before it. */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAuditEntryList"];
+                };
+            };
+        };
+    };
     auth_me_retrieve: {
         parameters: {
             query?: never;
@@ -1692,6 +1887,25 @@ export interface operations {
             };
         };
     };
+    engines_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Engine"][];
+                };
+            };
+        };
+    };
     invitations_accept_create: {
         parameters: {
             query?: never;
@@ -1855,6 +2069,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Tenant"];
+                };
+            };
+        };
+    };
+    tenants_audit_list: {
+        parameters: {
+            query?: {
+                /** @description An action ("workflow.saved"), or a category without the dot ("run": every run.* action). */
+                action?: string;
+                /** @description A username, or system, scheduler, airflow, anonymous. */
+                actor?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                limit?: number;
+                object_id?: string;
+                /** @description workflow, run, deployment, notebook, connection, member, tenant, user. */
+                object_type?: string;
+                /** @description ISO 8601; entries at or after it. */
+                since?: string;
+                /** @description ISO 8601; entries before it. */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAuditEntryList"];
                 };
             };
         };
@@ -2263,6 +2514,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    tenants_notebooks_preview_retrieve: {
+        parameters: {
+            query?: {
+                /** @description A version number; the latest by default. */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                notebook_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
             };
         };
     };

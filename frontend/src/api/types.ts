@@ -27,8 +27,16 @@ export interface Notebook {
   sha256: string;
   kernel_name: string;
   parameters: NotebookParameter[];
+  /** Discovered at upload: names given to sb.glue, and variables of the cell tagged `outputs`. */
+  outputs: { name: string; type: ParamType | null }[];
   created_at: string;
   updated_at: string;
+}
+
+export interface NotebookDetail extends Notebook {
+  content: { cells?: { cell_type: string; source: string | string[]; metadata?: { tags?: string[] } }[] };
+  versions: { number: number; sha256: string; created_at: string; parameters: NotebookParameter[]; outputs: Notebook["outputs"] }[];
+  used_by: string[];
 }
 
 export type Output = Schemas["Node"]["outputs"][number];
@@ -38,8 +46,10 @@ export type GlobalParameter = Schemas["GlobalParameter"];
 export type Graph = Schemas["Graph"];
 export type GraphError = Schemas["GraphError"];
 export type WorkflowDetail = Schemas["WorkflowDetail"];
+export type WorkflowVersion = Schemas["WorkflowVersion"];
 export type Conflict = Schemas["Stale"];
 export type User = Schemas["User"];
+export type Engine = Schemas["Engine"];
 export type ApiToken = Schemas["ApiToken"];
 export type ApiTokenCreated = Schemas["ApiTokenCreated"];
 export type ApiTokenCreate = Schemas["ApiTokenCreateRequest"];

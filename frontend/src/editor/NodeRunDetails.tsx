@@ -6,6 +6,7 @@ import { useStore } from "../store";
 import { Modal } from "../ui/Modal";
 import { StatusChip } from "../ui/StatusChip";
 import { duration } from "../ui/format";
+import { staticHtml } from "../ui/notebookHtml";
 
 function traceback(tb: string | string[] | null): string {
   if (!tb) return "";
@@ -13,13 +14,6 @@ function traceback(tb: string | string[] | null): string {
   // nbconvert tracebacks carry ANSI colours; a <pre> shows them as noise.
   // eslint-disable-next-line no-control-regex
   return text.replace(/\u001b\[[0-9;]*m/g, "");
-}
-
-/** nbconvert's page without its scripts and CDN stylesheets: they cannot run or load here anyway. */
-function staticHtml(html: string): string {
-  const doc = new DOMParser().parseFromString(html, "text/html");
-  doc.querySelectorAll("script, link[href^='http'], link[href^='//']").forEach((el) => el.remove());
-  return `<!doctype html>${doc.documentElement.outerHTML}`;
 }
 
 /**

@@ -6,7 +6,7 @@ export function param(name: string, type: NotebookParameter["type"], def: Notebo
 }
 
 export function notebook(name: string, parameters: NotebookParameter[]): Notebook {
-  return { id: 1, name, version: 1, sha256: "", kernel_name: "python3", parameters, created_at: "", updated_at: "" };
+  return { id: 1, name, version: 1, sha256: "", kernel_name: "python3", parameters, outputs: [], created_at: "", updated_at: "" };
 }
 
 export const NOTEBOOKS = new Map(

@@ -4,7 +4,7 @@ import { graphToFlow } from "./convert";
 import { CHURN, NOTEBOOKS } from "./fixtures";
 import { historyPush, historyRedo, historyUndo } from "./history";
 import { nodeIdFor } from "./ids";
-import { layoutGraph } from "./layout";
+import { freeSpot, layoutGraph } from "./layout";
 import { parametersResolve } from "./params";
 import { itemsChip, nodeStatuses } from "./runs";
 import { valueParse } from "./values";
@@ -109,5 +109,24 @@ describe("history", () => {
     const r = historyRedo(u.history, u.state)!;
     expect(r.state).toBe(3);
     expect(historyUndo({ past: [], future: [] }, 0)).toBeNull();
+  });
+});
+
+describe("freeSpot", () => {
+  it("puts each new node beside the others, clear of what to avoid", () => {
+    const size = { width: 264, height: 100 };
+    const taken: { x: number; y: number; width: number; height: number }[] = [];
+    const avoid = [{ x: 300, y: 200, width: 200, height: 150 }];
+    const view = { x: -600, y: -400, width: 1200, height: 800 };
+    for (let i = 0; i < 6; i++) {
+      const p = freeSpot({ x: 0, y: 0 }, size, taken, avoid, view);
+      const box = { ...p, ...size };
+      for (const t of [...taken, ...avoid]) {
+        const apart = box.x >= t.x + t.width || t.x >= box.x + box.width || box.y >= t.y + t.height || t.y >= box.y + box.height;
+        expect(apart).toBe(true);
+      }
+      taken.push(box);
+    }
+    expect(taken[0]).toEqual({ x: -132, y: -50, ...size }); // the first one right at the centre
   });
 });
