@@ -26,8 +26,21 @@ def map_items(nodes: dict, settings: dict, context, *, parameters) -> list:
     """The list a fanned-out node runs over: a workflow parameter or an upstream output."""
     node = nodes[context["ti"].task_id.removesuffix(settings["items_suffix"])]
     fan = parameters.fan_out(node["map_over"], node["map_parameter"])
-    upstream = upstream_outputs(nodes, settings, context["ti"], fan.node) if fan.node is not None else None
+    upstream = (upstream_outputs(nodes, settings, context["ti"], fan.node, parameters=parameters)
+                if fan.node is not None else None)
     return parameters.fan_out_items(fan, upstream=upstream, **run_layers(context))
+
+
+class ItemsFailed(Exception):
+    """More items of a fanned-out node failed than it accepts."""
+
+
+def items_check(nodes: dict, settings: dict, context, *, parameters) -> None:
+    """Fail when more items of the fanned-out node failed than it accepts, so that its downstream
+    tasks (which follow this one) run as if it succeeded only within the allowance."""
+    node_id = context["ti"].task_id.removesuffix(settings["check_suffix"])
+    if upstream_outputs(nodes, settings, context["ti"], node_id, parameters=parameters) is None:
+        raise ItemsFailed(f"More items of {node_id} failed than it accepts (or it has no list of items).")
 
 
 class NodeRefused(Exception):
@@ -67,7 +80,8 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
         fan=fan,
         item=item,
         values=node["values"],
-        edge=parameters.edge_layer(node["inputs"], lambda source: upstream_outputs(nodes, settings, ti, source)),
+        edge=parameters.edge_layer(node["inputs"], lambda source: upstream_outputs(nodes, settings, ti, source,
+                                                                                    parameters=parameters)),
         artifacts_dir=str(output_dir),
         **run_layers(context),
     )
@@ -136,9 +150,9 @@ def run_layers(context) -> dict:
     return {"overrides": dict(context["dag_run"].conf or {}), "globals": dict(context["params"])}
 
 
-def upstream_outputs(nodes: dict, settings: dict, ti, source: str) -> dict | None:
-    """An upstream node's outputs, or None if it has none (it failed, say). For a fanned-out
-    node each output is the list of its items' values, in item order, None where one failed."""
+def upstream_outputs(nodes: dict, settings: dict, ti, source: str, *, parameters) -> dict | None:
+    """An upstream node's outputs, or None if it has none (it failed, say). A fanned-out node's
+    are those of runtime/parameters.py's fan_in, None when more items failed than it accepts."""
     if not nodes[source]["map_over"]:
         outputs = ti.xcom_pull(task_ids=source)
         return outputs if isinstance(outputs, dict) else None
@@ -146,8 +160,11 @@ def upstream_outputs(nodes: dict, settings: dict, ti, source: str) -> dict | Non
     if not isinstance(items, list):
         return None
     # Explicit map indexes keep item order and leave a None where an item has no result.
-    results = ti.xcom_pull(task_ids=source, map_indexes=list(range(len(items))))
-    return {name: [r.get(name) if isinstance(r, dict) else None for r in results] for name in nodes[source]["outputs"]}
+    results = ti.xcom_pull(task_ids=source, map_indexes=list(range(len(items)))) if items else []
+    results = [r if isinstance(r, dict) else None for r in results]
+    if sum(r is None for r in results) > parameters.failures_allowed(nodes[source], len(items)):
+        return None
+    return parameters.fan_in(nodes[source]["outputs"], list(zip(items, results)))
 
 
 def setting(names: list, default: Path) -> Path:

@@ -81,9 +81,17 @@ def dag_context(
         # A fanned-out node starts with the task that resolves its list.
         return naming.items_task_id(nid) if nodes[nid]["map_over"] else nid
 
+    def last_task(nid: str) -> str:
+        # A node that accepts failed items ends with the task that checks the allowance.
+        return naming.check_task_id(nid) if _tolerant(nodes[nid]) else nid
+
+    def node_of(task_id: str) -> str:
+        return task_id.removesuffix(naming.ITEMS_SUFFIX).removesuffix(naming.CHECK_SUFFIX)
+
     dependencies = sorted(
-        {(e["source"], first_task(e["target"])) for e in g["edges"]},
-        key=lambda d: (position[d[1].removesuffix(naming.ITEMS_SUFFIX)], position[d[0]]),
+        {(last_task(e["source"]), first_task(e["target"])) for e in g["edges"]}
+        | {(nid, naming.check_task_id(nid)) for nid in order if _tolerant(nodes[nid])},
+        key=lambda d: (position[node_of(d[1])], position[node_of(d[0])]),
     )
     return {
         "header": {"name": g["name"], "version": version, "tenant": tenant, "workflow_id": workflow_id},
@@ -93,6 +101,7 @@ def dag_context(
             "dag_id": dag_id,
             "tenant": tenant,
             "items_suffix": naming.ITEMS_SUFFIX,
+            "check_suffix": naming.CHECK_SUFFIX,
             "notebooks_dir": NOTEBOOKS_DIR_SETTING,
             "artifacts_dir": ARTIFACTS_DIR_SETTING,
             "tenant_limits": {k: v for k, v in sorted((tenant_limits or {}).items()) if v},
@@ -131,7 +140,14 @@ def _node_spec(node: Mapping, inputs: Mapping, tenant: str, notebooks: Mapping[s
         # The kernel's limits, when the task runs sandboxed (runtime/limits.py's Limits.kernel).
         "memory_mb": node.get("memory_mb"),  # (absent from graphs stored before these fields)
         "max_procs": node.get("max_procs"),
+        "max_failed_items": node.get("max_failed_items"),
+        "max_failed_ratio": node.get("max_failed_ratio"),
     }
+
+
+def _tolerant(node: Mapping) -> bool:
+    """A fanned-out node that accepts some failed items (runtime.parameters.failures_allowed)."""
+    return bool(node["map_over"]) and (node.get("max_failed_items") is not None or node.get("max_failed_ratio") is not None)
 
 
 def _tasks(node: Mapping, tenant: str) -> list[dict]:
@@ -164,7 +180,18 @@ def _tasks(node: Mapping, tenant: str) -> list[dict]:
         "doc_md": f"The list that {name} runs over ({node['map_over']}).",
         "expand": None,
     }
-    return [items, {**task, "expand": items["task_id"]}]
+    tasks = [items, {**task, "expand": items["task_id"]}]
+    if _tolerant(node):
+        tasks.append({
+            **common,
+            "kind": "check",
+            "task_id": naming.check_task_id(nid),
+            "display_name": f"{name}: failed items within the allowance",
+            "doc_md": f"Fails when more items of {name} failed than it accepts.",
+            "trigger_rule": "all_done",
+            "expand": None,
+        })
+    return tasks
 
 
 def _dag_args(g: Mapping, tenant: str) -> dict:

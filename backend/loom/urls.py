@@ -36,6 +36,7 @@ tenant_api = [
     path("runs/<int:run_id>/cancel/", runs.RunCancelView.as_view(), name="run-cancel"),
     path("runs/<int:run_id>/repair/", runs.RunRepairView.as_view(), name="run-repair"),
     path("runs/<int:run_id>/nodes/<str:node>/notebook/", runs.NodeNotebookView.as_view(), name="node-notebook"),
+    path("runs/<int:run_id>/nodes/<str:node>/items/", runs.NodeItemsView.as_view(), name="node-items"),
     path("audit/", audit.TenantAuditView.as_view(), name="tenant-audit"),
 ]
 

@@ -13,7 +13,7 @@ from typing import Iterable, Mapping
 from croniter import croniter
 
 from catalog.inspection import TYPES, type_of, value_fits
-from runtime.parameters import fan_out, node_parameters
+from runtime.parameters import MAP_ITEMS_OUTPUT, fan_out, node_parameters
 from workflows.values import json_value_problem, text_shown
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -24,8 +24,9 @@ TRIGGER_RULES = (
 SCHEDULE_PRESETS = ("@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
 NODE_DEFAULTS = {
     "label": "", "description": "", "parameters": {}, "outputs": [], "retries": 0, "retry_delay_s": 60,
-    "timeout_s": None, "memory_mb": None, "max_procs": None, "trigger_rule": "all_success", "pool": None, "queue": None, "map_over": None,
-    "map_parameter": None, "max_active": None, "connections": [], "position": {"x": 0, "y": 0},
+    "timeout_s": None, "memory_mb": None, "max_procs": None, "trigger_rule": "all_success", "pool": None, "queue": None,
+    "map_over": None, "map_parameter": None, "max_active": None, "max_failed_items": None, "max_failed_ratio": None,
+    "connections": [], "position": {"x": 0, "y": 0},
 }
 EDGE_DEFAULTS = {"bind": {}}
 GRAPH_DEFAULTS = {
@@ -61,6 +62,12 @@ def _filled(defaults: Mapping, value: Mapping) -> dict:
 def output_names(node: Mapping) -> list[str]:
     """Declared outputs are names, or {name, type} objects when the type is known."""
     return [o if isinstance(o, str) else o["name"] for o in node.get("outputs", [])]
+
+
+def given_outputs(node: Mapping) -> list[str]:
+    """What a node passes on: its declared outputs and, when it fans out, MAP_ITEMS_OUTPUT (the
+    items its successful results come from)."""
+    return output_names(node) + ([MAP_ITEMS_OUTPUT] if node.get("map_over") else [])
 
 
 def output_types(node: Mapping) -> dict[str, str | None]:
@@ -182,7 +189,7 @@ def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]], conne
             add(dst, f"edges[{i}]", f"Node '{dst}' cannot feed itself.")
             continue
         edges_ok.append(e)
-        outputs = output_names(nodes[src])
+        outputs = given_outputs(nodes[src])
         for output, param in e["bind"].items():
             if output not in outputs:
                 add(dst, f"parameters.{param}", f"'{src}' has no output '{output}' (it declares: {_names(outputs)}).")
@@ -350,8 +357,13 @@ def _validate_node(n, incoming, nodes, notebooks, globals_, cyclic, ancestry, ad
 def _validate_map(n, nodes, signature, globals_, cyclic, ancestry, add):
     """The node's fan-out, or None if it has none or its items have nowhere to go."""
     nid, fan = n["id"], fan_out(n["map_over"], n["map_parameter"])
+    for field in ("max_failed_items", "max_failed_ratio"):
+        if n[field] is not None and fan is None:
+            add(nid, field, f"{field} applies to a fanned-out node only: set map_over, or clear {field}.")
     if fan is None:
         return None
+    if MAP_ITEMS_OUTPUT in output_names(n):
+        add(nid, "outputs", f"A fanned-out node cannot declare an output '{MAP_ITEMS_OUTPUT}': Loom gives it (the items of the successful results).")
     over = fan.over
     if fan.node is not None:
         source, output = fan.node, fan.name

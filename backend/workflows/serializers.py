@@ -204,6 +204,13 @@ class NodeSerializer(serializers.Serializer):
     max_active = serializers.IntegerField(
         min_value=1, max_value=1000, allow_null=True, required=False, default=N["max_active"],
         help_text="Items of a fanned-out node running at once; null: LOOM_MAP_MAX_ACTIVE (16).")
+    max_failed_items = serializers.IntegerField(
+        min_value=0, allow_null=True, required=False, default=N["max_failed_items"],
+        help_text=("Items of a fanned-out node that may fail with the node still succeeding (with a warning); "
+                   "null: none. With max_failed_ratio too, the smaller allowance applies."))
+    max_failed_ratio = serializers.FloatField(
+        min_value=0, max_value=1, allow_null=True, required=False, default=N["max_failed_ratio"],
+        help_text="The share of a fanned-out node's items (0 to 1, rounded down) that may fail; null: none.")
     connections = serializers.ListField(
         child=serializers.CharField(max_length=63), required=False, default=_default(N, "connections"),
         help_text="Names of the tenant's connections the kernel gets as LOOM_CONN_<NAME>_* environment variables.")

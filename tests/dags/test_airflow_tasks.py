@@ -47,15 +47,25 @@ def pin(notebooks, content: bytes = notebook_bytes("x = 1", "y = x")) -> str:
     return relpath
 
 
-def test_outputs_of_a_fanned_out_node_are_lists_in_item_order_with_gaps():
+def test_a_fanned_out_node_that_accepts_failed_items_gives_the_successful_items_with_their_values():
     ti = FakeTI({"fan-items": ["x", "y", "z"], ("fan", 0): {"a": 1, "b": 2}, ("fan", 2): {"a": 3, "b": 4}})
-    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, ti, "fan") == {"a": [1, None, 3], "b": [2, None, 4]}
+    # No allowance: one failed item fails the node, as on the local engine (runs.bookkeeping).
+    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, ti, "fan", parameters=parameters) is None
+    tolerant = {**NODES, "fan": {**NODES["fan"], "max_failed_items": 1}}
+    assert airflow_tasks.upstream_outputs(tolerant, SETTINGS, ti, "fan", parameters=parameters) == {
+        "a": [1, 3], "b": [2, 4], "map_items": ["x", "z"]}
+    # The check task after the node passes within the allowance and fails beyond it.
+    context = {"ti": FakeTI(ti.xcoms, task_id="fan-check")}
+    airflow_tasks.items_check(tolerant, {**SETTINGS, "check_suffix": "-check"}, context, parameters=parameters)
+    ratio = {**NODES, "fan": {**NODES["fan"], "max_failed_ratio": 0.2}}  # 20% of 3 items: none
+    with pytest.raises(airflow_tasks.ItemsFailed, match="More items of fan failed than it accepts"):
+        airflow_tasks.items_check(ratio, {**SETTINGS, "check_suffix": "-check"}, context, parameters=parameters)
 
 
 def test_a_failed_upstream_has_no_outputs():
     # Airflow answers [] (not None) for a task that pushed nothing.
-    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, FakeTI({"plain": []}), "plain") is None
-    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, FakeTI({}), "fan") is None
+    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, FakeTI({"plain": []}), "plain", parameters=parameters) is None
+    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, FakeTI({}), "fan", parameters=parameters) is None
 
 
 def test_items_come_from_conf_before_params_and_must_be_a_list():

@@ -18,10 +18,27 @@ def wait_run(api, tenant_slug: str, run_id: int, *, timeout: float = 60, until=N
     deadline = time.monotonic() + timeout
     while True:
         detail = api.get(f"/api/tenants/{tenant_slug}/runs/{run_id}/").json()
+        if until:
+            detail = with_items(api, tenant_slug, detail)
         if (until(detail) if until else detail["status"] in FINISHED):
-            return detail
+            return detail if until else with_items(api, tenant_slug, detail)
         assert time.monotonic() < deadline, detail
         time.sleep(0.05)
+
+
+def with_items(api, tenant_slug: str, detail: dict) -> dict:
+    """The run detail with each fanned-out node's items (from the items endpoint, every page)
+    after its own row, as `nodes_of` reads them."""
+    rows = []
+    for row in detail["nodes"]:
+        rows.append(row)
+        url = f"/api/tenants/{tenant_slug}/runs/{detail['id']}/nodes/{row['node']}/items/?limit=1000"
+        while row["items"] is not None and url:
+            page = api.get(url)
+            assert page.status_code == 200, page.content
+            rows += [{**item, "node": row["node"]} for item in page.json()["results"]]
+            url = page.json()["next"]
+    return {**detail, "nodes": rows}
 
 
 def nodes_of(detail: dict) -> dict:

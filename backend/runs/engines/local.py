@@ -158,7 +158,7 @@ def run_advance(*, run: Run) -> None:
                     changed = True
                 if all(i.status in FINISHED for i in items[nid]):
                     node_summarize(row, sorted(items[nid], key=lambda i: i.map_index), node, now=now)
-                    row.save(update_fields=["status", "attempts", "outputs", "error", "started_at", "ended_at"])
+                    row.save(update_fields=["status", "attempts", "outputs", "error", "warnings", "started_at", "ended_at"])
                     changed = True
 
     _dispatch(run, nodes, list(decided.values()), items, summary, now)

@@ -2,8 +2,8 @@
 import { api, request } from "./client";
 import type {
   ApiToken, ApiTokenCreate, ApiTokenCreated, Connection, ConnectionKind, ConnectionRequest, Engine, Graph, GraphError, Invitation,
-  InvitationJoined, InvitationPreview, Json, Member, Notebook, NotebookDetail, Role, Run, RunDetail, Tenant, TenantDetail, TenantUpdate,
-  User, WorkflowDetail, WorkflowListItem, WorkflowVersion,
+  InvitationJoined, InvitationPreview, Json, Member, NodeItem, Notebook, NotebookDetail, Page, Role, Run, RunDetail, Tenant,
+  TenantDetail, TenantUpdate, User, WorkflowDetail, WorkflowListItem, WorkflowVersion,
 } from "./types";
 
 const T = (tenant: string) => `/api/tenants/${encodeURIComponent(tenant)}`;
@@ -76,6 +76,9 @@ export const endpoints = {
   run: (t: string, id: number) => api.get<RunDetail>(`${T(t)}/runs/${id}/`),
   runCancel: (t: string, id: number) => api.post<RunDetail>(`${T(t)}/runs/${id}/cancel/`),
   runRepair: (t: string, id: number) => api.post<RunDetail>(`${T(t)}/runs/${id}/repair/`),
+  nodeItems: (t: string, run: number, node: string, query: { status?: string; item?: string; sort?: string; limit?: number; offset?: number } = {}) =>
+    api.get<Page<NodeItem>>(`${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/items/?${new URLSearchParams(
+      Object.entries(query).filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => [k, String(v)]))}`),
   notebookHtmlUrl: (t: string, run: number, node: string, mapIndex: number | null) =>
     `${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/notebook/?format=html${mapIndex === null ? "" : `&map_index=${mapIndex}`}`,
   notebookIpynbUrl: (t: string, run: number, node: string, mapIndex: number | null) =>

@@ -440,6 +440,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/items/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The items of a fanned-out node, a page at a time (limit, offset). */
+        get: operations["tenants_runs_nodes_items_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/notebook/": {
         parameters: {
             query?: never;
@@ -1170,6 +1187,17 @@ export interface components {
              */
             max_active: number | null;
             /**
+             * @description Items of a fanned-out node that may fail with the node still succeeding (with a warning); null: none. With max_failed_ratio too, the smaller allowance applies.
+             * @default null
+             */
+            max_failed_items: number | null;
+            /**
+             * Format: double
+             * @description The share of a fanned-out node's items (0 to 1, rounded down) that may fail; null: none.
+             * @default null
+             */
+            max_failed_ratio: number | null;
+            /**
              * @description Names of the tenant's connections the kernel gets as LOOM_CONN_<NAME>_* environment variables.
              * @default []
              */
@@ -1188,6 +1216,31 @@ export interface components {
             cell_index: number | null;
             cell_source: string;
             traceback: string;
+        };
+        /** @description One item of a fanned-out node. */
+        NodeItem: {
+            /** Format: int64 */
+            map_index?: number | null;
+            /** @description The item's value: what the node's map_parameter received. */
+            readonly item: unknown;
+            status?: components["schemas"]["StatusEnum"];
+            /** Format: int64 */
+            attempts?: number;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** Format: date-time */
+            ended_at?: string | null;
+            /**
+             * Format: double
+             * @description Seconds from start to end; null until it ends.
+             */
+            readonly duration_s: number | null;
+            outputs: {
+                [key: string]: unknown;
+            };
+            error: components["schemas"]["NodeError"] | null;
+            /** @description What the user must know about how this node ran (an unsandboxed kernel, say). */
+            warnings?: unknown;
         };
         NodeRequest: {
             /** @description Unique in the graph: letters, digits and '_', not starting with a digit. The task id in Airflow. */
@@ -1272,6 +1325,17 @@ export interface components {
              */
             max_active: number | null;
             /**
+             * @description Items of a fanned-out node that may fail with the node still succeeding (with a warning); null: none. With max_failed_ratio too, the smaller allowance applies.
+             * @default null
+             */
+            max_failed_items: number | null;
+            /**
+             * Format: double
+             * @description The share of a fanned-out node's items (0 to 1, rounded down) that may fail; null: none.
+             * @default null
+             */
+            max_failed_ratio: number | null;
+            /**
              * @description Names of the tenant's connections the kernel gets as LOOM_CONN_<NAME>_* environment variables.
              * @default []
              */
@@ -1302,6 +1366,10 @@ export interface components {
             error: components["schemas"]["NodeError"] | null;
             /** @description What the user must know about how this node ran (an unsandboxed kernel, say). */
             warnings?: unknown;
+            /** @description A fanned-out node's items by status ({status: count}); null for a node without items. The items themselves: GET .../runs/{id}/nodes/{node}/items/. */
+            readonly items: {
+                [key: string]: number;
+            } | null;
         };
         /** @description A catalog entry with the signature of its latest version. */
         Notebook: {
@@ -1479,7 +1547,7 @@ export interface components {
                 [key: string]: unknown;
             };
             error: string;
-            /** @description Node runs in graph order; a fanned-out node's summary (map_index null) comes before its items. */
+            /** @description Node runs in graph order, one per node: a fanned-out node's own row counts its items (`items`), which the items endpoint lists. */
             nodes: components["schemas"]["NodeRun"][];
         };
         RunInvalid: {
@@ -2629,6 +2697,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    tenants_runs_nodes_items_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Only the items whose value contains this text (any case). */
+                item?: string;
+                /** @description map_index (default), status, started_at, duration or outputs.<name>; a leading '-' sorts descending. Items without the value come last; ties keep item order. */
+                sort?: string;
+                /** @description Only the items in this state. */
+                status?: "cancelled" | "failed" | "queued" | "running" | "skipped" | "success" | "upstream_failed";
+            };
+            header?: never;
+            path: {
+                node: string;
+                run_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeItem"];
+                };
             };
         };
     };

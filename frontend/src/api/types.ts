@@ -119,6 +119,23 @@ export interface NodeRun {
   error: NodeRunError | null;
   /** What the user must know about how the node ran (e.g. its kernel had no sandbox). */
   warnings: string[];
+  /** A fanned-out node's items by status; null for a node without items (see endpoints.nodeItems). */
+  items?: Partial<Record<RunStatus, number>> | null;
+}
+
+/** One item of a fanned-out node (GET .../runs/{id}/nodes/{node}/items/). */
+export interface NodeItem extends Omit<NodeRun, "node" | "items"> {
+  map_index: number;
+  /** The item's value, as the node's map parameter received it. */
+  item: Json;
+  duration_s: number | null;
+}
+
+export interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
 }
 
 export interface RunDetail extends Run {

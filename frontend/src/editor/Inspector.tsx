@@ -237,6 +237,8 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
           </label>
           <FieldErrors errors={errors} field="map_parameter" />
           <NumberField label="At most in parallel" value={spec.max_active} min={1} nullable placeholder="no cap" onChange={(v) => update({ max_active: v })} />
+          <NumberField label="Failed items accepted" value={spec.max_failed_items} nullable placeholder="none" onChange={(v) => update({ max_failed_items: v })} />
+          <FieldErrors errors={errors} field="max_failed_items" />
         </>}
         {!spec.map_over && mapChoices.length === 0 && <p className="help">Add a global parameter of type list, or wire an upstream node, to fan out over it.</p>}
       </fieldset>

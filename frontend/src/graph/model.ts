@@ -74,6 +74,8 @@ export const NODE_DEFAULTS: NodeSpec = {
   map_over: null,
   map_parameter: null,
   max_active: null,
+  max_failed_items: null,
+  max_failed_ratio: null,
   connections: [],
 };
 

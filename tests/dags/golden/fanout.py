@@ -31,6 +31,7 @@ SETTINGS = {
     'dag_id': 'loom__acme__3',
     'tenant': 'acme',
     'items_suffix': '-items',
+    'check_suffix': '-check',
     'notebooks_dir': ['LOOM_AIRFLOW_NOTEBOOKS_DIR', 'loom_notebooks_dir'],
     'artifacts_dir': ['LOOM_AIRFLOW_ARTIFACTS_DIR', 'loom_artifacts_dir'],
     'tenant_limits': {},
@@ -52,6 +53,8 @@ NODES = {
         'map_parameter': 'account',
         'memory_mb': None,
         'max_procs': None,
+        'max_failed_items': None,
+        'max_failed_ratio': 0.5,
     },
     'sizes': {
         'notebook': 'acme/01b31a2e670406ceb7907fb9e653d268edacc10d37e7933de13e658288c4dbf3/sizes.ipynb',
@@ -64,6 +67,8 @@ NODES = {
         'map_parameter': None,
         'memory_mb': None,
         'max_procs': None,
+        'max_failed_items': None,
+        'max_failed_ratio': None,
     },
     'scale': {
         'notebook': 'acme/c5de6f8e63249f1efadb88eba6e47983ac8fae00230a7d63f3ea8075c69f022f/score.ipynb',
@@ -76,6 +81,8 @@ NODES = {
         'map_parameter': 'size',
         'memory_mb': None,
         'max_procs': None,
+        'max_failed_items': None,
+        'max_failed_ratio': None,
     },
     'collect': {
         'notebook': 'acme/054cafbf4defed84bf4d379740e9912d3e5b51671a44fc109182c0f229fb5827/collect.ipynb',
@@ -88,6 +95,8 @@ NODES = {
         'map_parameter': None,
         'memory_mb': None,
         'max_procs': None,
+        'max_failed_items': None,
+        'max_failed_ratio': None,
     },
 }
 
@@ -111,6 +120,13 @@ def map_items(**context):
     """The list a fanned-out node runs over: a workflow parameter or an upstream output."""
     parameters = _loom("runtime/parameters.py")
     return _loom("dags/airflow_tasks.py").map_items(NODES, SETTINGS, context, parameters=parameters)
+
+
+@task
+def items_check(**context):
+    """Fail when more items of the fanned-out node failed than it accepts."""
+    parameters = _loom("runtime/parameters.py")
+    _loom("dags/airflow_tasks.py").items_check(NODES, SETTINGS, context, parameters=parameters)
 
 
 @task
@@ -160,6 +176,13 @@ with DAG(
         pool='loom__acme',
         trigger_rule='all_success',
     ).expand(item=tasks['score-items'])
+    tasks['score-check'] = items_check.override(
+        task_id='score-check',
+        task_display_name='score: failed items within the allowance',
+        doc_md='Fails when more items of score failed than it accepts.',
+        pool='loom__acme',
+        trigger_rule='all_done',
+    )()
     tasks['sizes'] = run_node.override(
         task_id='sizes',
         task_display_name='sizes',
@@ -195,8 +218,9 @@ with DAG(
         pool='loom__acme',
         trigger_rule='all_success',
     )()
+    tasks['score'] >> tasks['score-check']
     tasks['sizes'] >> tasks['scale-items']
-    tasks['score'] >> tasks['collect']
+    tasks['score-check'] >> tasks['collect']
     tasks['scale'] >> tasks['collect']
 
 

@@ -31,6 +31,7 @@ SETTINGS = {
     'dag_id': 'loom__acme__5',
     'tenant': 'acme',
     'items_suffix': '-items',
+    'check_suffix': '-check',
     'notebooks_dir': ['LOOM_AIRFLOW_NOTEBOOKS_DIR', 'loom_notebooks_dir'],
     'artifacts_dir': ['LOOM_AIRFLOW_ARTIFACTS_DIR', 'loom_artifacts_dir'],
     'tenant_limits': {},
@@ -52,6 +53,8 @@ NODES = {
         'map_parameter': None,
         'memory_mb': None,
         'max_procs': None,
+        'max_failed_items': None,
+        'max_failed_ratio': None,
     },
 }
 
@@ -75,6 +78,13 @@ def map_items(**context):
     """The list a fanned-out node runs over: a workflow parameter or an upstream output."""
     parameters = _loom("runtime/parameters.py")
     return _loom("dags/airflow_tasks.py").map_items(NODES, SETTINGS, context, parameters=parameters)
+
+
+@task
+def items_check(**context):
+    """Fail when more items of the fanned-out node failed than it accepts."""
+    parameters = _loom("runtime/parameters.py")
+    _loom("dags/airflow_tasks.py").items_check(NODES, SETTINGS, context, parameters=parameters)
 
 
 @task
