@@ -37,6 +37,7 @@ tenant_api = [
     path("runs/<int:run_id>/cancel/", runs.RunCancelView.as_view(), name="run-cancel"),
     path("runs/<int:run_id>/repair/", runs.RunRepairView.as_view(), name="run-repair"),
     path("runs/<int:run_id>/nodes/<str:node>/notebook/", runs.NodeNotebookView.as_view(), name="node-notebook"),
+    path("runs/<int:run_id>/nodes/<str:node>/items/", runs.NodeItemsView.as_view(), name="node-items"),
     path("audit/", audit.TenantAuditView.as_view(), name="tenant-audit"),
 ]
 
@@ -46,6 +47,7 @@ api = [
     path("auth/tokens/<int:token_id>/", accounts.TokenDetailView.as_view(), name="token-detail"),
     *web.api,
     path("tenants/", tenancy.TenantListView.as_view(), name="tenant-list"),
+    path("connection-kinds/", tenancy.ConnectionKindListView.as_view(), name="connection-kinds"),
     path("engines/", runs.EngineListView.as_view(), name="engine-list"),
     path("invitations/preview/", tenancy.InvitationPreviewView.as_view(), name="invitation-preview"),
     path("invitations/accept/", tenancy.InvitationAcceptView.as_view(), name="invitation-accept"),

@@ -2,13 +2,15 @@ from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
 from loom.notebook_html import AnyFormat, notebook_html_response
 from runs import selectors, services
 from runs.engines import ENGINE_NAMES, EngineUnavailable, engine_get
-from runs.models import Run
-from runs.serializers import RunDetailSerializer, RunInvalidSerializer, RunSerializer, RunStartSerializer
+from runs.models import Run, Status
+from runs.serializers import NodeItemSerializer, RunDetailSerializer, RunInvalidSerializer, RunSerializer, RunStartSerializer
+from runtime.parameters import fan_out
 from tenancy.scoping import TenantScopedMixin
 from workflows.selectors import workflow_version_get
 from workflows.views import WorkflowScopedMixin
@@ -96,6 +98,41 @@ class RunRepairView(RunScopedMixin, generics.GenericAPIView):
     def post(self, request, tenant, run_id):
         """Rerun failed, upstream_failed and cancelled nodes and their dependants, reusing what succeeded."""
         return Response(run_detail(services.run_repair(run=self.get_object())))
+
+
+class ItemsPagination(LimitOffsetPagination):
+    default_limit = 100
+    max_limit = 1000
+
+
+class NodeItemsView(RunScopedMixin, generics.GenericAPIView):
+    serializer_class = NodeItemSerializer
+    pagination_class = ItemsPagination
+
+    @extend_schema(parameters=[
+        OpenApiParameter("status", str, enum=list(Status.values), description="Only the items in this state."),
+        OpenApiParameter("item", str, description="Only the items whose value contains this text (any case)."),
+        OpenApiParameter("sort", str, description=(
+            "map_index (default), status, started_at, duration or outputs.<name>; a leading '-' sorts "
+            "descending. Items without the value come last; ties keep item order.")),
+    ])
+    def get(self, request, tenant, run_id, node):
+        """The items of a fanned-out node, a page at a time (limit, offset)."""
+        run = self.get_object()
+        spec = next((n for n in run.version.graph["nodes"] if n["id"] == node), None)
+        if spec is None or not spec.get("map_over"):
+            raise Http404(f"Run {run.pk} has no fanned-out node '{node}'.")
+        query = request.query_params
+        if query.get("status") and query["status"] not in Status.values:
+            return Response({"detail": f"status must be one of {', '.join(Status.values)}."}, status=400)
+        parameter = fan_out(spec["map_over"], spec.get("map_parameter")).parameter
+        try:
+            rows = selectors.node_items(run=run, node=node, parameter=parameter, status=query.get("status", ""),
+                                        item=query.get("item", ""), sort=query.get("sort") or "map_index")
+        except ValueError as e:
+            return Response({"detail": str(e)}, status=400)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(NodeItemSerializer(page, many=True, context={"parameter": parameter}).data)
 
 
 class NodeNotebookView(RunScopedMixin, generics.GenericAPIView):

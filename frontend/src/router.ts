@@ -53,8 +53,13 @@ export type Route =
   | { page: "tokens" }
   | { page: "home"; tenant: string }
   | { page: "editor"; tenant: string; workflow: number }
+  | { page: "admin"; tenant: string; section: AdminSection }
+  | { page: "invitation"; token: string }
   | { page: "notebook"; tenant: string; notebook: number }
   | { page: "missing" };
+
+export const ADMIN_SECTIONS = ["members", "connections", "settings"] as const;
+export type AdminSection = (typeof ADMIN_SECTIONS)[number];
 
 export function routeOf(path: string): Route {
   if (path === "/login") return { page: "login" };
@@ -66,6 +71,10 @@ export function routeOf(path: string): Route {
   if (m) return { page: "notebook", tenant: decodeURIComponent(m[1]), notebook: Number(m[2]) };
   m = path.match(/^\/t\/([^/]+)\/workflows\/(\d+)\/?$/);
   if (m) return { page: "editor", tenant: decodeURIComponent(m[1]), workflow: Number(m[2]) };
+  m = path.match(/^\/t\/([^/]+)\/admin(?:\/(members|connections|settings))?\/?$/);
+  if (m) return { page: "admin", tenant: decodeURIComponent(m[1]), section: (m[2] ?? "members") as AdminSection };
+  m = path.match(/^\/invitations\/([^/]+)\/?$/);
+  if (m) return { page: "invitation", token: decodeURIComponent(m[1]) };
   return { page: "missing" };
 }
 

@@ -105,6 +105,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connection-kinds/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The connection kinds and the fields each one's form offers. */
+        get: operations["connection_kinds_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/engines/": {
         parameters: {
             query?: never;
@@ -257,7 +274,7 @@ export interface paths {
         /** @description Mixin for DRF views whose URL carries `<tenant>`. */
         put: operations["tenants_connections_update"];
         post?: never;
-        /** @description Mixin for DRF views whose URL carries `<tenant>`. */
+        /** @description Refused (409, naming them) while workflows' latest versions still use the connection. */
         delete: operations["tenants_connections_destroy"];
         options?: never;
         head?: never;
@@ -434,6 +451,23 @@ export interface paths {
         put?: never;
         /** @description Cancel: running kernels are stopped, and what did not finish becomes cancelled. */
         post: operations["tenants_runs_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/items/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The items of a fanned-out node, a page at a time (limit, offset). */
+        get: operations["tenants_runs_nodes_items_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -715,10 +749,26 @@ export interface components {
             readonly secrets_set: {
                 [key: string]: boolean;
             };
+            /** @description The workflows whose latest version has a node naming this connection (it cannot be deleted then). */
+            readonly used_by: string[];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+        };
+        /** @description A connection kind's form (tenancy.kinds.KIND_FORMS). */
+        ConnectionKind: {
+            kind: string;
+            label: string;
+            default_port: number | null;
+            /** @description The form also edits `extra` as a JSON object. */
+            free_extra: boolean;
+            /** @description The connection fields the kind uses. */
+            fields: components["schemas"]["ConnectionKindField"][];
+            /** @description Plain keys of `extra` the form offers. */
+            extra_keys: components["schemas"]["ConnectionKindField"][];
+            /** @description Write-only fields, as `secrets_set` names them. */
+            secret_fields: components["schemas"]["ConnectionKindField"][];
         };
         /**
          * @description * `postgres` - Postgres
@@ -729,6 +779,11 @@ export interface components {
          * @enum {string}
          */
         ConnectionKindEnum: "postgres" | "mysql" | "s3" | "http" | "generic";
+        ConnectionKindField: {
+            /** @description host, port, login, schema; a key of extra; or a secret field ("secret", "extra.<key>"). */
+            name: string;
+            label: string;
+        };
         ConnectionRequest: {
             name: string;
             kind?: components["schemas"]["ConnectionKindEnum"];
@@ -856,7 +911,7 @@ export interface components {
             name: string;
             /** @description The type of the value: str, int, float, bool, list or dict. */
             type: components["schemas"]["ParamType"];
-            /** @description The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one. */
+            /** @description The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one. At most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON. */
             default: components["schemas"]["JsonValue"] | null;
             /**
              * @description Shown to whoever starts a run.
@@ -869,7 +924,7 @@ export interface components {
             name: string;
             /** @description The type of the value: str, int, float, bool, list or dict. */
             type: components["schemas"]["ParamType"];
-            /** @description The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one. */
+            /** @description The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one. At most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON. */
             default?: components["schemas"]["JsonValue"] | null;
             /**
              * @description Shown to whoever starts a run.
@@ -912,12 +967,12 @@ export interface components {
              */
             parameters: components["schemas"]["GlobalParameter"][];
             /**
-             * @description The notebooks to run.
+             * @description The notebooks to run; at most LOOM_GRAPH_MAX_NODES (2,000).
              * @default []
              */
             nodes: components["schemas"]["Node"][];
             /**
-             * @description Upstream → downstream, with what each passes on.
+             * @description Upstream → downstream, with what each passes on; at most LOOM_GRAPH_MAX_EDGES (8,000).
              * @default []
              */
             edges: components["schemas"]["Edge"][];
@@ -962,12 +1017,12 @@ export interface components {
              */
             parameters: components["schemas"]["GlobalParameterRequest"][];
             /**
-             * @description The notebooks to run.
+             * @description The notebooks to run; at most LOOM_GRAPH_MAX_NODES (2,000).
              * @default []
              */
             nodes: components["schemas"]["NodeRequest"][];
             /**
-             * @description Upstream → downstream, with what each passes on.
+             * @description Upstream → downstream, with what each passes on; at most LOOM_GRAPH_MAX_EDGES (8,000).
              * @default []
              */
             edges: components["schemas"]["EdgeRequest"][];
@@ -1007,12 +1062,12 @@ export interface components {
              */
             parameters: components["schemas"]["GlobalParameterRequest"][];
             /**
-             * @description The notebooks to run.
+             * @description The notebooks to run; at most LOOM_GRAPH_MAX_NODES (2,000).
              * @default []
              */
             nodes: components["schemas"]["NodeRequest"][];
             /**
-             * @description Upstream → downstream, with what each passes on.
+             * @description Upstream → downstream, with what each passes on; at most LOOM_GRAPH_MAX_EDGES (8,000).
              * @default []
              */
             edges: components["schemas"]["EdgeRequest"][];
@@ -1110,7 +1165,7 @@ export interface components {
             /** @description A notebook of the tenant's catalog, by name. Each saved version pins the notebook version it was saved against. */
             notebook: string;
             /**
-             * @description {notebook parameter: value}: this node's own values (the 'node' layer).
+             * @description {notebook parameter: value}: this node's own values (the 'node' layer); each at most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON.
              * @default {}
              */
             parameters: {
@@ -1137,6 +1192,16 @@ export interface components {
              */
             timeout_s: number | null;
             /**
+             * @description Memory each process of the kernel may use, in MB (at most LOOM_KERNEL_MEMORY_MB); null: the tenant's default, else LOOM_KERNEL_MEMORY_MB.
+             * @default null
+             */
+            memory_mb: number | null;
+            /**
+             * @description Processes and threads the kernel may run (at most LOOM_KERNEL_MAX_PROCS); null: the tenant's default, else LOOM_KERNEL_MAX_PROCS.
+             * @default null
+             */
+            max_procs: number | null;
+            /**
              * @description When the node runs, given its upstream nodes' states, as in Airflow: all_success, all_failed, all_done, all_skipped, one_success, one_failed, one_done, none_failed, none_failed_min_one_success, none_skipped, always.
              * @default all_success
              */
@@ -1167,6 +1232,17 @@ export interface components {
              */
             max_active: number | null;
             /**
+             * @description Items of a fanned-out node that may fail with the node still succeeding (with a warning); null: none. With max_failed_ratio too, the smaller allowance applies.
+             * @default null
+             */
+            max_failed_items: number | null;
+            /**
+             * Format: double
+             * @description The share of a fanned-out node's items (0 to 1, rounded down) that may fail; null: none.
+             * @default null
+             */
+            max_failed_ratio: number | null;
+            /**
              * @description Names of the tenant's connections the kernel gets as LOOM_CONN_<NAME>_* environment variables.
              * @default []
              */
@@ -1186,6 +1262,31 @@ export interface components {
             cell_source: string;
             traceback: string;
         };
+        /** @description One item of a fanned-out node. */
+        NodeItem: {
+            /** Format: int64 */
+            map_index?: number | null;
+            /** @description The item's value: what the node's map_parameter received. */
+            readonly item: unknown;
+            status?: components["schemas"]["StatusEnum"];
+            /** Format: int64 */
+            attempts?: number;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** Format: date-time */
+            ended_at?: string | null;
+            /**
+             * Format: double
+             * @description Seconds from start to end; null until it ends.
+             */
+            readonly duration_s: number | null;
+            outputs: {
+                [key: string]: unknown;
+            };
+            error: components["schemas"]["NodeError"] | null;
+            /** @description What the user must know about how this node ran (an unsandboxed kernel, say). */
+            warnings?: unknown;
+        };
         NodeRequest: {
             /** @description Unique in the graph: letters, digits and '_', not starting with a digit. The task id in Airflow. */
             id: string;
@@ -1202,7 +1303,7 @@ export interface components {
             /** @description A notebook of the tenant's catalog, by name. Each saved version pins the notebook version it was saved against. */
             notebook: string;
             /**
-             * @description {notebook parameter: value}: this node's own values (the 'node' layer).
+             * @description {notebook parameter: value}: this node's own values (the 'node' layer); each at most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON.
              * @default {}
              */
             parameters: {
@@ -1229,6 +1330,16 @@ export interface components {
              */
             timeout_s: number | null;
             /**
+             * @description Memory each process of the kernel may use, in MB (at most LOOM_KERNEL_MEMORY_MB); null: the tenant's default, else LOOM_KERNEL_MEMORY_MB.
+             * @default null
+             */
+            memory_mb: number | null;
+            /**
+             * @description Processes and threads the kernel may run (at most LOOM_KERNEL_MAX_PROCS); null: the tenant's default, else LOOM_KERNEL_MAX_PROCS.
+             * @default null
+             */
+            max_procs: number | null;
+            /**
              * @description When the node runs, given its upstream nodes' states, as in Airflow: all_success, all_failed, all_done, all_skipped, one_success, one_failed, one_done, none_failed, none_failed_min_one_success, none_skipped, always.
              * @default all_success
              */
@@ -1258,6 +1369,17 @@ export interface components {
              * @default null
              */
             max_active: number | null;
+            /**
+             * @description Items of a fanned-out node that may fail with the node still succeeding (with a warning); null: none. With max_failed_ratio too, the smaller allowance applies.
+             * @default null
+             */
+            max_failed_items: number | null;
+            /**
+             * Format: double
+             * @description The share of a fanned-out node's items (0 to 1, rounded down) that may fail; null: none.
+             * @default null
+             */
+            max_failed_ratio: number | null;
             /**
              * @description Names of the tenant's connections the kernel gets as LOOM_CONN_<NAME>_* environment variables.
              * @default []
@@ -1289,6 +1411,10 @@ export interface components {
             error: components["schemas"]["NodeError"] | null;
             /** @description What the user must know about how this node ran (an unsandboxed kernel, say). */
             warnings?: unknown;
+            /** @description A fanned-out node's items by status ({status: count}); null for a node without items. The items themselves: GET .../runs/{id}/nodes/{node}/items/. */
+            readonly items: {
+                [key: string]: number;
+            } | null;
         };
         /** @description A catalog entry with the signature of its latest version. */
         Notebook: {
@@ -1407,6 +1533,16 @@ export interface components {
              * @description Space all of this tenant's artifacts may take on the local engine, in MB (at most LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.
              */
             artifacts_quota_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Memory each process of a kernel may use, in MB, for nodes that set no memory_mb (at most LOOM_KERNEL_MEMORY_MB). Empty: LOOM_KERNEL_MEMORY_MB.
+             */
+            node_memory_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Processes and threads a kernel may run, for nodes that set no max_procs (at most LOOM_KERNEL_MAX_PROCS). Empty: LOOM_KERNEL_MAX_PROCS.
+             */
+            node_max_procs?: number | null;
         };
         Position: {
             /** Format: double */
@@ -1462,7 +1598,7 @@ export interface components {
                 [key: string]: unknown;
             };
             error: string;
-            /** @description Node runs in graph order; a fanned-out node's summary (map_index null) comes before its items. */
+            /** @description Node runs in graph order, one per node: a fanned-out node's own row counts its items (`items`), which the items endpoint lists. */
             nodes: components["schemas"]["NodeRun"][];
         };
         RunInvalid: {
@@ -1472,7 +1608,7 @@ export interface components {
         RunStartRequest: {
             /** @default local */
             engine: components["schemas"]["EngineEnum"];
-            /** @description Values for the workflow's global parameters, for this run only. */
+            /** @description Values for the workflow's global parameters, for this run only; each at most LOOM_VALUE_MAX_BYTES. */
             parameters?: {
                 [key: string]: unknown;
             };
@@ -1527,6 +1663,16 @@ export interface components {
              * @description Space all of this tenant's artifacts may take on the local engine, in MB (at most LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.
              */
             artifacts_quota_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Memory each process of a kernel may use, in MB, for nodes that set no memory_mb (at most LOOM_KERNEL_MEMORY_MB). Empty: LOOM_KERNEL_MEMORY_MB.
+             */
+            node_memory_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Processes and threads a kernel may run, for nodes that set no max_procs (at most LOOM_KERNEL_MAX_PROCS). Empty: LOOM_KERNEL_MAX_PROCS.
+             */
+            node_max_procs?: number | null;
             /** @description The requesting user's role in this tenant. */
             readonly role: string;
             /** Format: date-time */
@@ -1557,6 +1703,16 @@ export interface components {
              * @description Space all of this tenant's artifacts may take on the local engine, in MB (at most LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.
              */
             artifacts_quota_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Memory each process of a kernel may use, in MB, for nodes that set no memory_mb (at most LOOM_KERNEL_MEMORY_MB). Empty: LOOM_KERNEL_MEMORY_MB.
+             */
+            node_memory_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Processes and threads a kernel may run, for nodes that set no max_procs (at most LOOM_KERNEL_MAX_PROCS). Empty: LOOM_KERNEL_MAX_PROCS.
+             */
+            node_max_procs?: number | null;
         };
         TokenError: {
             detail: string;
@@ -1866,6 +2022,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenError"];
+                };
+            };
+        };
+    };
+    connection_kinds_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionKind"][];
                 };
             };
         };
@@ -2600,6 +2775,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    tenants_runs_nodes_items_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Only the items whose value contains this text (any case). */
+                item?: string;
+                /** @description map_index (default), status, started_at, duration or outputs.<name>; a leading '-' sorts descending. Items without the value come last; ties keep item order. */
+                sort?: string;
+                /** @description Only the items in this state. */
+                status?: "cancelled" | "failed" | "queued" | "running" | "skipped" | "success" | "upstream_failed";
+            };
+            header?: never;
+            path: {
+                node: string;
+                run_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeItem"];
+                };
             };
         };
     };

@@ -237,6 +237,8 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
           </label>
           <FieldErrors errors={errors} field="map_parameter" />
           <NumberField label="At most in parallel" value={spec.max_active} min={1} nullable placeholder="no cap" onChange={(v) => update({ max_active: v })} />
+          <NumberField label="Failed items accepted" value={spec.max_failed_items} nullable placeholder="none" onChange={(v) => update({ max_failed_items: v })} />
+          <FieldErrors errors={errors} field="max_failed_items" />
         </>}
         {!spec.map_over && mapChoices.length === 0 && <p className="help">Add a global parameter of type list, or wire an upstream node, to fan out over it.</p>}
       </fieldset>
@@ -247,6 +249,8 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
           <NumberField label="Retries" value={spec.retries} onChange={(v) => update({ retries: v ?? 0 })} />
           <NumberField label="Retry delay (s)" value={spec.retry_delay_s} onChange={(v) => update({ retry_delay_s: v ?? 0 })} />
           <NumberField label="Timeout (s)" value={spec.timeout_s} min={1} nullable placeholder="none" onChange={(v) => update({ timeout_s: v })} />
+          <NumberField label="Memory (MB per process)" value={spec.memory_mb ?? null} min={1} nullable placeholder="tenant default" onChange={(v) => update({ memory_mb: v })} />
+          <NumberField label="Processes" value={spec.max_procs ?? null} min={1} nullable placeholder="tenant default" onChange={(v) => update({ max_procs: v })} />
           <label className="field compact">
             <span>Trigger rule</span>
             <select className="input" value={spec.trigger_rule} onChange={(e) => update({ trigger_rule: e.target.value })}>
@@ -256,6 +260,8 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
           <TextField label="Pool" value={spec.pool} placeholder="workspace default" onChange={(v) => update({ pool: v })} />
           <TextField label="Queue" value={spec.queue} placeholder="default" onChange={(v) => update({ queue: v })} />
         </div>
+        <FieldErrors errors={errors} field="memory_mb" />
+        <FieldErrors errors={errors} field="max_procs" />
         <FieldErrors errors={errors} field="trigger_rule" />
         <TextField label="Connections (comma-separated)" value={spec.connections.join(", ") || null} placeholder="none"
           onChange={(v) => update({ connections: (v ?? "").split(",").map((s) => s.trim()).filter(Boolean) })} />

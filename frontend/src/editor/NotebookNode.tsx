@@ -7,6 +7,7 @@ import { globalsReaching } from "../graph/params";
 import { useStore } from "../store";
 import type { NotebookFlowNode } from "../types";
 import { StatusChip } from "../ui/StatusChip";
+import { itemsChip } from "../graph/runs";
 
 /** Below this zoom nodes draw no port text: a 500-node graph fitted to the screen stays fast. */
 export const DETAIL_ZOOM = 0.45;
@@ -141,7 +142,7 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
           <span className="loom-node-id" title={spec.label ? `${spec.label} (${id})` : id}>{spec.label || id}</span>
           {spec.map_over && <span className="chip chip-map" title={`one run per item of ${spec.map_over}`}>⇶ {spec.map_over}</span>}
           <span className="spacer" />
-          {status && <StatusChip status={status.status} extra={status.total > 1 ? `${status.done}/${status.total}` : undefined} />}
+          {status && <StatusChip status={status.status} extra={itemsChip(status)} />}
         </div>
         <div className="loom-node-sub">
           <span className="mono" title={spec.notebook}>{spec.notebook}</span>

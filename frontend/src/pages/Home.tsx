@@ -91,7 +91,7 @@ export function Home({ tenant }: { tenant: string }) {
 
   return (
     <div className="page">
-      <TopBar>
+      <TopBar admin={info?.role === "admin" ? tenant : undefined}>
         <span className="crumb-sep">/</span>
         <a className="crumb" {...linkProps(`/t/${tenant}`)}>{info?.name ?? tenant}</a>
         {!onlyOne && <a className="button ghost small" {...linkProps("/?all")}>Switch workspace</a>}
