@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from runs import selectors, services
 from runs.models import Run
-from runs.serializers import RunDetailSerializer, RunInvalidSerializer, RunSerializer, RunStartSerializer
+from runs.serializers import RunDetailSerializer, RunSerializer, RunStartSerializer
 from tenancy.scoping import TenantScopedMixin
 from workflows.selectors import workflow_version_get
 from workflows.views import WorkflowScopedMixin
@@ -26,7 +26,7 @@ class RunListView(WorkflowScopedMixin, generics.GenericAPIView):
         return Response(RunSerializer(selectors.run_list(workflow=self.get_object()), many=True).data)
 
     @extend_schema(request=RunStartSerializer, responses={
-        201: RunDetailSerializer, 400: RunInvalidSerializer, 404: OpenApiResponse(description="No such version"),
+        201: RunDetailSerializer, 400: OpenApiResponse(description="A field of the body is invalid, or the version's graph or the parameters fail validation (every problem in `errors`)."), 404: OpenApiResponse(description="No such version"),
         503: OpenApiResponse(description="The engine is not configured")})
     def post(self, request, tenant, workflow_id):
         """Start a run. An invalid graph or bad parameters get 400 with every problem."""

@@ -5,6 +5,8 @@ import json
 import pytest
 from django.conf import settings
 
+from catalog.inspection import MAX_DEPTH
+from helpers import notebook_bytes, upload
 from loom.parsers import BODY_MAX_DEPTH
 
 TOKEN = "/api/auth/token/"
@@ -79,3 +81,29 @@ def test_an_upload_over_the_limit_is_a_413_before_it_is_read(api, tenant, settin
     assert response.status_code == 413
     assert response.json() == {"detail": f"The request body is larger than {limit} bytes."}
     assert spooled == []  # no handler was given any of it
+
+
+def notebook_with(where: str, value: str) -> bytes:
+    """A real notebook with `value` (JSON text, so that "\\ud800" stays an escape) as the source
+    of its third cell, or under the key `where` (JSON text too) of its metadata."""
+    nb = json.loads(notebook_bytes("p = 1", "x = 2"))
+    if where == "cell":
+        nb["cells"][2]["source"] = "VALUE"
+    else:
+        nb["metadata"]["KEY"] = "VALUE"
+    return json.dumps(nb).replace('"KEY"', where).replace('"VALUE"', value).encode()
+
+
+@pytest.mark.parametrize("where, value, detail", [
+    ("cell", '"x = \'a\\ud800b\'"', "holds a lone surrogate (\\ud800), which is not a character, at cells/2/source"),
+    ('"\\udc00"', "1", "holds a lone surrogate (\\udc00), which is not a character, at metadata/\\udc00"),
+    ('"deep"', "[" * 99 + "]" * 99, f"nests lists and objects deeper than {MAX_DEPTH} levels (at metadata/deep/0/...)"),
+    ('"deep"', "[" * 5000 + "]" * 5000, f"nests lists and objects deeper than {MAX_DEPTH} levels"),
+])
+def test_a_notebook_no_database_row_can_hold_is_a_400_naming_where(api, tenant, where, value, detail):
+    # Found by tests/security/test_fuzz.py: both were a 500 (UnicodeEncodeError, RecursionError).
+    response = upload(api, tenant.slug, "a.ipynb", notebook_with(where, value))
+    assert response.status_code == 400
+    assert response.json() == {"file": [f"The notebook {detail}."]}
+    assert api.get(f"/api/tenants/{tenant.slug}/notebooks/").json() == []
+    assert upload(api, tenant.slug, "a.ipynb", notebook_with('"deep"', "[" * 98 + "]" * 98)).status_code == 201
