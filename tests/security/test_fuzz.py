@@ -3,6 +3,7 @@ parameters generated from the schema (valid ones and invalid ones), as a user ho
 who is a member of two tenants. No answer may be a 5xx or contradict the schema."""
 import io
 import json
+import os
 from contextlib import contextmanager, suppress
 
 import pytest
@@ -60,6 +61,9 @@ def world(client_for, make_user):
     return token, ids
 
 
+# Examples per operation: 20 keeps a pass of the suite within about a minute; a longer search is
+# LOOM_FUZZ_EXAMPLES=500 .venv/bin/python -m pytest tests/security/test_fuzz.py.
+EXAMPLES = int(os.environ.get("LOOM_FUZZ_EXAMPLES", 20))
 CONFIG = schemathesis.Config.from_dict({
     "generation": {"deterministic": True, "database": "none"},
     # A 503 is right where an operation documents it (Airflow is not configured in tests):
@@ -95,7 +99,7 @@ def a_notebook(data) -> bytes:
 
 @schema.parametrize()
 @schema.given(data=st.data())
-@settings(max_examples=20, deadline=None, derandomize=True, database=None,
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 def test_api(db, case, data, world):
     token, ids = world
