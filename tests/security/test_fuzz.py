@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.core import NotSet
 from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.test import encode_multipart
+from werkzeug.test import Client, encode_multipart
 
 from helpers import notebook_bytes
 from tenancy.models import Membership, Role, Tenant
@@ -118,3 +118,19 @@ def test_api(db, case, data, world):
         body = {"data": encoded}
     with rolled_back():
         case.call_and_validate(headers=headers, checks=[getattr(schemathesis.checks, c) for c in CHECKS], **body)
+
+
+@pytest.mark.parametrize("body", [
+    "{", "[]", '"x"', '{"version": "x"}', '{"engine": "nope"}', '{"parameters": {"nope": 1}}', '{"version": 99}',
+], ids=["not JSON", "a list", "a string", "a bad version", "a bad engine", "an unknown parameter", "no such version"])
+def test_bad_input_to_start_a_run_is_answered_as_documented(db, world, body):
+    # Found by the fuzzer: a parse or field error on POST .../runs/ contradicted its documented 400.
+    token, ids = world
+    with rolled_back():
+        response = Client(WSGIHandler()).post(
+            f"/api/tenants/acme/workflows/{ids['workflow_id'][0]}/runs/", data=body, content_type="application/json",
+            headers={"Authorization": f"Token {token}"})
+    assert response.status_code in (400, 404), response.get_data()
+    path = "/api/tenants/{tenant}/workflows/{workflow_id}/runs/"
+    assert str(response.status_code) in schema.raw_schema["paths"][path]["post"]["responses"]
+    schema[path]["POST"].validate_response(response)  # the body is the documented one
