@@ -66,6 +66,12 @@ def admin_api(client_for, admin) -> APIClient:
     return client_for(admin)
 
 
+@pytest.fixture
+def root_api(client_for, make_user) -> APIClient:
+    """A platform admin (a superuser, in no tenant)."""
+    return client_for(make_user("root", is_superuser=True))
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The default PBKDF2 costs ~0.3 s per user; tests create many users.

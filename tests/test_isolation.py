@@ -61,10 +61,17 @@ def _run(tenant):
     return run
 
 
+def _invitation(tenant):
+    from tenancy.invitations import invitation_create
+
+    return invitation_create(tenant=tenant, email="someone@example.com", role=Role.VIEWER, invited_by=None)
+
+
 # URL argument -> factory of an object of that kind in a given tenant, returning the URL value.
 OBJECTS = {
     "member_id": lambda t, owner: Membership.objects.get(tenant=t, user=owner).pk,
     "connection_id": lambda t, owner: Connection.objects.create(tenant=t, name="db").pk,
+    "invitation_id": lambda t, owner: _invitation(t).pk,
     "notebook_id": lambda t, owner: _notebook(t).pk,
     "workflow_id": lambda t, owner: _workflow(t).pk,
     "run_id": lambda t, owner: _run(t).pk,

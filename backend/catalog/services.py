@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
+from audit.services import Action, record
 from catalog.inspection import NotebookError, notebook_read
 from catalog.models import Notebook, NotebookVersion, notebook_name_validator
 from catalog.signals import notebook_users
@@ -51,6 +52,8 @@ def notebook_upload(*, tenant: Tenant, name: str, data: bytes, user=None) -> tup
                 created_by=user if user and user.is_authenticated else None,
             )
             notebook.save(update_fields=["updated_at"])
+            record(Action.NOTEBOOK_UPLOADED, tenant=tenant, obj=notebook,
+                   after={"version": version.number, "sha256": version.sha256})
             return version, True
     except IntegrityError:
         # Two uploads of the same notebook raced for a version number; the loser retries once.
@@ -72,4 +75,7 @@ def notebook_delete(*, notebook: Notebook) -> None:
     users = [name for _, names in notebook_users.send(sender=Notebook, notebook=notebook) for name in names]
     if users:
         raise NotebookInUse(users)
-    notebook.delete()
+    with transaction.atomic():
+        record(Action.NOTEBOOK_DELETED, tenant=notebook.tenant, obj=notebook,
+               before={"versions": notebook.versions.count()})
+        notebook.delete()

@@ -55,26 +55,28 @@ def _airflow_extra(conn: Connection) -> str | None:
     return json.dumps(extra | ({SECRET_KEYS_EXTRA: secret_keys} if secret_keys else {})) if extra else None
 
 
-def airflow_pools_sync(*, tenant: Tenant, graph: dict | None = None) -> None:
-    """The tenant's pool `loom__<tenant>` with as many slots as its concurrency quota, and any pool
-    a node of `graph` (a stored, so normalized, graph) names (`loom__<tenant>__<pool>`, created with
-    the quota's size if missing; an operator may resize those in Airflow)."""
+def airflow_pools_sync(*, tenant: Tenant) -> None:
+    """The tenant's pools in Airflow, together holding its concurrency quota and no more (README,
+    "Roles"): `loom__<tenant>__<pool>` with each pool's slots, `loom__<tenant>` with the rest
+    (Tenant.pool_slots). A pool Loom no longer has is left with 0 slots: a DAG deployed while it
+    existed runs nothing there until it is deployed again (which validation refuses until fixed)."""
     client = airflow_client()
     main = naming.airflow_pool(tenant=tenant.slug)
-    named = {naming.airflow_pool(tenant=tenant.slug, pool=n["pool"])
-             for n in graph["nodes"] if n["pool"]} if graph else set()
-    for name in [main, *sorted(named)]:
-        try:
-            pool = client.pools.get_pool(name)
-        except AirflowError as e:
-            if e.status != 404:
-                raise
-            client.pools.post_pool(ac.PoolBody(name=name, slots=tenant.concurrency_quota,
-                                               description=f"Loom tenant {tenant.slug}"))
-            continue
-        if name == main and pool.slots != tenant.concurrency_quota:
-            client.pools.patch_pool(name, ac.PoolPatchBody(pool=name, slots=tenant.concurrency_quota,
-                                                           include_deferred=bool(pool.include_deferred)),
+    wanted = {naming.airflow_pool(tenant=tenant.slug, pool=p): n for p, n in tenant.pool_slots().items()}
+    existing, offset = {}, 0
+    while True:
+        page = client.pools.get_pools(pool_name_prefix_pattern=main, limit=100, offset=offset)
+        existing |= {p.name: p for p in page.pools if p.name == main or p.name.startswith(f"{main}__")}
+        offset += len(page.pools)
+        if not page.pools or offset >= page.total_entries:
+            break
+    for name in sorted(wanted.keys() | existing.keys()):
+        slots = wanted.get(name, 0)
+        pool = existing.get(name)
+        if pool is None:
+            client.pools.post_pool(ac.PoolBody(name=name, slots=slots, description=f"Loom tenant {tenant.slug}"))
+        elif pool.slots != slots:
+            client.pools.patch_pool(name, ac.PoolPatchBody(pool=name, slots=slots, include_deferred=bool(pool.include_deferred)),
                                     update_mask=["slots"])
 
 

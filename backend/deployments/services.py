@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import Action, record
 from dags import naming
 from dags.selectors import dag_file_get, dag_notebook_files
 from deployments.airflow_sync import ARTIFACTS_VARIABLE, airflow_connections_sync, airflow_pools_sync, airflow_variable_set
@@ -44,7 +45,7 @@ def deployment_deploy(*, version: WorkflowVersion, user=None) -> Deployment:
     dag_id = naming.airflow_dag_id(tenant=tenant.slug, workflow_id=workflow.pk)
 
     airflow_connections_sync(tenant=tenant)
-    airflow_pools_sync(tenant=tenant, graph=version.graph)
+    airflow_pools_sync(tenant=tenant)
     airflow_variable_set(ARTIFACTS_VARIABLE, str(settings.LOOM_AIRFLOW_ARTIFACTS_DIR))
     notebooks = tenant_dir(tenant.slug) / NOTEBOOKS_FOLDER
     for relpath, content in dag_notebook_files(version=version).items():
@@ -62,6 +63,7 @@ def deployment_deploy(*, version: WorkflowVersion, user=None) -> Deployment:
                       "stale_error_at": stale_error_at, "deployed_at": None, "parse_seconds": None,
                       **({"deployed_by": user} if user is not None and user.is_authenticated else {})},
         )
+        record(Action.DEPLOYMENT_DEPLOYED, tenant=tenant, obj=workflow, after={"version": version.number, "dag_id": dag_id})
     _reparse(dag_id)
     notebooks_prune(tenant=tenant.slug)
     return deployment
@@ -144,7 +146,10 @@ def deployment_undeploy(*, deployment: Deployment) -> None:
         if e.status != 404:
             raise
     undeploying.send(sender=Deployment, workflow_id=deployment.workflow_id)
-    deployment.delete()  # receivers.deployment_deleted removes the file and the DAG
+    with transaction.atomic():
+        record(Action.DEPLOYMENT_UNDEPLOYED, tenant=deployment.tenant, obj=deployment.workflow,
+               before={"version": deployment.version.number, "dag_id": deployment.dag_id})
+        deployment.delete()  # receivers.deployment_deleted removes the file and the DAG
 
 
 def airflow_dag_delete(*, dag_id: str, wait_s: float = 15) -> None:

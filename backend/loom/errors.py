@@ -36,6 +36,19 @@ class FieldsInvalid(Invalid):
         return dict(self.fields)
 
 
+class Forbidden(DomainError):
+    """The user's role does not allow this (403); `fields` names what they may not change."""
+
+    http_status = status.HTTP_403_FORBIDDEN
+
+    def __init__(self, message: str, fields: list[str] | None = None):
+        self.fields = fields
+        super().__init__(message)
+
+    def body(self) -> dict:
+        return {"detail": str(self)} | ({"fields": self.fields} if self.fields else {})
+
+
 class Conflict(DomainError):
     """The request clashes with the current state (409)."""
 

@@ -83,17 +83,24 @@ INSTALLED_APPS = [
     "runs",
     "web",
     "deployments",
+    "audit",
+    "ops",
 ]
 
 MIDDLEWARE = [
-    # Outermost, so that every error under /api/ (a URL that does not exist, a crash, a request
+    # /healthz, /readyz, /metrics: answered before the host check and the https redirect, for
+    # probes that reach a container by its address over plain http (ops.middleware).
+    "ops.middleware.OpsEndpointsMiddleware",
+    # Outermost but for the probes, so that every error under /api/ (a URL that does not exist, a crash, a request
     # refused by another middleware) answers JSON, never Django's HTML page.
     "loom.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # /static/, see "Production serving" below
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.context.AuditRequestMiddleware",  # who acts, for the audit log
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a login refused for too many failures into web.logins.lockout_response (429).
@@ -164,14 +171,25 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "web.logins.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "web.logins.client_ip"
 AXES_VERBOSE = False
+# The audit log keeps entries this many days (manage.py prune_audit deletes older ones).
+LOOM_AUDIT_RETENTION_DAYS = int(os.environ.get("LOOM_AUDIT_RETENTION_DAYS", 365))
 # Proxies in front of Loom that append to X-Forwarded-For; 0 = clients connect directly.
 LOOM_TRUSTED_PROXIES = int(os.environ.get("LOOM_TRUSTED_PROXIES", 0))
+# Invitations (README, "Roles") are mailed through Django's email backend: the console (the
+# server's log) unless LOOM_EMAIL_HOST names an SMTP server. The link starts with LOOM_PUBLIC_URL.
+EMAIL_BACKEND = "django.core.mail.backends." + ("smtp" if os.environ.get("LOOM_EMAIL_HOST") else "console") + ".EmailBackend"
+EMAIL_HOST = os.environ.get("LOOM_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("LOOM_EMAIL_PORT", 587))
+EMAIL_HOST_USER = os.environ.get("LOOM_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("LOOM_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("LOOM_EMAIL_TLS", "1") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("LOOM_EMAIL_FROM", "loom@localhost")
+LOOM_PUBLIC_URL = os.environ.get("LOOM_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+LOOM_INVITATION_DAYS = int(os.environ.get("LOOM_INVITATION_DAYS", 7))
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -225,13 +243,6 @@ FILE_UPLOAD_HANDLERS = [
 LOOM_NOTEBOOKS_DIR = Path(os.environ.get("LOOM_NOTEBOOKS_DIR", REPO_DIR / "notebooks"))
 # The browser editor, built by `make install` (Vite) and served by the `web` app.
 LOOM_FRONTEND_DIST = Path(os.environ.get("LOOM_FRONTEND_DIST", REPO_DIR / "frontend" / "dist"))
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOOM_LOG_LEVEL", "INFO")},
-}
 
 # --- Local engine (README, "Running workflows (local engine)") ---------------------------------
 # Broker: Redis when REDIS_URL is set; otherwise an embedded broker in files under var/broker
@@ -305,3 +316,34 @@ from runtime.limits import limits_from_env  # noqa: E402 - standard library only
 LOOM_NODE_LIMITS = limits_from_env(os.environ)
 # All artifacts of one tenant (local engine), in MB; a tenant's own quota may only be lower.
 LOOM_TENANT_ARTIFACTS_MAX_MB = int(os.environ.get("LOOM_TENANT_ARTIFACTS_MAX_MB", 50_000))
+
+# --- Production serving (docs/production.md) ---------------------------------------------------
+# Django's own static files (admin, API docs) are served by WhiteNoise from STATIC_ROOT, filled
+# by `manage.py collectstatic` (the Docker image does it at build time), with hashed,
+# compressed names cached for good (loom.storage). The editor's build is served by web.views.
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.environ.get("LOOM_STATIC_ROOT", DATA_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns at every start about a missing one
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "loom.storage.StaticFilesStorage"},
+}
+
+# Logs: plain text by default; one JSON object per line with LOOM_LOG_FORMAT=json, for a log
+# collector (web, workers and Celery all log through the root logger; gunicorn.conf.py reuses it).
+from loom.logs import JSON_FORMATTER  # noqa: E402 - a constant
+
+LOOM_LOG_FORMAT = os.environ.get("LOOM_LOG_FORMAT", "text")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": JSON_FORMATTER},
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             **({"formatter": "json"} if LOOM_LOG_FORMAT == "json" else {})}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOOM_LOG_LEVEL", "INFO")},
+}
+
+# /metrics asks for `Authorization: Bearer <LOOM_METRICS_TOKEN>` when set; unset, it is open (an
+# internal network only). Each worker serves its kernel pool's figures on LOOM_WORKER_METRICS_PORT.
+LOOM_METRICS_TOKEN = os.environ.get("LOOM_METRICS_TOKEN", "")
+LOOM_WORKER_METRICS_PORT = int(os.environ.get("LOOM_WORKER_METRICS_PORT", 0))

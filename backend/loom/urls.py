@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as accounts
+from audit import views as audit
 from catalog import views as catalog
 from dags import views as dags
 from deployments import views as deployments
@@ -17,6 +18,8 @@ tenant_api = [
     path("", tenancy.TenantDetailView.as_view(), name="tenant-detail"),
     path("members/", tenancy.MemberListView.as_view(), name="member-list"),
     path("members/<int:member_id>/", tenancy.MemberDetailView.as_view(), name="member-detail"),
+    path("invitations/", tenancy.InvitationListView.as_view(), name="invitation-list"),
+    path("invitations/<int:invitation_id>/", tenancy.InvitationDetailView.as_view(), name="invitation-detail"),
     path("connections/", tenancy.ConnectionListView.as_view(), name="connection-list"),
     path("connections/<int:connection_id>/", tenancy.ConnectionDetailView.as_view(), name="connection-detail"),
     path("notebooks/", catalog.NotebookListView.as_view(), name="notebook-list"),
@@ -32,6 +35,7 @@ tenant_api = [
     path("runs/<int:run_id>/cancel/", runs.RunCancelView.as_view(), name="run-cancel"),
     path("runs/<int:run_id>/repair/", runs.RunRepairView.as_view(), name="run-repair"),
     path("runs/<int:run_id>/nodes/<str:node>/notebook/", runs.NodeNotebookView.as_view(), name="node-notebook"),
+    path("audit/", audit.TenantAuditView.as_view(), name="tenant-audit"),
 ]
 
 api = [
@@ -40,6 +44,10 @@ api = [
     path("auth/tokens/<int:token_id>/", accounts.TokenDetailView.as_view(), name="token-detail"),
     *web.api,
     path("tenants/", tenancy.TenantListView.as_view(), name="tenant-list"),
+    path("invitations/preview/", tenancy.InvitationPreviewView.as_view(), name="invitation-preview"),
+    path("invitations/accept/", tenancy.InvitationAcceptView.as_view(), name="invitation-accept"),
+    path("invitations/signup/", tenancy.InvitationSignupView.as_view(), name="invitation-signup"),
+    path("audit/", audit.PlatformAuditView.as_view(), name="audit"),
     path("tenants/<slug:tenant>/", include(tenant_api)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -70,6 +70,8 @@ class NodeRun(models.Model):
     # attempt: a duplicate or stale message carries another token (or finds the row not queued).
     token = models.CharField(max_length=32, blank=True, default="")
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    # The tenant's pool whose slots the row takes or waits for ("": the slots no pool reserves).
+    pool = models.CharField(max_length=40, blank=True, default="")
     not_before = models.DateTimeField(null=True, blank=True, help_text="A retry waits until then.")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True, default="")

@@ -2,6 +2,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import Action, record
 from catalog.inspection import TYPES, type_of, value_fits
 from loom.errors import Conflict, Invalid
 from runs.bookkeeping import repair_plan
@@ -70,6 +71,8 @@ def run_start(*, version: WorkflowVersion, engine: str = "local", parameters: di
         NodeRun.objects.bulk_create([NodeRun(run=run, node=nid) for nid in graph_order(version.graph)])
         run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run.pk)
         runner.start(run=run)
+        record(Action.RUN_STARTED, tenant=run.tenant, obj=run,
+               after={"workflow": workflow.pk, "version": version.number, "engine": engine, "parameters": parameters})
     return run
 
 
@@ -85,6 +88,8 @@ def run_cancel(*, run: Run) -> Run:
         # Running rows keep their token so that their worker can still store the executed notebook.
         run.node_runs.filter(status=Status.QUEUED).update(status=Status.CANCELLED, ended_at=now, token="")
         run.node_runs.filter(status=Status.RUNNING).update(status=Status.CANCELLED, ended_at=now)
+        record(Action.RUN_CANCELLED, tenant=run.tenant, obj=run, before={"status": run.status},
+               after={"status": Status.CANCELLED})
         run.status, run.ended_at, run.error = Status.CANCELLED, now, "Cancelled."
         run.save(update_fields=["status", "ended_at", "error"])
     engine_get(run.engine).cancel(run=run)
@@ -118,6 +123,8 @@ def run_repair(*, run: Run) -> Run:
             else:
                 NodeRun.objects.filter(pk__in=[i.pk for i in items]).delete()
             _reset(summary[nid], parameters={})
+        record(Action.RUN_REPAIRED, tenant=run.tenant, obj=run, before={"status": run.status},
+               after={"status": Status.RUNNING, "rerun": sorted(plan)})
         run.status, run.ended_at, run.error = Status.RUNNING, None, ""
         run.save(update_fields=["status", "ended_at", "error"])
         runner.start(run=run)

@@ -78,6 +78,8 @@ def _worker_ready(**kwargs) -> None:
 
     kernel_source_set(kernel_take, warning=sandbox_warning())
     threading.Thread(target=_reap_forever, name="loom-reaper", daemon=True).start()
+    if settings.LOOM_WORKER_METRICS_PORT:
+        _metrics_serve(settings.LOOM_WORKER_METRICS_PORT)
     from deployments.client import airflow_config_problem
 
     if not airflow_config_problem():
@@ -91,6 +93,25 @@ def _worker_ready(**kwargs) -> None:
 def _worker_shutdown(**kwargs) -> None:
     if _pool is not None:
         _pool.close()
+
+
+def _metrics_serve(port: int) -> None:
+    """This worker's kernel pool for Prometheus (docs/production.md): it exists only in this
+    process, unlike everything ops.metrics reads from the database at the web server."""
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.core import GaugeMetricFamily
+
+    class PoolCollector:
+        def collect(self):
+            pool = _pool
+            yield GaugeMetricFamily("loom_kernel_pool_size", "Kernels this worker keeps pre-started (LOOM_KERNEL_POOL).",
+                                    value=pool.size if pool else 0)
+            yield GaugeMetricFamily("loom_kernel_pool_idle", "Pre-started kernels ready for the next notebook.",
+                                    value=pool.idle() if pool else 0)
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(PoolCollector())
+    start_http_server(port, registry=registry)
 
 
 def _reap_forever() -> None:

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from loom.roles import is_platform_admin
 from tenancy.models import Connection, Membership, Tenant
 
 
@@ -14,6 +15,16 @@ class TenantAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "concurrency_quota", "created_at"]
     search_fields = ["slug", "name"]
     inlines = [MembershipInline]
+
+    # Quotas, pools and queues are the platform admin's, whatever else a staff user was granted.
+    def has_add_permission(self, request):
+        return is_platform_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_platform_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_platform_admin(request.user)
 
 
 @admin.register(Connection)

@@ -1,13 +1,14 @@
 import json
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
 from tenancy.crypto import decrypt, encrypt
 from tenancy.kinds import ConnectionKind, secret_extra_keys
 
-__all__ = ["Connection", "ConnectionKind", "Membership", "Role", "Tenant", "TenantOwned"]
+__all__ = ["Connection", "ConnectionKind", "Invitation", "Membership", "Role", "Tenant", "TenantOwned"]
 
 slug_validator = RegexValidator(
     r"^[a-z][a-z0-9-]{0,39}$", "Use 1-40 lowercase letters, digits or '-', starting with a letter."
@@ -16,6 +17,10 @@ slug_validator = RegexValidator(
 connection_name_validator = RegexValidator(
     r"^[a-z][a-z0-9_]{0,62}$", "Use 1-63 lowercase letters, digits or '_', starting with a letter."
 )
+
+# Pool and queue names reach Airflow (pool loom__<tenant>__<pool>, a Celery queue name).
+POOL_NAME = RegexValidator(r"^[a-z][a-z0-9_-]{0,39}$", "Use 1-40 lowercase letters, digits, '_' or '-', starting with a letter.")
+QUEUE_NAME = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", "Use 1-64 letters, digits, '_', '.' or '-'.")
 
 
 class Role(models.TextChoices):
@@ -26,10 +31,15 @@ class Role(models.TextChoices):
 
 ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
 
+# Limits and fairness settings of a tenant: the platform admin's (loom.roles), read-only for
+# tenant admins. A new limit field of Tenant is one more name here; the API follows.
+PLATFORM_FIELDS = ("concurrency_quota", "pools", "allowed_queues", "node_timeout_s", "artifacts_quota_mb")
+
 
 class Tenant(models.Model):
     slug = models.CharField(max_length=40, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
+    description = models.CharField(max_length=1000, blank=True, default="")
     concurrency_quota = models.PositiveIntegerField(
         default=8, help_text="How many notebooks of this tenant may run at once (also its Airflow pool size)."
     )
@@ -42,6 +52,15 @@ class Tenant(models.Model):
         null=True, blank=True,
         help_text="Space all of this tenant's artifacts may take on the local engine, in MB (at most "
                   "LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.")
+    # Pools subdivide the quota (README, "Roles"): each named pool has its slots, nodes without a
+    # pool share what is left, so the tenant never runs more than concurrency_quota notebooks.
+    pools = models.JSONField(
+        default=dict, blank=True,
+        help_text="{pool name: slots}: slots of the quota reserved for the nodes naming that pool. Together "
+                  "at most concurrency_quota - 1, so nodes without a pool keep at least one slot.")
+    allowed_queues = models.JSONField(
+        default=list, blank=True,
+        help_text="The Airflow queues this tenant's nodes may name; empty: only the default queue.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -49,6 +68,43 @@ class Tenant(models.Model):
 
     def __str__(self):
         return self.slug
+
+    def clean(self):
+        errors = {}
+        pools, queues = self.pools, self.allowed_queues
+        if not isinstance(pools, dict):
+            errors["pools"] = ["Give pools as {name: slots}."]
+        else:
+            for name, slots in pools.items():
+                try:
+                    POOL_NAME(name)
+                except ValidationError as e:
+                    errors.setdefault("pools", []).append(f"Pool {name!r}: {e.messages[0]}")
+                if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
+                    errors.setdefault("pools", []).append(f"Pool {name!r} needs a whole number of slots, at least 1.")
+            total = sum(s for s in pools.values() if isinstance(s, int))
+            if "pools" not in errors and pools and total > self.concurrency_quota - 1:
+                errors["pools"] = [f"Pools take {total} slots; with a concurrency_quota of {self.concurrency_quota} "
+                                   f"they may take at most {self.concurrency_quota - 1} (nodes without a pool keep one)."]
+        if not isinstance(queues, list) or not all(isinstance(q, str) for q in queues):
+            errors["allowed_queues"] = ["Give allowed_queues as a list of queue names."]
+        else:
+            for queue in queues:
+                try:
+                    QUEUE_NAME(queue)
+                except ValidationError as e:
+                    errors.setdefault("allowed_queues", []).append(f"Queue {queue!r}: {e.messages[0]}")
+        if errors:
+            raise ValidationError(errors)
+
+    def pool_slots(self) -> dict[str | None, int]:
+        """Slots per pool: each named pool's own, and None (nodes without a known pool) the rest."""
+        named = dict(self.pools or {})
+        return {None: max(0, self.concurrency_quota - sum(named.values())), **named}
+
+    def pool_of(self, pool: str | None) -> str | None:
+        """The pool a node naming `pool` runs in: that pool if the tenant has it, else the shared rest."""
+        return pool if pool and pool in (self.pools or {}) else None
 
 
 class TenantOwned(models.Model):
@@ -71,6 +127,24 @@ class Membership(TenantOwned):
 
     def has_role(self, role: str) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+
+class Invitation(TenantOwned):
+    """An email address asked to join the tenant with a role. The token is mailed, never stored:
+    only its SHA-256, so the table does not hold usable links."""
+
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
 
 
 class Connection(TenantOwned):

@@ -3,11 +3,12 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from tenancy.models import Membership, Role, Tenant
+from loom.roles import is_platform_admin
 
 
 def tenant_list_for_user(*, user: AbstractBaseUser) -> list[tuple[Tenant, str]]:
     """Tenants the user may open, each with the user's role (platform admins are admins everywhere)."""
-    if user.is_superuser:
+    if is_platform_admin(user):
         return [(t, Role.ADMIN) for t in Tenant.objects.all()]
     return [(m.tenant, m.role) for m in Membership.objects.filter(user=user).select_related("tenant")]
 
@@ -19,7 +20,7 @@ def membership_get(*, user: AbstractBaseUser, tenant_slug: str) -> Membership:
     them the same way without special cases.
     """
     try:
-        if user.is_superuser:
+        if is_platform_admin(user):
             return Membership(tenant=Tenant.objects.get(slug=tenant_slug), user=user, role=Role.ADMIN)
         return Membership.objects.select_related("tenant").get(user=user, tenant__slug=tenant_slug)
     except (Tenant.DoesNotExist, Membership.DoesNotExist):

@@ -1,38 +1,65 @@
+from django.utils import timezone
 from rest_framework import serializers
 
-from tenancy.models import Connection, Membership, Role, Tenant, connection_name_validator, slug_validator
+from tenancy.models import (
+    PLATFORM_FIELDS,
+    Connection,
+    Invitation,
+    Membership,
+    Role,
+    Tenant,
+    connection_name_validator,
+    slug_validator,
+)
 
 
-class TenantSerializer(serializers.ModelSerializer):
+class _TenantFields(serializers.ModelSerializer):
+    pools = serializers.DictField(
+        child=serializers.IntegerField(min_value=1), required=False,
+        help_text="{pool name: slots}, reserved out of concurrency_quota for the nodes naming the pool; "
+                  "together at most concurrency_quota - 1. Platform admins only.")
+    allowed_queues = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=100,
+        help_text="The Airflow queues nodes may name; empty: the default queue only. Platform admins only.")
+
+
+class TenantSerializer(_TenantFields):
     role = serializers.SerializerMethodField(help_text="The requesting user's role in this tenant.")
     slug = serializers.CharField(max_length=40, validators=[slug_validator])
 
     class Meta:
         model = Tenant
-        fields = ["slug", "name", "concurrency_quota", "node_timeout_s", "artifacts_quota_mb", "role", "created_at"]
+        fields = ["slug", "name", "description", *PLATFORM_FIELDS, "role", "created_at"]
         read_only_fields = ["created_at"]
 
     def get_role(self, tenant) -> str:
         return self.context.get("roles", {}).get(tenant.pk, Role.ADMIN)
 
 
-class TenantUpdateSerializer(serializers.ModelSerializer):
+class TenantUpdateSerializer(_TenantFields):
+    """Tenant admins change name and description; the other fields are the platform admin's."""
+
     class Meta:
         model = Tenant
-        fields = ["name", "concurrency_quota", "node_timeout_s", "artifacts_quota_mb"]
+        fields = ["name", "description", *PLATFORM_FIELDS]
 
 
 class MemberSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
-    email = serializers.CharField(source="user.email", read_only=True)
+    email = serializers.SerializerMethodField(help_text="Shown to the tenant's admins only; null for other members.")
 
     class Meta:
         model = Membership
         fields = ["id", "username", "email", "role", "created_at"]
         read_only_fields = fields
 
+    def get_email(self, membership) -> str | None:
+        return membership.user.email if self.context.get("show_emails") else None
+
 
 class MemberCreateSerializer(serializers.Serializer):
+    """Platform admins only: add an existing user, or create one with a password."""
+
     username = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
     password = serializers.CharField(required=False, write_only=True, min_length=8, style={"input_type": "password"})
@@ -41,6 +68,45 @@ class MemberCreateSerializer(serializers.Serializer):
 
 class MemberUpdateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    invited_by = serializers.CharField(source="invited_by.username", read_only=True, allow_null=True, default=None)
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "invited_by", "created_at", "expires_at", "status"]
+        read_only_fields = ["id", "invited_by", "created_at", "expires_at", "status"]
+
+    def get_status(self, invitation) -> str:
+        """pending, accepted or expired."""
+        if invitation.accepted_at:
+            return "accepted"
+        return "expired" if invitation.expires_at <= timezone.now() else "pending"
+
+
+class InvitationTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=100, help_text="The token of the mailed link (…/invitations/<token>).")
+
+
+class InvitationSignupSerializer(InvitationTokenSerializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=200, write_only=True, style={"input_type": "password"})
+
+
+class InvitationPreviewSerializer(serializers.Serializer):
+    tenant = serializers.CharField(source="tenant.slug")
+    tenant_name = serializers.CharField(source="tenant.name")
+    email = serializers.EmailField()
+    role = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class InvitationJoinedSerializer(serializers.Serializer):
+    tenant = serializers.CharField(source="tenant.slug")
+    role = serializers.CharField()
+    username = serializers.CharField(source="user.username")
 
 
 class ConnectionSerializer(serializers.ModelSerializer):

@@ -2,17 +2,33 @@ from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 
-from loom.errors import FieldsInvalid
+from loom.errors import Conflict, FieldsInvalid, Forbidden
+from loom.roles import is_platform_admin
 from tenancy.kinds import SECRET_MIN_LENGTH, secret_extra_keys
-from tenancy.models import Connection, Membership, Role, Tenant
+from tenancy.models import PLATFORM_FIELDS, Connection, Membership, Role, Tenant
 
 User = get_user_model()
 
 
-def tenant_create(*, slug: str, name: str, concurrency_quota: int = 8) -> Tenant:
+def tenant_create(*, slug: str, name: str, **fields) -> Tenant:
     if Tenant.objects.filter(slug=slug).exists():
         raise FieldsInvalid({"slug": [f"A tenant '{slug}' already exists."]})
-    tenant = Tenant(slug=slug, name=name, concurrency_quota=concurrency_quota)
+    tenant = Tenant(slug=slug, name=name, **fields)
+    tenant.full_clean()
+    tenant.save()
+    return tenant
+
+
+@transaction.atomic
+def tenant_update(*, tenant: Tenant, user, data: dict) -> Tenant:
+    """Change a tenant's settings. Limits and fairness (PLATFORM_FIELDS) are the platform admin's:
+    a tenant admin changing one gets 403 naming them (sending a field's current value is no change)."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    changed = [f for f in PLATFORM_FIELDS if f in data and data[f] != getattr(tenant, f)]
+    if changed and not is_platform_admin(user):
+        raise Forbidden(f"Only platform admins change {', '.join(changed)}.", fields=changed)
+    for field, value in data.items():
+        setattr(tenant, field, value)
     tenant.full_clean()
     tenant.save()
     return tenant
@@ -39,9 +55,14 @@ def member_add(*, tenant: Tenant, username: str, role: str, password: str | None
 
 
 def _ensure_another_admin(membership: Membership) -> None:
-    others = Membership.objects.filter(tenant=membership.tenant, role=Role.ADMIN).exclude(pk=membership.pk)
-    if membership.role == Role.ADMIN and not others.exists():
-        raise FieldsInvalid({"role": ["A tenant needs at least one admin; make someone else admin first."]})
+    """409 unless the tenant keeps an admin without `membership`. Locks the tenant's admin rows
+    (FOR UPDATE), so two demotions of its last two admins at once run one after the other and
+    the second sees a single admin left (SQLite's IMMEDIATE transactions serialize them anyway)."""
+    admins = set(Membership.objects.select_for_update().filter(tenant_id=membership.tenant_id, role=Role.ADMIN)
+                 .values_list("pk", flat=True))
+    membership.refresh_from_db(fields=["role"])
+    if membership.role == Role.ADMIN and not admins - {membership.pk}:
+        raise Conflict("A tenant needs at least one admin; make someone else admin first.")
 
 
 @transaction.atomic

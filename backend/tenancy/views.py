@@ -1,14 +1,21 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.permissions import IsAdminUser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tenancy import selectors, services
-from tenancy.models import Connection, Membership, Role
+from loom.errors import Forbidden
+from loom.roles import is_platform_admin
+from tenancy import invitations, selectors, services
+from tenancy.models import Connection, Invitation, Membership, Role
 from tenancy.scoping import TenantScopedMixin
 from tenancy.serializers import (
     ConnectionSerializer,
+    InvitationJoinedSerializer,
+    InvitationPreviewSerializer,
+    InvitationSerializer,
+    InvitationSignupSerializer,
+    InvitationTokenSerializer,
     MemberCreateSerializer,
     MemberSerializer,
     MemberUpdateSerializer,
@@ -26,7 +33,7 @@ class TenantListView(APIView):
 
     @extend_schema(request=TenantSerializer, responses={201: TenantSerializer})
     def post(self, request):
-        if not IsAdminUser().has_permission(request, self):
+        if not is_platform_admin(request.user):
             return Response({"detail": "Only platform admins create tenants."}, status=status.HTTP_403_FORBIDDEN)
         data = TenantSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -45,11 +52,11 @@ class TenantDetailView(TenantScopedMixin, APIView):
     def patch(self, request, tenant):
         data = TenantUpdateSerializer(self.tenant, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        data.save()
+        request.tenant = services.tenant_update(tenant=self.tenant, user=request.user, data=data.validated_data)
         return self.get(request, tenant)
 
 
-class MemberListView(TenantScopedMixin, generics.ListAPIView):
+class _MemberViewMixin(TenantScopedMixin):
     tenant_model = Membership
     write_role = Role.ADMIN
     serializer_class = MemberSerializer
@@ -57,23 +64,30 @@ class MemberListView(TenantScopedMixin, generics.ListAPIView):
     def get_queryset(self):
         return super().get_queryset().select_related("user")
 
+    def get_serializer_context(self):
+        # Members' email addresses are for the tenant's admins only.
+        return {**super().get_serializer_context(), "show_emails": self.request.membership.has_role(Role.ADMIN)}
+
+
+class MemberListView(_MemberViewMixin, generics.ListAPIView):
     @extend_schema(request=MemberCreateSerializer, responses={201: MemberSerializer})
     def post(self, request, tenant):
+        """Platform admins add a user directly; tenant admins invite by email (…/invitations/)."""
+        if not is_platform_admin(request.user):
+            raise Forbidden("Tenant admins add people by invitation: POST an email and a role to "
+                            f"/api/tenants/{tenant}/invitations/. Only platform admins add users directly.")
         data = MemberCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership = services.member_add(tenant=self.tenant, **data.validated_data)
-        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(membership).data, status=status.HTTP_201_CREATED)
 
 
-class MemberDetailView(TenantScopedMixin, generics.GenericAPIView):
-    tenant_model = Membership
-    write_role = Role.ADMIN
-    serializer_class = MemberSerializer
+class MemberDetailView(_MemberViewMixin, generics.GenericAPIView):
     lookup_url_kwarg = "member_id"
 
     @extend_schema(responses=MemberSerializer)
     def get(self, request, tenant, member_id):
-        return Response(MemberSerializer(self.get_object()).data)
+        return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)
     def patch(self, request, tenant, member_id):
@@ -81,11 +95,82 @@ class MemberDetailView(TenantScopedMixin, generics.GenericAPIView):
         data = MemberUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership = services.member_update(membership=membership, **data.validated_data)
-        return Response(MemberSerializer(membership).data)
+        return Response(self.get_serializer(membership).data)
 
     def delete(self, request, tenant, member_id):
         services.member_remove(membership=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationListView(TenantScopedMixin, generics.ListAPIView):
+    """The tenant's invitations (admins only: they carry email addresses); POST invites."""
+
+    tenant_model = Invitation
+    read_role = write_role = Role.ADMIN
+    serializer_class = InvitationSerializer
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("invited_by")
+
+    @extend_schema(request=InvitationSerializer, responses={201: InvitationSerializer})
+    def post(self, request, tenant):
+        """Mail an invitation link. The answer is the same whether or not the address has an account."""
+        data = InvitationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation = invitations.invitation_create(tenant=self.tenant, invited_by=request.user, **data.validated_data)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class InvitationDetailView(TenantScopedMixin, generics.GenericAPIView):
+    tenant_model = Invitation
+    read_role = write_role = Role.ADMIN
+    serializer_class = InvitationSerializer
+    lookup_url_kwarg = "invitation_id"
+
+    def delete(self, request, tenant, invitation_id):
+        """Revoke: the mailed link stops working."""
+        self.get_object().delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationPreviewView(APIView):
+    """What an invitation link offers, for the page that accepts it (no login needed)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=InvitationTokenSerializer, responses=InvitationPreviewSerializer)
+    def post(self, request):
+        data = InvitationTokenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(InvitationPreviewSerializer(invitations.invitation_pending(**data.validated_data)).data)
+
+
+class InvitationAcceptView(APIView):
+    """The logged-in user joins the invitation's tenant."""
+
+    @extend_schema(request=InvitationTokenSerializer, responses={201: TenantSerializer})
+    def post(self, request):
+        data = InvitationTokenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = invitations.invitation_accept(user=request.user, **data.validated_data)
+        tenant = membership.tenant
+        return Response(TenantSerializer(tenant, context={"roles": {tenant.pk: membership.role}}).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class InvitationSignupView(APIView):
+    """A new person creates their account from an invitation and joins its tenant."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=InvitationSignupSerializer, responses={201: InvitationJoinedSerializer})
+    def post(self, request):
+        data = InvitationSignupSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = invitations.invitation_signup(**data.validated_data)
+        return Response(InvitationJoinedSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
 class ConnectionListView(TenantScopedMixin, generics.ListAPIView):

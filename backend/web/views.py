@@ -19,6 +19,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from loom.roles import is_platform_admin
 from web.logins import login_credentials
 
 NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Loom</title>
@@ -67,7 +68,7 @@ def asset(request, path):
 class UserSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
-    is_staff = serializers.BooleanField()
+    is_platform_admin = serializers.BooleanField(help_text="Admin of every tenant; owns quotas, pools and queues.")
 
 
 class MeSerializer(serializers.Serializer):
@@ -79,7 +80,7 @@ def _me(request) -> dict:
     user = request.user
     if not user.is_authenticated:
         return {"authenticated": False, "user": None}
-    return {"authenticated": True, "user": {"id": user.pk, "username": user.get_username(), "is_staff": user.is_staff}}
+    return {"authenticated": True, "user": {"id": user.pk, "username": user.get_username(), "is_platform_admin": is_platform_admin(user)}}
 
 
 class MeView(APIView):

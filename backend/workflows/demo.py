@@ -43,6 +43,7 @@ def demo_setup() -> Tenant:
     User = get_user_model()
     tenant, _ = Tenant.objects.get_or_create(slug="demo", defaults={"name": "Demo team"})
     for username, role in DEMO_USERS.items():
+        # The demo's admin is also a platform admin (loom.roles), so the demo shows every page.
         user, created = User.objects.get_or_create(username=username, defaults={"is_staff": role == Role.ADMIN,
                                                                                  "is_superuser": role == Role.ADMIN})
         if created:

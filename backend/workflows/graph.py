@@ -117,8 +117,10 @@ def _reachable(graph: Mapping, start: str, from_end: str, to_end: str) -> set[st
     return seen
 
 
-def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]], connections: Iterable[str] = ()) -> list[GraphError]:
-    """Every problem of a (shape-checked) graph, given the tenant's notebook signatures by name."""
+def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]], connections: Iterable[str] = (),
+                   pools: Iterable[str] | None = None, queues: Iterable[str] | None = None) -> list[GraphError]:
+    """Every problem of a (shape-checked) graph, given the tenant's notebook signatures by name,
+    and, unless None, the pools and queues its nodes may name (the tenant's, README "Roles")."""
     g = graph_normalize(graph)
     errors: list[GraphError] = []
     add = lambda node, field, message: errors.append(GraphError(node, field, message))  # noqa: E731
@@ -163,7 +165,18 @@ def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]], conne
 
     for nid, n in nodes.items():
         _validate_node(n, graph_ok, nodes, notebooks, connections, globals_, cyclic, add)
+        _validate_placement(n, pools, queues, add)
     return errors
+
+
+def _validate_placement(n, pools, queues, add) -> None:
+    """A node's pool and queue: only those the platform admin gave the tenant."""
+    if pools is not None and n["pool"] is not None and n["pool"] not in set(pools):
+        add(n["id"], "pool", f"No pool {n['pool']!r} in this tenant (it has: {_names(sorted(pools))}); "
+                             "a platform admin defines pools.")
+    if queues is not None and n["queue"] is not None and n["queue"] not in set(queues):
+        add(n["id"], "queue", f"Queue {n['queue']!r} is not allowed in this tenant (allowed: {_names(sorted(queues))}); "
+                              "a platform admin sets allowed_queues.")
 
 
 def with_article(type_name) -> str:

@@ -54,15 +54,18 @@ def workflow_errors(*, tenant: Tenant, graph: dict) -> list[GraphError]:
         graph,
         notebooks=notebook_signatures(tenant=tenant, names=names),
         connections=Connection.objects.filter(tenant=tenant).values_list("name", flat=True),
+        pools=tenant.pools, queues=tenant.allowed_queues,
     )
 
 
 def workflow_version_errors(*, version: WorkflowVersion) -> list[GraphError]:
     """Validate a saved version against the notebook versions it pinned."""
+    tenant = version.workflow.tenant
     return graph_validate(
         version.graph,
         notebooks={name: v.parameters for name, v in version_notebooks(version=version).items()},
-        connections=Connection.objects.filter(tenant_id=version.workflow.tenant_id).values_list("name", flat=True),
+        connections=Connection.objects.filter(tenant=tenant).values_list("name", flat=True),
+        pools=tenant.pools, queues=tenant.allowed_queues,
     )
 
 

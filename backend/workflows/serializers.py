@@ -145,9 +145,10 @@ class NodeSerializer(serializers.Serializer):
         max_length=40, default=N["trigger_rule"],
         help_text="When the node runs, given its upstream nodes' states, as in Airflow: " + ", ".join(TRIGGER_RULES) + ".")
     pool = serializers.CharField(max_length=256, allow_null=True, required=False, default=N["pool"], help_text=(
-        "An Airflow pool, loom__<tenant>__<pool>, sized like the tenant's quota; null: the tenant's pool."))
+        "One of the tenant's pools (Tenant.pools), whose slots are part of its quota (Airflow pool "
+        "loom__<tenant>__<pool>); null: the quota's other slots."))
     queue = serializers.CharField(max_length=256, allow_null=True, required=False, default=N["queue"],
-                                  help_text="The Airflow queue of the node's tasks; null: the default queue.")
+                                  help_text="The Airflow queue of the node's tasks, one of the tenant's allowed_queues; null: the default queue.")
     map_over = serializers.CharField(
         max_length=200, allow_null=True, allow_blank=True, required=False, default=N["map_over"],
         help_text=("Fan out: run the node once per item of a global list parameter (its name) or of an upstream "

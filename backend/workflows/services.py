@@ -1,5 +1,6 @@
 from django.db import IntegrityError, transaction
 
+from audit.services import Action, record
 from catalog.selectors import latest_versions
 from loom.errors import Conflict, Invalid
 from tenancy.models import Tenant
@@ -50,6 +51,9 @@ def _version_create(*, workflow: Workflow, number: int, graph: dict, user) -> Wo
     workflow.name = graph["name"]
     workflow.latest_version = number
     workflow.save(update_fields=["name", "latest_version", "updated_at"])
+    record(Action.WORKFLOW_SAVED if number > 1 else Action.WORKFLOW_CREATED, tenant=workflow.tenant, obj=workflow,
+           before={"version": number - 1} if number > 1 else None,
+           after={"version": number, "name": workflow.name, "nodes": len(graph["nodes"])})
     return version
 
 
@@ -75,7 +79,10 @@ def workflow_update(*, workflow: Workflow, graph: dict, base_version: int, user=
         raise StaleVersion(workflow)
 
 
+@transaction.atomic
 def workflow_delete(*, workflow: Workflow) -> None:
+    record(Action.WORKFLOW_DELETED, tenant=workflow.tenant, obj=workflow,
+           before={"version": workflow.latest_version, "name": workflow.name})
     workflow.delete()
 
 

@@ -24,14 +24,14 @@ def wait_deployment(api, url: str, timeout: float = 60) -> dict:
         time.sleep(0.2)
 
 
-def test_deploy_writes_files_syncs_connections_and_pool_and_airflow_takes_it(airflow_engine, api, admin_api, tenant, nb,
-                                                                             workflow, settings):
+def test_deploy_writes_files_syncs_connections_and_pool_and_airflow_takes_it(airflow_engine, api, admin_api, root_api,
+                                                                             tenant, nb, workflow, settings):
     server = airflow_engine
     client = airflow_client()
     assert admin_api.post(f"/api/tenants/{tenant.slug}/connections/", {
         "name": "warehouse", "kind": "postgres", "host": "db.example", "port": 5432, "login": "reader",
         "schema": "sales", "secret": SECRET, "extra": {"sslmode": "require"}}, format="json").status_code == 201
-    tenant.concurrency_quota = 3
+    tenant.concurrency_quota, tenant.pools = 3, {"heavy": 1}
     tenant.save()
     nb("step.ipynb", "x: int = 1", "y = x + 1")
     wid = workflow(nodes=[{"id": "s", "notebook": "step.ipynb", "outputs": ["y"], "connections": ["warehouse"],
@@ -61,16 +61,17 @@ def test_deploy_writes_files_syncs_connections_and_pool_and_airflow_takes_it(air
     conn = client.connections.get_connection(f"loom__{tenant.slug}__warehouse")
     assert (conn.conn_type, conn.host, conn.port, conn.login, conn.var_schema) == ("postgres", "db.example", 5432, "reader", "sales")
     assert conn.password == SECRET or conn.password == "***"  # Airflow may mask it in answers
-    assert client.pools.get_pool(f"loom__{tenant.slug}").slots == 3
-    assert client.pools.get_pool(f"loom__{tenant.slug}__heavy").slots == 3
+    # Pools subdivide the quota: the node's pool has its slot, the tenant's pool the other two.
+    assert client.pools.get_pool(f"loom__{tenant.slug}").slots == 2
+    assert client.pools.get_pool(f"loom__{tenant.slug}__heavy").slots == 1
     assert client.variables.get_variable("loom_artifacts_dir").value == str(settings.LOOM_AIRFLOW_ARTIFACTS_DIR)
 
     # Later changes reach Airflow without a deploy: the quota (pool size), connections removed.
-    assert admin_api.patch(f"/api/tenants/{tenant.slug}/", {"concurrency_quota": 5}, format="json").status_code == 200
+    assert root_api.patch(f"/api/tenants/{tenant.slug}/", {"concurrency_quota": 5}, format="json").status_code == 200
     conn_id = admin_api.get(f"/api/tenants/{tenant.slug}/connections/").json()[0]["id"]
     assert admin_api.delete(f"/api/tenants/{tenant.slug}/connections/{conn_id}/").status_code == 204
     deadline = time.monotonic() + 20
-    while client.pools.get_pool(f"loom__{tenant.slug}").slots != 5 or _exists(client, f"loom__{tenant.slug}__warehouse"):
+    while client.pools.get_pool(f"loom__{tenant.slug}").slots != 4 or _exists(client, f"loom__{tenant.slug}__warehouse"):
         assert time.monotonic() < deadline, "the pool or the connection did not follow Loom"
         time.sleep(0.2)
 

@@ -75,12 +75,12 @@ def test_a_login_body_that_is_not_credentials_is_a_400_naming_it(db, body):
     ("carolcarol1", "The password is too similar to the username."),
     ("Xy-9", "Ensure this field has at least 8 characters."),
 ])
-def test_a_member_created_with_a_weak_password_is_refused(admin_api, tenant, password, problem):
-    response = admin_api.post("/api/tenants/acme/members/", {"username": "carolcarol", "role": "editor",
+def test_a_member_created_with_a_weak_password_is_refused(root_api, tenant, password, problem):
+    response = root_api.post("/api/tenants/acme/members/", {"username": "carolcarol", "role": "editor",
                                                              "password": password}, format="json")
     assert response.status_code == 400 and problem in response.json()["password"]
     assert not get_user_model().objects.filter(username="carolcarol").exists()
-    ok = admin_api.post("/api/tenants/acme/members/", {"username": "carolcarol", "role": "editor",
+    ok = root_api.post("/api/tenants/acme/members/", {"username": "carolcarol", "role": "editor",
                                                        "password": "tide-lantern-42"}, format="json")
     assert ok.status_code == 201
 

@@ -1,7 +1,8 @@
-"""A tenant's own limits (README, "Limits"): admins set them like the concurrency quota."""
+"""A tenant's own limits (README, "Limits"): platform admins set them like the concurrency quota."""
 
 
-def test_admins_set_the_tenants_timeout_and_artifacts_quota(api, admin_api, tenant):
+def test_platform_admins_set_the_tenants_timeout_and_artifacts_quota(api, root_api, tenant):
+    admin_api = root_api
     limits = {"node_timeout_s": 600, "artifacts_quota_mb": 2000}
     assert api.patch(f"/api/tenants/{tenant.slug}/", limits, format="json").status_code == 403
     assert admin_api.patch(f"/api/tenants/{tenant.slug}/", limits, format="json").status_code == 200

@@ -30,14 +30,13 @@ import nbformat
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import DatabaseError, Error, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import NotebookVersion
 from catalog.text import nul_replace
 from runs.bookkeeping import node_error, node_summarize, run_outcome
 from runs.db import connection_drop, db_retry
-from runs.engines import NODE_RUN_EXECUTE, task_send
+from runs.engines import NODE_RUN_EXECUTE, slots, task_send
 from runs.limits import node_limits
 from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status
 from runs.triggers import RUN, WAIT, trigger_decide
@@ -217,8 +216,9 @@ def _item_folder(run: Run, node: str, map_index: int, params: dict) -> dict:
 
 
 def _dispatch(run: Run, nodes: dict, ready: list[NodeRun], items: dict, summary: dict, now) -> None:
-    """Send the ready node runs, within the tenant's quota and each fanned-out node's cap; what
-    does not fit waits for a slot (marked by `dispatched_at`, see the module's docstring)."""
+    """Send the ready node runs, within the slots of their pool (runs.engines.slots) and each
+    fanned-out node's cap; what does not fit waits for a slot (marked by `dispatched_at`, see
+    the module's docstring)."""
     ready = list(ready)
     for nid, its in items.items():
         if its and summary[nid].status == Status.RUNNING:
@@ -228,47 +228,26 @@ def _dispatch(run: Run, nodes: dict, ready: list[NodeRun], items: dict, summary:
             ready.extend(waiting[:max(0, cap - busy)])
     if not ready:
         return
-    room = _room(run)
+    tenant, room, total = slots.rooms(run)
     sent_at = timezone.now()  # after the tenant's lock: dispatch times follow the order of dispatch
-    for row in ready[:room]:
-        row.token, row.dispatched_at = uuid.uuid4().hex, sent_at
-        row.save(update_fields=["token", "dispatched_at", "parameters"])
-        transaction.on_commit(lambda i=row.pk, t=row.token: node_run_send(i, t))
-        getattr(_sent, "rows", []).append((row.pk, row.token))
-    for row in ready[room:]:
-        if row.dispatched_at is None:
-            row.dispatched_at = now
-            row.save(update_fields=["dispatched_at"])
-    if ready[:room] and run.started_at is None:
+    sent = 0
+    for row in ready:
+        pool = slots.pool_key(tenant, nodes[row.node]["pool"])
+        if room.get(pool, 0) > 0 and total > 0:
+            room[pool], total, sent = room[pool] - 1, total - 1, sent + 1
+            row.token, row.dispatched_at, row.pool = uuid.uuid4().hex, sent_at, pool
+            row.save(update_fields=["token", "dispatched_at", "parameters", "pool"])
+            transaction.on_commit(lambda i=row.pk, t=row.token: node_run_send(i, t))
+            getattr(_sent, "rows", []).append((row.pk, row.token))
+        elif row.dispatched_at is None or row.pool != pool:
+            row.dispatched_at, row.pool = row.dispatched_at or now, pool
+            row.save(update_fields=["dispatched_at", "pool"])
+    if sent and run.started_at is None:
         run.status, run.started_at = Status.RUNNING, now
         run.save(update_fields=["status", "started_at"])
-    elif ready[:room] and run.status == Status.QUEUED:
+    elif sent and run.status == Status.QUEUED:
         run.status = Status.RUNNING
         run.save(update_fields=["status"])
-
-
-def node_runs_waiting(tenant_id: int | None = None):
-    """The node runs (of one tenant, or of all) that are ready and wait for a slot of their quota."""
-    rows = NodeRun.objects.filter(status=Status.QUEUED, token="", dispatched_at__isnull=False)
-    return rows if tenant_id is None else rows.filter(run__tenant_id=tenant_id)
-
-
-def _free_slots(tenant: Tenant) -> int:
-    """The tenant's quota minus its node runs in flight (running, or sent and not yet started)."""
-    in_flight = NodeRun.objects.filter(run__tenant_id=tenant.pk).filter(
-        Q(status=Status.RUNNING, heartbeat_at__isnull=False) | (Q(status=Status.QUEUED) & ~Q(token=""))).count()
-    return tenant.concurrency_quota - in_flight
-
-
-def _room(run: Run) -> int:
-    """How many node runs `run` may send now: the free slots that older runs' waiting rows leave.
-
-    Locks the tenant row, so that two runs of the tenant never hand out the same slot (FOR NO KEY
-    UPDATE: creating a run, which takes a key-share lock of its tenant, does not wait for it).
-    """
-    tenant = Tenant.objects.select_for_update(no_key=True).get(pk=run.tenant_id)
-    older = node_runs_waiting(run.tenant_id).filter(run_id__lt=run.pk).count()
-    return max(0, _free_slots(tenant) - older)
 
 
 def artifacts_dir(run: Run, node: str, map_index: int | None = None) -> Path:
@@ -540,20 +519,21 @@ def _notebook_log(nb) -> str:
 
 
 def tenant_fill(tenant_id: int) -> None:
-    """Give the tenant's free slots to its waiting work, oldest run first.
+    """Give the tenant's free slots to its waiting work, oldest run first within each pool.
 
-    Advances only the oldest run with rows waiting for a slot, again while slots are free and
-    it sends something: a finished node costs about one run_advance per slot it frees, however
-    many runs wait.
+    Advances only the oldest run with rows waiting for a free slot of their pool, again while
+    slots are free and it sends something: a finished node costs about one run_advance per slot
+    it frees, however many runs wait.
     """
-    free = _free_slots(Tenant.objects.get(pk=tenant_id))
-    while free > 0:
-        run_id = node_runs_waiting(tenant_id).order_by("run_id").values_list("run_id", flat=True).first()
+    tenant = Tenant.objects.get(pk=tenant_id)
+    free, total = slots.free_slots(tenant)
+    while total > 0:
+        run_id = slots.waiting_in_open_pools(tenant, free).order_by("run_id").values_list("run_id", flat=True).first()
         if run_id is None:
             return
         with transaction.atomic():
             run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run_id)
             run_advance(run=run)
-        before, free = free, _free_slots(Tenant.objects.get(pk=tenant_id))
-        if free >= before:
-            return  # it sent nothing: younger runs may not pass it, so nothing more can start now
+        before, (free, total) = total, slots.free_slots(tenant)
+        if total >= before:
+            return  # it sent nothing: younger runs of its pool may not pass it, so nothing more can start now

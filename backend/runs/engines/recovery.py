@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from runs.bookkeeping import node_error
 from runs.db import connection_drop
-from runs.engines.local import LocalEngine, attempt_end, node_run_send, node_runs_waiting, run_advance, tenant_fill
+from runs.engines.local import LocalEngine, attempt_end, node_run_send, run_advance, tenant_fill
+from runs.engines.slots import node_runs_waiting
 from runs.models import NodeRun, Run, Status
 
 log = logging.getLogger(__name__)

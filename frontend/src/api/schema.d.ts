@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/audit/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every tenant's audit log, and what belongs to none (failed logins). Platform admins only. */
+        get: operations["audit_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/me/": {
         parameters: {
             query?: never;
@@ -88,6 +105,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/invitations/accept/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The logged-in user joins the invitation's tenant. */
+        post: operations["invitations_accept_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invitations/preview/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description What an invitation link offers, for the page that accepts it (no login needed). */
+        post: operations["invitations_preview_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invitations/signup/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description A new person creates their account from an invitation and joins its tenant. */
+        post: operations["invitations_signup_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/": {
         parameters: {
             query?: never;
@@ -120,6 +188,26 @@ export interface paths {
         head?: never;
         /** @description Mixin for DRF views whose URL carries `<tenant>`. */
         patch: operations["tenants_partial_update"];
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/audit/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The tenant's audit log, newest first: every change and action in it, who did it and when.
+         *     Tenant admins only (and platform admins).
+         */
+        get: operations["tenants_audit_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/tenants/{tenant}/connections/": {
@@ -159,6 +247,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/invitations/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The tenant's invitations (admins only: they carry email addresses); POST invites. */
+        get: operations["tenants_invitations_list"];
+        put?: never;
+        /** @description Mail an invitation link. The answer is the same whether or not the address has an account. */
+        post: operations["tenants_invitations_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/invitations/{invitation_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Revoke: the mailed link stops working. */
+        delete: operations["tenants_invitations_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/members/": {
         parameters: {
             query?: never;
@@ -169,7 +292,7 @@ export interface paths {
         /** @description Mixin for DRF views whose URL carries `<tenant>`. */
         get: operations["tenants_members_list"];
         put?: never;
-        /** @description Mixin for DRF views whose URL carries `<tenant>`. */
+        /** @description Platform admins add a user directly; tenant admins invite by email (…/invitations/). */
         post: operations["tenants_members_create"];
         delete?: never;
         options?: never;
@@ -435,6 +558,44 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description * `workflow.created` - Workflow Created
+         *     * `workflow.saved` - Workflow Saved
+         *     * `workflow.deleted` - Workflow Deleted
+         *     * `notebook.uploaded` - Notebook Uploaded
+         *     * `notebook.deleted` - Notebook Deleted
+         *     * `run.started` - Run Started
+         *     * `run.cancelled` - Run Cancelled
+         *     * `run.repaired` - Run Repaired
+         *     * `deployment.deployed` - Deployment Deployed
+         *     * `deployment.undeployed` - Deployment Undeployed
+         *     * `connection.created` - Connection Created
+         *     * `connection.changed` - Connection Changed
+         *     * `connection.deleted` - Connection Deleted
+         *     * `member.added` - Member Added
+         *     * `member.changed` - Member Changed
+         *     * `member.removed` - Member Removed
+         *     * `invitation.created` - Invitation Created
+         *     * `invitation.accepted` - Invitation Accepted
+         *     * `invitation.revoked` - Invitation Revoked
+         *     * `tenant.created` - Tenant Created
+         *     * `tenant.changed` - Tenant Changed
+         *     * `tenant.deleted` - Tenant Deleted
+         *     * `login.failed` - Login Failed
+         *     * `token.created` - Token Created
+         *     * `token.revoked` - Token Revoked
+         * @enum {string}
+         */
+        ActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "connection.created" | "connection.changed" | "connection.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
+        /**
+         * @description * `user` - User
+         *     * `anonymous` - Anonymous
+         *     * `system` - System
+         *     * `scheduler` - Scheduler
+         *     * `airflow` - Airflow
+         * @enum {string}
+         */
+        ActorKindEnum: "user" | "anonymous" | "system" | "scheduler" | "airflow";
         /** @description A token as listed: never its secret, nor anything derived from it. */
         ApiToken: {
             readonly id: number;
@@ -466,6 +627,26 @@ export interface components {
             readonly last_used: string | null;
             /** @description The secret: shown in this answer only. */
             readonly token: string;
+        };
+        AuditEntry: {
+            readonly id: number;
+            /** Format: date-time */
+            readonly at: string;
+            /** @description The tenant's slug; empty for logins and the like. */
+            readonly tenant: string;
+            /** @description The user's username, or the actor kind. */
+            readonly actor: string;
+            readonly actor_kind: components["schemas"]["ActorKindEnum"];
+            /** @description The client's address, for requests. */
+            readonly address: string | null;
+            readonly action: components["schemas"]["ActionEnum"];
+            readonly object_type: string;
+            readonly object_id: string;
+            readonly object_label: string;
+            /** @description What changed, as it was (never a secret's value). */
+            readonly before: unknown;
+            /** @description What changed, as it became. A connection's secret fields show as "set", "replaced" or "cleared", never their values. */
+            readonly after: unknown;
         };
         Connection: {
             readonly id: number;
@@ -738,6 +919,48 @@ export interface components {
             /** @description The version this edit started from. */
             base_version: number;
         };
+        Invitation: {
+            readonly id: number;
+            /** Format: email */
+            email: string;
+            role?: components["schemas"]["RoleEnum"];
+            readonly invited_by: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly expires_at: string;
+            /** @description pending, accepted or expired. */
+            readonly status: string;
+        };
+        InvitationJoined: {
+            tenant: string;
+            role: string;
+            username: string;
+        };
+        InvitationPreview: {
+            tenant: string;
+            tenant_name: string;
+            /** Format: email */
+            email: string;
+            role: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        InvitationRequest: {
+            /** Format: email */
+            email: string;
+            role?: components["schemas"]["RoleEnum"];
+        };
+        InvitationSignupRequest: {
+            /** @description The token of the mailed link (…/invitations/<token>). */
+            token: string;
+            username: string;
+            password: string;
+        };
+        InvitationTokenRequest: {
+            /** @description The token of the mailed link (…/invitations/<token>). */
+            token: string;
+        };
         JsonValue: (string | number | boolean | components["schemas"]["JsonValue"][] | {
             [key: string]: components["schemas"]["JsonValue"];
         }) | null;
@@ -763,11 +986,13 @@ export interface components {
         Member: {
             readonly id: number;
             readonly username: string;
-            readonly email: string;
+            /** @description Shown to the tenant's admins only; null for other members. */
+            readonly email: string | null;
             readonly role: components["schemas"]["RoleEnum"];
             /** Format: date-time */
             readonly created_at: string;
         };
+        /** @description Platform admins only: add an existing user, or create one with a password. */
         MemberCreateRequest: {
             username: string;
             role: components["schemas"]["RoleEnum"];
@@ -826,12 +1051,12 @@ export interface components {
              */
             trigger_rule: string;
             /**
-             * @description An Airflow pool, loom__<tenant>__<pool>, sized like the tenant's quota; null: the tenant's pool.
+             * @description One of the tenant's pools (Tenant.pools), whose slots are part of its quota (Airflow pool loom__<tenant>__<pool>); null: the quota's other slots.
              * @default null
              */
             pool: string | null;
             /**
-             * @description The Airflow queue of the node's tasks; null: the default queue.
+             * @description The Airflow queue of the node's tasks, one of the tenant's allowed_queues; null: the default queue.
              * @default null
              */
             queue: string | null;
@@ -918,12 +1143,12 @@ export interface components {
              */
             trigger_rule: string;
             /**
-             * @description An Airflow pool, loom__<tenant>__<pool>, sized like the tenant's quota; null: the tenant's pool.
+             * @description One of the tenant's pools (Tenant.pools), whose slots are part of its quota (Airflow pool loom__<tenant>__<pool>); null: the quota's other slots.
              * @default null
              */
             pool: string | null;
             /**
-             * @description The Airflow queue of the node's tasks; null: the default queue.
+             * @description The Airflow queue of the node's tasks, one of the tenant's allowed_queues; null: the default queue.
              * @default null
              */
             queue: string | null;
@@ -1038,18 +1263,39 @@ export interface components {
             /** @description Checked against the parameters it is bound to. */
             type?: components["schemas"]["ParamType"] | null;
         };
+        PaginatedAuditEntryList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["AuditEntry"][];
+        };
         /** @enum {string} */
         ParamType: "str" | "int" | "float" | "bool" | "list" | "dict";
         PatchedMemberUpdateRequest: {
             role?: components["schemas"]["RoleEnum"];
         };
+        /** @description Tenant admins change name and description; the other fields are the platform admin's. */
         PatchedTenantUpdateRequest: {
             name?: string;
+            description?: string;
             /**
              * Format: int64
              * @description How many notebooks of this tenant may run at once (also its Airflow pool size).
              */
             concurrency_quota?: number;
+            /** @description {pool name: slots}, reserved out of concurrency_quota for the nodes naming the pool; together at most concurrency_quota - 1. Platform admins only. */
+            pools?: {
+                [key: string]: number;
+            };
+            /** @description The Airflow queues nodes may name; empty: the default queue only. Platform admins only. */
+            allowed_queues?: string[];
             /**
              * Format: int64
              * @description Timeout of a node that sets no timeout_s, in seconds (at most LOOM_NODE_TIMEOUT_MAX_S). Empty: LOOM_NODE_TIMEOUT_S.
@@ -1151,11 +1397,18 @@ export interface components {
         Tenant: {
             slug: string;
             name: string;
+            description?: string;
             /**
              * Format: int64
              * @description How many notebooks of this tenant may run at once (also its Airflow pool size).
              */
             concurrency_quota?: number;
+            /** @description {pool name: slots}, reserved out of concurrency_quota for the nodes naming the pool; together at most concurrency_quota - 1. Platform admins only. */
+            pools?: {
+                [key: string]: number;
+            };
+            /** @description The Airflow queues nodes may name; empty: the default queue only. Platform admins only. */
+            allowed_queues?: string[];
             /**
              * Format: int64
              * @description Timeout of a node that sets no timeout_s, in seconds (at most LOOM_NODE_TIMEOUT_MAX_S). Empty: LOOM_NODE_TIMEOUT_S.
@@ -1174,11 +1427,18 @@ export interface components {
         TenantRequest: {
             slug: string;
             name: string;
+            description?: string;
             /**
              * Format: int64
              * @description How many notebooks of this tenant may run at once (also its Airflow pool size).
              */
             concurrency_quota?: number;
+            /** @description {pool name: slots}, reserved out of concurrency_quota for the nodes naming the pool; together at most concurrency_quota - 1. Platform admins only. */
+            pools?: {
+                [key: string]: number;
+            };
+            /** @description The Airflow queues nodes may name; empty: the default queue only. Platform admins only. */
+            allowed_queues?: string[];
             /**
              * Format: int64
              * @description Timeout of a node that sets no timeout_s, in seconds (at most LOOM_NODE_TIMEOUT_MAX_S). Empty: LOOM_NODE_TIMEOUT_S.
@@ -1207,7 +1467,8 @@ export interface components {
         User: {
             id: number;
             username: string;
-            is_staff: boolean;
+            /** @description Admin of every tenant; owns quotas, pools and queues. */
+            is_platform_admin: boolean;
         };
         ValidateRequestRequest: {
             /** @description A graph to check; the latest saved version when absent. */
@@ -1274,6 +1535,70 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    audit_list: {
+        parameters: {
+            query?: {
+                /** @description An action ("workflow.saved"), or a category without the dot ("run": every run.* action). */
+                action?: string;
+                /** @description A username, or system, scheduler, airflow, anonymous. */
+                actor?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                limit?: number;
+                object_id?: string;
+                /** @description workflow, run, deployment, notebook, connection, member, tenant, user. */
+                object_type?: string;
+                /** @description ISO 8601; entries at or after it. */
+                since?: string;
+                /** @description A tenant's slug. */
+                tenant?: string;
+                /** @description ISO 8601; entries before it. */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAuditEntryList"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     auth_me_retrieve: {
         parameters: {
             query?: never;
@@ -1673,6 +1998,180 @@ export interface operations {
             };
         };
     };
+    invitations_accept_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationTokenRequest"];
+                "multipart/form-data": components["schemas"]["InvitationTokenRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["InvitationTokenRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    invitations_preview_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationTokenRequest"];
+                "multipart/form-data": components["schemas"]["InvitationTokenRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["InvitationTokenRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPreview"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    invitations_signup_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationSignupRequest"];
+                "multipart/form-data": components["schemas"]["InvitationSignupRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["InvitationSignupRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationJoined"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     tenants_list: {
         parameters: {
             query?: never;
@@ -1918,6 +2417,79 @@ export interface operations {
             };
             /** @description The body's media type is not one this operation takes. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_audit_list: {
+        parameters: {
+            query?: {
+                /** @description An action ("workflow.saved"), or a category without the dot ("run": every run.* action). */
+                action?: string;
+                /** @description A username, or system, scheduler, airflow, anonymous. */
+                actor?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                limit?: number;
+                object_id?: string;
+                /** @description workflow, run, deployment, notebook, connection, member, tenant, user. */
+                object_type?: string;
+                /** @description ISO 8601; entries at or after it. */
+                since?: string;
+                /** @description ISO 8601; entries before it. */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAuditEntryList"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2211,6 +2783,201 @@ export interface operations {
             header?: never;
             path: {
                 connection_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_invitations_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"][];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_invitations_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationRequest"];
+                "multipart/form-data": components["schemas"]["InvitationRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["InvitationRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_invitations_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invitation_id: number;
                 tenant: string;
             };
             cookie?: never;

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
 from django.utils import timezone
 
+from audit.services import Action, ActorKind, record
 from catalog.text import nul_replace
 from dags import naming
 from deployments.client import AirflowError, AirflowUnavailable, airflow_client
@@ -38,11 +39,16 @@ PAGE = 100
 UNREACHABLE = "Airflow unreachable since "
 
 
+def poll_lease_ttl() -> timedelta:
+    """How long a poller's turn lasts; the lease's expiry minus this is when it last polled (ops.metrics)."""
+    return timedelta(seconds=3 * settings.LOOM_AIRFLOW_POLL_S + 10)
+
+
 def airflow_poll(*, holder: str) -> bool:
     """One round of `airflow_runs_sync`, if `holder` holds the poll lease (so that of several
     workers only one polls). True when it polled."""
     close_old_connections()
-    if not lease_take(POLL_LEASE, holder=holder, ttl=timedelta(seconds=3 * settings.LOOM_AIRFLOW_POLL_S + 10)):
+    if not lease_take(POLL_LEASE, holder=holder, ttl=poll_lease_ttl()):
         return False
     airflow_runs_sync()
     return True
@@ -114,11 +120,19 @@ def _runs_import(dag_runs: list, deployments: dict) -> dict:
                     parameters={k: v for k, v in (r.conf or {}).items() if k in globals_}, started_at=r.start_date,
                 )
                 NodeRun.objects.bulk_create([NodeRun(run=run, node=nid) for nid in graph_order(graph)])
+                record(Action.RUN_STARTED, tenant=run.tenant, obj=run, actor=_started_by(r), after={
+                    "workflow": run.workflow_id, "version": deployment.version.number, "engine": "airflow",
+                    "dag_run_id": r.dag_run_id, "parameters": run.parameters})
         except IntegrityError:
             continue
         log.info("run %s mirrors DAG run %s of %s, which Airflow started", run.pk, r.dag_run_id, r.dag_id)
         created[run.pk] = run.status
     return created
+
+
+def _started_by(dag_run) -> str:
+    """Who started a DAG run Loom did not trigger: Airflow's scheduler, or someone in Airflow."""
+    return ActorKind.SCHEDULER if getattr(dag_run.run_type, "value", dag_run.run_type) == "scheduled" else ActorKind.AIRFLOW
 
 
 def _run_sync(client, pk: int, status: str, dag_runs: dict) -> None:
