@@ -2048,6 +2048,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description No such invitation, or it expired or was used. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The request body is larger than the limit. */
             413: {
                 headers: {
@@ -2100,6 +2109,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description No such invitation, or it expired or was used. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The request body is larger than the limit. */
             413: {
                 headers: {
@@ -2145,6 +2163,15 @@ export interface operations {
             };
             /** @description The request is invalid; the body says why. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such invitation, or it expired or was used. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2963,6 +2990,15 @@ export interface operations {
             };
             /** @description The body's media type is not one this operation takes. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The email could not be sent; nothing was saved. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
