@@ -112,9 +112,8 @@ def main() -> int:
             page.get_by_label("Username").fill("editor")
             page.get_by_label("Password").fill("loom-demo")
             page.get_by_role("button", name="Log in").click()
-            page.wait_for_selector(".tenant-card")
+            page.wait_for_selector(".tenant-card, .content h1:has-text('Workflows')")  # one workspace: straight in
             url = f"/t/demo/workflows/{workflow_id}"
-            target = f"n{args.nodes // 2}"
             api_start = time.perf_counter()
             page.request.get(f"/api/tenants/demo/workflows/{workflow_id}/")
             print(f"  the API's workflow detail alone: {time.perf_counter() - api_start:.3f} s")
@@ -128,12 +127,12 @@ def main() -> int:
                     cdp.send("Profiler.start")
                 start = time.perf_counter()
                 page.goto(url)
-                node = page.locator(f"[data-testid=node-{target}]")
-                node.wait_for()
+                # Fit stops at a readable zoom, so only the nodes in view are rendered: click one of them.
+                first = page.locator(".react-flow__node").first
+                first.wait_for()
                 t_node = time.perf_counter() - start
-                page.wait_for_function(f"document.querySelectorAll('.react-flow__node').length >= {args.nodes}")
-                t_all = time.perf_counter() - start
-                node.locator(".loom-node-header").click(force=True)
+                target = first.get_attribute("data-id")
+                first.locator(".loom-node-header").click(force=True)
                 page.wait_for_selector(f"[data-testid=inspector] input[aria-label='Node id'][value='{target}']")
                 elapsed = time.perf_counter() - start
                 rendered = page.locator(".react-flow__node").count()
@@ -142,7 +141,7 @@ def main() -> int:
                 timing = page.evaluate("""() => Object.fromEntries(performance.getEntriesByType('resource')
                     .filter(r => r.name.includes('/api/') || r.name.includes('/assets/'))
                     .map(r => [r.name.replace(location.origin, '').slice(0, 40), Math.round(r.startTime) + '+' + Math.round(r.duration)]))""")
-                print(f"  run {i}{' (warm-up)' if not i else ''}: {elapsed:.3f} s (first node {t_node:.3f}, all {t_all:.3f}), "
+                print(f"  run {i}{' (warm-up)' if not i else ''}: {elapsed:.3f} s (first node {t_node:.3f}), "
                       f"{rendered} nodes rendered" + (f"; {timing}" if args.verbose else ""))
             if cdp:
                 profile_print(cdp.send("Profiler.stop")["profile"])

@@ -43,6 +43,8 @@ def airflow_env(root: Path, dags: Path, **extra: str) -> dict:
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": "4",
+        # Loom fans out over up to LOOM_MAP_MAX_ITEMS (10,000); Airflow's default is 1,024.
+        "AIRFLOW__CORE__MAX_MAP_LENGTH": "10000",
         "AIRFLOW__API_AUTH__JWT_SECRET": "loom-tests-only",
         **extra,
     })

@@ -37,6 +37,7 @@ class NotebookVersion(models.Model):
     sha256 = models.CharField(max_length=64)
     content = models.TextField()
     parameters = models.JSONField(default=list)
+    outputs = models.JSONField(default=list)  # discovered: [{"name", "type"}] (catalog.inspection.outputs_infer)
     kernel_name = models.CharField(max_length=100)
     language = models.CharField(max_length=50)
     created_at = models.DateTimeField(auto_now_add=True)

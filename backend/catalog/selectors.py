@@ -1,6 +1,7 @@
 from django.db.models import QuerySet
 
 from catalog.models import Notebook, NotebookVersion
+from catalog.signals import notebook_users
 from tenancy.models import Tenant
 
 
@@ -31,3 +32,8 @@ def notebook_version_get(*, notebook: Notebook, number: int | None = None) -> No
         return qs.get(number=number)
     except NotebookVersion.DoesNotExist:
         raise NotebookVersion.DoesNotExist(f"Notebook {notebook.name} has no version {number}.") from None
+
+
+def notebook_users_get(*, notebook: Notebook) -> list[str]:
+    """What uses the notebook (the workflows whose latest version runs it), as the apps built on the catalog say."""
+    return sorted(name for _, names in notebook_users.send(sender=Notebook, notebook=notebook) for name in names)

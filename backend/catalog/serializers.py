@@ -1,8 +1,10 @@
 import json
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Notebook, NotebookVersion
+from catalog.selectors import notebook_users_get
 
 
 class ParameterSerializer(serializers.Serializer):
@@ -14,12 +16,18 @@ class ParameterSerializer(serializers.Serializer):
     default_source = serializers.CharField(help_text="The default as written in the notebook.")
 
 
+class DiscoveredOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.CharField(allow_null=True, help_text="str, int, float, bool, list, dict, or null when unknown.")
+
+
 class NotebookVersionSerializer(serializers.ModelSerializer):
     parameters = ParameterSerializer(many=True)
+    outputs = DiscoveredOutputSerializer(many=True, help_text="Discovered: names given to sb.glue, and variables of the cell tagged 'outputs'.")
 
     class Meta:
         model = NotebookVersion
-        fields = ["number", "sha256", "kernel_name", "language", "parameters", "created_at"]
+        fields = ["number", "sha256", "kernel_name", "language", "parameters", "outputs", "created_at"]
 
 
 class NotebookSerializer(serializers.ModelSerializer):
@@ -29,10 +37,11 @@ class NotebookSerializer(serializers.ModelSerializer):
     sha256 = serializers.SerializerMethodField()
     kernel_name = serializers.SerializerMethodField()
     parameters = serializers.SerializerMethodField()
+    outputs = serializers.SerializerMethodField()
 
     class Meta:
         model = Notebook
-        fields = ["id", "name", "version", "sha256", "kernel_name", "parameters", "created_at", "updated_at"]
+        fields = ["id", "name", "version", "sha256", "kernel_name", "parameters", "outputs", "created_at", "updated_at"]
 
     def _latest(self, notebook) -> NotebookVersion:
         return self.context["latest"][notebook.pk]
@@ -49,13 +58,22 @@ class NotebookSerializer(serializers.ModelSerializer):
     def get_parameters(self, notebook) -> list[dict]:
         return ParameterSerializer(self._latest(notebook).parameters, many=True).data
 
+    @extend_schema_field(DiscoveredOutputSerializer(many=True))
+    def get_outputs(self, notebook) -> list[dict]:
+        """Discovered outputs: names given to sb.glue, and variables of the cell tagged 'outputs'."""
+        return DiscoveredOutputSerializer(self._latest(notebook).outputs, many=True).data
+
 
 class NotebookDetailSerializer(NotebookSerializer):
     content = serializers.SerializerMethodField(help_text="The notebook (nbformat 4 JSON) of the requested version.")
     versions = serializers.SerializerMethodField()
+    used_by = serializers.SerializerMethodField(help_text="Workflows whose latest version runs this notebook (a delete is refused while any does).")
 
     class Meta(NotebookSerializer.Meta):
-        fields = [*NotebookSerializer.Meta.fields, "content", "versions"]
+        fields = [*NotebookSerializer.Meta.fields, "content", "versions", "used_by"]
+
+    def get_used_by(self, notebook) -> list[str]:
+        return notebook_users_get(notebook=notebook)
 
     def get_content(self, notebook) -> dict:
         return json.loads(self._latest(notebook).content)

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from audit.services import Action, record
 from catalog.inspection import NotebookError, notebook_read
 from catalog.models import Notebook, NotebookVersion, notebook_name_validator
-from catalog.signals import notebook_users
+from catalog.selectors import notebook_users_get
 from catalog.text import nul_replace
 from loom.errors import Conflict, FieldsInvalid
 from tenancy.models import Tenant
@@ -47,6 +47,7 @@ def notebook_upload(*, tenant: Tenant, name: str, data: bytes, user=None) -> tup
                 # A NUL in a cell is stored as U+FFFD in the signature (the content keeps it, JSON-escaped).
                 content=nul_replace(inspected.content)[0],
                 parameters=nul_replace(inspected.parameters_json())[0],
+                outputs=nul_replace(inspected.outputs_json())[0],
                 kernel_name=nul_replace(inspected.kernel_name)[0],
                 language=nul_replace(inspected.language)[0],
                 created_by=user if user and user.is_authenticated else None,
@@ -72,7 +73,7 @@ def notebooks_sync(*, tenant: Tenant, directory: Path | None = None) -> list[tup
 def notebook_delete(*, notebook: Notebook) -> None:
     """Delete a notebook and its versions, unless something still uses it (a workflow's latest
     version, say: the receivers of `notebook_users` tell)."""
-    users = [name for _, names in notebook_users.send(sender=Notebook, notebook=notebook) for name in names]
+    users = notebook_users_get(notebook=notebook)
     if users:
         raise NotebookInUse(users)
     with transaction.atomic():

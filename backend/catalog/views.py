@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import MultiPartParser
@@ -8,6 +9,7 @@ from rest_framework.response import Response
 from catalog import selectors, services
 from catalog.models import Notebook
 from catalog.serializers import NotebookDetailSerializer, NotebookSerializer, NotebookUploadSerializer
+from loom.notebook_html import AnyFormat, notebook_html_response
 from tenancy.scoping import TenantScopedMixin
 
 
@@ -57,3 +59,20 @@ class NotebookDetailView(TenantScopedMixin, generics.GenericAPIView):
     def delete(self, request, tenant, notebook_id):
         services.notebook_delete(notebook=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NotebookPreviewView(TenantScopedMixin, generics.GenericAPIView):
+    """A version of the notebook rendered as HTML (nbconvert), sandboxed like an executed notebook."""
+
+    tenant_model = Notebook
+    lookup_url_kwarg = "notebook_id"
+    content_negotiation_class = AnyFormat
+
+    @extend_schema(parameters=[OpenApiParameter("version", int, description="A version number; the latest by default.")],
+                   responses={(200, "text/html"): OpenApiTypes.STR})
+    def get(self, request, tenant, notebook_id):
+        notebook = self.get_object()
+        number = request.query_params.get("version")
+        if number and not number.isdigit():
+            raise Http404(f"Notebook {notebook.name} has no version {number}.")
+        return notebook_html_response(selectors.notebook_version_get(notebook=notebook, number=int(number) if number else None).content)

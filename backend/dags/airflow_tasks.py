@@ -26,25 +26,45 @@ def map_items(nodes: dict, settings: dict, context, *, parameters) -> list:
     """The list a fanned-out node runs over: a workflow parameter or an upstream output."""
     node = nodes[context["ti"].task_id.removesuffix(settings["items_suffix"])]
     fan = parameters.fan_out(node["map_over"], node["map_parameter"])
-    upstream = upstream_outputs(nodes, settings, context["ti"], fan.node) if fan.node is not None else None
+    upstream = (upstream_outputs(nodes, settings, context["ti"], fan.node, parameters=parameters)
+                if fan.node is not None else None)
     return parameters.fan_out_items(fan, upstream=upstream, **run_layers(context))
 
 
-class NotebookChanged(Exception):
-    """The notebook file is not the version the DAG pinned (its sha256 differs)."""
+class ItemsFailed(Exception):
+    """More items of a fanned-out node failed than it accepts."""
+
+
+def items_check(nodes: dict, settings: dict, context, *, parameters) -> None:
+    """Fail when more items of the fanned-out node failed than it accepts, so that its downstream
+    tasks (which follow this one) run as if it succeeded only within the allowance."""
+    node_id = context["ti"].task_id.removesuffix(settings["check_suffix"])
+    if upstream_outputs(nodes, settings, context["ti"], node_id, parameters=parameters) is None:
+        raise ItemsFailed(f"More items of {node_id} failed than it accepts (or it has no list of items).")
+
+
+class NodeRefused(Exception):
+    """The node must not run (its message says why); no cell ran."""
 
     def as_dict(self) -> dict:
         return {"message": str(self), "cell_index": None, "cell_source": "", "traceback": ""}
+
+
+class NotebookChanged(NodeRefused):
+    """The notebook file is not the version the DAG pinned (its sha256 differs)."""
 
 
 def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, execute, connection_env, limits,
              sandboxed=None) -> dict:
     """Run the task's node: resolve its parameters, check its notebook is the pinned version, run
     it with its connections in the kernel's environment and the limits of this worker's
-    environment (runtime/limits.py), and return its declared outputs (the task's XCom).
+    environment and the tenant's (runtime/limits.py, the same rules as the local engine's), and
+    return its declared outputs (the task's XCom). A tenant over its artifacts quota fails the
+    task before the notebook starts.
 
     With LOOM_SANDBOX=on in the task's environment (off by default on Airflow), the kernel runs
-    in runtime/sandbox.py's sandbox: `sandboxed(kernel name, view_at)` makes its manager."""
+    in runtime/sandbox.py's sandbox: `sandboxed(kernel name, view_at)` makes its manager, and
+    the node's memory_mb and max_procs (else the tenant's defaults) lower its limits."""
     ti = context["ti"]
     node = nodes[ti.task_id]
     artifacts_root = setting(settings["artifacts_dir"], Path(tempfile.gettempdir()) / "loom-artifacts")
@@ -60,23 +80,36 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
         fan=fan,
         item=item,
         values=node["values"],
-        edge=parameters.edge_layer(node["inputs"], lambda source: upstream_outputs(nodes, settings, ti, source)),
+        edge=parameters.edge_layer(node["inputs"], lambda source: upstream_outputs(nodes, settings, ti, source,
+                                                                                    parameters=parameters)),
         artifacts_dir=str(output_dir),
         **run_layers(context),
     )
     notebooks = setting(settings["notebooks_dir"], Path(context["dag"].fileloc).parent / "loom-notebooks")
     env, secrets = connections_environment(node["connections"], connection_env=connection_env)
     env.update({"LOOM_NODE": ti.task_id, "LOOM_MAP_INDEX": str(ti.map_index) if ti.map_index >= 0 else ""})
-    # A node's own timeout_s is the task's execution_timeout, which Airflow enforces; others get the default.
-    timeout_s, node_limits = limits.limits_from_env(os.environ).timeout(
-        None if context["task"].execution_timeout is None else context["task"].execution_timeout.total_seconds())
+    # The tenant's own values, as the DAG was rendered (dags/rendering.py): deployed with it.
+    own = settings.get("tenant_limits", {})
+    platform = limits.limits_from_env(os.environ)
+    # A node's own timeout_s is the task's execution_timeout, which Airflow enforces; others get a default.
+    timeout_s, node_limits = platform.timeout(
+        None if context["task"].execution_timeout is None else context["task"].execution_timeout.total_seconds(),
+        own.get("node_timeout_s"))
     try:
+        if platform.tenant_bytes_max or own.get("artifacts_quota_mb"):
+            # Measured by every task (Airflow's workers share no cache): the tenant's whole root.
+            used = limits.folder_usage(artifacts_root / settings["tenant"])[1]
+            problem = limits.tenant_quota_problem(tenant=settings["tenant"], used=used, own_mb=own.get("artifacts_quota_mb"),
+                                                  platform_bytes=platform.tenant_bytes_max)
+            if problem:
+                raise NodeRefused(problem)
         notebook = notebook_verified(notebooks, node["notebook"])
         sandbox = {}
         if sandboxed is not None and os.environ.get("LOOM_SANDBOX", "off").strip().lower() == "on":
             # The run's folder is the view: this task writes its own folder and reads its upstreams'.
             kernel = notebook.metadata.get("kernelspec", {}).get("name") or "python3"
             sandbox = {"kernel_manager": sandboxed(kernel, run_dir), "shared": run_dir}
+            node_limits = node_limits.kernel(node=node, tenant=own, platform=sandbox["kernel_manager"].sandbox.config)
         result = execute(
             **sandbox,
             notebook=notebook,
@@ -117,9 +150,9 @@ def run_layers(context) -> dict:
     return {"overrides": dict(context["dag_run"].conf or {}), "globals": dict(context["params"])}
 
 
-def upstream_outputs(nodes: dict, settings: dict, ti, source: str) -> dict | None:
-    """An upstream node's outputs, or None if it has none (it failed, say). For a fanned-out
-    node each output is the list of its items' values, in item order, None where one failed."""
+def upstream_outputs(nodes: dict, settings: dict, ti, source: str, *, parameters) -> dict | None:
+    """An upstream node's outputs, or None if it has none (it failed, say). A fanned-out node's
+    are those of runtime/parameters.py's fan_in, None when more items failed than it accepts."""
     if not nodes[source]["map_over"]:
         outputs = ti.xcom_pull(task_ids=source)
         return outputs if isinstance(outputs, dict) else None
@@ -127,8 +160,11 @@ def upstream_outputs(nodes: dict, settings: dict, ti, source: str) -> dict | Non
     if not isinstance(items, list):
         return None
     # Explicit map indexes keep item order and leave a None where an item has no result.
-    results = ti.xcom_pull(task_ids=source, map_indexes=list(range(len(items))))
-    return {name: [r.get(name) if isinstance(r, dict) else None for r in results] for name in nodes[source]["outputs"]}
+    results = ti.xcom_pull(task_ids=source, map_indexes=list(range(len(items)))) if items else []
+    results = [r if isinstance(r, dict) else None for r in results]
+    if sum(r is None for r in results) > parameters.failures_allowed(nodes[source], len(items)):
+        return None
+    return parameters.fan_in(nodes[source]["outputs"], list(zip(items, results)))
 
 
 def setting(names: list, default: Path) -> Path:

@@ -7,6 +7,9 @@ the deploy step and the Airflow engine all name things through these functions.
 PREFIX = "loom"
 # Suffix of the task that resolves a fanned-out node's list; node ids cannot contain '-'.
 ITEMS_SUFFIX = "-items"
+# Suffix of the task after a fanned-out node that accepts failed items: it checks the allowance,
+# and the node's downstream tasks follow it instead of the mapped task.
+CHECK_SUFFIX = "-check"
 
 
 def airflow_dag_id(*, tenant: str, workflow_id: int) -> str:
@@ -37,3 +40,7 @@ def notebook_relpath(*, tenant: str, sha256: str, name: str) -> str:
 
 def items_task_id(node_id: str) -> str:
     return node_id + ITEMS_SUFFIX
+
+
+def check_task_id(node_id: str) -> str:
+    return node_id + CHECK_SUFFIX

@@ -22,8 +22,8 @@ TEMPLATE = "dag.py.j2"
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 # Carried verbatim by every DAG file (paths relative to backend/), so both engines run
 # literally the same functions; the DAG compiles them when a task first needs them.
-RUNTIME_FILES = ("runtime/parameters.py", "runtime/execute.py", "runtime/limits.py", "runtime/sandbox.py",
-                 "dags/airflow_tasks.py")
+RUNTIME_FILES = ("runtime/parameters.py", "runtime/execute.py", "runtime/engine.py", "runtime/limits.py",
+                 "runtime/sandbox.py", "dags/airflow_tasks.py")
 
 # Where a task finds things on the machine it runs on, read when it runs (never at parse
 # time): [environment variable, Airflow Variable]. Without either, notebooks are looked up
@@ -59,12 +59,15 @@ def dag_context(
     version: int,
     notebooks: Mapping[str, PinnedNotebook],
     runtime: Mapping[str, str],
+    tenant_limits: Mapping[str, int | None] | None = None,
 ) -> dict:
     """Everything dag.py.j2 prints, for a normalized graph (as stored: see workflows.services)
     that passed validation.
 
     `notebooks` holds the pinned notebook of every node's notebook name; `runtime` maps each
-    of RUNTIME_FILES to the source the DAG carries (`runtime_sources()` in production).
+    of RUNTIME_FILES to the source the DAG carries (`runtime_sources()` in production);
+    `tenant_limits` the tenant's own limits (node_timeout_s, artifacts_quota_mb, node_memory_mb,
+    node_max_procs; empty ones are the platform's), which its tasks apply as the local engine does.
     """
     g = graph
     dag_id = naming.airflow_dag_id(tenant=tenant, workflow_id=workflow_id)
@@ -78,9 +81,17 @@ def dag_context(
         # A fanned-out node starts with the task that resolves its list.
         return naming.items_task_id(nid) if nodes[nid]["map_over"] else nid
 
+    def last_task(nid: str) -> str:
+        # A node that accepts failed items ends with the task that checks the allowance.
+        return naming.check_task_id(nid) if _tolerant(nodes[nid]) else nid
+
+    def node_of(task_id: str) -> str:
+        return task_id.removesuffix(naming.ITEMS_SUFFIX).removesuffix(naming.CHECK_SUFFIX)
+
     dependencies = sorted(
-        {(e["source"], first_task(e["target"])) for e in g["edges"]},
-        key=lambda d: (position[d[1].removesuffix(naming.ITEMS_SUFFIX)], position[d[0]]),
+        {(last_task(e["source"]), first_task(e["target"])) for e in g["edges"]}
+        | {(nid, naming.check_task_id(nid)) for nid in order if _tolerant(nodes[nid])},
+        key=lambda d: (position[node_of(d[1])], position[node_of(d[0])]),
     )
     return {
         "header": {"name": g["name"], "version": version, "tenant": tenant, "workflow_id": workflow_id},
@@ -90,8 +101,10 @@ def dag_context(
             "dag_id": dag_id,
             "tenant": tenant,
             "items_suffix": naming.ITEMS_SUFFIX,
+            "check_suffix": naming.CHECK_SUFFIX,
             "notebooks_dir": NOTEBOOKS_DIR_SETTING,
             "artifacts_dir": ARTIFACTS_DIR_SETTING,
+            "tenant_limits": {k: v for k, v in sorted((tenant_limits or {}).items()) if v},
         },
         "nodes": {nid: _node_spec(nodes[nid], inputs[nid], tenant, notebooks) for nid in order},
         "dag": _dag_args(g, tenant),
@@ -124,7 +137,17 @@ def _node_spec(node: Mapping, inputs: Mapping, tenant: str, notebooks: Mapping[s
         # As in the graph: the task reads them with runtime/parameters.py's fan_out.
         "map_over": node["map_over"],
         "map_parameter": node["map_parameter"],
+        # The kernel's limits, when the task runs sandboxed (runtime/limits.py's Limits.kernel).
+        "memory_mb": node.get("memory_mb"),  # (absent from graphs stored before these fields)
+        "max_procs": node.get("max_procs"),
+        "max_failed_items": node.get("max_failed_items"),
+        "max_failed_ratio": node.get("max_failed_ratio"),
     }
+
+
+def _tolerant(node: Mapping) -> bool:
+    """A fanned-out node that accepts some failed items (runtime.parameters.failures_allowed)."""
+    return bool(node["map_over"]) and (node.get("max_failed_items") is not None or node.get("max_failed_ratio") is not None)
 
 
 def _tasks(node: Mapping, tenant: str) -> list[dict]:
@@ -157,7 +180,18 @@ def _tasks(node: Mapping, tenant: str) -> list[dict]:
         "doc_md": f"The list that {name} runs over ({node['map_over']}).",
         "expand": None,
     }
-    return [items, {**task, "expand": items["task_id"]}]
+    tasks = [items, {**task, "expand": items["task_id"]}]
+    if _tolerant(node):
+        tasks.append({
+            **common,
+            "kind": "check",
+            "task_id": naming.check_task_id(nid),
+            "display_name": f"{name}: failed items within the allowance",
+            "doc_md": f"Fails when more items of {name} failed than it accepts.",
+            "trigger_rule": "all_done",
+            "expand": None,
+        })
+    return tasks
 
 
 def _dag_args(g: Mapping, tenant: str) -> dict:

@@ -25,10 +25,16 @@ def dag_file_get(*, version: WorkflowVersion) -> DagFile:
     }
     context = dag_context(
         graph=version.graph, tenant=tenant, workflow_id=workflow.id, version=version.number,
-        notebooks=notebooks, runtime=runtime_sources(),
+        notebooks=notebooks, runtime=runtime_sources(), tenant_limits=tenant_limits(workflow.tenant),
     )
     return DagFile(filename=dag_filename(tenant=tenant, workflow_id=workflow.id), source=dag_render(context),
                    version=version.number)
+
+
+def tenant_limits(tenant) -> dict:
+    """The tenant's own limits a DAG carries (README, "Limits"); a change reaches Airflow with the next deploy."""
+    return {field: getattr(tenant, field) for field in
+            ("node_timeout_s", "artifacts_quota_mb", "node_memory_mb", "node_max_procs")}
 
 
 def dag_notebook_files(*, version: WorkflowVersion) -> dict[str, str]:

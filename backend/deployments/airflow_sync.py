@@ -74,8 +74,14 @@ def airflow_pools_sync(*, tenant: Tenant) -> None:
         slots = wanted.get(name, 0)
         pool = existing.get(name)
         if pool is None:
-            client.pools.post_pool(ac.PoolBody(name=name, slots=slots, description=f"Loom tenant {tenant.slug}"))
-        elif pool.slots != slots:
+            try:
+                client.pools.post_pool(ac.PoolBody(name=name, slots=slots, description=f"Loom tenant {tenant.slug}"))
+                continue
+            except AirflowError as e:
+                if e.status != 409:  # 409: a concurrent deploy of the same tenant created it first
+                    raise
+            pool = client.pools.get_pool(name)
+        if pool.slots != slots:
             client.pools.patch_pool(name, ac.PoolPatchBody(pool=name, slots=slots, include_deferred=bool(pool.include_deferred)),
                                     update_mask=["slots"])
 

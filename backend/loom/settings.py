@@ -206,7 +206,7 @@ REST_FRAMEWORK = {
     "DEFAULT_METADATA_CLASS": None,
     # JSON only. DRF's browsable HTML API ran its forms' permission checks outside the tenant
     # scoping and answered 500 on every tenant path; /api/docs/ is the interactive API.
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["loom.renderers.RawJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "loom.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
@@ -231,6 +231,10 @@ SPECTACULAR_SETTINGS = {
 
 # Uploads: a notebook larger than this is refused with 400 (README documents it).
 LOOM_NOTEBOOK_MAX_BYTES = int(os.environ.get("LOOM_NOTEBOOK_MAX_BYTES", 5 * 1024 * 1024))
+# What one workflow may hold (docs/workflow-graph.md, "Limits"); the API refuses more with a 400.
+LOOM_GRAPH_MAX_NODES = int(os.environ.get("LOOM_GRAPH_MAX_NODES", 2000))
+LOOM_GRAPH_MAX_EDGES = int(os.environ.get("LOOM_GRAPH_MAX_EDGES", 8000))
+LOOM_VALUE_MAX_BYTES = int(os.environ.get("LOOM_VALUE_MAX_BYTES", 64 * 1024))
 # Request bodies (a workflow graph, a multipart upload) above this are refused by Django.
 DATA_UPLOAD_MAX_MEMORY_SIZE = LOOM_NOTEBOOK_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -271,7 +275,7 @@ LOOM_WORKER_CONCURRENCY = int(os.environ.get("LOOM_WORKER_CONCURRENCY", 4))
 LOOM_KERNEL_POOL = int(os.environ.get("LOOM_KERNEL_POOL", 12))
 # A fanned-out node runs at most this many items at once, unless the node sets max_active.
 LOOM_MAP_MAX_ACTIVE = int(os.environ.get("LOOM_MAP_MAX_ACTIVE", 16))
-LOOM_MAP_MAX_ITEMS = int(os.environ.get("LOOM_MAP_MAX_ITEMS", 1000))
+LOOM_MAP_MAX_ITEMS = int(os.environ.get("LOOM_MAP_MAX_ITEMS", 10_000))
 # Recovery bound: an attempt whose worker died is failed (or retried) at most
 # LOOM_HEARTBEAT_TIMEOUT_S + LOOM_REAP_INTERVAL_S after its last heartbeat, by any live worker.
 LOOM_HEARTBEAT_S = float(os.environ.get("LOOM_HEARTBEAT_S", 2))
@@ -309,14 +313,12 @@ LOOM_AIRFLOW_TIMEOUT_S = float(os.environ.get("LOOM_AIRFLOW_TIMEOUT_S", 10))
 
 # --- Limits of one notebook (README, "Where notebooks run" > "Limits") ---------------------------
 # LOOM_NODE_TIMEOUT_S, LOOM_NODE_TIMEOUT_MAX_S, LOOM_OUTPUT_MAX_BYTES, LOOM_NOTEBOOK_OUTPUT_MAX_BYTES,
-# LOOM_STREAM_MAX_BYTES, LOOM_NODE_FILES_MAX, LOOM_NODE_ARTIFACTS_MAX_MB: read by runtime.limits,
-# whose defaults a DAG's tasks share on Airflow's workers.
+# LOOM_STREAM_MAX_BYTES, LOOM_NODE_FILES_MAX, LOOM_NODE_ARTIFACTS_MAX_MB, LOOM_TENANT_ARTIFACTS_MAX_MB
+# (all artifacts of one tenant; its own quota may only be lower): read by runtime.limits, whose
+# defaults a DAG's tasks share on Airflow's workers.
 from runtime.limits import limits_from_env  # noqa: E402 - standard library only
 
 LOOM_NODE_LIMITS = limits_from_env(os.environ)
-# All artifacts of one tenant (local engine), in MB; a tenant's own quota may only be lower.
-LOOM_TENANT_ARTIFACTS_MAX_MB = int(os.environ.get("LOOM_TENANT_ARTIFACTS_MAX_MB", 50_000))
-
 # --- Production serving (docs/production.md) ---------------------------------------------------
 # Django's own static files (admin, API docs) are served by WhiteNoise from STATIC_ROOT, filled
 # by `manage.py collectstatic` (the Docker image does it at build time), with hashed,

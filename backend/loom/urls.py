@@ -24,6 +24,7 @@ tenant_api = [
     path("connections/<int:connection_id>/", tenancy.ConnectionDetailView.as_view(), name="connection-detail"),
     path("notebooks/", catalog.NotebookListView.as_view(), name="notebook-list"),
     path("notebooks/<int:notebook_id>/", catalog.NotebookDetailView.as_view(), name="notebook-detail"),
+    path("notebooks/<int:notebook_id>/preview/", catalog.NotebookPreviewView.as_view(), name="notebook-preview"),
     path("workflows/", workflows.WorkflowListView.as_view(), name="workflow-list"),
     path("workflows/<int:workflow_id>/", workflows.WorkflowDetailView.as_view(), name="workflow-detail"),
     path("workflows/<int:workflow_id>/versions/", workflows.WorkflowVersionListView.as_view(), name="workflow-versions"),
@@ -35,6 +36,7 @@ tenant_api = [
     path("runs/<int:run_id>/cancel/", runs.RunCancelView.as_view(), name="run-cancel"),
     path("runs/<int:run_id>/repair/", runs.RunRepairView.as_view(), name="run-repair"),
     path("runs/<int:run_id>/nodes/<str:node>/notebook/", runs.NodeNotebookView.as_view(), name="node-notebook"),
+    path("runs/<int:run_id>/nodes/<str:node>/items/", runs.NodeItemsView.as_view(), name="node-items"),
     path("audit/", audit.TenantAuditView.as_view(), name="tenant-audit"),
 ]
 
@@ -44,6 +46,8 @@ api = [
     path("auth/tokens/<int:token_id>/", accounts.TokenDetailView.as_view(), name="token-detail"),
     *web.api,
     path("tenants/", tenancy.TenantListView.as_view(), name="tenant-list"),
+    path("connection-kinds/", tenancy.ConnectionKindListView.as_view(), name="connection-kinds"),
+    path("engines/", runs.EngineListView.as_view(), name="engine-list"),
     path("invitations/preview/", tenancy.InvitationPreviewView.as_view(), name="invitation-preview"),
     path("invitations/accept/", tenancy.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("invitations/signup/", tenancy.InvitationSignupView.as_view(), name="invitation-signup"),

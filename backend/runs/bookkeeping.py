@@ -9,8 +9,11 @@ whichever engine ran it.
 - `repair_plan`: which nodes a repair reruns (failed, upstream_failed and cancelled ones and
   everything downstream of them) and which fanned-out nodes keep their successful items.
 """
+from collections import Counter
+
 from runs.models import ACTIVE, NodeRun, Status
 from runtime.execute import NotebookFailed
+from runtime.parameters import fan_in, fan_out, failures_allowed
 from workflows.graph import ancestors, descendants, output_names
 
 # A node in one of these states did not succeed: it fails the run, and a repair reruns it.
@@ -26,22 +29,42 @@ def node_summarize(row: NodeRun, items: list[NodeRun], node: dict, *, now=None) 
     """Set a fanned-out node's own row from its items (in map_index order); the caller saves it.
 
     Queued while every item is queued, running while any item is unfinished; then success when
-    every item succeeded (its outputs are lists in item order), else failed, naming the items.
+    no more items failed than the node allows (runtime.parameters.failures_allowed; a warning
+    counts them), its outputs from the successful items (runtime.parameters.fan_in); else
+    failed, naming the items.
     """
     statuses = [i.status for i in items]
     row.attempts = max((i.attempts for i in items), default=0)
     row.started_at = row.started_at or min((i.started_at for i in items if i.started_at), default=None)
+    row.warnings = [w for w in row.warnings if not w.startswith(_FAILED_WARNING)]
     if any(s in ACTIVE for s in statuses):
         row.status = Status.RUNNING if any(s != Status.QUEUED for s in statuses) else Status.QUEUED
         row.outputs, row.error, row.ended_at = {}, None, None
         return
     failed = [i for i in items if i.status != Status.SUCCESS]
-    row.status = Status.FAILED if failed else Status.SUCCESS
     row.ended_at = now or max((i.ended_at for i in items if i.ended_at), default=None)
-    row.outputs = {} if failed else {name: [i.outputs.get(name) for i in items] for name in output_names(node)}
-    row.error = None if not failed else node_error(
-        f"{len(failed)} of {len(items)} items did not succeed: "
-        + ", ".join(f"[{i.map_index}] {i.status}" for i in failed[:20]))
+    if len(failed) > failures_allowed(node, len(items)):
+        row.status, row.outputs = Status.FAILED, {}
+        row.error = node_error(f"{len(failed)} of {len(items)} items did not succeed: "
+                               + ", ".join(f"[{i.map_index}] {i.status}" for i in failed[:20]))
+        return
+    parameter = fan_out(node["map_over"], node.get("map_parameter")).parameter
+    row.status, row.error = Status.SUCCESS, None
+    row.outputs = fan_in(output_names(node), [
+        (i.parameters.get(parameter), i.outputs if i.status == Status.SUCCESS else None) for i in items])
+    if failed:
+        row.warnings = [*row.warnings, f"{_FAILED_WARNING} {items_counted(statuses)}; downstream receives the "
+                                       f"{len(items) - len(failed):,} successful items' results."]
+
+
+# The start of the warning of a node that succeeded although some of its items failed.
+_FAILED_WARNING = "Within its allowance of failed items:"
+
+
+def items_counted(statuses) -> str:
+    """'4,988 succeeded · 12 failed': a fanned-out node's items by status, most first."""
+    counts = Counter("succeeded" if s == Status.SUCCESS else str(s) for s in statuses)
+    return " · ".join(f"{n:,} {s}" for s, n in counts.most_common())
 
 
 def run_outcome(summaries) -> tuple[str, str]:

@@ -1,5 +1,6 @@
 """The limits one node run of the local engine gets: platform settings, the tenant's own values,
-the node's timeout_s (README, "Limits"). The enforcing code is runtime/limits.py, shared with Airflow.
+the node's timeout_s, memory_mb and max_procs (README, "Limits"). The rules and the enforcing code
+are runtime/limits.py's (and runtime/sandbox.py's), shared with Airflow.
 
 Disk has no quota on these machines (no cgroups or filesystem quotas), so a tenant's artifacts
 are measured: before each attempt, the tenant's folder under LOOM_ARTIFACTS_DIR is summed, and
@@ -14,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 
 from runtime.execute import NotebookFailed
-from runtime.limits import Limits, folder_usage, size_text
+from runtime.limits import Limits, folder_usage, tenant_quota_problem
 from tenancy.models import Tenant
 
 USAGE_TTL_S = 5.0
@@ -25,16 +26,15 @@ _usage_lock = threading.Lock()
 def node_limits(*, tenant: Tenant, node: dict) -> tuple[float | None, Limits]:
     """The node's whole-notebook timeout and its limits; NotebookFailed (naming the limit) when
     the tenant's artifacts are over its quota, so the node must not run."""
-    platform_mb, own_mb = settings.LOOM_TENANT_ARTIFACTS_MAX_MB, tenant.artifacts_quota_mb
-    own = own_mb and (not platform_mb or own_mb < platform_mb)  # LOOM_TENANT_ARTIFACTS_MAX_MB=0: no maximum
-    quota_mb, setting = (own_mb, "the tenant's artifacts_quota_mb") if own else (
-        platform_mb, "LOOM_TENANT_ARTIFACTS_MAX_MB")
-    used = tenant_artifacts_usage(tenant=tenant) if quota_mb else 0
-    if quota_mb and used > quota_mb * 10**6:
-        raise NotebookFailed(
-            f"Tenant '{tenant.slug}' has {size_text(used)} of artifacts; the limit is {size_text(quota_mb * 10**6)} "
-            f"({setting}). Delete old runs' artifacts, or ask an admin for more room.")
-    return settings.LOOM_NODE_LIMITS.timeout(node.get("timeout_s"), tenant.node_timeout_s)
+    platform = settings.LOOM_NODE_LIMITS
+    if platform.tenant_bytes_max or tenant.artifacts_quota_mb:
+        problem = tenant_quota_problem(tenant=tenant.slug, used=tenant_artifacts_usage(tenant=tenant),
+                                       platform_bytes=platform.tenant_bytes_max, own_mb=tenant.artifacts_quota_mb)
+        if problem:
+            raise NotebookFailed(problem)
+    limits = platform.kernel(node=node, platform=settings.LOOM_SANDBOX, tenant={
+        "node_memory_mb": tenant.node_memory_mb, "node_max_procs": tenant.node_max_procs})
+    return limits.timeout(node.get("timeout_s"), tenant.node_timeout_s)
 
 
 def tenant_artifacts_usage(*, tenant: Tenant) -> int:

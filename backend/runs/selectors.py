@@ -1,19 +1,56 @@
-from django.db.models import QuerySet
+from django.db.models import Count, F, QuerySet
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 
 from runs.models import NodeRun, Run
 from workflows.graph import graph_order
-from workflows.models import Workflow
+from workflows.models import VERSION_BULK, Workflow
 
 
 def run_list(*, workflow: Workflow) -> QuerySet[Run]:
-    return workflow.runs.select_related("version", "created_by").order_by("-id")
+    # The version's number, not its graph: a large workflow's graph would be read once per run.
+    return workflow.runs.select_related("version", "created_by").defer(*VERSION_BULK).order_by("-id")
 
 
 def run_node_runs(*, run: Run) -> list[NodeRun]:
-    """The run's node rows in the graph's order, a fanned-out node's summary before its items."""
+    """The run's node rows in the graph's order (a fanned-out node's own row, not its items: see
+    node_items), each with `items_counted`: {status: items}, None for a node without items.
+
+    Two queries whatever the number of items, so that run details stay fast for thousands."""
     position = {nid: i for i, nid in enumerate(graph_order(run.version.graph))}
-    rows = run.node_runs.defer("notebook", "log")
-    return sorted(rows, key=lambda r: (position.get(r.node, len(position)), -1 if r.map_index is None else r.map_index))
+    counts: dict[str, dict[str, int]] = {}
+    for c in run.node_runs.filter(map_index__isnull=False).values("node", "status").annotate(n=Count("id")):
+        counts.setdefault(c["node"], {})[c["status"]] = c["n"]
+    rows = sorted(run.node_runs.filter(map_index__isnull=True).defer("notebook", "log"),
+                  key=lambda r: position.get(r.node, len(position)))
+    for r in rows:
+        r.items_counted = counts.get(r.node)
+    return rows
+
+
+# How the items endpoint sorts, besides `outputs.<name>`; a leading '-' reverses.
+ITEM_SORTS = {"map_index": "map_index", "status": "status", "started_at": "started_at", "duration": "duration"}
+
+
+def node_items(*, run: Run, node: str, parameter: str, status: str = "", item: str = "", sort: str = "map_index"):
+    """The items of a fanned-out node: of one `status`, whose value (the `parameter` it gives
+    the notebook) contains `item`, sorted by `sort` (ITEM_SORTS or outputs.<name>, '-' for
+    descending; unset values last; ties in item order). ValueError naming a bad `sort`."""
+    rows = run.node_runs.filter(node=node, map_index__isnull=False).defer("notebook", "log")
+    if status:
+        rows = rows.filter(status=status)
+    if item:
+        rows = rows.alias(item_text=KeyTextTransform(parameter, "parameters")).filter(item_text__icontains=item)
+    descending, key = sort.startswith("-"), sort.removeprefix("-")
+    if key.startswith("outputs.") and key.removeprefix("outputs."):
+        rows = rows.alias(sort_key=KeyTransform(key.removeprefix("outputs."), "outputs"))
+    elif key in ITEM_SORTS:
+        if key == "duration":
+            rows = rows.alias(duration=F("ended_at") - F("started_at"))
+        rows = rows.alias(sort_key=F(ITEM_SORTS[key]))
+    else:
+        raise ValueError(f"sort must be one of {', '.join(ITEM_SORTS)} or outputs.<name> (a leading '-' reverses), not {sort!r}.")
+    order = F("sort_key").desc(nulls_last=True) if descending else F("sort_key").asc(nulls_last=True)
+    return rows.order_by(order, "map_index")
 
 
 def node_run_get(*, run: Run, node: str, map_index: int | None) -> NodeRun:

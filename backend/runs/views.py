@@ -1,16 +1,42 @@
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
-from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework import generics, serializers, status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
+from loom.notebook_html import AnyFormat, notebook_html_response
 from runs import selectors, services
-from runs.models import Run
-from runs.serializers import RunDetailSerializer, RunSerializer, RunStartSerializer
+from runs.engines import ENGINE_NAMES, EngineUnavailable, engine_get
+from runs.models import Run, Status
+from runs.serializers import NodeItemSerializer, RunDetailSerializer, RunSerializer, RunStartSerializer
+from runtime.parameters import fan_out
 from tenancy.scoping import TenantScopedMixin
 from workflows.selectors import workflow_version_get
 from workflows.views import WorkflowScopedMixin
+
+
+class EngineSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    available = serializers.BooleanField(help_text="Configured on this installation (not whether it answers now).")
+    problem = serializers.CharField(allow_blank=True, help_text="Why it is not, for an operator.")
+
+
+class EngineListView(generics.GenericAPIView):
+    """The engines a run may ask for, and whether this installation has each (no network)."""
+
+    serializer_class = EngineSerializer
+
+    @extend_schema(responses=EngineSerializer(many=True))
+    def get(self, request):
+        engines = []
+        for name in ENGINE_NAMES:
+            try:
+                engine_get(name)
+                engines.append({"name": name, "available": True, "problem": ""})
+            except EngineUnavailable as e:
+                engines.append({"name": name, "available": False, "problem": str(e)})
+        return Response(EngineSerializer(engines, many=True).data)
 
 
 def run_detail(run: Run) -> dict:
@@ -74,15 +100,43 @@ class RunRepairView(RunScopedMixin, generics.GenericAPIView):
         return Response(run_detail(services.run_repair(run=self.get_object())))
 
 
-class _AnyFormat(DefaultContentNegotiation):
-    """?format= chooses the notebook's format here, not DRF's renderer; errors stay JSON."""
+class ItemsPagination(LimitOffsetPagination):
+    default_limit = 100
+    max_limit = 1000
 
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
+
+class NodeItemsView(RunScopedMixin, generics.GenericAPIView):
+    serializer_class = NodeItemSerializer
+    pagination_class = ItemsPagination
+
+    @extend_schema(parameters=[
+        OpenApiParameter("status", str, enum=list(Status.values), description="Only the items in this state."),
+        OpenApiParameter("item", str, description="Only the items whose value contains this text (any case)."),
+        OpenApiParameter("sort", str, description=(
+            "map_index (default), status, started_at, duration or outputs.<name>; a leading '-' sorts "
+            "descending. Items without the value come last; ties keep item order.")),
+    ])
+    def get(self, request, tenant, run_id, node):
+        """The items of a fanned-out node, a page at a time (limit, offset)."""
+        run = self.get_object()
+        spec = next((n for n in run.version.graph["nodes"] if n["id"] == node), None)
+        if spec is None or not spec.get("map_over"):
+            raise Http404(f"Run {run.pk} has no fanned-out node '{node}'.")
+        query = request.query_params
+        if query.get("status") and query["status"] not in Status.values:
+            return Response({"detail": f"status must be one of {', '.join(Status.values)}."}, status=400)
+        parameter = fan_out(spec["map_over"], spec.get("map_parameter")).parameter
+        try:
+            rows = selectors.node_items(run=run, node=node, parameter=parameter, status=query.get("status", ""),
+                                        item=query.get("item", ""), sort=query.get("sort") or "map_index")
+        except ValueError as e:
+            return Response({"detail": str(e)}, status=400)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(NodeItemSerializer(page, many=True, context={"parameter": parameter}).data)
 
 
 class NodeNotebookView(RunScopedMixin, generics.GenericAPIView):
-    content_negotiation_class = _AnyFormat
+    content_negotiation_class = AnyFormat
 
     @extend_schema(
         parameters=[
@@ -106,35 +160,9 @@ class NodeNotebookView(RunScopedMixin, generics.GenericAPIView):
         fmt = request.query_params.get("format", "ipynb")
         name = f"run{run.pk}-{node}" + (f"-{map_index}" if map_index is not None else "")
         if fmt == "html":
-            return _sandboxed(HttpResponse(_html(row.notebook), content_type="text/html; charset=utf-8"))
+            return notebook_html_response(row.notebook)
         if fmt != "ipynb":
             return Response({"detail": "format must be ipynb or html."}, status=400)
         response = HttpResponse(row.notebook, content_type="application/x-ipynb+json")
         response["Content-Disposition"] = f'attachment; filename="{name}.ipynb"'
         return response
-
-
-# An executed notebook is untrusted HTML (its outputs are whatever the notebook printed), served on
-# Loom's origin. `sandbox` without allow-scripts/allow-same-origin makes the browser treat it as a
-# page of an opaque origin that runs no script: no access to the session, cookies or the API. The
-# rest stops remote loads (trackers, CDN scripts) and form posts; inline styles and data: images
-# keep nbconvert's page readable. README, "Running workflows", says why this and not sanitizing.
-NOTEBOOK_CSP = ("sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
-                "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-
-
-def _sandboxed(response: HttpResponse) -> HttpResponse:
-    response["Content-Security-Policy"] = NOTEBOOK_CSP
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-def _html(notebook_json: str) -> str:
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter().from_notebook_node(nbformat.reads(notebook_json, as_version=4))
-    return body
-
-

@@ -26,7 +26,8 @@ from collections import deque
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
-from runtime.execute import KERNEL_ARGUMENTS, kernel_dispose, kernel_environment, kernel_manager
+from runtime.engine import KERNEL_ARGUMENTS, kernel_dispose, kernel_manager
+from runtime.execute import kernel_environment
 from runtime.sandbox import Sandbox, SandboxConfig, SandboxUnavailable
 
 log = logging.getLogger(__name__)

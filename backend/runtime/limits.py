@@ -16,7 +16,10 @@ and every poll of the run. So each limit is applied where the data arrives, not 
   naming the limit (large data belongs in artifacts_dir);
 - files: the kernel's processes get RLIMIT_FSIZE = `node_bytes_max` (one runaway file stops at
   the limit with "File too large"), and after the notebook its folder is counted against
-  `node_files_max` and `node_bytes_max`.
+  `node_files_max` and `node_bytes_max`; a tenant's whole folder against its quota
+  (`tenant_quota_problem`) before each notebook starts;
+- the kernel's memory and processes: chosen here (`Limits.kernel`: the node's, else the
+  tenant's, else the platform's, never above the platform's), enforced by runtime/sandbox.py.
 Each limit names its setting (`LOOM_...`) in the message, so a user knows what to ask for.
 """
 import json
@@ -36,9 +39,10 @@ SETTINGS = {
     "node_bytes_max": "LOOM_NODE_ARTIFACTS_MAX_MB",
     "timeout_default_s": "LOOM_NODE_TIMEOUT_S",
     "timeout_max_s": "LOOM_NODE_TIMEOUT_MAX_S",
+    "tenant_bytes_max": "LOOM_TENANT_ARTIFACTS_MAX_MB",
 }
 # Settings given in units other than bytes or seconds.
-SCALE = {"node_bytes_max": 10**6}
+SCALE = {"node_bytes_max": 10**6, "tenant_bytes_max": 10**6}
 DEFAULTS = {
     "output_max_bytes": 1_000_000,
     "notebook_max_bytes": 20_000_000,
@@ -50,6 +54,14 @@ DEFAULTS = {
     "timeout_default_s": 3600,
     # A day: a slot held longer is a bug, not a job; long batch work belongs on Airflow.
     "timeout_max_s": 86400,
+    "tenant_bytes_max": 50_000 * 10**6,
+}
+# The kernel's limits, which the sandbox enforces (runtime/sandbox.py; its config holds the
+# platform's values, read from these settings, which are both the default and the maximum):
+# the node's field -> (the tenant's field, the platform's setting, the unit in messages).
+KERNEL_LIMITS = {
+    "memory_mb": ("node_memory_mb", "LOOM_KERNEL_MEMORY_MB", "MB per process"),
+    "max_procs": ("node_max_procs", "LOOM_KERNEL_MAX_PROCS", "processes and threads"),
 }
 # An error output (the traceback) is kept whatever the budget says, but no longer than this.
 ERROR_MAX_CHARS = 100_000
@@ -112,6 +124,11 @@ class Limits:
     timeout_default_s: float | None = None
     timeout_max_s: float | None = None
     timeout_source: str = "the node's timeout_s"
+    tenant_bytes_max: int | None = None
+    # The kernel's limits (None: the sandbox's own) and where each came from, set by `kernel`.
+    memory_mb: int | None = None
+    max_procs: int | None = None
+    sources: tuple = ()  # ((field, source), ...): hashable, as the dataclass is frozen
 
     def budget(self) -> "OutputBudget":
         return OutputBudget(self)
@@ -137,6 +154,29 @@ class Limits:
             seconds, source = self.timeout_max_s, (f"{SETTINGS['timeout_max_s']}, the platform maximum; "
                                                    f"{source} asked for {seconds:g} s")
         return seconds, replace(self, timeout_source=source)
+
+    def kernel(self, *, node: Mapping, tenant: Mapping, platform) -> "Limits":
+        """These limits with the kernel's memory_mb and max_procs: the node's own field, else the
+        tenant's default (node_memory_mb, node_max_procs), else the platform's (`platform`: an
+        object with memory_mb and max_procs, the sandbox's config); never above the platform's."""
+        chosen, sources = {}, []
+        for key, (tenant_field, setting, unit) in KERNEL_LIMITS.items():
+            top = getattr(platform, key)
+            if node.get(key):
+                value, source = node[key], f"the node's {key}"
+            elif tenant.get(tenant_field):
+                value, source = tenant[tenant_field], f"the tenant's {tenant_field}"
+            else:
+                value, source = top, setting
+            if top and value > top:
+                value, source = top, f"{setting}, the platform maximum; {source} asked for {value:,} {unit.split()[0]}"
+            chosen[key] = value
+            sources.append((key, source))
+        return replace(self, **chosen, sources=tuple(sources))
+
+    def kernel_source(self, key: str) -> str:
+        """Where the kernel's `key` limit (memory_mb, max_procs) came from."""
+        return dict(self.sources).get(key, KERNEL_LIMITS[key][1])
 
     def too_large_message(self, name: str, size: int) -> str:
         """Why output `name`, `size` bytes of JSON, fails the node."""
@@ -173,6 +213,19 @@ class Limits:
     def file_too_large_hint(self) -> str:
         return (f"one file may be at most {size_text(self.node_bytes_max)}: {SETTINGS['node_bytes_max']}"
                 if self.node_bytes_max else "")
+
+
+def tenant_quota_problem(*, tenant: str, used: int, platform_bytes: int | None, own_mb: int | None) -> str | None:
+    """Why a tenant whose artifacts take `used` bytes may not start a node, or None. Its quota is
+    its own `own_mb` (artifacts_quota_mb) when lower than the platform's, else the platform's;
+    both engines ask this before each notebook."""
+    own = own_mb * 10**6 if own_mb else None
+    quota, setting = ((own, "the tenant's artifacts_quota_mb") if own and (not platform_bytes or own < platform_bytes)
+                      else (platform_bytes, SETTINGS["tenant_bytes_max"]))
+    if not quota or used <= quota:
+        return None
+    return (f"Tenant '{tenant}' has {size_text(used)} of artifacts; the limit is {size_text(quota)} ({setting}). "
+            "Delete old runs' artifacts, or ask an admin for more room.")
 
 
 def limits_from_env(environ: Mapping[str, str]) -> Limits:

@@ -13,6 +13,8 @@ from typing import Any, Callable, Mapping, NamedTuple
 PRECEDENCE = ("map", "override", "node", "edge", "global", "default")
 # A notebook declaring this parameter gets a folder for its files, in place of its own default.
 ARTIFACTS_PARAMETER = "artifacts_dir"
+# A fanned-out node's outputs also carry, under this name, the items their values come from.
+MAP_ITEMS_OUTPUT = "map_items"
 _NO_ITEM = object()
 
 
@@ -129,3 +131,29 @@ def fan_out_items(
     if not isinstance(items, list):
         raise TypeError(f"map_over '{fan.over}' is {type(items).__name__}, not a list.")
     return items
+
+
+def failures_allowed(node: Mapping, items: int) -> int:
+    """How many of a fanned-out node's `items` may fail with the node still succeeding:
+    `max_failed_items`, or `max_failed_ratio` of the items rounded down, the smaller when both
+    are set; none when neither is (one failed item fails the node)."""
+    allowed = []
+    if node.get("max_failed_items") is not None:
+        allowed.append(node["max_failed_items"])
+    if node.get("max_failed_ratio") is not None:
+        allowed.append(int(node["max_failed_ratio"] * items + 1e-9))
+    return min(allowed, default=0)
+
+
+def fan_in(outputs, results: list) -> dict:
+    """A fanned-out node's outputs from its items (when no more failed than failures_allowed).
+
+    `results`: (item value, the item's outputs, or None when it did not succeed), in item order.
+    Each declared output is the list of the successful items' values, in item order, and
+    MAP_ITEMS_OUTPUT the list of their items, so that lists stay aligned when items fail.
+    """
+    ok = [(item, given) for item, given in results if given is not None]
+    return {
+        **{name: [given.get(name) for _, given in ok] for name in outputs},
+        MAP_ITEMS_OUTPUT: [item for item, _ in ok],
+    }

@@ -41,13 +41,15 @@ NS_GET_USERNS = 0xB701  # ioctl: the user namespace owning a namespace (linux/ns
 ETC = ("ssl", "ca-certificates", "ca-certificates.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
        "nsswitch.conf", "fonts", "mime.types", "protocols", "services", "host.conf", "gai.conf")
 SYSTEM_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
-# Inside the sandbox: set the limits, then become the kernel (argv: memory MB, max processes, kernel args).
+# Inside the sandbox: set the limits, say on fd `s` (when >= 0) that bwrap built the sandbox, then
+# become the kernel (argv: memory MB, max processes, fd, kernel args).
 LAUNCHER = (
-    "import resource,runpy,sys\n"
-    "m,p=int(sys.argv[1]),int(sys.argv[2])\n"
+    "import os,resource,runpy,sys\n"
+    "m,p,s=int(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3])\n"
     "m and resource.setrlimit(resource.RLIMIT_DATA,(m<<20,m<<20))\n"
     "p and resource.setrlimit(resource.RLIMIT_NPROC,(p,p))\n"
-    "del sys.argv[1:3]\n"
+    "s>=0 and (os.write(s,b'1'),os.close(s))\n"
+    "del sys.argv[1:4]\n"
     "runpy.run_module(sys.argv.pop(1),run_name='__main__',alter_sys=True)"
 )
 
@@ -155,6 +157,7 @@ class Sandbox:
         # Named after this process, so that a restarted worker can sweep what a killed one left.
         self.base = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=config.root))
         self.memory_mb, self.max_procs = config.memory_mb, config.max_procs
+        self.sources: dict[str, str] = {}  # limit -> where it came from, when not the platform's setting
         for name in ("conn", "work", "tmp", "view", "etc"):
             (self.base / name).mkdir(mode=0o700)
         self._etc()
@@ -188,9 +191,10 @@ class Sandbox:
                 "LANG": "C.UTF-8", "USER": "loom", "MPLBACKEND": "agg", "MPLCONFIGDIR": "/tmp/.matplotlib",
                 "PYTHONNOUSERSITE": "1", "VIRTUAL_ENV": self.config.env_dir}
 
-    def command(self, kernel_cmd: list[str], *, info_fd: int | None = None, block_fd: int | None = None) -> list[str]:
+    def command(self, kernel_cmd: list[str], *, info_fd: int | None = None, block_fd: int | None = None,
+                started_fd: int | None = None) -> list[str]:
         """`kernel_cmd` (python -m module args...) run inside this sandbox, with the config's
-        python, under the launcher that sets the limits."""
+        python, under the launcher that sets the limits (and writes a byte on `started_fd`)."""
         c = self.config
         argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"] if self.as_nobody else []
         argv += ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
@@ -224,7 +228,8 @@ class Sandbox:
         if block_fd is not None:
             argv += ["--block-fd", str(block_fd)]
         module_args = list(kernel_cmd[kernel_cmd.index("-m") + 1:]) if "-m" in kernel_cmd else list(kernel_cmd[1:])
-        return argv + ["--", c.python, "-c", LAUNCHER, str(c.memory_mb), str(c.max_procs), *module_args]
+        started = -1 if started_fd is None else started_fd
+        return argv + ["--", c.python, "-c", LAUNCHER, str(c.memory_mb), str(c.max_procs), str(started), *module_args]
 
     def read_only_mounts(self) -> list[str]:
         """The notebook environment and, when it is a venv of an interpreter outside /usr, that
@@ -296,11 +301,16 @@ class Sandbox:
             _move_tree(self.base / "work", self.cwd)
         self.cwd = None
 
-    def limit(self, *, memory_mb: int | None = None, max_procs: int | None = None) -> None:
+    def limit(self, *, memory_mb: int | None = None, max_procs: int | None = None,
+              sources: Mapping[str, str] | None = None) -> None:
         """Lower this kernel's limits for one node (never above the platform's, which the
-        kernel started with as hard limits); applied by `prologue()`."""
+        kernel started with as hard limits); applied by `prologue()`. `sources` says where each
+        came from (runtime.limits.Limits.kernel), for the message when one is hit."""
         self.memory_mb = min(memory_mb or self.config.memory_mb, self.config.memory_mb)
         self.max_procs = min(max_procs or self.config.max_procs, self.config.max_procs)
+        asked = {"memory_mb": memory_mb, "max_procs": max_procs}
+        # A source holds for the value it set; a value this sandbox capped is its setting's.
+        self.sources = {k: v for k, v in (sources or {}).items() if k in asked and asked[k] == getattr(self, k)}
 
     def prologue(self) -> str:
         """Code the kernel runs before the notebook: the node's lower limits, if any."""
@@ -312,12 +322,14 @@ class Sandbox:
         return f"import resource as _r\n{code}del _r\n" if code else ""
 
     def explain(self, message: str) -> str:
-        """What to add to a failure's message when a limit of this sandbox likely caused it."""
+        """What to add to a failure's message when a limit of this sandbox likely caused it,
+        naming where the limit came from."""
         if "MemoryError" in message or "out of memory" in message:
-            return f" The kernel's memory limit is {self.memory_mb} MB per process (LOOM_KERNEL_MEMORY_MB, or the node's)."
+            source = self.sources.get("memory_mb", "LOOM_KERNEL_MEMORY_MB")
+            return f" The kernel's memory limit is {self.memory_mb} MB per process ({source})."
         if "BlockingIOError" in message or "Resource temporarily unavailable" in message or "can't start new thread" in message:
-            return (f" The kernel's process limit is {self.max_procs} processes and threads"
-                    " (LOOM_KERNEL_MAX_PROCS, or the node's).")
+            source = self.sources.get("max_procs", "LOOM_KERNEL_MAX_PROCS")
+            return f" The kernel's process limit is {self.max_procs} processes and threads ({source})."
         return ""
 
     def network_stop(self) -> None:

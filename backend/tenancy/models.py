@@ -33,7 +33,8 @@ ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
 
 # Limits and fairness settings of a tenant: the platform admin's (loom.roles), read-only for
 # tenant admins. A new limit field of Tenant is one more name here; the API follows.
-PLATFORM_FIELDS = ("concurrency_quota", "pools", "allowed_queues", "node_timeout_s", "artifacts_quota_mb")
+PLATFORM_FIELDS = ("concurrency_quota", "pools", "allowed_queues", "node_timeout_s", "artifacts_quota_mb",
+                   "node_memory_mb", "node_max_procs")
 
 
 class Tenant(models.Model):
@@ -52,6 +53,14 @@ class Tenant(models.Model):
         null=True, blank=True,
         help_text="Space all of this tenant's artifacts may take on the local engine, in MB (at most "
                   "LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.")
+    node_memory_mb = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Memory each process of a kernel may use, in MB, for nodes that set no memory_mb (at most "
+                  "LOOM_KERNEL_MEMORY_MB). Empty: LOOM_KERNEL_MEMORY_MB.")
+    node_max_procs = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Processes and threads a kernel may run, for nodes that set no max_procs (at most "
+                  "LOOM_KERNEL_MAX_PROCS). Empty: LOOM_KERNEL_MAX_PROCS.")
     # Pools subdivide the quota (README, "Roles"): each named pool has its slots, nodes without a
     # pool share what is left, so the tenant never runs more than concurrency_quota notebooks.
     pools = models.JSONField(

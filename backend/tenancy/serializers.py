@@ -120,12 +120,17 @@ class ConnectionSerializer(serializers.ModelSerializer):
                   "Secret keys of `extra` are write-only like `secret`: send them in `extra`, omit to keep, \"\" to clear.",
     )
     name = serializers.CharField(max_length=63, validators=[connection_name_validator])
+    used_by = serializers.SerializerMethodField(
+        help_text="The workflows whose latest version has a node naming this connection (it cannot be deleted then).")
 
     class Meta:
         model = Connection
         fields = ["id", "name", "kind", "description", "host", "port", "login", "schema", "extra",
-                  "secret", "has_secret", "secrets_set", "created_at", "updated_at"]
+                  "secret", "has_secret", "secrets_set", "used_by", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+    def get_used_by(self, connection) -> list[str]:
+        return self.context.get("used_by", {}).get(connection.name, [])
 
     def get_secrets_set(self, connection) -> dict[str, bool]:
         return connection.secrets_set()
@@ -134,3 +139,20 @@ class ConnectionSerializer(serializers.ModelSerializer):
         if not isinstance(value, dict):
             raise serializers.ValidationError("extra must be a JSON object.")
         return value
+
+
+class ConnectionKindField(serializers.Serializer):
+    name = serializers.CharField(help_text="host, port, login, schema; a key of extra; or a secret field (\"secret\", \"extra.<key>\").")
+    label = serializers.CharField()
+
+
+class ConnectionKindSerializer(serializers.Serializer):
+    """A connection kind's form (tenancy.kinds.KIND_FORMS)."""
+
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    default_port = serializers.IntegerField(allow_null=True)
+    free_extra = serializers.BooleanField(help_text="The form also edits `extra` as a JSON object.")
+    fields = ConnectionKindField(many=True, help_text="The connection fields the kind uses.")
+    extra_keys = ConnectionKindField(many=True, help_text="Plain keys of `extra` the form offers.")
+    secret_fields = ConnectionKindField(many=True, help_text="Write-only fields, as `secrets_set` names them.")

@@ -6,6 +6,7 @@ from loom.errors import Conflict, FieldsInvalid, Forbidden
 from loom.roles import is_platform_admin
 from tenancy.kinds import SECRET_MIN_LENGTH, secret_extra_keys
 from tenancy.models import PLATFORM_FIELDS, Connection, Membership, Role, Tenant
+from tenancy.signals import connection_users
 
 User = get_user_model()
 
@@ -108,6 +109,40 @@ def connection_save(*, tenant: Tenant, connection: Connection | None = None, dat
     connection.full_clean()
     connection.save()
     return connection
+
+
+class ConnectionInUse(Conflict):
+    """A connection that workflows still name cannot be deleted (409 listing them)."""
+
+    def __init__(self, name: str, workflows: list[str]):
+        self.workflows = workflows
+        super().__init__(f"The connection '{name}' is used by workflows: {', '.join(workflows)}. "
+                         "Remove it from their nodes first.")
+
+    def body(self) -> dict:
+        return {"detail": str(self), "workflows": self.workflows}
+
+
+def connection_users_of(*, tenant: Tenant, names) -> dict[str, list[str]]:
+    """{connection name: what uses it} from the receivers of `connection_users` (workflows, say)."""
+    used: dict[str, list[str]] = {}
+    for _, answer in connection_users.send(sender=Connection, tenant=tenant, names=list(names)):
+        for name, users in answer.items():
+            used.setdefault(name, []).extend(users)
+    return used
+
+
+def connection_check_deletable(*, connection: Connection) -> None:
+    """ConnectionInUse while a workflow's latest version still names the connection."""
+    users = connection_users_of(tenant=connection.tenant, names=[connection.name]).get(connection.name)
+    if users:
+        raise ConnectionInUse(connection.name, users)
+
+
+@transaction.atomic
+def connection_delete(*, connection: Connection) -> None:
+    connection_check_deletable(connection=connection)
+    connection.delete()
 
 
 def _check_secrets(given: dict) -> None:

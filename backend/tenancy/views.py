@@ -7,9 +7,11 @@ from rest_framework.views import APIView
 from loom.errors import Forbidden
 from loom.roles import is_platform_admin
 from tenancy import invitations, selectors, services
+from tenancy.kinds import kind_forms
 from tenancy.models import Connection, Invitation, Membership, Role
 from tenancy.scoping import TenantScopedMixin
 from tenancy.serializers import (
+    ConnectionKindSerializer,
     ConnectionSerializer,
     InvitationJoinedSerializer,
     InvitationPreviewSerializer,
@@ -184,6 +186,10 @@ class ConnectionListView(TenantScopedMixin, generics.ListAPIView):
     write_role = Role.ADMIN
     serializer_class = ConnectionSerializer
 
+    def get_serializer_context(self):
+        names = self.get_queryset().values_list("name", flat=True)
+        return {**super().get_serializer_context(), "used_by": services.connection_users_of(tenant=self.tenant, names=names)}
+
     @extend_schema(request=ConnectionSerializer, responses={201: ConnectionSerializer})
     def post(self, request, tenant):
         data = ConnectionSerializer(data=request.data)
@@ -198,16 +204,28 @@ class ConnectionDetailView(TenantScopedMixin, generics.GenericAPIView):
     serializer_class = ConnectionSerializer
     lookup_url_kwarg = "connection_id"
 
+    def _answer(self, connection, **kwargs) -> Response:
+        used_by = services.connection_users_of(tenant=self.tenant, names=[connection.name])
+        return Response(ConnectionSerializer(connection, context={"used_by": used_by}).data, **kwargs)
+
     def get(self, request, tenant, connection_id):
-        return Response(ConnectionSerializer(self.get_object()).data)
+        return self._answer(self.get_object())
 
     def put(self, request, tenant, connection_id):
         connection = self.get_object()
         data = ConnectionSerializer(connection, data=request.data)
         data.is_valid(raise_exception=True)
-        connection = services.connection_save(tenant=self.tenant, connection=connection, data=data.validated_data)
-        return Response(ConnectionSerializer(connection).data)
+        return self._answer(services.connection_save(tenant=self.tenant, connection=connection, data=data.validated_data))
 
     def delete(self, request, tenant, connection_id):
-        self.get_object().delete()
+        """Refused (409, naming them) while workflows' latest versions still use the connection."""
+        services.connection_delete(connection=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConnectionKindListView(APIView):
+    """The connection kinds and the fields each one's form offers."""
+
+    @extend_schema(responses=ConnectionKindSerializer(many=True))
+    def get(self, request):
+        return Response(ConnectionKindSerializer(kind_forms(), many=True).data)

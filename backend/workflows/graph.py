@@ -13,7 +13,7 @@ from typing import Iterable, Mapping
 from croniter import croniter
 
 from catalog.inspection import TYPES, type_of, value_fits
-from runtime.parameters import fan_out, node_parameters
+from runtime.parameters import MAP_ITEMS_OUTPUT, fan_out, node_parameters
 from workflows.values import json_value_problem, text_shown
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -24,8 +24,9 @@ TRIGGER_RULES = (
 SCHEDULE_PRESETS = ("@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
 NODE_DEFAULTS = {
     "label": "", "description": "", "parameters": {}, "outputs": [], "retries": 0, "retry_delay_s": 60,
-    "timeout_s": None, "trigger_rule": "all_success", "pool": None, "queue": None, "map_over": None,
-    "map_parameter": None, "max_active": None, "connections": [], "position": {"x": 0, "y": 0},
+    "timeout_s": None, "memory_mb": None, "max_procs": None, "trigger_rule": "all_success", "pool": None, "queue": None,
+    "map_over": None, "map_parameter": None, "max_active": None, "max_failed_items": None, "max_failed_ratio": None,
+    "connections": [], "position": {"x": 0, "y": 0},
 }
 EDGE_DEFAULTS = {"bind": {}}
 GRAPH_DEFAULTS = {
@@ -61,6 +62,12 @@ def _filled(defaults: Mapping, value: Mapping) -> dict:
 def output_names(node: Mapping) -> list[str]:
     """Declared outputs are names, or {name, type} objects when the type is known."""
     return [o if isinstance(o, str) else o["name"] for o in node.get("outputs", [])]
+
+
+def given_outputs(node: Mapping) -> list[str]:
+    """What a node passes on: its declared outputs and, when it fans out, MAP_ITEMS_OUTPUT (the
+    items its successful results come from)."""
+    return output_names(node) + ([MAP_ITEMS_OUTPUT] if node.get("map_over") else [])
 
 
 def output_types(node: Mapping) -> dict[str, str | None]:
@@ -107,24 +114,54 @@ def descendants(graph: Mapping, node_id: str) -> set[str]:
 
 
 def _reachable(graph: Mapping, start: str, from_end: str, to_end: str) -> set[str]:
+    # One pass over the edges builds the adjacency: O(V + E) per call, not O(E) per node reached.
+    following: dict[str, list[str]] = {}
+    for e in graph["edges"]:
+        following.setdefault(e[from_end], []).append(e[to_end])
     seen, stack = set(), [start]
     while stack:
-        current = stack.pop()
-        for e in graph["edges"]:
-            if e[from_end] == current and e[to_end] not in seen:
-                seen.add(e[to_end])
-                stack.append(e[to_end])
+        for nxt in following.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
     return seen
 
 
-def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]], connections: Iterable[str] = (),
+class _Ancestry:
+    """"Does `a` run before `b`?" for many pairs of one graph. On an acyclic graph, one pass in
+    topological order gives each node its ancestors as a bit set (a Python int, one bit a node):
+    O(V + E) set unions of V/64 words, then each question is a shift. Graphs with a cycle (drafts)
+    fall back to a walk per question."""
+
+    def __init__(self, node_ids, edges, acyclic: bool):
+        self.edges = edges
+        self.bits: dict[str, int] | None = None
+        if acyclic:
+            index = {nid: i for i, nid in enumerate(node_ids)}
+            parents: dict[str, list[str]] = {nid: [] for nid in node_ids}
+            for e in edges:
+                parents[e["target"]].append(e["source"])
+            self.index, self.bits = index, {}
+            for nid in TopologicalSorter(parents).static_order():
+                bits = 0
+                for p in parents[nid]:
+                    bits |= self.bits[p] | (1 << index[p])
+                self.bits[nid] = bits
+
+    def runs_before(self, a: str, b: str) -> bool:
+        if self.bits is None:
+            return a in _reachable({"edges": self.edges}, b, "target", "source")
+        return bool(self.bits[b] >> self.index[a] & 1)
+
+
+def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]], connections: Iterable[str] | None = (),
                    pools: Iterable[str] | None = None, queues: Iterable[str] | None = None) -> list[GraphError]:
     """Every problem of a (shape-checked) graph, given the tenant's notebook signatures by name,
-    and, unless None, the pools and queues its nodes may name (the tenant's, README "Roles")."""
+    and, unless None, its connection names and the pools and queues its nodes may name (the
+    tenant's, README "Roles"). Near-linear in nodes + edges."""
     g = graph_normalize(graph)
     errors: list[GraphError] = []
     add = lambda node, field, message: errors.append(GraphError(node, field, message))  # noqa: E731
-    connections = set(connections)
 
     globals_ = _validate_globals(g, add)
     _validate_values(g, add)
@@ -152,7 +189,7 @@ def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]], conne
             add(dst, f"edges[{i}]", f"Node '{dst}' cannot feed itself.")
             continue
         edges_ok.append(e)
-        outputs = output_names(nodes[src])
+        outputs = given_outputs(nodes[src])
         for output, param in e["bind"].items():
             if output not in outputs:
                 add(dst, f"parameters.{param}", f"'{src}' has no output '{output}' (it declares: {_names(outputs)}).")
@@ -161,22 +198,52 @@ def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]], conne
             bound[dst, param] = f"{src}.{output}"
 
     cyclic = _validate_acyclic(nodes, edges_ok, add)
-    graph_ok = {**g, "edges": edges_ok}
+    incoming: dict[str, list[dict]] = {nid: [] for nid in nodes}
+    for e in edges_ok:
+        incoming[e["target"]].append(e)
+    ancestry = _Ancestry(nodes, edges_ok, acyclic=not cyclic)
 
     for nid, n in nodes.items():
-        _validate_node(n, graph_ok, nodes, notebooks, connections, globals_, cyclic, add)
-        _validate_placement(n, pools, queues, add)
+        _validate_node(n, incoming[nid], nodes, notebooks, globals_, cyclic, ancestry, add)
+    if connections is not None:
+        errors.extend(connection_errors(connection_uses(g), connections))
+    errors.extend(placement_errors(placement_uses(g), pools, queues))
     return errors
 
 
-def _validate_placement(n, pools, queues, add) -> None:
-    """A node's pool and queue: only those the platform admin gave the tenant."""
-    if pools is not None and n["pool"] is not None and n["pool"] not in set(pools):
-        add(n["id"], "pool", f"No pool {n['pool']!r} in this tenant (it has: {_names(sorted(pools))}); "
-                             "a platform admin defines pools.")
-    if queues is not None and n["queue"] is not None and n["queue"] not in set(queues):
-        add(n["id"], "queue", f"Queue {n['queue']!r} is not allowed in this tenant (allowed: {_names(sorted(queues))}); "
-                              "a platform admin sets allowed_queues.")
+# The rules below look at what the tenant has now (its connections, pools and allowed queues),
+# which changes while a saved version does not: they are apart from graph_validate's other rules,
+# and workflows.selectors applies them on every read to what a version kept (the *_uses).
+
+def connection_uses(graph: Mapping) -> list[list[str]]:
+    """[node id, connection name] for each connection a node names."""
+    return [[n.get("id"), name] for n in graph["nodes"] for name in n.get("connections", ())]
+
+
+def connection_errors(uses: Iterable, connections: Iterable[str]) -> list[GraphError]:
+    """Each use (connection_uses) of a connection the tenant does not have."""
+    connections = set(connections)
+    return [GraphError(node, "connections", f"No connection named '{name}' in this tenant.")
+            for node, name in uses if name not in connections]
+
+
+def placement_uses(graph: Mapping) -> list[list]:
+    """[node id, pool, queue] for each node naming a pool or a queue."""
+    return [[n.get("id"), n.get("pool"), n.get("queue")] for n in graph["nodes"]
+            if n.get("pool") is not None or n.get("queue") is not None]
+
+
+def placement_errors(uses: Iterable, pools: Iterable[str] | None, queues: Iterable[str] | None) -> list[GraphError]:
+    """A node's pool and queue: only those the platform admin gave the tenant (None: any)."""
+    errors = []
+    for node, pool, queue in uses:
+        if pools is not None and pool is not None and pool not in set(pools):
+            errors.append(GraphError(node, "pool", f"No pool {pool!r} in this tenant (it has: {_names(sorted(pools))}); "
+                                                   "a platform admin defines pools."))
+        if queues is not None and queue is not None and queue not in set(queues):
+            errors.append(GraphError(node, "queue", f"Queue {queue!r} is not allowed in this tenant (allowed: "
+                                                    f"{_names(sorted(queues))}); a platform admin sets allowed_queues."))
+    return errors
 
 
 def with_article(type_name) -> str:
@@ -242,13 +309,10 @@ def _validate_acyclic(nodes, edges, add) -> set[str]:
     return set()
 
 
-def _validate_node(n, g, nodes, notebooks, connections, globals_, cyclic, add) -> None:
+def _validate_node(n, incoming, nodes, notebooks, globals_, cyclic, ancestry, add) -> None:
     nid = n["id"]
     if n["trigger_rule"] not in TRIGGER_RULES:
         add(nid, "trigger_rule", f"Unknown trigger rule {n['trigger_rule']!r}; use one of {', '.join(TRIGGER_RULES)}.")
-    for name in n["connections"]:
-        if name not in connections:
-            add(nid, "connections", f"No connection named '{name}' in this tenant.")
     if n["notebook"] not in notebooks:
         add(nid, "notebook", f"No notebook '{n['notebook']}' in the catalog.")
         return
@@ -262,9 +326,7 @@ def _validate_node(n, g, nodes, notebooks, connections, globals_, cyclic, add) -
             add(nid, f"parameters.{name}", f"'{name}' expects {with_article(signature[name]['type'])}, got {with_article(type_of(value))}: {value!r}.")
 
     edge_values = {}
-    for e in g["edges"]:
-        if e["target"] != nid:
-            continue
+    for e in incoming:
         source = nodes[e["source"]]
         types = output_types(source)
         for output, param in e["bind"].items():
@@ -277,7 +339,7 @@ def _validate_node(n, g, nodes, notebooks, connections, globals_, cyclic, add) -
             if out_type and want and out_type != want and not (want == "float" and out_type == "int"):
                 add(nid, f"parameters.{param}", f"'{param}' expects {with_article(want)}, but {e['source']}.{output} is {with_article(out_type)}.")
 
-    fan = _validate_map(n, g, nodes, signature, globals_, cyclic, add)
+    fan = _validate_map(n, nodes, signature, globals_, cyclic, ancestry, add)
 
     global_values = {name: p.get("default") for name, p in globals_.items() if name in signature}
     for name, value in global_values.items():
@@ -292,11 +354,16 @@ def _validate_node(n, g, nodes, notebooks, connections, globals_, cyclic, add) -
             add(nid, f"parameters.{name}", f"'{name}' is required ({n['notebook']} sets it to None) and nothing gives it a value.")
 
 
-def _validate_map(n, g, nodes, signature, globals_, cyclic, add):
+def _validate_map(n, nodes, signature, globals_, cyclic, ancestry, add):
     """The node's fan-out, or None if it has none or its items have nowhere to go."""
     nid, fan = n["id"], fan_out(n["map_over"], n["map_parameter"])
+    for field in ("max_failed_items", "max_failed_ratio"):
+        if n[field] is not None and fan is None:
+            add(nid, field, f"{field} applies to a fanned-out node only: set map_over, or clear {field}.")
     if fan is None:
         return None
+    if MAP_ITEMS_OUTPUT in output_names(n):
+        add(nid, "outputs", f"A fanned-out node cannot declare an output '{MAP_ITEMS_OUTPUT}': Loom gives it (the items of the successful results).")
     over = fan.over
     if fan.node is not None:
         source, output = fan.node, fan.name
@@ -304,7 +371,7 @@ def _validate_map(n, g, nodes, signature, globals_, cyclic, add):
             add(nid, "map_over", f"map_over '{over}' names unknown node '{source}'.")
         elif output not in output_names(nodes[source]):
             add(nid, "map_over", f"map_over '{over}': '{source}' has no output '{output}'.")
-        elif nid not in cyclic and source not in ancestors(g, nid):
+        elif nid not in cyclic and not ancestry.runs_before(source, nid):
             add(nid, "map_over", f"map_over '{over}': '{source}' must run before '{nid}'; connect it upstream.")
         elif output_types(nodes[source]).get(output) not in (None, "list"):
             add(nid, "map_over", f"map_over '{over}' is {with_article(output_types(nodes[source])[output])}, not a list.")

@@ -1,10 +1,31 @@
-from django.db.models import F, OuterRef, QuerySet, Subquery
+import hashlib
+from pathlib import Path
 
+from django.db.models import F, OuterRef, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast
+
+from catalog import inspection
 from catalog.models import NotebookVersion
 from catalog.selectors import notebook_signatures
+from runtime import parameters
 from tenancy.models import Connection, Tenant
-from workflows.graph import GraphError, graph_validate
+from workflows import graph as graph_rules
+from workflows import values
+from workflows.graph import (
+    GraphError,
+    connection_errors,
+    connection_uses,
+    graph_validate,
+    placement_errors,
+    placement_uses,
+)
 from workflows.models import Workflow, WorkflowVersion
+
+# The validation rules as this code has them: the modules graph_validate's rules live in. A version
+# whose kept problems were found by other rules (Loom was upgraded since) is checked again once.
+RULES = hashlib.sha256(b"".join(
+    Path(module.__file__).read_bytes() for module in (graph_rules, values, inspection, parameters)
+)).hexdigest()[:16]
 
 
 def workflow_list(*, tenant: Tenant) -> QuerySet[Workflow]:
@@ -19,13 +40,29 @@ def workflow_list(*, tenant: Tenant) -> QuerySet[Workflow]:
     )
 
 
-def workflow_version_get(*, workflow: Workflow, number: int | None = None) -> WorkflowVersion:
+def workflow_version_get(*, workflow: Workflow, number: int | None = None, graph_text: bool = False) -> WorkflowVersion:
     """A version of the workflow (the latest by default); WorkflowVersion.DoesNotExist naming the
-    workflow and the number when there is no such version."""
+    workflow and the number when there is no such version. With `graph_text`, the graph comes as
+    the JSON text the database has (`graph_text`), to be sent as it is (`graph` is then deferred)."""
+    versions = workflow.versions.all()
+    if graph_text:
+        versions = versions.defer("graph").annotate(graph_text=Cast("graph", TextField()))
     try:
-        return workflow.versions.get(number=number or workflow.latest_version)
+        return versions.get(number=number or workflow.latest_version)
     except WorkflowVersion.DoesNotExist:
         raise WorkflowVersion.DoesNotExist(f"Workflow '{workflow.name}' has no version {number}.") from None
+
+
+def workflow_version_shown(*, tenant: Tenant, workflow_id: int, number: int | None = None) -> WorkflowVersion | None:
+    """What a workflow's GET shows, in one query: the version (the latest by default) with its
+    workflow, its graph as text (as workflow_version_get(graph_text=True)); None when the tenant
+    has no such workflow or version (workflow_version_get then says which)."""
+    versions = WorkflowVersion.objects.filter(workflow__tenant=tenant, workflow_id=workflow_id).select_related("workflow__tenant")
+    versions = versions.filter(number=number) if number else versions.filter(number=F("workflow__latest_version"))
+    try:
+        return versions.defer("graph").annotate(graph_text=Cast("graph", TextField())).get()
+    except WorkflowVersion.DoesNotExist:
+        return None
 
 
 def version_notebooks(*, version: WorkflowVersion, names: set[str] | None = None,
@@ -37,14 +74,29 @@ def version_notebooks(*, version: WorkflowVersion, names: set[str] | None = None
     pins = {name: pin for name, pin in version.notebook_pins.items() if names is None or name in names}
     if not pins:
         return {}
-    tenant = Workflow.objects.filter(pk=version.workflow_id).values("tenant_id")  # a subquery: one round trip
-    found = NotebookVersion.objects.filter(
-        notebook__tenant_id=Subquery(tenant), notebook__name__in=pins,
-        sha256__in={pin["sha256"] for pin in pins.values()},
-    ).select_related("notebook").order_by("number")
+    found = _pinned(version, pins).select_related("notebook").order_by("number")
     if not content:
         found = found.defer("content")
     return {v.notebook.name: v for v in found if pins[v.notebook.name]["sha256"] == v.sha256}
+
+
+def _pinned(version: WorkflowVersion, pins: dict) -> QuerySet[NotebookVersion]:
+    """Candidates for the pins (filter each by its sha256 too)."""
+    tenant = Workflow.objects.filter(pk=version.workflow_id).values("tenant_id")  # a subquery: one round trip
+    return NotebookVersion.objects.filter(
+        notebook__tenant_id=Subquery(tenant), notebook__name__in=pins,
+        sha256__in={pin["sha256"] for pin in pins.values()},
+    )
+
+
+def _pins_intact(version: WorkflowVersion) -> bool:
+    """Whether every notebook version the version pinned is still there (a deleted notebook
+    takes its versions along), in one small query."""
+    pins = version.notebook_pins
+    if not pins:
+        return True
+    found = set(_pinned(version, pins).values_list("notebook__name", "sha256"))
+    return all((name, pin["sha256"]) in found for name, pin in pins.items())
 
 
 def workflow_errors(*, tenant: Tenant, graph: dict) -> list[GraphError]:
@@ -58,15 +110,48 @@ def workflow_errors(*, tenant: Tenant, graph: dict) -> list[GraphError]:
     )
 
 
+def version_validation(*, graph: dict, notebooks: dict[str, list[dict]]) -> dict:
+    """What a version keeps (WorkflowVersion.validation): its problems against the notebook
+    signatures it pins; what depends on the tenant (connections, pools, queues) aside, as uses."""
+    errors = graph_validate(graph, notebooks=notebooks, connections=None, pools=None, queues=None)
+    return {"rules": RULES, "errors": [e.as_dict() for e in errors], "connections": connection_uses(graph),
+            "placements": placement_uses(graph)}
+
+
 def workflow_version_errors(*, version: WorkflowVersion) -> list[GraphError]:
-    """Validate a saved version against the notebook versions it pinned."""
-    tenant = version.workflow.tenant
-    return graph_validate(
-        version.graph,
-        notebooks={name: v.parameters for name, v in version_notebooks(version=version).items()},
-        connections=Connection.objects.filter(tenant=tenant).values_list("name", flat=True),
-        pools=tenant.pools, queues=tenant.allowed_queues,
-    )
+    """A saved version's problems against the notebook versions it pinned and what its tenant has
+    now (connections, pools, allowed queues). The version and its pins never change, so the
+    problems kept at save serve, unless the rules changed since (then they are found and kept
+    again) or a pinned notebook was deleted (then found without it, not kept: re-uploading the
+    content brings it back)."""
+    kept = version.validation
+    if not (kept and kept.get("rules") == RULES and "placements" in kept and _pins_intact(version)):
+        notebooks = {name: v.parameters for name, v in version_notebooks(version=version).items()}
+        kept = version_validation(graph=version.graph, notebooks=notebooks)
+        if notebooks.keys() == version.notebook_pins.keys():
+            version.validation = kept
+            WorkflowVersion.objects.filter(pk=version.pk).update(validation=kept)
+    errors = [GraphError(**e) for e in kept["errors"]]
+    if kept["connections"]:
+        names = Connection.objects.filter(tenant_id=version.workflow.tenant_id).values_list("name", flat=True)
+        errors += connection_errors(kept["connections"], names)
+    if kept["placements"]:
+        tenant = version.workflow.tenant
+        errors += placement_errors(kept["placements"], tenant.pools, tenant.allowed_queues)
+    return errors
+
+
+def workflow_names_using_connections(*, tenant: Tenant, names) -> dict[str, list[str]]:
+    """{connection name: the workflows whose latest version has a node naming it}, for `names`."""
+    wanted, used = set(names), {}
+    latest = WorkflowVersion.objects.filter(
+        workflow__tenant=tenant, number=F("workflow__latest_version")
+    ).select_related("workflow").order_by("workflow__name", "workflow__id")
+    for version in latest:
+        named = {c for n in version.graph.get("nodes", []) for c in n.get("connections") or [] if isinstance(c, str)}
+        for name in sorted(named & wanted):
+            used.setdefault(name, []).append(version.workflow.name)
+    return used
 
 
 def workflow_names_using_notebook(*, tenant: Tenant, notebook_name: str) -> list[str]:

@@ -6,7 +6,10 @@ from them (`manage.py spectacular`), and the editor's API types are generated fr
 EDGE_DEFAULTS). The rules behind the fields: docs/workflow-graph.md.
 """
 import copy
+import json
+from collections.abc import Mapping
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -14,8 +17,6 @@ from rest_framework import serializers
 from catalog.inspection import TYPES
 from workflows.graph import EDGE_DEFAULTS, GRAPH_DEFAULTS, NODE_DEFAULTS, TRIGGER_RULES
 from workflows.models import Workflow, WorkflowVersion
-
-MAX_NODES = 2000
 
 
 def no_nul(value):
@@ -30,6 +31,37 @@ def no_nul(value):
         for v in value:
             no_nul(v)
     return value
+
+
+def value_size(value):
+    """Refuse a parameter value larger than LOOM_VALUE_MAX_BYTES as JSON: values are copied into
+    every run, its DAG file, Airflow's run conf and each notebook; large data belongs in files."""
+    limit = settings.LOOM_VALUE_MAX_BYTES
+    size = len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise serializers.ValidationError(
+            f"The value is {size:,} bytes as JSON; the limit is {limit:,} bytes (LOOM_VALUE_MAX_BYTES).")
+    return value
+
+
+def graph_size(data) -> None:
+    """Refuse a graph with more nodes or edges than the limits, before any of them is checked."""
+    if not isinstance(data, Mapping):
+        return
+    for field, setting in (("nodes", "LOOM_GRAPH_MAX_NODES"), ("edges", "LOOM_GRAPH_MAX_EDGES")):
+        items, limit = data.get(field), getattr(settings, setting)
+        if isinstance(items, list) and len(items) > limit:
+            raise serializers.ValidationError(
+                {field: [f"The graph has {len(items):,} {field}; the limit is {limit:,} ({setting})."]})
+
+
+def kernel_limit_max(key: str, setting: str, unit: str):
+    """A validator: at most the platform's LOOM_KERNEL_* setting (read when validating), named."""
+    def check(value):
+        top = getattr(settings.LOOM_SANDBOX, key)
+        if value is not None and value > top:
+            raise serializers.ValidationError(f"At most {top:,} {unit}: the platform maximum ({setting}).")
+    return check
 
 
 def _default(defaults: dict, name: str):
@@ -78,8 +110,9 @@ class GlobalParameterSerializer(serializers.Serializer):
         "Letters, digits and '_'. Every node whose notebook declares a parameter of this name gets its value "
         "(the 'global' layer), and a run may override it."))
     type = TypeNameField(help_text="The type of the value: str, int, float, bool, list or dict.")
-    default = JSONValueField(required=False, allow_null=True, validators=[no_nul], help_text=(
-        "The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one."))
+    default = JSONValueField(required=False, allow_null=True, validators=[no_nul, value_size], help_text=(
+        "The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one. "
+        "At most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON."))
     help = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000,
                                  help_text="Shown to whoever starts a run.")
 
@@ -127,8 +160,9 @@ class NodeSerializer(serializers.Serializer):
     notebook = serializers.CharField(max_length=128, help_text=(
         "A notebook of the tenant's catalog, by name. Each saved version pins the notebook version it was saved against."))
     parameters = serializers.DictField(
-        child=JSONValueField(), required=False, default=_default(N, "parameters"), validators=[no_nul],
-        help_text="{notebook parameter: value}: this node's own values (the 'node' layer).")
+        child=JSONValueField(validators=[value_size]), required=False, default=_default(N, "parameters"),
+        validators=[no_nul], help_text=("{notebook parameter: value}: this node's own values (the 'node' layer); "
+                                        "each at most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON."))
     outputs = serializers.ListField(
         child=OutputField(), required=False, default=_default(N, "outputs"), max_length=200,
         help_text=("Outputs the notebook must set: names, or {name, type} to have bindings type-checked. "
@@ -141,6 +175,17 @@ class NodeSerializer(serializers.Serializer):
     timeout_s = serializers.IntegerField(
         min_value=1, max_value=7 * 86400, allow_null=True, required=False, default=N["timeout_s"],
         help_text="Seconds the whole notebook may run before its kernel is killed; null: no limit.")
+    # The kernel's limits (README, "Limits"), enforced by its sandbox: at most the platform's.
+    memory_mb = serializers.IntegerField(
+        min_value=1, allow_null=True, required=False, default=N["memory_mb"],
+        validators=[kernel_limit_max("memory_mb", "LOOM_KERNEL_MEMORY_MB", "MB")],
+        help_text="Memory each process of the kernel may use, in MB (at most LOOM_KERNEL_MEMORY_MB); "
+                  "null: the tenant's default, else LOOM_KERNEL_MEMORY_MB.")
+    max_procs = serializers.IntegerField(
+        min_value=1, allow_null=True, required=False, default=N["max_procs"],
+        validators=[kernel_limit_max("max_procs", "LOOM_KERNEL_MAX_PROCS", "processes and threads")],
+        help_text="Processes and threads the kernel may run (at most LOOM_KERNEL_MAX_PROCS); "
+                  "null: the tenant's default, else LOOM_KERNEL_MAX_PROCS.")
     trigger_rule = serializers.CharField(
         max_length=40, default=N["trigger_rule"],
         help_text="When the node runs, given its upstream nodes' states, as in Airflow: " + ", ".join(TRIGGER_RULES) + ".")
@@ -159,6 +204,13 @@ class NodeSerializer(serializers.Serializer):
     max_active = serializers.IntegerField(
         min_value=1, max_value=1000, allow_null=True, required=False, default=N["max_active"],
         help_text="Items of a fanned-out node running at once; null: LOOM_MAP_MAX_ACTIVE (16).")
+    max_failed_items = serializers.IntegerField(
+        min_value=0, allow_null=True, required=False, default=N["max_failed_items"],
+        help_text=("Items of a fanned-out node that may fail with the node still succeeding (with a warning); "
+                   "null: none. With max_failed_ratio too, the smaller allowance applies."))
+    max_failed_ratio = serializers.FloatField(
+        min_value=0, max_value=1, allow_null=True, required=False, default=N["max_failed_ratio"],
+        help_text="The share of a fanned-out node's items (0 to 1, rounded down) that may fail; null: none.")
     connections = serializers.ListField(
         child=serializers.CharField(max_length=63), required=False, default=_default(N, "connections"),
         help_text="Names of the tenant's connections the kernel gets as LOOM_CONN_<NAME>_* environment variables.")
@@ -195,12 +247,13 @@ class GraphSerializer(serializers.Serializer):
                                  default=_default(G, "tags"), max_length=50, help_text="Tags of the Airflow DAG.")
     parameters = GlobalParameterSerializer(many=True, required=False, default=_default(G, "parameters"),
                                            help_text="The workflow's global parameters.")
-    nodes = NodeSerializer(many=True, required=False, default=_default(G, "nodes"), max_length=MAX_NODES,
-                           help_text="The notebooks to run.")
-    edges = EdgeSerializer(many=True, required=False, default=_default(G, "edges"), max_length=MAX_NODES * 4,
-                           help_text="Upstream → downstream, with what each passes on.")
+    nodes = NodeSerializer(many=True, required=False, default=_default(G, "nodes"),
+                           help_text="The notebooks to run; at most LOOM_GRAPH_MAX_NODES (2,000).")
+    edges = EdgeSerializer(many=True, required=False, default=_default(G, "edges"),
+                           help_text="Upstream → downstream, with what each passes on; at most LOOM_GRAPH_MAX_EDGES (8,000).")
 
     def to_internal_value(self, data):
+        graph_size(data)
         value = super().to_internal_value(data)
         # Blank and null mean the same for these optional references; store one form.
         for node in value["nodes"]:
@@ -303,12 +356,28 @@ class WorkflowVersionSerializer(serializers.ModelSerializer):
         fields = ["number", "created_at", "created_by", "notebook_pins"]
 
 
+class StoredGraphField(serializers.Field):
+    """A saved graph, shown as stored: it was shaped by GraphSerializer and normalized when saved
+    (and migrations keep it so), so running it through GraphSerializer again on every read would
+    only cost time (a third of a 1,000-node workflow's GET). Used in responses only."""
+
+    def to_representation(self, value):
+        return value
+
+
+class StoredGraphFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = StoredGraphField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return auto_schema.resolve_serializer(GraphSerializer, direction).ref
+
+
 class WorkflowDetailSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="workflow.id")
     name = serializers.CharField(source="workflow.name")
     version = serializers.IntegerField(source="number")
     latest_version = serializers.IntegerField(source="workflow.latest_version")
-    graph = GraphSerializer()
+    graph = StoredGraphField()
     notebook_pins = notebook_pins_field()
     errors = GraphErrorSerializer(many=True, help_text="Validation problems of this version (empty when runnable).")
     created_at = serializers.DateTimeField(source="workflow.created_at")

@@ -7,7 +7,7 @@ from tenancy.models import Tenant
 from workflows.details import workflow_detail
 from workflows.graph import GraphError, graph_normalize
 from workflows.models import Workflow, WorkflowVersion
-from workflows.selectors import workflow_version_errors, workflow_version_get
+from workflows.selectors import version_validation, workflow_version_errors, workflow_version_get
 
 
 class StaleVersion(Conflict):
@@ -36,16 +36,15 @@ class WorkflowInvalid(Invalid):
         return {"detail": str(self), "errors": [error.as_dict() for error in self.errors]}
 
 
-def _pins(*, tenant: Tenant, graph: dict) -> dict:
-    names = {n["notebook"] for n in graph["nodes"]}
-    return {name: {"version": v.number, "sha256": v.sha256} for name, v in latest_versions(tenant=tenant, names=names).items()}
-
-
 def _version_create(*, workflow: Workflow, number: int, graph: dict, user) -> WorkflowVersion:
     # Normalized once, here: every reader of a stored graph finds each optional field present.
     graph = graph_normalize(graph)
+    pinned = latest_versions(tenant=workflow.tenant, names={n["notebook"] for n in graph["nodes"]})
     version = WorkflowVersion.objects.create(
-        workflow=workflow, number=number, graph=graph, notebook_pins=_pins(tenant=workflow.tenant, graph=graph),
+        workflow=workflow, number=number, graph=graph,
+        notebook_pins={name: {"version": v.number, "sha256": v.sha256} for name, v in pinned.items()},
+        # Validated once, here, against what it pins: reads use what is kept.
+        validation=version_validation(graph=graph, notebooks={name: v.parameters for name, v in pinned.items()}),
         created_by=user if user and user.is_authenticated else None,
     )
     workflow.name = graph["name"]

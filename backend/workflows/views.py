@@ -25,12 +25,12 @@ class WorkflowScopedMixin(TenantScopedMixin):
     tenant_model = Workflow
     lookup_url_kwarg = "workflow_id"
 
-    def get_version(self, workflow: Workflow) -> WorkflowVersion:
+    def get_version(self, workflow: Workflow, **options) -> WorkflowVersion:
         """The version named by ?version= (the latest by default), or 404."""
         number = self.request.query_params.get("version")
         if number and not number.isdigit():
             raise Http404(f"Workflow '{workflow.name}' has no version {number}.")
-        return selectors.workflow_version_get(workflow=workflow, number=int(number) if number else None)
+        return selectors.workflow_version_get(workflow=workflow, number=int(number) if number else None, **options)
 
 
 class WorkflowListView(WorkflowScopedMixin, generics.ListAPIView):
@@ -52,7 +52,11 @@ class WorkflowDetailView(WorkflowScopedMixin, generics.GenericAPIView):
 
     @extend_schema(parameters=[VERSION_PARAM], responses=WorkflowDetailSerializer)
     def get(self, request, tenant, workflow_id):
-        return Response(workflow_detail(self.get_version(self.get_object())))
+        number = request.query_params.get("version") or ""
+        version = selectors.workflow_version_shown(tenant=self.tenant, workflow_id=workflow_id,
+                                                   number=int(number) if number else None) if number.isdigit() or not number else None
+        # Not found: the two-step path answers 404 saying what is missing (the workflow, or that version).
+        return Response(workflow_detail(version or self.get_version(self.get_object(), graph_text=True)))
 
     @extend_schema(request=GraphUpdateSerializer, responses={200: WorkflowDetailSerializer, 409: StaleSerializer})
     def put(self, request, tenant, workflow_id):
@@ -75,7 +79,8 @@ class WorkflowVersionListView(WorkflowScopedMixin, generics.GenericAPIView):
 
     @extend_schema(responses=WorkflowVersionSerializer(many=True))
     def get(self, request, tenant, workflow_id):
-        versions = self.get_object().versions.select_related("created_by").order_by("-number")
+        # Not the graphs: a long history of a large workflow would read megabytes to show numbers.
+        versions = self.get_object().versions.select_related("created_by").defer("graph", "validation").order_by("-number")
         return Response(WorkflowVersionSerializer(versions, many=True).data)
 
 

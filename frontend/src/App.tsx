@@ -2,7 +2,10 @@ import { useEffect, useState } from "react";
 import { endpoints } from "./api/endpoints";
 import { Editor } from "./editor/Editor";
 import { Home } from "./pages/Home";
+import { Invitation } from "./pages/Invitation";
+import { Admin } from "./pages/admin/Admin";
 import { Login } from "./pages/Login";
+import { NotebookPage } from "./pages/NotebookPage";
 import { Tenants } from "./pages/Tenants";
 import { Tokens } from "./pages/Tokens";
 import { linkProps, navigate, routeOf, useLocation } from "./router";
@@ -25,7 +28,8 @@ export function App() {
   }, [setUser]);
 
   useEffect(() => {
-    if (checked && !user && route.page !== "login") navigate(`/login?next=${encodeURIComponent(path)}`, { replace: true });
+    // An invitation link is for people without an account too: its page offers both ways in.
+    if (checked && !user && route.page !== "login" && route.page !== "invitation") navigate(`/login?next=${encodeURIComponent(path)}`, { replace: true });
   }, [checked, user, route.page, path]);
 
   if (!checked) return <div className="splash">Loom</div>;
@@ -35,7 +39,10 @@ export function App() {
       {user && route.page === "tenants" && <Tenants />}
       {user && route.page === "tokens" && <Tokens />}
       {user && route.page === "home" && <Home tenant={route.tenant} />}
+      {user && route.page === "notebook" && <NotebookPage key={route.notebook} tenant={route.tenant} id={route.notebook} />}
       {user && route.page === "editor" && <Editor key={`${route.tenant}/${route.workflow}`} tenant={route.tenant} workflowId={route.workflow} />}
+      {user && route.page === "admin" && <Admin key={route.tenant} tenant={route.tenant} section={route.section} />}
+      {route.page === "invitation" && <Invitation token={route.token} />}
       {user && route.page === "missing" && (
         <div className="centered-page">
           <div className="card narrow">

@@ -2,20 +2,42 @@
 import { useSyncExternalStore } from "react";
 
 const listeners = new Set<() => void>();
+const here = () => location.pathname + location.search;
+let current = here();
 
-export function navigate(to: string, opts: { replace?: boolean } = {}): void {
-  if (to === location.pathname + location.search) return;
+/** Decides whether the page may go to `to`; false keeps it (the guard then asks the user, and
+ * calls navigate(to, { force: true }) if they choose to leave). One at a time: the editor's. */
+export type LeaveGuard = (to: string) => boolean;
+let guard: LeaveGuard | null = null;
+
+export function setLeaveGuard(g: LeaveGuard | null): void {
+  guard = g;
+}
+
+export function navigate(to: string, opts: { replace?: boolean; force?: boolean } = {}): void {
+  if (to === here()) return;
+  if (!opts.force && guard && !guard(to)) return;
   if (opts.replace) history.replaceState(null, "", to);
   else history.pushState(null, "", to);
+  current = to;
   listeners.forEach((l) => l());
 }
 
+// Back and Forward cannot be cancelled: a refused one puts the page's address back.
+window.addEventListener("popstate", () => {
+  const to = here();
+  if (guard && !guard(to)) {
+    history.pushState(null, "", current);
+    return;
+  }
+  current = to;
+  listeners.forEach((l) => l());
+});
+
 function subscribe(l: () => void) {
   listeners.add(l);
-  window.addEventListener("popstate", l);
   return () => {
     listeners.delete(l);
-    window.removeEventListener("popstate", l);
   };
 }
 
@@ -31,7 +53,13 @@ export type Route =
   | { page: "tokens" }
   | { page: "home"; tenant: string }
   | { page: "editor"; tenant: string; workflow: number }
+  | { page: "admin"; tenant: string; section: AdminSection }
+  | { page: "invitation"; token: string }
+  | { page: "notebook"; tenant: string; notebook: number }
   | { page: "missing" };
+
+export const ADMIN_SECTIONS = ["members", "connections", "settings"] as const;
+export type AdminSection = (typeof ADMIN_SECTIONS)[number];
 
 export function routeOf(path: string): Route {
   if (path === "/login") return { page: "login" };
@@ -39,8 +67,14 @@ export function routeOf(path: string): Route {
   if (path === "/account/tokens" || path === "/account/tokens/") return { page: "tokens" };
   let m = path.match(/^\/t\/([^/]+)\/?$/);
   if (m) return { page: "home", tenant: decodeURIComponent(m[1]) };
+  m = path.match(/^\/t\/([^/]+)\/notebooks\/(\d+)\/?$/);
+  if (m) return { page: "notebook", tenant: decodeURIComponent(m[1]), notebook: Number(m[2]) };
   m = path.match(/^\/t\/([^/]+)\/workflows\/(\d+)\/?$/);
   if (m) return { page: "editor", tenant: decodeURIComponent(m[1]), workflow: Number(m[2]) };
+  m = path.match(/^\/t\/([^/]+)\/admin(?:\/(members|connections|settings))?\/?$/);
+  if (m) return { page: "admin", tenant: decodeURIComponent(m[1]), section: (m[2] ?? "members") as AdminSection };
+  m = path.match(/^\/invitations\/([^/]+)\/?$/);
+  if (m) return { page: "invitation", token: decodeURIComponent(m[1]) };
   return { page: "missing" };
 }
 

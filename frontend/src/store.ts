@@ -9,6 +9,8 @@ import { type WorkflowMeta, bindingEdgeId, depEdgeId, flowToGraph, graphToFlow }
 import { type History, historyPush, historyRedo, historyUndo } from "./graph/history";
 import { isIdentifier, nodeIdFor } from "./graph/ids";
 import { layoutGraph } from "./graph/layout";
+import { graphRename } from "./graph/rename";
+import { type Draft, draftClear, draftMeta, draftPending } from "./graph/drafts";
 import { NODE_DEFAULTS, type NodeSpec, handleParse } from "./graph/model";
 import { type Verdict, connectionCheck } from "./graph/rules";
 import { type NodeStatus, nodeStatuses, runFinished } from "./graph/runs";
@@ -26,7 +28,7 @@ interface Snapshot {
   edges: LoomEdge[];
 }
 
-export type Panel = "node" | "workflow" | "runs";
+export type Panel = "node" | "workflow" | "runs" | "history";
 
 interface State {
   user: User | null;
@@ -57,6 +59,10 @@ interface State {
   runsAvailable: boolean;
   runsVersion: number; // bumped to make the run history reload
   loadSeq: number; // bumped when a workflow is (re)loaded from the server: the canvas fits to it
+  restoredDraft: Pick<Draft, "version" | "savedAt"> | null; // the canvas is a draft kept from an earlier visit
+  viewingVersion: number | null; // an older version shown read-only (editor/HistoryPanel)
+  diffMarks: Map<string, "added" | "changed">; // nodes marked by the version comparison shown
+  pins: WorkflowDetail["notebook_pins"]; // the notebook versions the saved version runs
 
   toast: (kind: Toast["kind"], text: string) => void;
   dismiss: (id: number) => void;
@@ -66,6 +72,7 @@ interface State {
   loadNotebooks: (tenant: string) => Promise<void>;
   load: (tenant: string, id: number) => Promise<void>;
   applyDetail: (detail: WorkflowDetail) => void;
+  discardDraft: () => Promise<void>;
   onNodesChange: (changes: NodeChange<LoomNode>[]) => void;
   onEdgesChange: (changes: EdgeChange<LoomEdge>[]) => void;
   onConnect: (c: Connection) => void;
@@ -142,6 +149,10 @@ export const useStore = create<State>()((set, get) => {
     runsAvailable: true,
     runsVersion: 0,
     loadSeq: 0,
+    restoredDraft: null,
+    viewingVersion: null,
+    diffMarks: new Map(),
+    pins: {},
 
     toast: (kind, text) => {
       const id = ++toastSeq;
@@ -158,10 +169,16 @@ export const useStore = create<State>()((set, get) => {
     },
 
     load: async (tenant, id) => {
-      set({ tenant, workflowId: id, loadError: null, nodes: [], edges: [], run: null, runStatus: new Map(), conflict: null });
+      set({ tenant, workflowId: id, loadError: null, nodes: [], edges: [], run: null, runStatus: new Map(), conflict: null, viewingVersion: null, diffMarks: new Map() });
       try {
         const [detail] = await Promise.all([endpoints.workflow(tenant, id), get().loadNotebooks(tenant)]);
         get().applyDetail(detail);
+        // An unsaved canvas from an earlier visit (any tab) comes back, based on the version it
+        // started from: if someone saved since, saving it meets the conflict dialog.
+        const draft = draftPending(tenant, id, detail.version, flowToGraph(get().meta, get().nodes, get().edges));
+        const flow = draft && graphToFlow(draft.graph);
+        if (draft && flow) set({ meta: draftMeta(draft.graph), nodes: flow.nodes as LoomNode[], edges: flow.edges, version: draft.version, dirty: true });
+        set({ restoredDraft: draft && { version: draft.version, savedAt: draft.savedAt } });
         set({ history: { past: [], future: [] }, panel: "workflow", loadSeq: get().loadSeq + 1 });
       } catch (e) {
         set({ loadError: e instanceof ApiError ? e.message : String(e) });
@@ -179,8 +196,18 @@ export const useStore = create<State>()((set, get) => {
         edges: flow.edges,
         dirty: false,
         conflict: null,
+        pins: detail.notebook_pins,
       });
       get().setErrors(detail.errors);
+    },
+
+    discardDraft: async () => {
+      const { tenant, workflowId } = get();
+      if (workflowId === null) return;
+      draftClear(tenant, workflowId);
+      set({ dirty: false, restoredDraft: null });
+      await get().load(tenant, workflowId);
+      get().toast("info", "Discarded your unsaved changes.");
     },
 
     onNodesChange: (changes) => {
@@ -219,14 +246,16 @@ export const useStore = create<State>()((set, get) => {
     addNode: (notebook, position) => {
       const taken = new Set(get().nodes.map((n) => n.id));
       const id = nodeIdFor(notebook, taken);
-      // Reuse the outputs another node of this notebook declares: the notebook produces them.
+      // The outputs another node of this notebook declares (the user may have typed more), else
+      // those discovered in the notebook at upload.
       const sibling = get().nodes.find((n) => n.data.node.notebook === notebook);
+      const outputs = sibling?.data.node.outputs ?? get().notebookMap.get(notebook)?.outputs ?? [];
       const node: LoomNode = {
         id,
         type: "notebook",
         position,
         selected: true,
-        data: { node: { ...structuredClone(NODE_DEFAULTS), notebook, outputs: structuredClone(sibling?.data.node.outputs ?? []) } },
+        data: { node: { ...structuredClone(NODE_DEFAULTS), notebook, outputs: structuredClone(outputs) } },
       };
       checkpoint();
       set({ nodes: [...get().nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node], panel: "node" });
@@ -251,23 +280,8 @@ export const useStore = create<State>()((set, get) => {
       if (!isIdentifier(to)) return "Use letters, digits and _ (not starting with a digit), at most 64.";
       if (get().nodes.some((n) => n.id === to)) return `A node named '${to}' already exists.`;
       checkpoint();
-      const swap = (x: string) => (x === id ? to : x);
       set({
-        nodes: get().nodes.map((n) => {
-          const over = n.data.node.map_over;
-          const renamedOver = over && over.startsWith(`${id}.`) ? `${to}.${over.slice(id.length + 1)}` : over;
-          const base = n.id === id ? { ...n, id: to } : n;
-          return renamedOver !== over ? { ...base, data: { ...base.data, node: { ...base.data.node, map_over: renamedOver } } } : base;
-        }),
-        edges: get().edges.map((e) => {
-          if (e.source !== id && e.target !== id) return e;
-          const source = swap(e.source);
-          const target = swap(e.target);
-          const out = handleParse(e.sourceHandle);
-          const inp = handleParse(e.targetHandle);
-          const eid = out?.kind === "output" && inp?.kind === "param" ? bindingEdgeId(source, out.name, target, inp.name) : depEdgeId(source, target);
-          return { ...e, id: eid, source, target };
-        }),
+        ...graphRename(get().nodes, get().edges, id, to),
         errorsByNode: new Map(),
       });
       return null;
@@ -348,7 +362,8 @@ export const useStore = create<State>()((set, get) => {
       try {
         const detail = await endpoints.workflowSave(tenant, workflowId, flowToGraph(meta, nodes, edges), base);
         // Keep the canvas as drawn (selection, measured sizes); take the server's version and errors.
-        set({ version: detail.version, dirty: false, conflict: null, meta: { ...meta, name: detail.graph.name } });
+        set({ version: detail.version, dirty: false, conflict: null, meta: { ...meta, name: detail.graph.name }, restoredDraft: null, pins: detail.notebook_pins });
+        draftClear(tenant, workflowId);
         get().setErrors(detail.errors);
         const n = detail.errors.length;
         get().toast(n ? "info" : "success", n ? `Saved version ${detail.version} as a draft: ${n} problem${n > 1 ? "s" : ""} to fix before it can run.` : `Saved version ${detail.version}.`);
@@ -371,7 +386,8 @@ export const useStore = create<State>()((set, get) => {
       if (choice === "cancel") set({ conflict: null });
       else if (choice === "reload") {
         get().applyDetail(conflict.current);
-        set({ history: { past: [], future: [] }, loadSeq: get().loadSeq + 1 });
+        draftClear(get().tenant, conflict.current.id);
+        set({ history: { past: [], future: [] }, loadSeq: get().loadSeq + 1, restoredDraft: null });
         get().toast("info", `Reloaded version ${conflict.current.version}.`);
       } else await get().save({ overwrite: true });
     },

@@ -11,8 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def new_workflow(page, name: str):
-    page.locator(".tenant-card").first.click()
-    page.get_by_role("button", name="New workflow").click()
+    page.get_by_role("button", name="New workflow").click()  # the demo users have one workspace: they land in it
     page.get_by_label("Name").fill(name)
     page.get_by_role("button", name="Create").click()
     page.wait_for_selector("[data-testid=canvas]")
@@ -93,6 +92,8 @@ def test_build_save_and_run_a_workflow(page, demo, shot, console, request):
     card = page.locator("[data-testid=node-run-train-0]")
     assert "auc" in card.locator(".outputs").inner_text()
     assert "1 attempt" in card.inner_text()
+    assert "train · acme" in card.inner_text()  # an item is labelled by its value
+    assert "2 items" in page.locator("[data-testid=node-train] [data-status]").first.inner_text()
     shot(page, "run-node-details")
 
     page.get_by_role("link", name="Back to workflows").click()

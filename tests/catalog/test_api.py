@@ -70,3 +70,63 @@ def test_sync_command_loads_the_shipped_notebooks(tenant):
     assert set(Notebook.objects.values_list("name", flat=True)) >= {"ingest.ipynb", "train.ipynb", "report.ipynb"}
     call_command("sync_notebooks", "acme")
     assert NotebookVersion.objects.filter(notebook__name="ingest.ipynb").count() == 1
+
+
+def test_a_parameters_cell_with_a_syntax_error_is_refused_naming_the_line(api):
+    source = "account = None\nrate = = 0.5\n%matplotlib inline"
+    response = upload(api, "acme", "broken.ipynb", notebook_bytes(source))
+    assert response.status_code == 400
+    assert response.json()["file"] == ["The parameters cell has a syntax error at line 2: invalid syntax (rate = = 0.5)."]
+    assert not Notebook.objects.filter(name="broken.ipynb").exists()
+
+
+def test_ipython_magics_in_the_parameters_cell_are_accepted(api):
+    response = upload(api, "acme", "magic.ipynb", notebook_bytes("%matplotlib inline\n!echo hi\nrate = 0.5"))
+    assert response.status_code == 201
+    assert [p["name"] for p in response.json()["parameters"]] == ["rate"]
+
+
+def test_outputs_are_discovered_from_glue_and_the_outputs_cell(api):
+    from pathlib import Path
+
+    data = (Path(__file__).parent / "notebooks" / "score.ipynb").read_bytes()
+    body = upload(api, "acme", "score.ipynb", data).json()
+    # The outputs cell's variables first, in order, then the glued names; types as for parameters.
+    assert body["outputs"] == [
+        {"name": "above", "type": "list"}, {"name": "n_above", "type": "int"}, {"name": "label", "type": "str"},
+        {"name": "flagged", "type": "bool"}, {"name": "best_score", "type": None}, {"name": "summary", "type": "dict"},
+    ]
+    detail = api.get(f"/api/tenants/acme/notebooks/{body['id']}/").json()
+    assert detail["versions"][0]["outputs"] == body["outputs"]
+    assert api.get("/api/tenants/acme/notebooks/").json()[0]["outputs"] == body["outputs"]
+
+
+def test_an_outputs_cell_with_a_syntax_error_is_refused(api):
+    from nbformat.v4 import new_code_cell
+    import nbformat
+
+    nb = nbformat.reads(notebook_bytes("x = 1").decode(), as_version=4)
+    cell = new_code_cell("result = (1,")
+    cell.metadata["tags"] = ["outputs"]
+    nb.cells.append(cell)
+    response = upload(api, "acme", "bad.ipynb", nbformat.writes(nb).encode())
+    assert response.status_code == 400
+    assert response.json()["file"][0].startswith("The outputs cell has a syntax error at line 1:")
+
+
+def test_the_detail_names_the_workflows_using_the_notebook(api):
+    nb = upload(api, "acme", "nb.ipynb", notebook_bytes("x = 1")).json()
+    assert api.get(f"/api/tenants/acme/notebooks/{nb['id']}/").json()["used_by"] == []
+    api.post("/api/tenants/acme/workflows/", {"name": "uses it", "nodes": [{"id": "a", "notebook": "nb.ipynb"}]}, format="json")
+    assert api.get(f"/api/tenants/acme/notebooks/{nb['id']}/").json()["used_by"] == ["uses it"]
+
+
+def test_a_version_previews_as_sandboxed_html(api):
+    nb = upload(api, "acme", "nb.ipynb", notebook_bytes("x = 1", "print('<script>alert(1)</script>')")).json()
+    upload(api, "acme", "nb.ipynb", notebook_bytes("x = 2"))
+    response = api.get(f"/api/tenants/acme/notebooks/{nb['id']}/preview/?version=1")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert response["Content-Security-Policy"].startswith("sandbox;")  # the page runs no script
+    page = response.content.decode()
+    assert '<h1 id="test-notebook">' in page and '<span class="mi">1</span>' in page  # version 1's markdown and code
+    assert api.get(f"/api/tenants/acme/notebooks/{nb['id']}/preview/?version=9").status_code == 404

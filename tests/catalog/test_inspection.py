@@ -96,3 +96,16 @@ def test_size_limit():
     data = notebook_bytes("x = 1", "y = '" + "a" * 5000 + "'")
     with pytest.raises(NotebookError, match="limit is 1,000 bytes"):
         notebook_read(data, max_bytes=1000)
+
+
+def test_outputs_from_every_form_of_glue_typed_by_what_is_glued():
+    data = notebook_bytes("n = 3", 'from scrapbook import glue\nimport scrapbook\nrate = 0.5\nglue("rate", rate)\n'
+                          'scrapbook.glue(name="names", data=[str(i) for i in range(n)])\nsb.glue(f"dyn{n}", 1)\nsb.glue("1bad", 2)')
+    found = notebook_read(data, max_bytes=LIMIT).outputs
+    assert [(o.name, o.type) for o in found] == [("rate", "float"), ("names", "list")]  # names that are no identifier are skipped
+
+
+def test_no_outputs_for_other_languages_or_broken_ordinary_cells():
+    assert notebook_read(notebook_bytes("x = 1", kernel="ir", language="R"), max_bytes=LIMIT).outputs == []
+    # An ordinary cell that does not parse is the kernel's business; the rest is still read.
+    assert [o.name for o in notebook_read(notebook_bytes("x = 1", "def (", 'sb.glue("y", 1)'), max_bytes=LIMIT).outputs] == ["y"]

@@ -21,9 +21,9 @@ class Airflow:
     notebooks: Path
     artifacts: Path
 
-    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        return subprocess.run([str(self.venv / "bin" / "airflow"), *args], env=self.env, capture_output=True,
-                              text=True, timeout=timeout)
+    def run(self, *args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([str(self.venv / "bin" / "airflow"), *args], env={**self.env, **(env or {})},
+                              capture_output=True, text=True, timeout=timeout)
 
     def json(self, *args: str):
         """A CLI command's `-o json` answer (Airflow prints warnings before it on stdout; a
@@ -34,11 +34,12 @@ class Airflow:
         except (IndexError, ValueError):
             raise AssertionError(f"airflow {' '.join(args)} gave no JSON:\n{done.stdout[-5000:]}\n{done.stderr[-5000:]}")
 
-    def dags_test(self, dag_id: str, conf: dict | None = None) -> tuple[subprocess.CompletedProcess, Path]:
-        """Run the whole DAG in one process; return the result and the run's artifacts folder."""
+    def dags_test(self, dag_id: str, conf: dict | None = None, env: dict | None = None) -> tuple[subprocess.CompletedProcess, Path]:
+        """Run the whole DAG in one process (with `env` added to its environment); return the
+        result and the run's artifacts folder."""
         folder = self.artifacts / TENANT / dag_id  # each tenant's files under a root of its own
         before = set(folder.glob("*"))
-        done = self.run("dags", "test", dag_id, *(["-c", json.dumps(conf)] if conf else []))
+        done = self.run("dags", "test", dag_id, *(["-c", json.dumps(conf)] if conf else []), env=env)
         runs = set(folder.glob("*")) - before
         assert len(runs) == 1, f"expected one new run folder for {dag_id}:\n{done.stdout[-5000:]}\n{done.stderr[-5000:]}"
         return done, runs.pop()

@@ -95,7 +95,7 @@ WORKFLOWS = {
         "parameters": [{"name": "accounts", "type": "list", "default": ["acme", JINJA_TEXT, "globex"]}],
         "nodes": [
             {"id": "score", "notebook": "score.ipynb", "map_over": "accounts", "map_parameter": "account",
-             "max_active": 2, "outputs": ["score", "who"]},
+             "max_active": 2, "max_failed_ratio": 0.5, "outputs": ["score", "who"]},
             {"id": "sizes", "notebook": "sizes.ipynb", "outputs": [{"name": "sizes", "type": "list"}]},
             {"id": "scale", "notebook": "score.ipynb", "map_over": "sizes.sizes", "map_parameter": "size",
              "parameters": {"account": "ab"}, "outputs": ["score"]},

@@ -47,15 +47,25 @@ def pin(notebooks, content: bytes = notebook_bytes("x = 1", "y = x")) -> str:
     return relpath
 
 
-def test_outputs_of_a_fanned_out_node_are_lists_in_item_order_with_gaps():
+def test_a_fanned_out_node_that_accepts_failed_items_gives_the_successful_items_with_their_values():
     ti = FakeTI({"fan-items": ["x", "y", "z"], ("fan", 0): {"a": 1, "b": 2}, ("fan", 2): {"a": 3, "b": 4}})
-    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, ti, "fan") == {"a": [1, None, 3], "b": [2, None, 4]}
+    # No allowance: one failed item fails the node, as on the local engine (runs.bookkeeping).
+    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, ti, "fan", parameters=parameters) is None
+    tolerant = {**NODES, "fan": {**NODES["fan"], "max_failed_items": 1}}
+    assert airflow_tasks.upstream_outputs(tolerant, SETTINGS, ti, "fan", parameters=parameters) == {
+        "a": [1, 3], "b": [2, 4], "map_items": ["x", "z"]}
+    # The check task after the node passes within the allowance and fails beyond it.
+    context = {"ti": FakeTI(ti.xcoms, task_id="fan-check")}
+    airflow_tasks.items_check(tolerant, {**SETTINGS, "check_suffix": "-check"}, context, parameters=parameters)
+    ratio = {**NODES, "fan": {**NODES["fan"], "max_failed_ratio": 0.2}}  # 20% of 3 items: none
+    with pytest.raises(airflow_tasks.ItemsFailed, match="More items of fan failed than it accepts"):
+        airflow_tasks.items_check(ratio, {**SETTINGS, "check_suffix": "-check"}, context, parameters=parameters)
 
 
 def test_a_failed_upstream_has_no_outputs():
     # Airflow answers [] (not None) for a task that pushed nothing.
-    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, FakeTI({"plain": []}), "plain") is None
-    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, FakeTI({}), "fan") is None
+    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, FakeTI({"plain": []}), "plain", parameters=parameters) is None
+    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, FakeTI({}), "fan", parameters=parameters) is None
 
 
 def test_items_come_from_conf_before_params_and_must_be_a_list():
@@ -165,6 +175,40 @@ def test_a_changed_notebook_fails_the_task_before_it_runs(tmp_path, monkeypatch)
     assert ran == [] and ti.pushed[airflow_tasks.ERROR_XCOM_KEY]["message"] == str(changed.value)
 
 
+def test_a_tenant_over_its_artifacts_quota_cannot_start_tasks(tmp_path, monkeypatch):
+    """The local engine's rule (runtime/limits.py): the tenant's own quota, as the DAG carries it,
+    or the Airflow worker's LOOM_TENANT_ARTIFACTS_MAX_MB, over the tenant's whole root."""
+    monkeypatch.setenv("LOOM_T_NB", str(tmp_path / "nb"))
+    monkeypatch.setenv("LOOM_T_ART", str(tmp_path / "art"))
+    old = tmp_path / "art" / "acme" / "loom__acme__9" / "manual__0" / "n" / "data"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"x" * 1_500_000)
+    nodes = {"plain": {**NODES["plain"], "notebook": pin(tmp_path / "nb"), "parameters": [], "values": {}, "inputs": {},
+                       "connections": {}}}
+    ran = []
+
+    def task(settings):
+        ti = FakeTI({}, task_id="plain")
+        context = {"ti": ti, "dag_run": SimpleNamespace(conf={}), "params": {},
+                   "dag": SimpleNamespace(fileloc=str(tmp_path / "d.py")), "task": SimpleNamespace(execution_timeout=None)}
+        try:
+            return airflow_tasks.node_run(nodes, settings, context, parameters=parameters, connection_env=connection_env,
+                                          limits=limits, execute=lambda **kw: ran.append(kw) or SimpleNamespace(outputs={}))
+        finally:
+            task.pushed = ti.pushed
+
+    with pytest.raises(airflow_tasks.NodeRefused) as refused:
+        task({**SETTINGS, "tenant_limits": {"artifacts_quota_mb": 1}})
+    assert str(refused.value) == ("Tenant 'acme' has 1.5 MB of artifacts; the limit is 1 MB (the tenant's "
+                                  "artifacts_quota_mb). Delete old runs' artifacts, or ask an admin for more room.")
+    assert ran == [] and task.pushed[airflow_tasks.ERROR_XCOM_KEY]["message"] == str(refused.value)
+    monkeypatch.setenv("LOOM_TENANT_ARTIFACTS_MAX_MB", "1")
+    with pytest.raises(airflow_tasks.NodeRefused, match=r"the limit is 1 MB \(LOOM_TENANT_ARTIFACTS_MAX_MB\)"):
+        task(SETTINGS)
+    monkeypatch.setenv("LOOM_TENANT_ARTIFACTS_MAX_MB", "2")
+    assert task(SETTINGS) == {} and len(ran) == 1
+
+
 def test_with_loom_sandbox_on_the_task_runs_its_notebook_sandboxed(tmp_path, monkeypatch):
     """The DAG's own copy of runtime/sandbox.py is this module; a real sandboxed kernel runs the
     notebook: it writes its folder, reads its upstream's, and sees nothing else of the host."""
@@ -182,14 +226,17 @@ def test_with_loom_sandbox_on_the_task_runs_its_notebook_sandboxed(tmp_path, mon
     (tmp_path / "secret.txt").write_text("host file")
     relpath = pin(tmp_path / "nb", notebook_bytes(
         "artifacts_dir = '.'", "import os\nopen(os.path.join(artifacts_dir, 'out.txt'), 'w').write('written')\n"
-        f"a = int(open({str(upstream)!r}).read())\nb = os.path.exists({str(tmp_path / 'secret.txt')!r})"))
-    nodes = {"plain": {**NODES["plain"], "outputs": ["a", "b"], "notebook": relpath,
+        f"a = int(open({str(upstream)!r}).read())\nb = os.path.exists({str(tmp_path / 'secret.txt')!r})\n"
+        "import resource\nc = [resource.getrlimit(r)[1] for r in (resource.RLIMIT_DATA, resource.RLIMIT_NPROC)]"))
+    nodes = {"plain": {**NODES["plain"], "outputs": ["a", "b", "c"], "notebook": relpath, "memory_mb": 700,
                        "parameters": ["artifacts_dir"], "values": {}, "inputs": {}, "connections": {}}}
     context = {"ti": FakeTI({}, task_id="plain"), "dag_run": SimpleNamespace(conf={}), "params": {},
                "dag": SimpleNamespace(fileloc=str(tmp_path / "d.py")), "task": SimpleNamespace(execution_timeout=None)}
     outputs = airflow_tasks.node_run(
-        nodes, SETTINGS, context, parameters=parameters, execute=runtime.notebook_execute,
+        nodes, {**SETTINGS, "tenant_limits": {"node_memory_mb": 600, "node_max_procs": 40}}, context,
+        parameters=parameters, execute=runtime.notebook_execute,
         connection_env=connection_env, limits=limits,
         sandboxed=lambda name, view_at: sandboxed_kernel(name, view_at=view_at, kernel_manager=runtime.kernel_manager))
-    assert outputs == {"a": 3, "b": False}
+    # The node's memory_mb, and the tenant's max_procs for a node without its own.
+    assert outputs == {"a": 3, "b": False, "c": [700 << 20, 40]}
     assert (run_dir / "plain" / "out.txt").read_text() == "written"

@@ -1,7 +1,8 @@
 """Parity: the same workflow on the local engine and on a real Airflow 3.3 gives the same run.
 
 One workflow covers every trigger rule (each below a node that succeeds and one that fails),
-a fan-out with a failing item, a node that fails, and, below an `all_done` node, one more: on
+a fan-out with a failing item, one that accepts a failed item (downstream gets the others), a
+node that fails, and, below an `all_done` node, one more: on
 its first run every leaf task succeeds, so Airflow's own DAG-run state says success while
 Loom's rule says failed. Both engines run it, then repair it (the failures pass on their
 second try); per node and per map index, status, outputs and error message must agree, before
@@ -43,6 +44,7 @@ def parity_workflow(nb, workflow):
              for rule in TRIGGER_RULES]
     edges = [{"source": "ok", "target": "flaky", "bind": {}}, {"source": "ok", "target": "each", "bind": {}},
              {"source": "each", "target": "join", "bind": {"out": "outs"}},
+             {"source": "tolerant", "target": "join_tolerant", "bind": {"out": "outs"}},
              {"source": "r_all_done", "target": "below_all_done", "bind": {"seen": "a"}}]
     for r in rules:
         # `always` runs at once, without waiting for its upstream (as in Airflow): it binds nothing.
@@ -53,12 +55,16 @@ def parity_workflow(nb, workflow):
     edges.append({"source": "join", "target": "end", "bind": {}})
     return workflow(
         parameters=[{"name": "items", "type": "list", "default": ["a", "bad-item", "c"]},
+                    {"name": "more", "type": "list", "default": ["x", "bad-other", "z"]},
                     {"name": "flagdir", "type": "str", "default": ""}],
         nodes=[
             {"id": "ok", "notebook": "step.ipynb", "outputs": ["y"]},
             {"id": "flaky", "notebook": "flaky.ipynb", "outputs": ["out"], "parameters": {"item": "bad-node"}},
             {"id": "each", "notebook": "flaky.ipynb", "map_over": "items", "map_parameter": "item", "outputs": ["out"]},
             {"id": "join", "notebook": "join.ipynb", "outputs": ["joined"]},
+            {"id": "tolerant", "notebook": "flaky.ipynb", "map_over": "more", "map_parameter": "item",
+             "max_failed_items": 1, "outputs": ["out"]},
+            {"id": "join_tolerant", "notebook": "join.ipynb", "outputs": ["joined"]},
             *rules,
             {"id": "below_all_done", "notebook": "rule.ipynb", "outputs": ["seen"]},
             {"id": "end", "notebook": "rule.ipynb", "trigger_rule": "all_done", "outputs": ["seen"]},
@@ -93,6 +99,11 @@ def test_both_engines_agree_on_every_trigger_rule_a_fan_out_a_failure_and_its_re
     assert [nodes["each", i]["status"] for i in range(3)] == ["success", "failed", "success"]
     assert nodes["r_all_done"]["outputs"] == {"seen": "2|"} and nodes["below_all_done"]["status"] == "success"
     assert nodes["end"]["status"] == "success"
+    # Within its allowance: the node succeeded, downstream got the other items' results.
+    assert nodes["tolerant"]["status"] == "success" and nodes["tolerant"]["outputs"] == {
+        "out": ["X", "Z"], "map_items": ["x", "z"]}
+    assert nodes["join_tolerant"]["outputs"] == {"joined": "X,Z"}
+    assert _warned(airflow, "tolerant") and _warned(local, "tolerant")
 
     for engine, pk in runs.items():
         response = api.post(f"/api/tenants/{tenant.slug}/runs/{pk}/repair/")
@@ -115,3 +126,7 @@ def test_both_engines_agree_on_every_trigger_rule_a_fan_out_a_failure_and_its_re
         assert after["each", 0]["started_at"] == before["each", 0]["started_at"], engine
         for rerun in ("r_all_done", "below_all_done", "end", ("each", 1)):
             assert after[rerun]["started_at"] != before[rerun]["started_at"], (engine, rerun)
+
+
+def _warned(detail: dict, node: str) -> bool:
+    return any("2 succeeded · 1 failed" in w for w in nodes_of(detail)[node]["warnings"])

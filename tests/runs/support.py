@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 FINISHED = ("success", "failed", "skipped", "upstream_failed", "cancelled")
@@ -17,10 +18,27 @@ def wait_run(api, tenant_slug: str, run_id: int, *, timeout: float = 60, until=N
     deadline = time.monotonic() + timeout
     while True:
         detail = api.get(f"/api/tenants/{tenant_slug}/runs/{run_id}/").json()
+        if until:
+            detail = with_items(api, tenant_slug, detail)
         if (until(detail) if until else detail["status"] in FINISHED):
-            return detail
+            return detail if until else with_items(api, tenant_slug, detail)
         assert time.monotonic() < deadline, detail
         time.sleep(0.05)
+
+
+def with_items(api, tenant_slug: str, detail: dict) -> dict:
+    """The run detail with each fanned-out node's items (from the items endpoint, every page)
+    after its own row, as `nodes_of` reads them."""
+    rows = []
+    for row in detail["nodes"]:
+        rows.append(row)
+        url = f"/api/tenants/{tenant_slug}/runs/{detail['id']}/nodes/{row['node']}/items/?limit=1000"
+        while row["items"] is not None and url:
+            page = api.get(url)
+            assert page.status_code == 200, page.content
+            rows += [{**item, "node": row["node"]} for item in page.json()["results"]]
+            url = page.json()["next"]
+    return {**detail, "nodes": rows}
 
 
 def nodes_of(detail: dict) -> dict:
@@ -110,3 +128,31 @@ def broker_connections_forget(app) -> None:
     app._pool = None
     if "amqp" in app.__dict__:
         app.amqp._producer_pool = None
+
+
+def worker_fixtures(folder: str, *, scope: str = "module", **env: str):
+    """The `worker` and `engine` fixtures of a test module (or, scope="session", of conftest.py):
+    a worker started with `env` in its environment, and for each test that worker alive (started
+    again if a test killed it); at the end whatever still runs is cancelled before the tables are
+    emptied. Use: `worker, engine = worker_fixtures("limits", LOOM_NODE_TIMEOUT_S="2")`."""
+
+    @pytest.fixture(scope=scope)
+    def worker(django_db_setup, django_db_blocker, tmp_path_factory):
+        with worker_start(tmp_path_factory.mktemp(folder), **env) as w:
+            yield w
+
+    @pytest.fixture
+    def engine(worker, transactional_db, tenant, editor):
+        if worker.process.poll() is not None:
+            worker.start()
+        yield worker
+        from runs.models import ACTIVE, Run
+        from runs.services import run_cancel
+
+        active = list(Run.objects.filter(status__in=ACTIVE))
+        for run in active:
+            run_cancel(run=run)
+        if active:
+            time.sleep(1.5)  # the worker notices within 0.5 s and kills the kernels
+
+    return worker, engine

@@ -102,7 +102,7 @@ def test_a_failure_names_its_cell_and_repair_reruns_only_what_failed(airflow_eng
     assert [after["each", i]["attempts"] for i in range(3)] == [1, 2, 1]
     assert after["each", 0]["ended_at"] == nodes["each", 0]["ended_at"]
     assert after["check"]["attempts"] == 2 and after["check"]["error"] is None
-    assert after["each"]["outputs"] == {"out": ["OK", "BAD", "FINE"]}
+    assert after["each"]["outputs"] == {"out": ["OK", "BAD", "FINE"], "map_items": ["ok", "bad", "fine"]}
     assert after["join"]["outputs"] == {"joined": "OK,BAD,FINE+BAD"}
     assert repaired["external_id"] == failed["external_id"]
 

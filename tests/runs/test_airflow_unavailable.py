@@ -28,3 +28,15 @@ def test_unconfigured_or_unreachable_airflow_is_503_and_local_runs_still_work(en
 
     detail = run_wf(wid)
     assert detail["status"] == "success" and detail["nodes"][0]["outputs"] == {"y": 2}
+
+
+def test_the_engines_say_whether_this_installation_has_them(api, settings, tmp_path, client):
+    settings.LOOM_AIRFLOW_URL, settings.LOOM_AIRFLOW_DAGS_DIR = "", ""
+    engines = {e["name"]: e for e in api.get("/api/engines/").json()}
+    assert engines["local"] == {"name": "local", "available": True, "problem": ""}
+    assert engines["airflow"]["available"] is False and "LOOM_AIRFLOW_URL" in engines["airflow"]["problem"]
+
+    # Configured is enough: the list never waits on Airflow (nothing listens here).
+    settings.LOOM_AIRFLOW_URL, settings.LOOM_AIRFLOW_DAGS_DIR = f"http://127.0.0.1:{free_port()}", str(tmp_path)
+    assert {e["name"]: e["available"] for e in api.get("/api/engines/").json()} == {"local": True, "airflow": True}
+    assert client.get("/api/engines/").status_code in (401, 403)

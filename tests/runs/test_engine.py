@@ -32,7 +32,7 @@ def test_outputs_flow_fan_out_in_item_order_with_cap(engine, api, tenant, nb, wo
     assert detail["status"] == "success", detail
     assert nodes["make"]["outputs"]["items"] == [f"item{i}" for i in range(5)]
     assert os.path.exists(nodes["make"]["outputs"]["path"])  # a file in the node's artifacts dir
-    assert nodes["each"]["outputs"] == {"label": [f"ITEM{i}!" for i in range(5)]}
+    assert nodes["each"]["outputs"] == {"label": [f"ITEM{i}!" for i in range(5)], "map_items": [f"item{i}" for i in range(5)]}
     assert [nodes["each", i]["outputs"]["label"] for i in range(5)] == [f"ITEM{i}!" for i in range(5)]
     assert nodes["join"]["outputs"] == {"joined": "ITEM0!,ITEM1!,ITEM2!,ITEM3!,ITEM4!", "size": 5}
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.runs.support import nodes_of, worker_start
+from tests.runs.support import nodes_of, worker_fixtures
 
 MB = 10**6
 LIMITS = {"LOOM_STREAM_MAX_BYTES": str(MB), "LOOM_NOTEBOOK_OUTPUT_MAX_BYTES": str(2 * MB),
@@ -13,17 +13,7 @@ LIMITS = {"LOOM_STREAM_MAX_BYTES": str(MB), "LOOM_NOTEBOOK_OUTPUT_MAX_BYTES": st
           "LOOM_NODE_ARTIFACTS_MAX_MB": "2", "LOOM_TENANT_ARTIFACTS_MAX_MB": "50"}
 
 
-@pytest.fixture(scope="module")
-def limited_worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    with worker_start(tmp_path_factory.mktemp("limits"), **LIMITS) as w:
-        yield w
-
-
-@pytest.fixture
-def engine(limited_worker, transactional_db, tenant, editor):
-    if limited_worker.process.poll() is not None:
-        limited_worker.start()
-    yield limited_worker
+worker, engine = worker_fixtures("limits", **LIMITS)
 
 
 @pytest.fixture

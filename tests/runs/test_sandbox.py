@@ -11,28 +11,12 @@ import pytest
 from django.conf import settings
 
 from helpers import upload
-from tests.runs.support import nodes_of, worker_start
+from tests.runs.support import nodes_of, worker_fixtures, worker_start
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def sandboxed_worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    with worker_start(tmp_path_factory.mktemp("sandboxed"), LOOM_SANDBOX="on") as w:
-        yield w
-
-
-@pytest.fixture
-def engine(sandboxed_worker, transactional_db, tenant, editor):
-    """This module's worker, sandboxed; whatever still runs at the end is cancelled."""
-    if sandboxed_worker.process.poll() is not None:
-        sandboxed_worker.start()
-    yield sandboxed_worker
-    from runs.models import ACTIVE, Run
-    from runs.services import run_cancel
-
-    for run in Run.objects.filter(status__in=ACTIVE):
-        run_cancel(run=run)
+worker, engine = worker_fixtures("sandboxed", LOOM_SANDBOX="on")
 
 
 @pytest.fixture
@@ -114,6 +98,23 @@ def test_a_fork_bomb_stops_at_the_process_limit(hostile):
     node = hostile("import os, time\nwhile True:\n    if os.fork() == 0:\n        time.sleep(60)\n        os._exit(0)")
     assert node["status"] == "failed" and "BlockingIOError" in node["error"]["message"]
     assert f"process limit is {settings.LOOM_SANDBOX.max_procs}" in node["error"]["message"]
+
+
+def test_a_node_with_memory_mb_below_what_it_allocates_fails_naming_its_limit(hostile):
+    node = hostile("block = bytearray(600 * 1024**2)", memory_mb=300)
+    assert node["status"] == "failed" and node["error"]["message"].startswith("Cell 2 raised MemoryError")
+    assert node["error"]["message"].endswith("The kernel's memory limit is 300 MB per process (the node's memory_mb).")
+
+
+def test_the_tenants_defaults_apply_to_nodes_without_their_own(hostile, tenant):
+    tenant.node_memory_mb, tenant.node_max_procs = 300, 24
+    tenant.save()
+    node = hostile("block = bytearray(600 * 1024**2)")
+    assert node["error"]["message"].endswith("The kernel's memory limit is 300 MB per process (the tenant's node_memory_mb).")
+    node = hostile("import os, time\nwhile True:\n    if os.fork() == 0:\n        time.sleep(60)\n        os._exit(0)")
+    assert node["status"] == "failed" and "BlockingIOError" in node["error"]["message"]
+    assert node["error"]["message"].endswith("The kernel's process limit is 24 processes and threads (the tenant's "
+                                             "node_max_procs).")
 
 
 def test_the_demo_pipeline_runs_sandboxed(engine, api, tenant, workflow, run_wf):

@@ -7,18 +7,10 @@ import pytest
 
 from helpers import notebook_bytes
 from runtime.execute import NotebookCancelled, NotebookFailed, connection_env, kernel_environment, notebook_execute
-from runtime.kernels import KernelPool
 
 
 def nb(parameters, *cells):
     return nbformat.reads(notebook_bytes(parameters, *cells), as_version=4)
-
-
-@pytest.fixture(scope="module")
-def pool():
-    p = KernelPool(size=2).start()
-    yield p
-    p.close()
 
 
 def test_parameters_in_outputs_out_from_variables_and_glue(tmp_path, pool):

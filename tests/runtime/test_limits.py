@@ -3,14 +3,14 @@ breach names its setting. Small limits keep each test to a few seconds."""
 import json
 import os
 import resource
+from types import SimpleNamespace
 
 import nbformat
 import pytest
 
 from helpers import notebook_bytes
 from runtime.execute import NotebookFailed, notebook_execute
-from runtime.kernels import KernelPool
-from runtime.limits import CUT_MIME, Limits, OutputBudget, limits_from_env, size_text
+from runtime.limits import CUT_MIME, Limits, OutputBudget, limits_from_env, size_text, tenant_quota_problem
 
 MB = 10**6
 SMALL = Limits(output_max_bytes=100_000, notebook_max_bytes=2 * MB, stream_max_bytes=1 * MB,
@@ -19,13 +19,6 @@ SMALL = Limits(output_max_bytes=100_000, notebook_max_bytes=2 * MB, stream_max_b
 
 def nb(parameters, *cells):
     return nbformat.reads(notebook_bytes(parameters, *cells), as_version=4)
-
-
-@pytest.fixture(scope="module")
-def pool():
-    p = KernelPool(size=2).start()
-    yield p
-    p.close()
 
 
 def run(pool, notebook, *, limits=SMALL, **kwargs):
@@ -142,6 +135,36 @@ def test_the_default_timeout_names_where_it_came_from(pool):
         timeout_default_s=1.5, timeout_max_s=3,
         timeout_source="LOOM_NODE_TIMEOUT_MAX_S, the platform maximum; the node's timeout_s asked for 7200 s"))
     assert Limits(timeout_default_s=1.5).timeout(None, 60)[0] == 60
+
+
+def test_kernel_limits_come_from_the_node_else_the_tenant_else_the_platform_never_above_it():
+    platform = SimpleNamespace(memory_mb=2048, max_procs=256)  # the sandbox's config
+
+    def chosen(node, tenant):
+        limits = Limits().kernel(node=node, tenant=tenant, platform=platform)
+        return {k: (getattr(limits, k), limits.kernel_source(k)) for k in ("memory_mb", "max_procs")}
+
+    assert chosen({"memory_mb": 512}, {"node_memory_mb": 1024, "node_max_procs": 32}) == {
+        "memory_mb": (512, "the node's memory_mb"), "max_procs": (32, "the tenant's node_max_procs")}
+    assert chosen({"memory_mb": None}, {"node_memory_mb": None}) == {
+        "memory_mb": (2048, "LOOM_KERNEL_MEMORY_MB"), "max_procs": (256, "LOOM_KERNEL_MAX_PROCS")}
+    assert chosen({"max_procs": 1000}, {"node_memory_mb": 4096}) == {
+        "memory_mb": (2048, "LOOM_KERNEL_MEMORY_MB, the platform maximum; the tenant's node_memory_mb asked for 4,096 MB"),
+        "max_procs": (256, "LOOM_KERNEL_MAX_PROCS, the platform maximum; the node's max_procs asked for 1,000 processes")}
+    assert Limits().kernel_source("memory_mb") == "LOOM_KERNEL_MEMORY_MB"  # not chosen: the sandbox's own
+
+
+def test_a_tenant_over_its_quota_is_told_which_quota():
+    over = {"tenant": "acme", "used": 1_500_000}
+    assert tenant_quota_problem(**over, platform_bytes=50 * 10**9, own_mb=1) == (
+        "Tenant 'acme' has 1.5 MB of artifacts; the limit is 1 MB (the tenant's artifacts_quota_mb). "
+        "Delete old runs' artifacts, or ask an admin for more room.")
+    # The platform's maximum wins over a larger own quota; 0 (None) turns the platform's off.
+    assert "the limit is 1 MB (LOOM_TENANT_ARTIFACTS_MAX_MB)" in tenant_quota_problem(**over, platform_bytes=MB, own_mb=5)
+    assert tenant_quota_problem(**over, platform_bytes=None, own_mb=2) is None
+    assert tenant_quota_problem(**over, platform_bytes=None, own_mb=None) is None
+    assert limits_from_env({}).tenant_bytes_max == 50_000 * MB
+    assert limits_from_env({"LOOM_TENANT_ARTIFACTS_MAX_MB": "0"}).tenant_bytes_max is None
 
 
 def test_limits_from_the_environment():

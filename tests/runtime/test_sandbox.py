@@ -17,8 +17,9 @@ import pytest
 
 from helpers import notebook_bytes
 from runtime.execute import NotebookFailed, notebook_execute
-from runtime.kernels import KernelPool
+from runtime.limits import Limits
 from runtime.sandbox import Sandbox, sandbox_config, sandbox_problem
+from tests.runtime.support import kernel_pool
 
 REPO = Path(__file__).resolve().parents[2]
 HOST_SECRET = "host-secret-3f1c9a"
@@ -37,11 +38,11 @@ def root():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _pool(root: Path, network: str) -> KernelPool:
+def _pool(root: Path, network: str):
     config = sandbox_config({"LOOM_SANDBOX_NETWORK": network, "LOOM_KERNEL_MEMORY_MB": "1024",
                              "LOOM_KERNEL_MAX_PROCS": "64"}, root=root / "sandboxes")
     assert sandbox_problem(config) is None, sandbox_problem(config)
-    return KernelPool(size=2, sandbox=config, view_at=str(root / "artifacts"), quiet_s=0).start()
+    return kernel_pool(sandbox=config, view_at=str(root / "artifacts"))
 
 
 @pytest.fixture(scope="module")
@@ -53,21 +54,11 @@ def pool(root):
     del os.environ["LOOM_TEST_HOST_SECRET"]
 
 
-def pooled(pool):
-    """A pre-started kernel of the pool. `take` answers None when none is idle or starting at that
-    instant (the worker then starts its own, sandboxed); a test of pooled kernels waits for one."""
-    deadline = time.monotonic() + 60
-    while (km := pool.take("python3", wait_s=5)) is None:
-        assert time.monotonic() < deadline, "the pool started no kernel in 60 s"
-        time.sleep(0.05)
-    return km
-
-
 def run(pool, root, *cells, outputs=(), node="n", parameters=None, **kw):
     cwd = root / "artifacts" / "acme" / "1" / node
     cwd.mkdir(parents=True, exist_ok=True)
     return notebook_execute(notebook=nb("x = 1", *cells), output_path=None, parameters=parameters or {},
-                            outputs=list(outputs), cwd=cwd, kernel_manager=pooled(pool), **kw)
+                            outputs=list(outputs), cwd=cwd, kernel_manager=pool.take("python3"), **kw)
 
 
 def benign(pool, root):
@@ -243,7 +234,7 @@ def test_none_network_reaches_nothing(root, outside_server):
 
 
 def test_a_failed_parameter_injection_kills_its_pre_started_kernel(pool, root):
-    km = pooled(pool)
+    km = pool.take("python3")
     process = km.provisioner.process
     notebook = nbformat.reads(notebook_bytes("x = 1", "y = x", language="cobol"), as_version=4)
     with pytest.raises(Exception, match="cobol"):
@@ -269,6 +260,32 @@ def test_a_fresh_sandbox_runs_a_notebook_and_leaves_nothing_behind(root):
     assert set(os.listdir(root / "sandboxes")) - before == set()
 
 
+@pytest.mark.parametrize("network", ["none", "egress"])
+def test_a_sandbox_bwrap_fails_to_build_is_built_again(root, network):
+    """Under load bwrap now and then dies building a sandbox after it started ("Failed
+    RTM_NEWADDR"): the kernel's start notices (the launcher never ran) and builds a new one."""
+    from runtime.execute import kernel_manager
+
+    class Flaky(Sandbox):
+        commands = 0
+
+        def command(self, kernel_cmd, **kw):
+            argv = super().command(kernel_cmd, **kw)
+            Flaky.commands += 1
+            if Flaky.commands == 1:  # a mount bwrap cannot make: it dies while building the sandbox
+                argv.insert(argv.index("bwrap") + 1, "/x")
+                argv.insert(argv.index("bwrap") + 1, str(root / "no-such-folder"))
+                argv.insert(argv.index("bwrap") + 1, "--ro-bind")
+            return argv
+
+    config = sandbox_config({"LOOM_SANDBOX_NETWORK": network}, root=root / "sandboxes")
+    cwd = root / "artifacts" / "acme" / "3" / f"flaky-{network}"
+    cwd.mkdir(parents=True)
+    result = notebook_execute(notebook=nb("x = 1", "y = x + 1"), output_path=None, parameters={}, outputs=["y"], cwd=cwd,
+                              kernel_manager=kernel_manager("python3", sandbox=Flaky(config, view_at=root / "artifacts")))
+    assert result.outputs == {"y": 2} and Flaky.commands == 2
+
+
 def gone(path: Path, within_s: float = 10) -> None:
     """The sandbox's folder is removed in the background, soon after its kernel ends."""
     deadline = time.monotonic() + within_s
@@ -278,13 +295,17 @@ def gone(path: Path, within_s: float = 10) -> None:
 
 
 def test_a_node_can_lower_its_limits_but_not_raise_them(pool, root):
+    def limits(**node):
+        return Limits().kernel(node=node, tenant={"node_max_procs": 48}, platform=pool.sandbox)
+
     with pytest.raises(NotebookFailed) as e:
-        run(pool, root, "block = bytearray(700 * 1024**2)", kernel_limits={"memory_mb": 512, "max_procs": 10**6})
-    assert "MemoryError" in e.value.message and "memory limit is 512 MB" in e.value.message
-    result = run(pool, root, "import resource\nlimits = [resource.getrlimit(resource.RLIMIT_DATA)[1] >> 20,"
-                 " resource.getrlimit(resource.RLIMIT_NPROC)[1]]", outputs=["limits"],
-                 kernel_limits={"memory_mb": 10**6, "max_procs": 32})
-    assert result.outputs == {"limits": [1024, 32]}  # memory capped at the platform's 1024 MB
+        run(pool, root, "block = bytearray(700 * 1024**2)", limits=limits(memory_mb=512))
+    assert "MemoryError" in e.value.message
+    assert e.value.message.endswith("The kernel's memory limit is 512 MB per process (the node's memory_mb).")
+    code = "import resource\nseen = [resource.getrlimit(r)[1] for r in (resource.RLIMIT_DATA, resource.RLIMIT_NPROC)]"
+    assert run(pool, root, code, outputs=["seen"], limits=limits(memory_mb=10**6, max_procs=32)).outputs == {
+        "seen": [1024 << 20, 32]}  # memory capped at the platform's 1024 MB
+    assert run(pool, root, code, outputs=["seen"], limits=limits()).outputs == {"seen": [1024 << 20, 48]}  # the tenant's
     benign(pool, root)
 
 

@@ -8,20 +8,12 @@ import pytest
 
 from helpers import notebook_bytes
 from runtime.execute import NotebookFailed, notebook_execute
-from runtime.kernels import KernelPool
 
 SECRET = "p&ss w<rd>/\"tok\"+1"
 
 
 def nb(*cells):
     return nbformat.reads(notebook_bytes(None, *cells), as_version=4)
-
-
-@pytest.fixture(scope="module")
-def pool():
-    p = KernelPool(size=2).start()
-    yield p
-    p.close()
 
 
 def run(pool, tmp_path, *cells, outputs=()):

@@ -29,7 +29,7 @@ def test_staff_users_are_not_admins_of_every_tenant(make_user, client_for, tenan
 
 
 CHANGES = {"concurrency_quota": 3, "pools": {"heavy": 1}, "allowed_queues": ["gpu"], "node_timeout_s": 60,
-           "artifacts_quota_mb": 10}
+           "artifacts_quota_mb": 10, "node_memory_mb": 512, "node_max_procs": 32}
 
 
 def test_every_platform_field_has_a_change_here():

@@ -1,7 +1,9 @@
 """Graph validation: one test per rule, each checking the node, the field and the message."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from workflows.graph import graph_normalize, graph_order, graph_validate
+from workflows.graph import ancestors, graph_normalize, graph_order, graph_validate
 
 NOTEBOOKS = {
     "load.ipynb": [
@@ -163,6 +165,37 @@ def test_map_over_an_upstream_output():
     assert only(not_upstream) == ("t", "map_over", "map_over 'a.ids': 'a' must run before 't'; connect it upstream.")
     typed = {**ok, "nodes": [node("a", outputs=[{"name": "ids", "type": "int"}]), ok["nodes"][1]]}
     assert only(typed) == ("t", "map_over", "map_over 'a.ids' is an int, not a list.")
+
+
+def test_map_over_an_ancestor_further_up():
+    # Upstream through other nodes counts; downstream, or beside, does not, cycle or no cycle.
+    chain = [node("a", outputs=["ids"]), node("b"), node("c"), node("t", "train.ipynb", map_over="a.ids", map_parameter="account")]
+    edges = [{"source": "a", "target": "b"}, {"source": "b", "target": "c"}, {"source": "c", "target": "t"}]
+    assert errors({"nodes": chain, "edges": edges}) == []
+    reversed_ = [{"source": e["target"], "target": e["source"]} for e in edges]
+    assert only({"nodes": chain, "edges": reversed_})[:2] == ("t", "map_over")
+    looped = edges + [{"source": "b", "target": "x"}, {"source": "x", "target": "b"}]
+    found = errors({"nodes": [*chain, node("x")], "edges": looped})
+    assert {(n, f) for n, f, _ in found} == {("b", "edges"), ("x", "edges")}, "only the cycle is reported"
+    beside = edges[:2] + [{"source": "c", "target": "x"}, {"source": "x", "target": "t"}]
+    assert errors({"nodes": [*chain, node("x")], "edges": beside}) == []
+
+
+@given(st.integers(2, 30), st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=60), st.data())
+@settings(max_examples=60, deadline=None)
+def test_map_over_upstream_agrees_with_reachability(size, pairs, data):
+    """The fan-out check's one-pass ancestry answers like a walk of the graph, on any DAG."""
+    ids = [f"n{i}" for i in range(size)]
+    ends = {tuple(sorted((a % size, b % size))) for a, b in pairs}  # lower to higher index: a DAG
+    edges = [{"source": ids[a], "target": ids[b]} for a, b in sorted(ends) if a != b]
+    source, target = data.draw(st.sampled_from(ids)), data.draw(st.sampled_from(ids))
+    if source == target:
+        return
+    nodes = [node(i, outputs=["ids"]) for i in ids if i != target]
+    nodes.append(node(target, "train.ipynb", map_over=f"{source}.ids", map_parameter="account"))
+    graph = {"nodes": nodes, "edges": edges}
+    upstream = source in ancestors(graph_normalize({"name": "g", **graph}), target)
+    assert (errors(graph) == []) == upstream
 
 
 def test_map_parameter_must_be_declared():

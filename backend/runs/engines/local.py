@@ -158,7 +158,7 @@ def run_advance(*, run: Run) -> None:
                     changed = True
                 if all(i.status in FINISHED for i in items[nid]):
                     node_summarize(row, sorted(items[nid], key=lambda i: i.map_index), node, now=now)
-                    row.save(update_fields=["status", "attempts", "outputs", "error", "started_at", "ended_at"])
+                    row.save(update_fields=["status", "attempts", "outputs", "error", "warnings", "started_at", "ended_at"])
                     changed = True
 
     _dispatch(run, nodes, list(decided.values()), items, summary, now)
@@ -376,6 +376,10 @@ def _execute(job: _Job, cancel: threading.Event) -> dict:
         timeout_s, limits = node_limits(tenant=job.run.tenant, node=job.node)
     except NotebookFailed as e:  # the tenant is over a limit: the notebook does not start
         return {"status": Status.FAILED, "error": e.as_dict(), "notebook": None}
+    except Exception as e:  # noqa: BLE001 - the node fails saying why, never waits for the reaper
+        log.exception("node run %s: its limits could not be set", job.row.pk)
+        return {"status": Status.FAILED, "notebook": None,
+                "error": node_error(f"Loom could not set this node's limits: {type(e).__name__}: {e}")}
     if _kernel_source is None:  # secure by default: only a worker knows how to sandbox a kernel
         return {"status": Status.FAILED, "notebook": None, "error": node_error(
             "Notebooks run only in a Loom worker (manage.py loom_worker), which starts each kernel in its sandbox.")}

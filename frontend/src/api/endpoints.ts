@@ -1,7 +1,9 @@
 // Every REST call the editor makes, in one place.
 import { api, request } from "./client";
 import type {
-  ApiToken, ApiTokenCreate, ApiTokenCreated, Graph, GraphError, Json, Notebook, Run, RunDetail, Tenant, User, WorkflowDetail, WorkflowListItem,
+  ApiToken, ApiTokenCreate, ApiTokenCreated, Connection, ConnectionKind, ConnectionRequest, Engine, Graph, GraphError, Invitation,
+  InvitationJoined, InvitationPreview, Json, Member, NodeItem, Notebook, NotebookDetail, Page, Role, Run, RunDetail, Tenant,
+  TenantDetail, TenantUpdate, User, WorkflowDetail, WorkflowListItem, WorkflowVersion,
 } from "./types";
 
 const T = (tenant: string) => `/api/tenants/${encodeURIComponent(tenant)}`;
@@ -23,6 +25,27 @@ export const endpoints = {
   text: (url: string, accept: string) => request<string>("GET", url, undefined, accept),
 
   tenants: () => api.get<Tenant[]>("/api/tenants/"),
+  tenant: (t: string) => api.get<TenantDetail>(`${T(t)}/`),
+  tenantUpdate: (t: string, body: TenantUpdate) => request<TenantDetail>("PATCH", `${T(t)}/`, body),
+
+  members: (t: string) => api.get<Member[]>(`${T(t)}/members/`),
+  memberAdd: (t: string, username: string, role: Role) => api.post<Member>(`${T(t)}/members/`, { username, role }),
+  memberRole: (t: string, id: number, role: Role) => request<Member>("PATCH", `${T(t)}/members/${id}/`, { role }),
+  memberRemove: (t: string, id: number) => api.del(`${T(t)}/members/${id}/`),
+  invitations: (t: string) => api.get<Invitation[]>(`${T(t)}/invitations/`),
+  invite: (t: string, email: string, role: Role) => api.post<Invitation>(`${T(t)}/invitations/`, { email, role }),
+  invitationRevoke: (t: string, id: number) => api.del(`${T(t)}/invitations/${id}/`),
+  invitationPreview: (token: string) => api.post<InvitationPreview>("/api/invitations/preview/", { token }),
+  invitationAccept: (token: string) => api.post<Tenant>("/api/invitations/accept/", { token }),
+  invitationSignup: (token: string, username: string, password: string) =>
+    api.post<InvitationJoined>("/api/invitations/signup/", { token, username, password }),
+
+  connectionKinds: () => api.get<ConnectionKind[]>("/api/connection-kinds/"),
+  connections: (t: string) => api.get<Connection[]>(`${T(t)}/connections/`),
+  connectionCreate: (t: string, body: ConnectionRequest) => api.post<Connection>(`${T(t)}/connections/`, body),
+  connectionSave: (t: string, id: number, body: ConnectionRequest) => api.put<Connection>(`${T(t)}/connections/${id}/`, body),
+  connectionDelete: (t: string, id: number) => api.del(`${T(t)}/connections/${id}/`),
+  engines: () => api.get<Engine[]>("/api/engines/"),
 
   notebooks: (t: string) => api.get<Notebook[]>(`${T(t)}/notebooks/`),
   notebookUpload: (t: string, file: File) => {
@@ -30,10 +53,13 @@ export const endpoints = {
     form.append("file", file);
     return api.post<Notebook>(`${T(t)}/notebooks/`, form);
   },
+  notebook: (t: string, id: number, version?: number) => api.get<NotebookDetail>(`${T(t)}/notebooks/${id}/${version ? `?version=${version}` : ""}`),
+  notebookPreviewUrl: (t: string, id: number, version?: number) => `${T(t)}/notebooks/${id}/preview/${version ? `?version=${version}` : ""}`,
   notebookDelete: (t: string, id: number) => api.del(`${T(t)}/notebooks/${id}/`),
 
   workflows: (t: string) => api.get<WorkflowListItem[]>(`${T(t)}/workflows/`),
-  workflow: (t: string, id: number) => api.get<WorkflowDetail>(`${T(t)}/workflows/${id}/`),
+  workflow: (t: string, id: number, version?: number) => api.get<WorkflowDetail>(`${T(t)}/workflows/${id}/${version ? `?version=${version}` : ""}`),
+  workflowVersions: (t: string, id: number) => api.get<WorkflowVersion[]>(`${T(t)}/workflows/${id}/versions/`),
   workflowCreate: (t: string, graph: Partial<Graph> & { name: string }) => api.post<WorkflowDetail>(`${T(t)}/workflows/`, graph),
   workflowSave: (t: string, id: number, graph: Graph, baseVersion: number) =>
     api.put<WorkflowDetail>(`${T(t)}/workflows/${id}/`, { ...graph, base_version: baseVersion }),
@@ -50,6 +76,9 @@ export const endpoints = {
   run: (t: string, id: number) => api.get<RunDetail>(`${T(t)}/runs/${id}/`),
   runCancel: (t: string, id: number) => api.post<RunDetail>(`${T(t)}/runs/${id}/cancel/`),
   runRepair: (t: string, id: number) => api.post<RunDetail>(`${T(t)}/runs/${id}/repair/`),
+  nodeItems: (t: string, run: number, node: string, query: { status?: string; item?: string; sort?: string; limit?: number; offset?: number } = {}) =>
+    api.get<Page<NodeItem>>(`${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/items/?${new URLSearchParams(
+      Object.entries(query).filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => [k, String(v)]))}`),
   notebookHtmlUrl: (t: string, run: number, node: string, mapIndex: number | null) =>
     `${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/notebook/?format=html${mapIndex === null ? "" : `&map_index=${mapIndex}`}`,
   notebookIpynbUrl: (t: string, run: number, node: string, mapIndex: number | null) =>

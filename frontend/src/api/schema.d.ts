@@ -105,6 +105,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connection-kinds/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The connection kinds and the fields each one's form offers. */
+        get: operations["connection_kinds_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/engines/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The engines a run may ask for, and whether this installation has each (no network). */
+        get: operations["engines_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/invitations/accept/": {
         parameters: {
             query?: never;
@@ -240,7 +274,7 @@ export interface paths {
         /** @description Mixin for DRF views whose URL carries `<tenant>`. */
         put: operations["tenants_connections_update"];
         post?: never;
-        /** @description Mixin for DRF views whose URL carries `<tenant>`. */
+        /** @description Refused (409, naming them) while workflows' latest versions still use the connection. */
         delete: operations["tenants_connections_destroy"];
         options?: never;
         head?: never;
@@ -355,6 +389,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/notebooks/{notebook_id}/preview/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A version of the notebook rendered as HTML (nbconvert), sandboxed like an executed notebook. */
+        get: operations["tenants_notebooks_preview_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/runs/{run_id}/": {
         parameters: {
             query?: never;
@@ -383,6 +434,23 @@ export interface paths {
         put?: never;
         /** @description Cancel: running kernels are stopped, and what did not finish becomes cancelled. */
         post: operations["tenants_runs_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/items/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The items of a fanned-out node, a page at a time (limit, offset). */
+        get: operations["tenants_runs_nodes_items_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -664,10 +732,31 @@ export interface components {
             readonly secrets_set: {
                 [key: string]: boolean;
             };
+            /** @description The workflows whose latest version has a node naming this connection (it cannot be deleted then). */
+            readonly used_by: string[];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+        };
+        /** @description A connection kind's form (tenancy.kinds.KIND_FORMS). */
+        ConnectionKind: {
+            kind: string;
+            label: string;
+            default_port: number | null;
+            /** @description The form also edits `extra` as a JSON object. */
+            free_extra: boolean;
+            /** @description The connection fields the kind uses. */
+            fields: components["schemas"]["ConnectionKindField"][];
+            /** @description Plain keys of `extra` the form offers. */
+            extra_keys: components["schemas"]["ConnectionKindField"][];
+            /** @description Write-only fields, as `secrets_set` names them. */
+            secret_fields: components["schemas"]["ConnectionKindField"][];
+        };
+        ConnectionKindField: {
+            /** @description host, port, login, schema; a key of extra; or a secret field ("secret", "extra.<key>"). */
+            name: string;
+            label: string;
         };
         ConnectionRequest: {
             name: string;
@@ -719,6 +808,11 @@ export interface components {
          * @enum {string}
          */
         DeploymentStatusEnum: "deploying" | "deployed" | "failed";
+        DiscoveredOutput: {
+            name: string;
+            /** @description str, int, float, bool, list, dict, or null when unknown. */
+            type: string | null;
+        };
         Edge: {
             /** @description The upstream node's id. */
             source: string;
@@ -745,6 +839,13 @@ export interface components {
                 [key: string]: string;
             };
         };
+        Engine: {
+            name: string;
+            /** @description Configured on this installation (not whether it answers now). */
+            available: boolean;
+            /** @description Why it is not, for an operator. */
+            problem: string;
+        };
         /**
          * @description * `local` - local
          *     * `airflow` - airflow
@@ -756,7 +857,7 @@ export interface components {
             name: string;
             /** @description The type of the value: str, int, float, bool, list or dict. */
             type: components["schemas"]["ParamType"];
-            /** @description The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one. */
+            /** @description The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one. At most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON. */
             default: components["schemas"]["JsonValue"] | null;
             /**
              * @description Shown to whoever starts a run.
@@ -769,7 +870,7 @@ export interface components {
             name: string;
             /** @description The type of the value: str, int, float, bool, list or dict. */
             type: components["schemas"]["ParamType"];
-            /** @description The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one. */
+            /** @description The value, of `type`. null gives nothing: notebooks keep their own default unless a run gives one. At most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON. */
             default?: components["schemas"]["JsonValue"] | null;
             /**
              * @description Shown to whoever starts a run.
@@ -812,12 +913,12 @@ export interface components {
              */
             parameters: components["schemas"]["GlobalParameter"][];
             /**
-             * @description The notebooks to run.
+             * @description The notebooks to run; at most LOOM_GRAPH_MAX_NODES (2,000).
              * @default []
              */
             nodes: components["schemas"]["Node"][];
             /**
-             * @description Upstream → downstream, with what each passes on.
+             * @description Upstream → downstream, with what each passes on; at most LOOM_GRAPH_MAX_EDGES (8,000).
              * @default []
              */
             edges: components["schemas"]["Edge"][];
@@ -862,12 +963,12 @@ export interface components {
              */
             parameters: components["schemas"]["GlobalParameterRequest"][];
             /**
-             * @description The notebooks to run.
+             * @description The notebooks to run; at most LOOM_GRAPH_MAX_NODES (2,000).
              * @default []
              */
             nodes: components["schemas"]["NodeRequest"][];
             /**
-             * @description Upstream → downstream, with what each passes on.
+             * @description Upstream → downstream, with what each passes on; at most LOOM_GRAPH_MAX_EDGES (8,000).
              * @default []
              */
             edges: components["schemas"]["EdgeRequest"][];
@@ -907,12 +1008,12 @@ export interface components {
              */
             parameters: components["schemas"]["GlobalParameterRequest"][];
             /**
-             * @description The notebooks to run.
+             * @description The notebooks to run; at most LOOM_GRAPH_MAX_NODES (2,000).
              * @default []
              */
             nodes: components["schemas"]["NodeRequest"][];
             /**
-             * @description Upstream → downstream, with what each passes on.
+             * @description Upstream → downstream, with what each passes on; at most LOOM_GRAPH_MAX_EDGES (8,000).
              * @default []
              */
             edges: components["schemas"]["EdgeRequest"][];
@@ -1019,7 +1120,7 @@ export interface components {
             /** @description A notebook of the tenant's catalog, by name. Each saved version pins the notebook version it was saved against. */
             notebook: string;
             /**
-             * @description {notebook parameter: value}: this node's own values (the 'node' layer).
+             * @description {notebook parameter: value}: this node's own values (the 'node' layer); each at most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON.
              * @default {}
              */
             parameters: {
@@ -1046,6 +1147,16 @@ export interface components {
              */
             timeout_s: number | null;
             /**
+             * @description Memory each process of the kernel may use, in MB (at most LOOM_KERNEL_MEMORY_MB); null: the tenant's default, else LOOM_KERNEL_MEMORY_MB.
+             * @default null
+             */
+            memory_mb: number | null;
+            /**
+             * @description Processes and threads the kernel may run (at most LOOM_KERNEL_MAX_PROCS); null: the tenant's default, else LOOM_KERNEL_MAX_PROCS.
+             * @default null
+             */
+            max_procs: number | null;
+            /**
              * @description When the node runs, given its upstream nodes' states, as in Airflow: all_success, all_failed, all_done, all_skipped, one_success, one_failed, one_done, none_failed, none_failed_min_one_success, none_skipped, always.
              * @default all_success
              */
@@ -1076,6 +1187,17 @@ export interface components {
              */
             max_active: number | null;
             /**
+             * @description Items of a fanned-out node that may fail with the node still succeeding (with a warning); null: none. With max_failed_ratio too, the smaller allowance applies.
+             * @default null
+             */
+            max_failed_items: number | null;
+            /**
+             * Format: double
+             * @description The share of a fanned-out node's items (0 to 1, rounded down) that may fail; null: none.
+             * @default null
+             */
+            max_failed_ratio: number | null;
+            /**
              * @description Names of the tenant's connections the kernel gets as LOOM_CONN_<NAME>_* environment variables.
              * @default []
              */
@@ -1095,6 +1217,31 @@ export interface components {
             cell_source: string;
             traceback: string;
         };
+        /** @description One item of a fanned-out node. */
+        NodeItem: {
+            /** Format: int64 */
+            map_index?: number | null;
+            /** @description The item's value: what the node's map_parameter received. */
+            readonly item: unknown;
+            status?: components["schemas"]["StatusEnum"];
+            /** Format: int64 */
+            attempts?: number;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** Format: date-time */
+            ended_at?: string | null;
+            /**
+             * Format: double
+             * @description Seconds from start to end; null until it ends.
+             */
+            readonly duration_s: number | null;
+            outputs: {
+                [key: string]: unknown;
+            };
+            error: components["schemas"]["NodeError"] | null;
+            /** @description What the user must know about how this node ran (an unsandboxed kernel, say). */
+            warnings?: unknown;
+        };
         NodeRequest: {
             /** @description Unique in the graph: letters, digits and '_', not starting with a digit. The task id in Airflow. */
             id: string;
@@ -1111,7 +1258,7 @@ export interface components {
             /** @description A notebook of the tenant's catalog, by name. Each saved version pins the notebook version it was saved against. */
             notebook: string;
             /**
-             * @description {notebook parameter: value}: this node's own values (the 'node' layer).
+             * @description {notebook parameter: value}: this node's own values (the 'node' layer); each at most LOOM_VALUE_MAX_BYTES (64 KiB) as JSON.
              * @default {}
              */
             parameters: {
@@ -1138,6 +1285,16 @@ export interface components {
              */
             timeout_s: number | null;
             /**
+             * @description Memory each process of the kernel may use, in MB (at most LOOM_KERNEL_MEMORY_MB); null: the tenant's default, else LOOM_KERNEL_MEMORY_MB.
+             * @default null
+             */
+            memory_mb: number | null;
+            /**
+             * @description Processes and threads the kernel may run (at most LOOM_KERNEL_MAX_PROCS); null: the tenant's default, else LOOM_KERNEL_MAX_PROCS.
+             * @default null
+             */
+            max_procs: number | null;
+            /**
              * @description When the node runs, given its upstream nodes' states, as in Airflow: all_success, all_failed, all_done, all_skipped, one_success, one_failed, one_done, none_failed, none_failed_min_one_success, none_skipped, always.
              * @default all_success
              */
@@ -1167,6 +1324,17 @@ export interface components {
              * @default null
              */
             max_active: number | null;
+            /**
+             * @description Items of a fanned-out node that may fail with the node still succeeding (with a warning); null: none. With max_failed_ratio too, the smaller allowance applies.
+             * @default null
+             */
+            max_failed_items: number | null;
+            /**
+             * Format: double
+             * @description The share of a fanned-out node's items (0 to 1, rounded down) that may fail; null: none.
+             * @default null
+             */
+            max_failed_ratio: number | null;
             /**
              * @description Names of the tenant's connections the kernel gets as LOOM_CONN_<NAME>_* environment variables.
              * @default []
@@ -1198,6 +1366,10 @@ export interface components {
             error: components["schemas"]["NodeError"] | null;
             /** @description What the user must know about how this node ran (an unsandboxed kernel, say). */
             warnings?: unknown;
+            /** @description A fanned-out node's items by status ({status: count}); null for a node without items. The items themselves: GET .../runs/{id}/nodes/{node}/items/. */
+            readonly items: {
+                [key: string]: number;
+            } | null;
         };
         /** @description A catalog entry with the signature of its latest version. */
         Notebook: {
@@ -1209,6 +1381,7 @@ export interface components {
             readonly parameters: {
                 [key: string]: unknown;
             }[];
+            readonly outputs: components["schemas"]["DiscoveredOutput"][];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1224,6 +1397,7 @@ export interface components {
             readonly parameters: {
                 [key: string]: unknown;
             }[];
+            readonly outputs: components["schemas"]["DiscoveredOutput"][];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1235,6 +1409,8 @@ export interface components {
             readonly versions: {
                 [key: string]: unknown;
             }[];
+            /** @description Workflows whose latest version runs this notebook (a delete is refused while any does). */
+            readonly used_by: string[];
         };
         NotebookPin: {
             /** @description The notebook version this workflow version runs. */
@@ -1306,6 +1482,16 @@ export interface components {
              * @description Space all of this tenant's artifacts may take on the local engine, in MB (at most LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.
              */
             artifacts_quota_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Memory each process of a kernel may use, in MB, for nodes that set no memory_mb (at most LOOM_KERNEL_MEMORY_MB). Empty: LOOM_KERNEL_MEMORY_MB.
+             */
+            node_memory_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Processes and threads a kernel may run, for nodes that set no max_procs (at most LOOM_KERNEL_MAX_PROCS). Empty: LOOM_KERNEL_MAX_PROCS.
+             */
+            node_max_procs?: number | null;
         };
         Position: {
             /** Format: double */
@@ -1361,13 +1547,13 @@ export interface components {
                 [key: string]: unknown;
             };
             error: string;
-            /** @description Node runs in graph order; a fanned-out node's summary (map_index null) comes before its items. */
+            /** @description Node runs in graph order, one per node: a fanned-out node's own row counts its items (`items`), which the items endpoint lists. */
             nodes: components["schemas"]["NodeRun"][];
         };
         RunStartRequest: {
             /** @default local */
             engine: components["schemas"]["EngineEnum"];
-            /** @description Values for the workflow's global parameters, for this run only. */
+            /** @description Values for the workflow's global parameters, for this run only; each at most LOOM_VALUE_MAX_BYTES. */
             parameters?: {
                 [key: string]: unknown;
             };
@@ -1419,6 +1605,16 @@ export interface components {
              * @description Space all of this tenant's artifacts may take on the local engine, in MB (at most LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.
              */
             artifacts_quota_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Memory each process of a kernel may use, in MB, for nodes that set no memory_mb (at most LOOM_KERNEL_MEMORY_MB). Empty: LOOM_KERNEL_MEMORY_MB.
+             */
+            node_memory_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Processes and threads a kernel may run, for nodes that set no max_procs (at most LOOM_KERNEL_MAX_PROCS). Empty: LOOM_KERNEL_MAX_PROCS.
+             */
+            node_max_procs?: number | null;
             /** @description The requesting user's role in this tenant. */
             readonly role: string;
             /** Format: date-time */
@@ -1449,6 +1645,16 @@ export interface components {
              * @description Space all of this tenant's artifacts may take on the local engine, in MB (at most LOOM_TENANT_ARTIFACTS_MAX_MB). Empty: LOOM_TENANT_ARTIFACTS_MAX_MB.
              */
             artifacts_quota_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Memory each process of a kernel may use, in MB, for nodes that set no memory_mb (at most LOOM_KERNEL_MEMORY_MB). Empty: LOOM_KERNEL_MEMORY_MB.
+             */
+            node_memory_mb?: number | null;
+            /**
+             * Format: int64
+             * @description Processes and threads a kernel may run, for nodes that set no max_procs (at most LOOM_KERNEL_MAX_PROCS). Empty: LOOM_KERNEL_MAX_PROCS.
+             */
+            node_max_procs?: number | null;
         };
         TokenError: {
             detail: string;
@@ -1994,6 +2200,98 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenError"];
+                };
+            };
+        };
+    };
+    connection_kinds_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionKind"][];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    engines_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Engine"][];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -3662,6 +3960,67 @@ export interface operations {
             };
         };
     };
+    tenants_notebooks_preview_retrieve: {
+        parameters: {
+            query?: {
+                /** @description A version number; the latest by default. */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                notebook_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     tenants_runs_retrieve: {
         parameters: {
             query?: never;
@@ -3778,6 +4137,72 @@ export interface operations {
             };
             /** @description The run's engine is unreachable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_runs_nodes_items_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Only the items whose value contains this text (any case). */
+                item?: string;
+                /** @description map_index (default), status, started_at, duration or outputs.<name>; a leading '-' sorts descending. Items without the value come last; ties keep item order. */
+                sort?: string;
+                /** @description Only the items in this state. */
+                status?: "cancelled" | "failed" | "queued" | "running" | "skipped" | "success" | "upstream_failed";
+            };
+            header?: never;
+            path: {
+                node: string;
+                run_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeItem"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -27,8 +27,16 @@ export interface Notebook {
   sha256: string;
   kernel_name: string;
   parameters: NotebookParameter[];
+  /** Discovered at upload: names given to sb.glue, and variables of the cell tagged `outputs`. */
+  outputs: { name: string; type: ParamType | null }[];
   created_at: string;
   updated_at: string;
+}
+
+export interface NotebookDetail extends Notebook {
+  content: { cells?: { cell_type: string; source: string | string[]; metadata?: { tags?: string[] } }[] };
+  versions: { number: number; sha256: string; created_at: string; parameters: NotebookParameter[]; outputs: Notebook["outputs"] }[];
+  used_by: string[];
 }
 
 export type Output = Schemas["Node"]["outputs"][number];
@@ -38,11 +46,24 @@ export type GlobalParameter = Schemas["GlobalParameter"];
 export type Graph = Schemas["Graph"];
 export type GraphError = Schemas["GraphError"];
 export type WorkflowDetail = Schemas["WorkflowDetail"];
+export type WorkflowVersion = Schemas["WorkflowVersion"];
 export type Conflict = Schemas["Stale"];
 export type User = Schemas["User"];
+export type Engine = Schemas["Engine"];
 export type ApiToken = Schemas["ApiToken"];
 export type ApiTokenCreated = Schemas["ApiTokenCreated"];
 export type ApiTokenCreate = Schemas["ApiTokenCreateRequest"];
+export type Role = Schemas["RoleEnum"];
+export const ROLES: Role[] = ["viewer", "editor", "admin"];
+export type Member = Schemas["Member"];
+export type Invitation = Schemas["Invitation"];
+export type InvitationPreview = Schemas["InvitationPreview"];
+export type InvitationJoined = Schemas["InvitationJoined"];
+export type Connection = Schemas["Connection"];
+export type ConnectionRequest = Schemas["ConnectionRequest"];
+export type ConnectionKind = Schemas["ConnectionKind"];
+export type TenantDetail = Schemas["Tenant"];
+export type TenantUpdate = Schemas["PatchedTenantUpdateRequest"];
 export type RunStatus = Schemas["StatusEnum"];
 export const FINISHED: RunStatus[] = ["success", "failed", "skipped", "upstream_failed", "cancelled"];
 
@@ -98,6 +119,23 @@ export interface NodeRun {
   error: NodeRunError | null;
   /** What the user must know about how the node ran (e.g. its kernel had no sandbox). */
   warnings: string[];
+  /** A fanned-out node's items by status; null for a node without items (see endpoints.nodeItems). */
+  items?: Partial<Record<RunStatus, number>> | null;
+}
+
+/** One item of a fanned-out node (GET .../runs/{id}/nodes/{node}/items/). */
+export interface NodeItem extends Omit<NodeRun, "node" | "items"> {
+  map_index: number;
+  /** The item's value, as the node's map parameter received it. */
+  item: Json;
+  duration_s: number | null;
+}
+
+export interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
 }
 
 export interface RunDetail extends Run {

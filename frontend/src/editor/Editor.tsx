@@ -7,20 +7,25 @@ import { useStore } from "../store";
 import { Modal } from "../ui/Modal";
 import { Canvas } from "./Canvas";
 import { ConflictDialog } from "./ConflictDialog";
+import { HistoryPanel, ViewingBanner } from "./HistoryPanel";
 import { Inspector } from "./Inspector";
+import { DraftBanner, LeaveGuard } from "./LeaveGuard";
 import { Palette } from "./Palette";
 import { RunDialog } from "./RunDialog";
 import { RunsPanel } from "./RunsPanel";
 import { Toolbar } from "./Toolbar";
 import { WorkflowPanel } from "./WorkflowPanel";
 import { SHORTCUTS, useShortcuts } from "./useShortcuts";
+import { useDraftAutosave } from "./useDraftAutosave";
 import { useLiveValidation } from "./useLiveValidation";
 import { useRunPolling } from "./useRunPolling";
+
+const TAB_NAMES = { node: "Node", workflow: "Workflow", runs: "Runs", history: "History" } as const;
 
 // The highlighter is only needed once someone opens the DAG code: load it then.
 const DagDialog = lazy(() => import("./DagDialog").then((m) => ({ default: m.DagDialog })));
 
-function SidePanel({ readOnly, onRun }: { readOnly: boolean; onRun: () => void }) {
+function SidePanel({ readOnly, canEdit, onRun }: { readOnly: boolean; canEdit: boolean; onRun: () => void }) {
   const panel = useStore((s) => s.panel);
   const setPanel = useStore((s) => s.setPanel);
   // Only the id: the inspector subscribes to the node itself, so dragging others is cheap.
@@ -38,9 +43,9 @@ function SidePanel({ readOnly, onRun }: { readOnly: boolean; onRun: () => void }
   return (
     <aside className="side-panel">
       <nav className="tabs" role="tablist">
-        {(["node", "workflow", "runs"] as const).map((p) => (
+        {(["node", "workflow", "runs", "history"] as const).map((p) => (
           <button key={p} role="tab" aria-selected={panel === p} className={panel === p ? "tab active" : "tab"} onClick={() => setPanel(p)}>
-            {p === "node" ? "Node" : p === "workflow" ? "Workflow" : "Runs"}
+            {TAB_NAMES[p]}
           </button>
         ))}
       </nav>
@@ -49,6 +54,7 @@ function SidePanel({ readOnly, onRun }: { readOnly: boolean; onRun: () => void }
           : <p className="muted pad">{selectedId === "" ? "Several nodes are selected. Select one to edit it." : "Select a node to edit its parameters, outputs and execution settings."}</p>)}
         {panel === "workflow" && <WorkflowPanel readOnly={readOnly} />}
         {panel === "runs" && <RunsPanel onRun={onRun} readOnly={readOnly} />}
+        {panel === "history" && <HistoryPanel canEdit={canEdit} />}
       </div>
     </aside>
   );
@@ -60,7 +66,9 @@ function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: numb
   const dirty = useStore((s) => s.dirty);
   const [role, setRole] = useState<Tenant["role"] | null>(null);
   const [dialog, setDialog] = useState<"run" | "dag" | "help" | null>(null);
-  const readOnly = role === null || role === "viewer"; // read-only until the role is known
+  const viewing = useStore((s) => s.viewingVersion);
+  const canEdit = role !== null && role !== "viewer"; // read-only until the role is known
+  const readOnly = !canEdit || viewing !== null; // an older version opened from History is read-only too
   const openRun = useCallback(() => setDialog("run"), []);
 
   useEffect(() => {
@@ -79,14 +87,6 @@ function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: numb
   }, [tenant, workflowId, load]);
 
   useEffect(() => {
-    const warn = (e: BeforeUnloadEvent) => {
-      if (useStore.getState().dirty) e.preventDefault();
-    };
-    window.addEventListener("beforeunload", warn);
-    return () => window.removeEventListener("beforeunload", warn);
-  }, []);
-
-  useEffect(() => {
     document.title = `${dirty ? "• " : ""}${useStore.getState().meta.name || "Workflow"} · Loom`;
   }, [dirty]);
 
@@ -101,6 +101,7 @@ function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: numb
   useShortcuts({ readOnly, onRun: openRun });
   useRunPolling();
   useLiveValidation();
+  useDraftAutosave();
 
   if (loadError) {
     return (
@@ -120,9 +121,12 @@ function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: numb
       <div className="editor-main">
         <Palette readOnly={readOnly} />
         <Canvas readOnly={readOnly} />
-        <SidePanel readOnly={readOnly} onRun={openRun} />
+        <SidePanel readOnly={readOnly} canEdit={canEdit} onRun={openRun} />
       </div>
-      {readOnly && <div className="readonly-banner">Read only: your role in this workspace is viewer.</div>}
+      <DraftBanner />
+      <LeaveGuard path={`/t/${tenant}/workflows/${workflowId}`} />
+      <ViewingBanner canRestore={canEdit} />
+      {!canEdit && role !== null && <div className="readonly-banner">Read only: your role in this workspace is viewer.</div>}
       <ConflictDialog />
       {dialog === "run" && <RunDialog onClose={() => setDialog(null)} />}
       {dialog === "dag" && <Suspense fallback={null}><DagDialog onClose={() => setDialog(null)} /></Suspense>}

@@ -1,11 +1,12 @@
 import { useEffect, useMemo, useState } from "react";
 import { PARAM_TYPES, type ParamType } from "../api/types";
-import { type ParamValue, mapTarget, parametersResolve } from "../graph/params";
+import { type ParamValue, globalsReaching, mapTarget, parametersResolve } from "../graph/params";
 import { type NodeSpec, TRIGGER_RULES, outputName, outputType } from "../graph/model";
 import { valueShort } from "../graph/values";
 import { useStore } from "../store";
 import type { LoomNode } from "../types";
 import { FieldErrors } from "./FieldErrors";
+import { NewerNotebook } from "./NewerNotebook";
 import { NodeRunDetails } from "./NodeRunDetails";
 import { ValueInput } from "./ValueInput";
 
@@ -14,6 +15,8 @@ const FORM_FIELDS = ["outputs", "map_over", "map_parameter", "trigger_rule", "co
 const LAYER_TEXT: Record<ParamValue["layer"], string> = {
   map: "each item of", override: "run override", node: "this node", edge: "wired from", global: "global", default: "notebook default",
 };
+
+const SHADOW_TEXT = { map: "fan-out item", node: "set on this node", edge: "wired" } as const;
 
 function Winner({ w }: { w: ParamValue | null }) {
   if (!w) return <span className="source-badge source-none">no value</span>;
@@ -67,11 +70,13 @@ function NodeIdField({ id, readOnly }: { id: string; readOnly: boolean }) {
     if (p) setText(id);
   };
   return (
-    <>
-      <input className="input node-id-input" aria-label="Node id" value={text} readOnly={readOnly}
+    <label className="field compact node-id-field">
+      <span>Node id</span>
+      <input className="input mono" aria-label="Node id" value={text} readOnly={readOnly} spellCheck={false}
         onChange={(e) => setText(e.target.value)} onBlur={commit} onKeyDown={(e) => e.key === "Enter" && commit()} />
-      {problem && <div className="field-error">{problem}</div>}
-    </>
+      {!readOnly && <span className="help">Letters, digits and _, not starting with a digit, at most 64; unique in the workflow. Wires and fan-outs follow a rename.</span>}
+      {problem && <span className="field-error" role="alert">{problem}</span>}
+    </label>
   );
 }
 
@@ -91,6 +96,7 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
   const signature = notebook?.parameters ?? [];
   const incoming = useMemo(() => edges.filter((e) => e.target === node.id), [edges, node.id]);
   const resolved = parametersResolve(node, signature, incoming, globals);
+  const reach = globalsReaching(node, signature, incoming, globals);
   const general = errors?.filter((e) => !e.field.startsWith("parameters.") && !FORM_FIELDS.includes(e.field)) ?? [];
   const upstream = useMemo(() => new Set(edges.filter((e) => e.target === node.id).map((e) => e.source)), [edges, node.id]);
   const mapChoices = [
@@ -98,6 +104,9 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
     ...nodes.filter((n) => upstream.has(n.id)).flatMap((n) => n.data.node.outputs.map((o) => `${n.id}.${outputName(o)}`)),
   ];
   if (spec.map_over && !mapChoices.includes(spec.map_over)) mapChoices.push(spec.map_over);
+
+  const declared = new Set(spec.outputs.map(outputName));
+  const discovered = (notebook?.outputs ?? []).filter((o) => !declared.has(o.name));
 
   const addOutput = () => {
     const name = newOutput.trim();
@@ -109,13 +118,14 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
   return (
     <div className="inspector" data-testid="inspector">
       <div className="inspector-head">
-        <NodeIdField id={node.id} readOnly={readOnly} />
         <div className="muted small">
-          <span className="mono">{spec.notebook}</span>
+          Notebook <span className="mono">{spec.notebook}</span>
           {notebook ? ` · v${notebook.version}` : " · not in the catalog"}
         </div>
+        <NodeIdField id={node.id} readOnly={readOnly} />
       </div>
 
+      <NewerNotebook nodeId={node.id} readOnly={readOnly} />
       {run && <NodeRunDetails nodeId={node.id} />}
 
       {general.map((e, i) => <div key={i} className="callout callout-error" role="alert">{e.message}</div>)}
@@ -124,6 +134,17 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
       <fieldset className="section-box" disabled={readOnly}>
         <legend>Parameters</legend>
         {signature.length === 0 && <p className="muted small">{notebook ? "This notebook has no parameters cell." : "Unknown notebook."}</p>}
+        {reach.length > 0 && (
+          <div className="node-globals" data-testid="node-globals">
+            <span className="muted small">Global parameters:</span>
+            {reach.map((g) => (
+              <span key={g.name} className={`pill${g.reaches ? "" : " shadowed"}`} data-reaches={g.reaches}
+                title={g.reaches ? `The workflow's ${g.name} gives this node its value` : `Not used here: ${SHADOW_TEXT[g.shadowedBy!]}`}>
+                {g.name}<span className="pill-type">{g.reaches ? "reaches" : SHADOW_TEXT[g.shadowedBy!]}</span>
+              </span>
+            ))}
+          </div>
+        )}
         {resolved.map(({ param, winner }) => {
           const field = `parameters.${param.name}`;
           const hasError = errors?.some((e) => e.field === field);
@@ -162,7 +183,7 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
 
       <fieldset className="section-box" disabled={readOnly}>
         <legend>Outputs</legend>
-        <p className="help">Names of variables (or scrapbook glue) the notebook leaves behind; each becomes a handle to wire downstream.</p>
+        <p className="help">Names of variables (or scrapbook glue) the notebook leaves behind; each becomes a handle to wire downstream. Loom finds those of <span className="mono">sb.glue</span> and of a cell tagged <span className="mono">outputs</span>.</p>
         {spec.outputs.map((o, i) => (
           <div key={outputName(o)} className="output-row">
             <span className="mono">{outputName(o)}</span>
@@ -175,6 +196,17 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
               onClick={() => update({ outputs: spec.outputs.filter((_, j) => j !== i) })}>✕</button>
           </div>
         ))}
+        {discovered.length > 0 && (
+          <div className="discovered" data-testid="discovered-outputs">
+            <span className="muted small">Found in the notebook:</span>
+            {discovered.map((o) => (
+              <button key={o.name} className="pill pill-button" title={`Add output ${o.name}`}
+                onClick={() => update({ outputs: [...spec.outputs, { name: o.name, type: o.type }] })}>
+                + {o.name}<span className="pill-type">{o.type ?? "any"}</span>
+              </button>
+            ))}
+          </div>
+        )}
         <div className="output-add">
           <input className="input" placeholder="output name" aria-label="New output name" value={newOutput}
             onChange={(e) => setNewOutput(e.target.value)} onKeyDown={(e) => e.key === "Enter" && addOutput()} />
@@ -205,6 +237,8 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
           </label>
           <FieldErrors errors={errors} field="map_parameter" />
           <NumberField label="At most in parallel" value={spec.max_active} min={1} nullable placeholder="no cap" onChange={(v) => update({ max_active: v })} />
+          <NumberField label="Failed items accepted" value={spec.max_failed_items} nullable placeholder="none" onChange={(v) => update({ max_failed_items: v })} />
+          <FieldErrors errors={errors} field="max_failed_items" />
         </>}
         {!spec.map_over && mapChoices.length === 0 && <p className="help">Add a global parameter of type list, or wire an upstream node, to fan out over it.</p>}
       </fieldset>
@@ -215,15 +249,19 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
           <NumberField label="Retries" value={spec.retries} onChange={(v) => update({ retries: v ?? 0 })} />
           <NumberField label="Retry delay (s)" value={spec.retry_delay_s} onChange={(v) => update({ retry_delay_s: v ?? 0 })} />
           <NumberField label="Timeout (s)" value={spec.timeout_s} min={1} nullable placeholder="none" onChange={(v) => update({ timeout_s: v })} />
+          <NumberField label="Memory (MB per process)" value={spec.memory_mb ?? null} min={1} nullable placeholder="tenant default" onChange={(v) => update({ memory_mb: v })} />
+          <NumberField label="Processes" value={spec.max_procs ?? null} min={1} nullable placeholder="tenant default" onChange={(v) => update({ max_procs: v })} />
           <label className="field compact">
             <span>Trigger rule</span>
             <select className="input" value={spec.trigger_rule} onChange={(e) => update({ trigger_rule: e.target.value })}>
               {TRIGGER_RULES.map((r) => <option key={r} value={r}>{r}</option>)}
             </select>
           </label>
-          <TextField label="Pool" value={spec.pool} placeholder="tenant default" onChange={(v) => update({ pool: v })} />
+          <TextField label="Pool" value={spec.pool} placeholder="workspace default" onChange={(v) => update({ pool: v })} />
           <TextField label="Queue" value={spec.queue} placeholder="default" onChange={(v) => update({ queue: v })} />
         </div>
+        <FieldErrors errors={errors} field="memory_mb" />
+        <FieldErrors errors={errors} field="max_procs" />
         <FieldErrors errors={errors} field="trigger_rule" />
         <TextField label="Connections (comma-separated)" value={spec.connections.join(", ") || null} placeholder="none"
           onChange={(v) => update({ connections: (v ?? "").split(",").map((s) => s.trim()).filter(Boolean) })} />

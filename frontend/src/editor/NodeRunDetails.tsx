@@ -1,11 +1,12 @@
 import { useEffect, useState } from "react";
 import { ApiError } from "../api/client";
 import { endpoints } from "../api/endpoints";
-import type { NodeRun } from "../api/types";
+import type { NodeItem, NodeRun } from "../api/types";
 import { useStore } from "../store";
 import { Modal } from "../ui/Modal";
 import { StatusChip } from "../ui/StatusChip";
 import { duration } from "../ui/format";
+import { staticHtml } from "../ui/notebookHtml";
 
 function traceback(tb: string | string[] | null): string {
   if (!tb) return "";
@@ -13,13 +14,6 @@ function traceback(tb: string | string[] | null): string {
   // nbconvert tracebacks carry ANSI colours; a <pre> shows them as noise.
   // eslint-disable-next-line no-control-regex
   return text.replace(/\u001b\[[0-9;]*m/g, "");
-}
-
-/** nbconvert's page without its scripts and CDN stylesheets: they cannot run or load here anyway. */
-function staticHtml(html: string): string {
-  const doc = new DOMParser().parseFromString(html, "text/html");
-  doc.querySelectorAll("script, link[href^='http'], link[href^='//']").forEach((el) => el.remove());
-  return `<!doctype html>${doc.documentElement.outerHTML}`;
 }
 
 /**
@@ -42,14 +36,24 @@ function NotebookViewer({ url, title, onClose }: { url: string; title: string; o
   );
 }
 
-function NodeRunCard({ nr, runId, summary }: { nr: NodeRun; runId: number; summary: boolean }) {
+/** An item's label: its value (`acme`), else its index. */
+function itemLabel(item: NodeItem): string {
+  const v = item.item;
+  if (v === null || v === undefined) return `[${item.map_index}]`;
+  const text = typeof v === "string" ? v : JSON.stringify(v);
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+}
+
+function NodeRunCard({ node, nr, runId, summary, label }: {
+  node: string; nr: NodeRun | NodeItem; runId: number; summary: boolean; label?: string;
+}) {
   const tenant = useStore((s) => s.tenant);
   const [open, setOpen] = useState(false);
-  const title = nr.map_index === null ? (summary ? `${nr.node} (all items)` : nr.node) : `${nr.node} [${nr.map_index}]`;
+  const title = label ?? (summary ? `${node} (all items)` : node);
   // The summary row of a fanned-out node gathers its items' outputs; it ran no notebook itself.
   const hasNotebook = !summary && !["queued", "upstream_failed", "skipped", "cancelled"].includes(nr.status);
   return (
-    <div className="run-card" data-testid={`node-run-${nr.node}${nr.map_index === null ? "" : `-${nr.map_index}`}`}>
+    <div className="run-card" data-testid={`node-run-${node}${nr.map_index === null ? "" : `-${nr.map_index}`}`}>
       <div className="run-card-head">
         <strong className="mono">{title}</strong>
         <StatusChip status={nr.status} />
@@ -75,10 +79,47 @@ function NodeRunCard({ nr, runId, summary }: { nr: NodeRun; runId: number; summa
       {hasNotebook && (
         <div className="run-card-actions">
           <button className="button small" onClick={() => setOpen(true)}>Open executed notebook</button>
-          <a className="button ghost small" href={endpoints.notebookIpynbUrl(tenant, runId, nr.node, nr.map_index)} download title="Download the executed .ipynb">.ipynb</a>
+          <a className="button ghost small" href={endpoints.notebookIpynbUrl(tenant, runId, node, nr.map_index)} download title="Download the executed .ipynb">.ipynb</a>
         </div>
       )}
-      {open && <NotebookViewer url={endpoints.notebookHtmlUrl(tenant, runId, nr.node, nr.map_index)} title={title} onClose={() => setOpen(false)} />}
+      {open && <NotebookViewer url={endpoints.notebookHtmlUrl(tenant, runId, node, nr.map_index)} title={title} onClose={() => setOpen(false)} />}
+    </div>
+  );
+}
+
+const ITEMS_PAGE = 200;
+
+/** A fanned-out node's items, a page at a time from the items endpoint, labelled by their value. */
+function NodeItems({ nr, runId }: { nr: NodeRun; runId: number }) {
+  const tenant = useStore((s) => s.tenant);
+  const [status, setStatus] = useState("");
+  const [items, setItems] = useState<{ count: number; results: NodeItem[] } | null>(null);
+  const [error, setError] = useState("");
+  // Fetch again when the node's counts change (an item finished), not on every poll.
+  const counts = JSON.stringify(nr.items);
+  useEffect(() => {
+    let live = true;
+    endpoints.nodeItems(tenant, runId, nr.node, { status, limit: ITEMS_PAGE }).then(
+      (page) => live && (setItems(page), setError("")),
+      (e) => live && setError(e instanceof ApiError ? e.message : String(e)));
+    return () => { live = false; };
+  }, [tenant, runId, nr.node, status, counts]);
+  return (
+    <div className="node-items">
+      <label className="field compact">
+        <span>Items</span>
+        <select className="input" value={status} aria-label="Items by status" onChange={(e) => setStatus(e.target.value)}>
+          <option value="">all</option>
+          {Object.entries(nr.items ?? {}).map(([s, n]) => <option key={s} value={s}>{s} ({n})</option>)}
+        </select>
+      </label>
+      {error && <div className="callout callout-error" role="alert">{error}</div>}
+      {items?.results.map((item) => (
+        <NodeRunCard key={item.map_index} node={nr.node} nr={item} runId={runId} summary={false} label={`${nr.node} · ${itemLabel(item)}`} />
+      ))}
+      {items && items.count > items.results.length && (
+        <p className="muted small">The first {items.results.length} of {items.count} items.</p>
+      )}
     </div>
   );
 }
@@ -87,14 +128,13 @@ function NodeRunCard({ nr, runId, summary }: { nr: NodeRun; runId: number; summa
 export function NodeRunDetails({ nodeId }: { nodeId: string }) {
   const run = useStore((s) => s.run);
   if (!run) return null;
-  const mine = run.nodes.filter((n) => n.node === nodeId).sort((a, b) => (a.map_index ?? -1) - (b.map_index ?? -1));
+  const mine = run.nodes.find((n) => n.node === nodeId && n.map_index === null);
   return (
     <section className="section-box run-details" aria-label="Node run">
       <div className="legend-like">Run #{run.id}</div>
-      {mine.length === 0 && <p className="muted small">This node has not started in run #{run.id}.</p>}
-      {mine.map((nr) => (
-        <NodeRunCard key={`${nr.node}-${nr.map_index}`} nr={nr} runId={run.id} summary={nr.map_index === null && mine.length > 1} />
-      ))}
+      {!mine && <p className="muted small">This node has not started in run #{run.id}.</p>}
+      {mine && <NodeRunCard node={mine.node} nr={mine} runId={run.id} summary={!!mine.items} />}
+      {mine?.items && <NodeItems nr={mine} runId={run.id} />}
     </section>
   );
 }

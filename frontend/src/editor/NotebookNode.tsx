@@ -3,9 +3,11 @@ import { memo, useEffect, useRef } from "react";
 import type { LoomEdge } from "../types";
 import { NODE_BODY_PAD, NODE_HEADER, NODE_ROW } from "../graph/layout";
 import { DEP_IN, DEP_OUT, outputHandle, outputName, outputType, paramHandle } from "../graph/model";
+import { globalsReaching } from "../graph/params";
 import { useStore } from "../store";
 import type { NotebookFlowNode } from "../types";
 import { StatusChip } from "../ui/StatusChip";
+import { itemsChip } from "../graph/runs";
 
 /** Below this zoom nodes draw no port text: a 500-node graph fitted to the screen stays fast. */
 export const DETAIL_ZOOM = 0.45;
@@ -45,12 +47,18 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
   const notebook = useStore((s) => s.notebookMap.get(spec.notebook));
   const errors = useStore((s) => s.errorsByNode.get(id));
   const status = useStore((s) => s.runStatus.get(id));
+  const diff = useStore((s) => s.diffMarks.get(id));
   const detailed = useDetailed();
   const sketch = useSketch();
-  const wiredKey = useStore((s) => (detailed ? "" : wiredHandles(s.edges, id)));
+  const wiredKey = useStore((s) => wiredHandles(s.edges, id));
+  const globals = useStore((s) => s.meta.parameters);
   const errorFields = new Set(errors?.map((e) => e.field) ?? []);
   const params = notebook?.parameters ?? [];
   const rows = Math.max(params.length, spec.outputs.length, 1);
+  const wiredSet = new Set(wiredKey.split("|"));
+  // The global parameters whose value gets to a parameter here (nothing closer gives it one).
+  const incoming = [...wiredSet].map((h) => ({ id: h, source: "", target: id, targetHandle: h }));
+  const reached = new Set(globalsReaching({ id, position: { x: 0, y: 0 }, data }, params, incoming, globals).filter((g) => g.reaches).map((g) => g.name));
 
   // React Flow measures handles once; a handle added later (a new output, a notebook loaded
   // after the node) cannot be wired to until the node is measured again.
@@ -69,6 +77,7 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
   if (selected) classes.push("selected");
   if (errors?.length) classes.push("has-errors");
   if (status) classes.push(`run-${status.status}`);
+  if (diff) classes.push(`diff-${diff}`);
   const bodyHeight = rows * NODE_ROW + 2 * NODE_BODY_PAD;
 
   let body;
@@ -78,7 +87,8 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
         <div className="loom-node-col">
           {params.map((p) => (
             <div key={p.name} className={`port port-in${errorFields.has(`parameters.${p.name}`) ? " port-error" : ""}`} data-param={p.name}>
-              <Handle type="target" position={Position.Left} id={paramHandle(p.name)} className={`type-${p.type ?? "any"}`} />
+              <Handle type="target" position={Position.Left} id={paramHandle(p.name)} className={`type-${p.type ?? "any"}${reached.has(p.name) ? " from-global" : ""}`} />
+              {reached.has(p.name) && <span className="port-global" data-global={p.name} title={`The global parameter ${p.name} gives this its value`}>G</span>}
               <span className="port-name" title={p.help ? `${p.name}: ${p.help}` : p.name}>{p.name}{p.required && !(p.name in spec.parameters) ? <span className="req">*</span> : null}</span>
               <span className="port-type">{p.type ?? "any"}</span>
             </div>
@@ -104,7 +114,6 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
   } else {
     // Zoomed out: the same box and the same handle positions, but only the wired handles
     // and no text, so edges still meet their ports.
-    const wiredSet = new Set(wiredKey.split("|"));
     body = (
       <div className="loom-node-body lod" style={{ height: bodyHeight }}>
         {params.map((p, i) =>
@@ -122,21 +131,21 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
   }
 
   return (
-    <div className={classes.join(" ")} data-testid={`node-${id}`} data-status={status?.status ?? ""} data-errors={errors?.length ?? 0}
+    <div className={classes.join(" ")} data-testid={`node-${id}`} data-status={status?.status ?? ""} data-errors={errors?.length ?? 0} data-diff={diff ?? ""}
       title={errors?.map((e) => e.message).join("\n")}>
       <Handle type="target" position={Position.Left} id={DEP_IN} className="dep-handle dep-in" title="after: run after another node" />
       {sketch ? (
-        <div className="loom-node-header sketch"><span className="loom-node-id">{spec.label || id}</span></div>
+        <div className="loom-node-header sketch"><span className="loom-node-id" title={spec.label ? `${spec.label} (${id})` : id}>{spec.label || id}</span></div>
       ) : (
       <div className="loom-node-header">
         <div className="loom-node-title">
-          <span className="loom-node-id">{spec.label || id}</span>
+          <span className="loom-node-id" title={spec.label ? `${spec.label} (${id})` : id}>{spec.label || id}</span>
           {spec.map_over && <span className="chip chip-map" title={`one run per item of ${spec.map_over}`}>⇶ {spec.map_over}</span>}
           <span className="spacer" />
-          {status && <StatusChip status={status.status} extra={status.total > 1 ? `${status.done}/${status.total}` : undefined} />}
+          {status && <StatusChip status={status.status} extra={itemsChip(status)} />}
         </div>
         <div className="loom-node-sub">
-          <span className="mono">{spec.notebook}</span>
+          <span className="mono" title={spec.notebook}>{spec.notebook}</span>
           {!notebook && <span className="danger-text"> · not in catalog</span>}
         </div>
         {!!errors?.length && <span className="error-badge" aria-label={`${errors.length} problems`}>{errors.length}</span>}

@@ -1,7 +1,8 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { ApiError } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import type { GraphError, Json } from "../api/types";
+import { flowToGraph } from "../graph/convert";
 import { useStore } from "../store";
 import { Modal } from "../ui/Modal";
 import { ValueInput } from "./ValueInput";
@@ -17,6 +18,12 @@ export function RunDialog({ onClose }: { onClose: () => void }) {
   const setPanel = useStore((s) => s.setPanel);
   const setErrors = useStore((s) => s.setErrors);
   const [engine, setEngine] = useState<"local" | "airflow">("local");
+  // Offer Airflow only where this installation has one (unknown: offer it, the run says why not).
+  const [airflow, setAirflow] = useState<boolean | null>(null);
+  useEffect(() => {
+    endpoints.engines().then((es) => setAirflow(es.find((e) => e.name === "airflow")?.available ?? false), () => setAirflow(true));
+  }, []);
+  const engines = airflow === false ? (["local"] as const) : (["local", "airflow"] as const);
   const [overrides, setOverrides] = useState<Record<string, Json>>({});
   const [problems, setProblems] = useState<GraphError[]>([]);
   const [error, setError] = useState("");
@@ -28,7 +35,18 @@ export function RunDialog({ onClose }: { onClose: () => void }) {
     setError("");
     setProblems([]);
     try {
-      if (dirty && !(await save())) return;
+      if (dirty) {
+        // A canvas with known problems cannot run: say so before saving a version nobody asked for.
+        const { meta, nodes, edges } = useStore.getState();
+        const check = await endpoints.workflowValidate(tenant, workflowId, flowToGraph(meta, nodes, edges));
+        if (!check.valid) {
+          setProblems(check.errors);
+          setErrors(check.errors);
+          setError(`Not saved, not run: ${check.errors.length === 1 ? "this problem needs" : `these ${check.errors.length} problems need`} fixing first (Save keeps your changes as a draft version).`);
+          return;
+        }
+        if (!(await save())) return;
+      }
       const run = await endpoints.runStart(tenant, workflowId, { engine, parameters: overrides, version: useStore.getState().version });
       showRun(run);
       setPanel("runs");
@@ -56,13 +74,14 @@ export function RunDialog({ onClose }: { onClose: () => void }) {
       <div className="field compact">
         <span>Engine</span>
         <div className="segmented" role="radiogroup" aria-label="Engine">
-          {(["local", "airflow"] as const).map((e) => (
+          {engines.map((e) => (
             <label key={e} className={engine === e ? "active" : ""}>
               <input type="radio" name="engine" value={e} checked={engine === e} onChange={() => setEngine(e)} />
               {e === "local" ? "Local (this server)" : "Airflow"}
             </label>
           ))}
         </div>
+        {airflow === false && <span className="help" data-testid="no-airflow">Runs go to this server’s own workers. Airflow is not set up here; ask your administrator if your team needs it.</span>}
       </div>
       <h4>Parameters for this run</h4>
       {globals.length === 0 && <p className="muted small">This workflow has no global parameters.</p>}

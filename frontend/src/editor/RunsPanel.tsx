@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { ApiError } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import type { Run } from "../api/types";
-import { runFinished } from "../graph/runs";
+import { itemsChip, runFinished } from "../graph/runs";
 import { useStore } from "../store";
 import { StatusChip } from "../ui/StatusChip";
 import { duration, timeAgo } from "../ui/format";
@@ -81,7 +81,7 @@ export function RunsPanel({ onRun, readOnly }: { onRun: () => void; readOnly: bo
               return (
                 <li key={id}>
                   <button className="link-button mono" onClick={() => { selectOnly(id); setPanel("node"); }}>{id}</button>
-                  {s && <StatusChip status={s.status} extra={s.total > 1 ? `${s.done}/${s.total}` : undefined} />}
+                  {s && <StatusChip status={s.status} extra={itemsChip(s)} />}
                 </li>
               );
             })}

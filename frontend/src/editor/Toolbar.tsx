@@ -33,7 +33,7 @@ export function Toolbar(props: { tenant: string; readOnly: boolean; onRun: () =>
           <button className="icon-button" onClick={redo} disabled={!canRedo} title="Redo (Ctrl/⌘ Shift Z)" aria-label="Redo">↷</button>
           <button className="button ghost small" onClick={() => { autoLayout(); requestAnimationFrame(fit); }} title="Automatic layout (L)">Layout</button>
         </>}
-        <button className="button ghost small" onClick={fit} title="Fit to screen (F)">Fit</button>
+        <button className="button ghost small" onClick={fit} title="Fit at a readable zoom (F); Shift F: the whole graph">Fit</button>
         <button className="button ghost small" onClick={props.onHelp} title="Keyboard shortcuts" aria-label="Keyboard shortcuts">?</button>
         <button className="button small" onClick={props.onDag} title="The Airflow DAG file of the saved version">DAG code</button>
         {!props.readOnly && <>

@@ -9,14 +9,17 @@ function typing(target: EventTarget | null): boolean {
 
 export const SHORTCUTS: [string, string][] = [
   ["Ctrl/⌘ S", "Save"],
+  ["Ctrl/⌘ Enter", "Run (asks to save first)"],
   ["Ctrl/⌘ Z", "Undo"],
   ["Ctrl/⌘ Shift Z, Ctrl Y", "Redo"],
   ["Ctrl/⌘ C / V", "Copy / paste nodes"],
   ["Ctrl/⌘ A", "Select all"],
   ["Delete, Backspace", "Delete selection"],
-  ["F", "Fit to screen"],
+  ["F", "Fit at a readable zoom"],
+  ["Shift F", "Show the whole graph"],
   ["L", "Automatic layout"],
   ["Shift + drag", "Box select"],
+  ["Escape", "Deselect"],
 ];
 
 /** The editor's keyboard shortcuts; canvas ones stay quiet while the user types in a field. */
@@ -58,7 +61,7 @@ export function useShortcuts(opts: { readOnly: boolean; onRun: () => void }) {
           s.deleteSelected();
         }
       } else if (!mod && !e.altKey && key === "f") {
-        fitAll();
+        fitAll(true, e.shiftKey);
       } else if (!mod && !e.altKey && key === "l") {
         if (!readOnly) {
           s.autoLayout();

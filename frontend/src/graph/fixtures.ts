@@ -6,7 +6,7 @@ export function param(name: string, type: NotebookParameter["type"], def: Notebo
 }
 
 export function notebook(name: string, parameters: NotebookParameter[]): Notebook {
-  return { id: 1, name, version: 1, sha256: "", kernel_name: "python3", parameters, created_at: "", updated_at: "" };
+  return { id: 1, name, version: 1, sha256: "", kernel_name: "python3", parameters, outputs: [], created_at: "", updated_at: "" };
 }
 
 export const NOTEBOOKS = new Map(
@@ -31,15 +31,15 @@ export const CHURN: Graph = {
   nodes: [
     { id: "ingest", label: "", description: "", notebook: "ingest.ipynb", parameters: { source: "lake" },
       outputs: [{ name: "dataset_path", type: "str" }, { name: "row_count", type: "int" }], retries: 1, retry_delay_s: 5,
-      timeout_s: 600, trigger_rule: "all_success", pool: null, queue: null, map_over: null, map_parameter: null,
-      max_active: null, connections: [], position: { x: 60, y: 120 } },
+      timeout_s: 600, memory_mb: null, max_procs: null, trigger_rule: "all_success", pool: null, queue: null, map_over: null, map_parameter: null,
+      max_active: null, max_failed_items: null, max_failed_ratio: null, connections: [], position: { x: 60, y: 120 } },
     { id: "train", label: "", description: "", notebook: "train.ipynb", parameters: {},
-      outputs: [{ name: "auc", type: "float" }], retries: 0, retry_delay_s: 60, timeout_s: null, trigger_rule: "all_success",
-      pool: null, queue: null, map_over: "accounts", map_parameter: "account", max_active: null, connections: [],
+      outputs: [{ name: "auc", type: "float" }], retries: 0, retry_delay_s: 60, timeout_s: null, memory_mb: null, max_procs: null, trigger_rule: "all_success",
+      pool: null, queue: null, map_over: "accounts", map_parameter: "account", max_active: null, max_failed_items: null, max_failed_ratio: null, connections: [],
       position: { x: 400, y: 120 } },
     { id: "report", label: "", description: "", notebook: "report.ipynb", parameters: { threshold: 0.75 },
-      outputs: ["best_account"], retries: 0, retry_delay_s: 60, timeout_s: null, trigger_rule: "all_success",
-      pool: null, queue: null, map_over: null, map_parameter: null, max_active: null, connections: [],
+      outputs: ["best_account"], retries: 0, retry_delay_s: 60, timeout_s: null, memory_mb: null, max_procs: null, trigger_rule: "all_success",
+      pool: null, queue: null, map_over: null, map_parameter: null, max_active: null, max_failed_items: null, max_failed_ratio: null, connections: [],
       position: { x: 740, y: 120 } },
   ],
   edges: [

@@ -51,3 +51,39 @@ export function graphBounds(nodes: FlowNode[], paramCount: (n: FlowNode) => numb
   }
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+const overlaps = (a: Box, b: Box, gap: number) =>
+  a.x < b.x + b.width + gap && b.x < a.x + a.width + gap && a.y < b.y + b.height + gap && b.y < a.y + a.height + gap;
+
+/**
+ * Where a new node of `size` goes near `centre` (flow coordinates): the nearest spot on a grid
+ * around it that overlaps no node and nothing to `avoid` (the minimap, say), preferring spots
+ * inside `view`. Returns the top-left corner.
+ */
+export function freeSpot(centre: { x: number; y: number }, size: { width: number; height: number }, taken: Box[], avoid: Box[] = [], view?: Box): { x: number; y: number } {
+  // Half-node steps: a crowded view still has room between nodes.
+  const stepX = Math.round((size.width + 40) / 2);
+  const stepY = Math.round((size.height + 30) / 2);
+  const origin = { x: Math.round(centre.x - size.width / 2), y: Math.round(centre.y - size.height / 2) };
+  let outside: { x: number; y: number } | null = null;
+  for (let ring = 0; ring <= 16; ring++) {
+    for (let dy = -ring; dy <= ring; dy++) {
+      for (let dx = -ring; dx <= ring; dx++) {
+        if (Math.max(Math.abs(dx), Math.abs(dy)) !== ring) continue;
+        const box = { x: origin.x + dx * stepX, y: origin.y + dy * stepY, ...size };
+        if (taken.some((t) => overlaps(box, t, 16)) || avoid.some((a) => overlaps(box, a, 8))) continue;
+        const inView = !view || (box.x >= view.x && box.y >= view.y && box.x + box.width <= view.x + view.width && box.y + box.height <= view.y + view.height);
+        if (inView) return { x: box.x, y: box.y };
+        outside ??= { x: box.x, y: box.y };
+      }
+    }
+  }
+  return outside ?? origin;
+}

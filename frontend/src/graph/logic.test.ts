@@ -4,9 +4,9 @@ import { graphToFlow } from "./convert";
 import { CHURN, NOTEBOOKS } from "./fixtures";
 import { historyPush, historyRedo, historyUndo } from "./history";
 import { nodeIdFor } from "./ids";
-import { layoutGraph } from "./layout";
+import { freeSpot, layoutGraph } from "./layout";
 import { parametersResolve } from "./params";
-import { nodeStatuses } from "./runs";
+import { itemsChip, nodeStatuses } from "./runs";
 import { valueParse } from "./values";
 
 describe("layoutGraph", () => {
@@ -82,19 +82,21 @@ describe("valueParse", () => {
 });
 
 describe("nodeStatuses", () => {
-  const nr = (node: string, status: string, map_index: number | null = null) =>
-    ({ node, map_index, status, attempts: 1, started_at: null, ended_at: null, outputs: {}, error: null }) as never;
+  const nr = (node: string, status: string, items: Record<string, number> | null = null, map_index: number | null = null) =>
+    ({ node, map_index, status, attempts: 1, started_at: null, ended_at: null, outputs: {}, error: null, warnings: [], items }) as never;
 
-  it("folds fanned-out node runs into one status per node", () => {
-    const s = nodeStatuses([nr("a", "success"), nr("b", "success", 0), nr("b", "running", 1), nr("c", "failed", 0), nr("c", "success", 1)]);
-    expect(s.get("a")).toMatchObject({ status: "success", total: 1, done: 1 });
+  it("counts a fanned-out node's items from its row", () => {
+    const s = nodeStatuses([nr("a", "success"), nr("b", "running", { success: 1, running: 1 }), nr("b", "success", null, 0)]);
+    expect(s.get("a")).toMatchObject({ status: "success", total: 1, done: 1, failed: 0 });
     expect(s.get("b")).toMatchObject({ status: "running", total: 2, done: 1 });
-    expect(s.get("c")!.status).toBe("failed");
+    expect(itemsChip(s.get("b")!)).toBe("1/2");
   });
 
-  it("counts the items of a fanned-out node, not its summary row", () => {
-    const s = nodeStatuses([nr("m", "running"), nr("m", "success", 0), nr("m", "queued", 1)]);
-    expect(s.get("m")).toMatchObject({ status: "running", total: 2, done: 1 });
+  it("says how many items failed, not how many finished", () => {
+    const s = nodeStatuses([nr("m", "failed", { success: 2, failed: 1 }), nr("t", "success", { success: 2, failed: 1 })]);
+    expect(itemsChip(s.get("m")!)).toBe("· 1 of 3 failed");
+    expect(s.get("t")!.status).toBe("success"); // within its allowance of failed items
+    expect(itemsChip(nodeStatuses([nr("k", "success", { success: 3 })]).get("k")!)).toBe("· 3 items");
   });
 });
 
@@ -107,5 +109,24 @@ describe("history", () => {
     const r = historyRedo(u.history, u.state)!;
     expect(r.state).toBe(3);
     expect(historyUndo({ past: [], future: [] }, 0)).toBeNull();
+  });
+});
+
+describe("freeSpot", () => {
+  it("puts each new node beside the others, clear of what to avoid", () => {
+    const size = { width: 264, height: 100 };
+    const taken: { x: number; y: number; width: number; height: number }[] = [];
+    const avoid = [{ x: 300, y: 200, width: 200, height: 150 }];
+    const view = { x: -600, y: -400, width: 1200, height: 800 };
+    for (let i = 0; i < 6; i++) {
+      const p = freeSpot({ x: 0, y: 0 }, size, taken, avoid, view);
+      const box = { ...p, ...size };
+      for (const t of [...taken, ...avoid]) {
+        const apart = box.x >= t.x + t.width || t.x >= box.x + box.width || box.y >= t.y + t.height || t.y >= box.y + box.height;
+        expect(apart).toBe(true);
+      }
+      taken.push(box);
+    }
+    expect(taken[0]).toEqual({ x: -132, y: -50, ...size }); // the first one right at the centre
   });
 });

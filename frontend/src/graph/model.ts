@@ -66,12 +66,16 @@ export const NODE_DEFAULTS: NodeSpec = {
   retries: 0,
   retry_delay_s: 60,
   timeout_s: null,
+  memory_mb: null,
+  max_procs: null,
   trigger_rule: "all_success",
   pool: null,
   queue: null,
   map_over: null,
   map_parameter: null,
   max_active: null,
+  max_failed_items: null,
+  max_failed_ratio: null,
   connections: [],
 };
 

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import type { GlobalParameter, Json, NotebookParameter, ParamType } from "../api/types";
 import shared from "../../../tests/cases/parameters.json";
 import { type FlowEdge, type FlowNode, NODE_DEFAULTS, outputHandle, paramHandle } from "./model";
-import { parametersResolve } from "./params";
+import { globalsReaching, parametersResolve } from "./params";
+import { param } from "./fixtures";
 
 interface Case {
   name: string;
@@ -48,4 +49,23 @@ describe("parametersResolve on the shared cases", () => {
       }
     });
   }
+});
+
+describe("globalsReaching", () => {
+  it("says which globals reach a node and what shadows the others", () => {
+    const node = { id: "t", position: { x: 0, y: 0 }, data: { node: { ...NODE_DEFAULTS, notebook: "t.ipynb", parameters: { rate: 0.2 } } } };
+    const signature = [param("run_date", "str", ""), param("rate", "float", 0.1), param("path", "str", ""), param("other", "str", "")];
+    const globals = [
+      { name: "run_date", type: "str", default: "2026-01-01", help: "" },
+      { name: "rate", type: "float", default: 0.5, help: "" },
+      { name: "path", type: "str", default: null, help: "" },
+      { name: "unused", type: "str", default: "x", help: "" },
+    ] as GlobalParameter[];
+    const wire = { id: "e", source: "i", target: "t", sourceHandle: "out:p", targetHandle: "in:path" };
+    expect(globalsReaching(node, signature, [wire], globals)).toEqual([
+      { name: "run_date", reaches: true, shadowedBy: null },
+      { name: "rate", reaches: false, shadowedBy: "node" },
+      { name: "path", reaches: false, shadowedBy: "edge" },
+    ]);
+  });
 });

@@ -50,3 +50,24 @@ export function parametersResolve(
     return { param, layers, winner: layers[0] ?? null };
   });
 }
+
+export interface GlobalReach {
+  name: string;
+  reaches: boolean; // the global's value (its default, or the run's value) gets to the parameter
+  shadowedBy: "map" | "node" | "edge" | null; // else what the parameter takes instead
+}
+
+/** The workflow's global parameters a node's notebook takes, and whether each reaches it. */
+export function globalsReaching(node: FlowNode, signature: NotebookParameter[], incoming: FlowEdge[], globals: GlobalParameter[]): GlobalReach[] {
+  const spec = node.data.node;
+  const target = mapTarget(spec);
+  return globals
+    .filter((g) => signature.some((p) => p.name === g.name))
+    .map((g) => {
+      const shadowedBy = target === g.name ? "map"
+        : g.name in spec.parameters ? "node"
+        : incoming.some((e) => e.target === node.id && e.targetHandle === `in:${g.name}`) ? "edge"
+        : null;
+      return { name: g.name, reaches: shadowedBy === null, shadowedBy };
+    });
+}

@@ -1,30 +1,37 @@
-// A node's status on the canvas: one node can have many node runs (fan-out, map_index).
+// A node's status on the canvas, from its row in run details: a fanned-out node's row counts its
+// items by status (`items`); the items themselves come from the items endpoint.
 import { FINISHED, type NodeRun, type RunStatus } from "../api/types";
 
 export interface NodeStatus {
   status: RunStatus;
   total: number;
   done: number;
+  /** Items that did not succeed (failed, upstream failed, cancelled). */
+  failed: number;
   attempts: number;
 }
 
-const ORDER: RunStatus[] = ["failed", "upstream_failed", "cancelled", "queued", "skipped", "success"];
+const NOT_SUCCEEDED: RunStatus[] = ["failed", "upstream_failed", "cancelled"];
 
 export function nodeStatuses(runs: NodeRun[]): Map<string, NodeStatus> {
-  const byNode = new Map<string, NodeRun[]>();
-  for (const r of runs) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
   const out = new Map<string, NodeStatus>();
-  for (const [node, list] of byNode) {
-    const statuses = new Set(list.map((r) => r.status));
-    // A fanned-out node has one row for the whole and one per item; count the items.
-    const items = list.some((r) => r.map_index !== null) ? list.filter((r) => r.map_index !== null) : list;
-    const done = items.filter((r) => FINISHED.includes(r.status)).length;
-    let status: RunStatus;
-    if (statuses.has("running") || (statuses.has("queued") && done > 0)) status = "running";
-    else status = ORDER.find((s) => statuses.has(s)) ?? "queued";
-    out.set(node, { status, total: items.length, done, attempts: Math.max(0, ...list.map((r) => r.attempts)) });
+  for (const r of runs) {
+    if (r.map_index !== null) continue;
+    const counts = Object.entries(r.items ?? { [r.status]: 1 }) as [RunStatus, number][];
+    const sum = (keep: (s: RunStatus) => boolean) => counts.filter(([s]) => keep(s)).reduce((n, [, c]) => n + c, 0);
+    out.set(r.node, {
+      status: r.status, total: sum(() => true), done: sum((s) => FINISHED.includes(s)),
+      failed: sum((s) => NOT_SUCCEEDED.includes(s)), attempts: r.attempts,
+    });
   }
   return out;
+}
+
+/** What the node's chip adds to its status for a fanned-out node: "3/5" while it runs, "1 of 3 failed" after. */
+export function itemsChip(s: NodeStatus): string | undefined {
+  if (s.total <= 1) return undefined;
+  if (s.done < s.total) return `${s.done}/${s.total}`;
+  return s.failed ? `· ${s.failed} of ${s.total} failed` : `· ${s.total} items`;
 }
 
 export function runFinished(status: RunStatus): boolean {

@@ -7,6 +7,7 @@ import { useStore } from "../store";
 import { ConfirmDialog, PromptDialog } from "../ui/Dialogs";
 import { StatusChip } from "../ui/StatusChip";
 import { timeAgo } from "../ui/format";
+import { LAST_WORKSPACE } from "./Tenants";
 import { TopBar } from "./TopBar";
 
 type Dialog =
@@ -26,6 +27,7 @@ export function Home({ tenant }: { tenant: string }) {
   const [error, setError] = useState("");
   const [dialog, setDialog] = useState<Dialog>(null);
   const [filter, setFilter] = useState("");
+  const [onlyOne, setOnlyOne] = useState(true);
   const fileInput = useRef<HTMLInputElement>(null);
 
   const reload = useCallback(() => {
@@ -34,8 +36,11 @@ export function Home({ tenant }: { tenant: string }) {
   }, [tenant]);
 
   useEffect(() => {
-    localStorage.setItem("loom.tenant", tenant);
-    endpoints.tenants().then((ts) => setInfo(ts.find((t) => t.slug === tenant) ?? null), () => undefined);
+    localStorage.setItem(LAST_WORKSPACE, tenant);
+    endpoints.tenants().then((ts) => {
+      setInfo(ts.find((t) => t.slug === tenant) ?? null);
+      setOnlyOne(ts.length === 1);
+    }, () => undefined);
     reload();
   }, [tenant, reload]);
 
@@ -86,10 +91,10 @@ export function Home({ tenant }: { tenant: string }) {
 
   return (
     <div className="page">
-      <TopBar>
+      <TopBar admin={info?.role === "admin" ? tenant : undefined}>
         <span className="crumb-sep">/</span>
         <a className="crumb" {...linkProps(`/t/${tenant}`)}>{info?.name ?? tenant}</a>
-        <a className="button ghost small" {...linkProps("/")}>Switch workspace</a>
+        {!onlyOne && <a className="button ghost small" {...linkProps("/?all")}>Switch workspace</a>}
       </TopBar>
       <main className="content">
         {error && <div className="form-error">{error}</div>}
@@ -140,11 +145,11 @@ export function Home({ tenant }: { tenant: string }) {
           {notebooks && notebooks.length === 0 && <div className="empty">No notebooks yet. Upload a .ipynb with a cell tagged “parameters”.</div>}
           {notebooks && notebooks.length > 0 && (
             <table className="table" aria-label="Notebooks">
-              <thead><tr><th>Name</th><th>Version</th><th>Parameters</th><th>Updated</th></tr></thead>
+              <thead><tr><th>Name</th><th>Version</th><th>Parameters</th><th>Outputs found</th><th>Updated</th></tr></thead>
               <tbody>
                 {notebooks.map((nb) => (
                   <tr key={nb.id}>
-                    <td className="strong mono">{nb.name}</td>
+                    <td className="strong mono"><a {...linkProps(`/t/${tenant}/notebooks/${nb.id}`)}>{nb.name}</a></td>
                     <td className="muted">v{nb.version}</td>
                     <td>
                       <div className="param-pills">
@@ -154,6 +159,14 @@ export function Home({ tenant }: { tenant: string }) {
                           </span>
                         ))}
                         {nb.parameters.length === 0 && <span className="muted">none</span>}
+                      </div>
+                    </td>
+                    <td>
+                      <div className="param-pills">
+                        {nb.outputs?.map((o) => (
+                          <span key={o.name} className={`pill type-${o.type ?? "any"}`}>{o.name}<span className="pill-type">{o.type ?? "any"}</span></span>
+                        ))}
+                        {!nb.outputs?.length && <span className="muted" title="Loom finds the names given to sb.glue and the variables of a cell tagged outputs">none</span>}
                       </div>
                     </td>
                     <td className="muted">{timeAgo(nb.updated_at)}</td>

@@ -2,15 +2,26 @@ import { useEffect, useState } from "react";
 import { ApiError } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import type { Tenant } from "../api/types";
-import { linkProps } from "../router";
+import { linkProps, navigate, useLocation } from "../router";
 import { TopBar } from "./TopBar";
+
+/** localStorage key of the workspace opened last (Home sets it). */
+export const LAST_WORKSPACE = "loom.tenant";
 
 export function Tenants() {
   const [tenants, setTenants] = useState<Tenant[] | null>(null);
   const [error, setError] = useState("");
+  const { search } = useLocation();
+  const picking = search.has("all"); // "Switch workspace": show them all, go nowhere by itself
   useEffect(() => {
-    endpoints.tenants().then(setTenants, (e) => setError(e instanceof ApiError ? e.message : String(e)));
-  }, []);
+    endpoints.tenants().then((ts) => {
+      // One workspace: straight in. Several: the last one used, unless asked to pick.
+      const last = ts.find((t) => t.slug === localStorage.getItem(LAST_WORKSPACE));
+      const into = ts.length === 1 ? ts[0] : picking ? undefined : last;
+      if (into) navigate(`/t/${into.slug}`, { replace: true });
+      else setTenants(ts);
+    }, (e) => setError(e instanceof ApiError ? e.message : String(e)));
+  }, [picking]);
   return (
     <div className="page">
       <TopBar />
@@ -19,7 +30,7 @@ export function Tenants() {
         <p className="muted">Pick the team whose workflows you want to work on.</p>
         {error && <div className="form-error">{error}</div>}
         {tenants && tenants.length === 0 && (
-          <div className="empty">You are not a member of any workspace yet. Ask a tenant admin to add you.</div>
+          <div className="empty">You are not a member of any workspace yet. Ask an admin of the workspace to add you.</div>
         )}
         <ul className="tenant-list">
           {tenants?.map((t) => (

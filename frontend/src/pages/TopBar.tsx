@@ -3,7 +3,8 @@ import { endpoints } from "../api/endpoints";
 import { linkProps, navigate } from "../router";
 import { useStore } from "../store";
 
-export function TopBar({ children }: { children?: ReactNode }) {
+/** `admin`: the tenant whose admin pages the user may open (tenant admins only: others never see the link). */
+export function TopBar({ children, admin }: { children?: ReactNode; admin?: string }) {
   const user = useStore((s) => s.user);
   const setUser = useStore((s) => s.setUser);
   const toast = useStore((s) => s.toast);
@@ -22,6 +23,7 @@ export function TopBar({ children }: { children?: ReactNode }) {
       <div className="topbar-main">{children}</div>
       {user && (
         <div className="topbar-user">
+          {admin && <a className="button ghost small" {...linkProps(`/t/${encodeURIComponent(admin)}/admin`)}>Admin</a>}
           <span className="muted">{user.username}</span>
           <a className="button ghost small" {...linkProps("/account/tokens")}>API tokens</a>
           <button className="button ghost small" onClick={logout}>Log out</button>

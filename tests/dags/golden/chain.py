@@ -31,13 +31,16 @@ SETTINGS = {
     'dag_id': 'loom__acme__1',
     'tenant': 'acme',
     'items_suffix': '-items',
+    'check_suffix': '-check',
     'notebooks_dir': ['LOOM_AIRFLOW_NOTEBOOKS_DIR', 'loom_notebooks_dir'],
     'artifacts_dir': ['LOOM_AIRFLOW_ARTIFACTS_DIR', 'loom_artifacts_dir'],
+    'tenant_limits': {},
 }
 
 # One entry per node: the notebook (under the notebooks directory), the parameters it
 # declares, the node's own values, {upstream node: {output: parameter}} bindings, declared
-# outputs, {connection name: Airflow connection id}, and what it fans out over.
+# outputs, {connection name: Airflow connection id}, what it fans out over, and its kernel's
+# memory_mb and max_procs. SETTINGS["tenant_limits"]: the tenant's own limits when deployed.
 NODES = {
     'extract': {
         'notebook': 'acme/248b19eb370b983f4da72cd094c42928e5691b135e14c97f28973d1aa9c58618/extract.ipynb',
@@ -48,6 +51,10 @@ NODES = {
         'connections': {'warehouse': 'loom__acme__warehouse'},
         'map_over': None,
         'map_parameter': None,
+        'memory_mb': None,
+        'max_procs': None,
+        'max_failed_items': None,
+        'max_failed_ratio': None,
     },
     'transform': {
         'notebook': 'acme/4b93d8f12131aabfdb71d9c7111958420ca19930a6ad880ae910c81297343c36/transform.ipynb',
@@ -60,6 +67,10 @@ NODES = {
         'connections': {},
         'map_over': None,
         'map_parameter': None,
+        'memory_mb': None,
+        'max_procs': None,
+        'max_failed_items': None,
+        'max_failed_ratio': None,
     },
     'load': {
         'notebook': 'acme/f6cca7dca1ed6fd6edc5fee0f542a25c46f533e7f534876731585f2493104ef5/load.ipynb',
@@ -70,6 +81,10 @@ NODES = {
         'connections': {},
         'map_over': None,
         'map_parameter': None,
+        'memory_mb': None,
+        'max_procs': None,
+        'max_failed_items': None,
+        'max_failed_ratio': None,
     },
 }
 
@@ -81,6 +96,7 @@ def _loom(module):
     if name not in sys.modules:
         loaded = types.ModuleType(name)
         loaded.__file__ = f"<loom: {module}>"
+        loaded._loom = _loom  # a module loads the others it needs through this (runtime/execute.py)
         # dataclasses look a class's module up in sys.modules while building it.
         sys.modules[name] = loaded
         exec(compile(LOOM_RUNTIME[module], loaded.__file__, "exec"), loaded.__dict__)
@@ -92,6 +108,13 @@ def map_items(**context):
     """The list a fanned-out node runs over: a workflow parameter or an upstream output."""
     parameters = _loom("runtime/parameters.py")
     return _loom("dags/airflow_tasks.py").map_items(NODES, SETTINGS, context, parameters=parameters)
+
+
+@task
+def items_check(**context):
+    """Fail when more items of the fanned-out node failed than it accepts."""
+    parameters = _loom("runtime/parameters.py")
+    _loom("dags/airflow_tasks.py").items_check(NODES, SETTINGS, context, parameters=parameters)
 
 
 @task
@@ -158,6 +181,7 @@ with DAG(
 LOOM_RUNTIME = {
     'runtime/parameters.py': '# backend/runtime/parameters.py, verbatim\n',
     'runtime/execute.py': '# backend/runtime/execute.py, verbatim\n',
+    'runtime/engine.py': '# backend/runtime/engine.py, verbatim\n',
     'runtime/limits.py': '# backend/runtime/limits.py, verbatim\n',
     'runtime/sandbox.py': '# backend/runtime/sandbox.py, verbatim\n',
     'dags/airflow_tasks.py': '# backend/dags/airflow_tasks.py, verbatim\n',

@@ -31,13 +31,16 @@ SETTINGS = {
     'dag_id': 'loom__acme__3',
     'tenant': 'acme',
     'items_suffix': '-items',
+    'check_suffix': '-check',
     'notebooks_dir': ['LOOM_AIRFLOW_NOTEBOOKS_DIR', 'loom_notebooks_dir'],
     'artifacts_dir': ['LOOM_AIRFLOW_ARTIFACTS_DIR', 'loom_artifacts_dir'],
+    'tenant_limits': {},
 }
 
 # One entry per node: the notebook (under the notebooks directory), the parameters it
 # declares, the node's own values, {upstream node: {output: parameter}} bindings, declared
-# outputs, {connection name: Airflow connection id}, and what it fans out over.
+# outputs, {connection name: Airflow connection id}, what it fans out over, and its kernel's
+# memory_mb and max_procs. SETTINGS["tenant_limits"]: the tenant's own limits when deployed.
 NODES = {
     'score': {
         'notebook': 'acme/c5de6f8e63249f1efadb88eba6e47983ac8fae00230a7d63f3ea8075c69f022f/score.ipynb',
@@ -48,6 +51,10 @@ NODES = {
         'connections': {},
         'map_over': 'accounts',
         'map_parameter': 'account',
+        'memory_mb': None,
+        'max_procs': None,
+        'max_failed_items': None,
+        'max_failed_ratio': 0.5,
     },
     'sizes': {
         'notebook': 'acme/01b31a2e670406ceb7907fb9e653d268edacc10d37e7933de13e658288c4dbf3/sizes.ipynb',
@@ -58,6 +65,10 @@ NODES = {
         'connections': {},
         'map_over': None,
         'map_parameter': None,
+        'memory_mb': None,
+        'max_procs': None,
+        'max_failed_items': None,
+        'max_failed_ratio': None,
     },
     'scale': {
         'notebook': 'acme/c5de6f8e63249f1efadb88eba6e47983ac8fae00230a7d63f3ea8075c69f022f/score.ipynb',
@@ -68,6 +79,10 @@ NODES = {
         'connections': {},
         'map_over': 'sizes.sizes',
         'map_parameter': 'size',
+        'memory_mb': None,
+        'max_procs': None,
+        'max_failed_items': None,
+        'max_failed_ratio': None,
     },
     'collect': {
         'notebook': 'acme/054cafbf4defed84bf4d379740e9912d3e5b51671a44fc109182c0f229fb5827/collect.ipynb',
@@ -78,6 +93,10 @@ NODES = {
         'connections': {},
         'map_over': None,
         'map_parameter': None,
+        'memory_mb': None,
+        'max_procs': None,
+        'max_failed_items': None,
+        'max_failed_ratio': None,
     },
 }
 
@@ -89,6 +108,7 @@ def _loom(module):
     if name not in sys.modules:
         loaded = types.ModuleType(name)
         loaded.__file__ = f"<loom: {module}>"
+        loaded._loom = _loom  # a module loads the others it needs through this (runtime/execute.py)
         # dataclasses look a class's module up in sys.modules while building it.
         sys.modules[name] = loaded
         exec(compile(LOOM_RUNTIME[module], loaded.__file__, "exec"), loaded.__dict__)
@@ -100,6 +120,13 @@ def map_items(**context):
     """The list a fanned-out node runs over: a workflow parameter or an upstream output."""
     parameters = _loom("runtime/parameters.py")
     return _loom("dags/airflow_tasks.py").map_items(NODES, SETTINGS, context, parameters=parameters)
+
+
+@task
+def items_check(**context):
+    """Fail when more items of the fanned-out node failed than it accepts."""
+    parameters = _loom("runtime/parameters.py")
+    _loom("dags/airflow_tasks.py").items_check(NODES, SETTINGS, context, parameters=parameters)
 
 
 @task
@@ -149,6 +176,13 @@ with DAG(
         pool='loom__acme',
         trigger_rule='all_success',
     ).expand(item=tasks['score-items'])
+    tasks['score-check'] = items_check.override(
+        task_id='score-check',
+        task_display_name='score: failed items within the allowance',
+        doc_md='Fails when more items of score failed than it accepts.',
+        pool='loom__acme',
+        trigger_rule='all_done',
+    )()
     tasks['sizes'] = run_node.override(
         task_id='sizes',
         task_display_name='sizes',
@@ -184,8 +218,9 @@ with DAG(
         pool='loom__acme',
         trigger_rule='all_success',
     )()
+    tasks['score'] >> tasks['score-check']
     tasks['sizes'] >> tasks['scale-items']
-    tasks['score'] >> tasks['collect']
+    tasks['score-check'] >> tasks['collect']
     tasks['scale'] >> tasks['collect']
 
 
@@ -194,6 +229,7 @@ with DAG(
 LOOM_RUNTIME = {
     'runtime/parameters.py': '# backend/runtime/parameters.py, verbatim\n',
     'runtime/execute.py': '# backend/runtime/execute.py, verbatim\n',
+    'runtime/engine.py': '# backend/runtime/engine.py, verbatim\n',
     'runtime/limits.py': '# backend/runtime/limits.py, verbatim\n',
     'runtime/sandbox.py': '# backend/runtime/sandbox.py, verbatim\n',
     'dags/airflow_tasks.py': '# backend/dags/airflow_tasks.py, verbatim\n',

@@ -33,8 +33,13 @@ def finished_details(client, run, dag_id: str, ti, status: str, nodes: dict) -> 
 
 
 def _xcom(client, dag_id: str, run_id: str, ti, key: str):
+    return xcom_value(client, dag_id, run_id, ti.task_id, key, map_index=ti.map_index)
+
+
+def xcom_value(client, dag_id: str, run_id: str, task_id: str, key: str = "return_value", *, map_index: int = -1):
+    """A task's XCom value, None when it has none."""
     try:
-        entry = client.xcoms.get_xcom_entry(dag_id, ti.task_id, run_id, key, map_index=ti.map_index)
+        entry = client.xcoms.get_xcom_entry(dag_id, task_id, run_id, key, map_index=map_index)
     except AirflowError as e:
         if e.status == 404:
             return None

@@ -27,11 +27,13 @@ from deployments.models import Deployment, DeploymentStatus
 from deployments.services import deployment_check
 from runs.bookkeeping import node_summarize, run_outcome
 from runs.engines.airflow.lease import lease_take
-from runs.engines.airflow.logs import finished_details
+from runs.engines.airflow.logs import finished_details, xcom_value
 from runs.engines.airflow.states import RUN_STATUS, attempts, dag_id, row_key, state, ti_status
 from runs.engines.airflow.submit import run_fail, submission_pending, submissions_check
 from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status
+from runtime.parameters import fan_out
 from workflows.graph import graph_order
+from workflows.models import VERSION_BULK
 
 log = logging.getLogger(__name__)
 POLL_LEASE = "airflow-poll"
@@ -67,7 +69,8 @@ def airflow_runs_sync() -> None:
     # Taken before Airflow is asked: a run cancelled after this point is left as it is (see _run_sync).
     active = dict(Run.objects.filter(engine="airflow", status__in=ACTIVE).exclude(external_id="")
                   .values_list("pk", "status"))
-    deployments = {d.dag_id: d for d in Deployment.objects.select_related("tenant", "workflow", "version")}
+    # Every deployment, each poll: their versions' graphs only when a run is imported (_runs_import).
+    deployments = {d.dag_id: d for d in Deployment.objects.select_related("tenant", "workflow", "version").defer(*VERSION_BULK)}
     if not active and not deployments:
         return
     client = airflow_client()
@@ -155,6 +158,8 @@ def _run_sync(client, pk: int, status: str, dag_runs: dict) -> None:
     for ti in tis:
         status_now = ti_status(ti)
         key = row_key(ti, nodes)
+        if key[0] not in nodes:
+            continue  # a check task (its node's row shows its items), or a task of another version
         if ti.task_id.endswith(naming.ITEMS_SUFFIX):
             # Only a failed list matters (it fails the node); the node's row shows its items otherwise.
             fetch = status_now == Status.FAILED and rows.get(key, ("",))[0] != Status.FAILED
@@ -162,11 +167,24 @@ def _run_sync(client, pk: int, status: str, dag_runs: dict) -> None:
             fetch = status_now in FINISHED and rows.get(key) != (status_now, attempts(ti))
         if fetch:
             details[(ti.task_id, ti.map_index)] = finished_details(client, run, dag, ti, status_now, nodes)
+    item_values = _item_values(client, run, dag, tis, rows, nodes)
     with transaction.atomic():
         run = Run.objects.select_for_update().select_related("tenant", "version").get(pk=pk)
         if run.status != status:
             return  # cancelled (or changed otherwise) while Airflow was asked: next round
-        _apply(run, dag_run, tis, details, nodes)
+        _apply(run, dag_run, tis, details, nodes, item_values)
+
+
+def _item_values(client, run: Run, dag: str, tis: list, rows: dict, nodes: dict) -> dict:
+    """{node: its list} of the fanned-out nodes whose items all finished just now (one request
+    each, once per run): their summary pairs each successful item's outputs with its item."""
+    finished = defaultdict(list)
+    for ti in tis:
+        node, map_index = row_key(ti, nodes)
+        if map_index is not None and node in nodes:
+            finished[node].append(ti_status(ti) in FINISHED)
+    return {node: xcom_value(client, dag, run.external_id, node + naming.ITEMS_SUFFIX)
+            for node, done in finished.items() if all(done) and rows.get((node, None), ("",))[0] not in FINISHED}
 
 
 def _task_instances(client, dag: str, run_id: str) -> list:
@@ -180,7 +198,7 @@ def _task_instances(client, dag: str, run_id: str) -> list:
             return found
 
 
-def _apply(run: Run, dag_run, tis: list, details: dict, nodes: dict) -> None:
+def _apply(run: Run, dag_run, tis: list, details: dict, nodes: dict, item_values: dict) -> None:
     """Write what Airflow says into the run's rows (called holding the run row)."""
     rows = {(r.node, r.map_index): r for r in run.node_runs.all()}
     items_of = defaultdict(list)
@@ -212,6 +230,12 @@ def _apply(run: Run, dag_run, tis: list, details: dict, nodes: dict) -> None:
             del rows[key]
         items = sorted((rows[(nid, i)] for i in live), key=lambda r: r.map_index)
         ti, detail = items_task.get(nid, (None, None))
+        values = item_values.get(nid)
+        if isinstance(values, list) and len(values) == len(items):
+            parameter = fan_out(node["map_over"], node["map_parameter"]).parameter
+            for item in items:
+                item.parameters = {**item.parameters, parameter: values[item.map_index]}
+            NodeRun.objects.bulk_update(items, ["parameters"], batch_size=1000)
         if items:
             summary.started_at = None  # from its items, as they are now
             node_summarize(summary, items, node)

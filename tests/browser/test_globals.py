@@ -1,0 +1,32 @@
+"""A global parameter's reach is on the canvas: an indicator on each port it feeds, and the node's inspector lists it."""
+import pytest
+
+from browser.conftest import login
+from browser.helpers import select_node
+from workflows.models import Workflow
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_ports_fed_by_a_global_say_so(page, demo, shot):
+    workflow = Workflow.objects.get(name="Churn per account")
+    login(page)
+    page.goto(f"/t/demo/workflows/{workflow.pk}")
+    page.wait_for_selector("[data-testid=node-report]")
+
+    fed = lambda node: sorted(page.locator(f"[data-testid=node-{node}] [data-global]").evaluate_all("els => els.map(e => e.dataset.global)"))
+    assert fed("ingest") == ["accounts", "run_date"]
+    assert fed("report") == ["accounts"]
+    assert fed("train") == []
+
+    select_node(page, "report")
+    globals_ = page.get_by_test_id("node-globals")
+    assert globals_.locator("[data-reaches=true]").inner_text().startswith("accounts")
+
+    # A value on the node shadows the global: the indicator goes, the inspector says why.
+    page.get_by_label("accounts", exact=True).fill('["acme"]')
+    page.get_by_label("accounts", exact=True).blur()
+    page.wait_for_selector("[data-testid=node-report] [data-global=accounts]", state="detached")
+    assert "set on this node" in globals_.locator("[data-reaches=false]").inner_text()
+    select_node(page, "ingest")
+    shot(page, "global-reach")
