@@ -110,7 +110,8 @@ def test_api(db, case, data, world):
     if case.media_type == "application/json" and not isinstance(case.body, NotSet) and data.draw(st.booleans()):
         with suppress(TypeError):  # a generated binary value: not JSON, left as it is
             body = {"data": json.dumps(with_surrogates(data, case.body)).encode()}
-    if case.media_type == "multipart/form-data" and isinstance(case.body, dict) and data.draw(st.booleans()):
+    if case.media_type == "multipart/form-data" and isinstance(case.body, dict) and "file" in case.body \
+            and data.draw(st.booleans()):
         # Without the generated name, which is rarely one a notebook can have: the file's is used.
         fields = {"file": FileStorage(io.BytesIO(a_notebook(data)), "a.ipynb")}
         boundary, encoded = encode_multipart(MultiDict(fields))
