@@ -156,7 +156,8 @@ def _python_check(source: str, what: str) -> ast.Module | None:
         return _python_parse(source)
     except SyntaxError as e:
         text = (e.text or "").strip()
-        raise NotebookError(f"{what} has a syntax error at line {e.lineno}: {e.msg}{f' ({text})' if text else ''}.")
+        where = f" at line {e.lineno}" if e.lineno else ""  # (a NUL character has no line)
+        raise NotebookError(f"{what} has a syntax error{where}: {e.msg}{f' ({text})' if text else ''}.")
     except ValueError:
         return None  # a NUL byte: Python's own message says nothing more useful than the kernel's will
 
