@@ -57,7 +57,7 @@ def _run(tenant):
 
     workflow = _workflow(tenant)
     run = Run.objects.create(tenant=tenant, workflow=workflow, version=workflow.versions.get(), status="failed")
-    NodeRun.objects.create(run=run, node="a", status="failed", notebook="{}")
+    NodeRun.objects.create(run=run, node="a", status="failed", notebook=notebook_bytes("x = 1").decode())
     return run
 
 

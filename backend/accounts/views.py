@@ -2,7 +2,7 @@
 (/api/auth/tokens/). Thin: the rules are in accounts.services."""
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
@@ -33,7 +33,7 @@ class TokenLoginView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=TokenLoginSerializer, responses={200: ApiTokenCreatedSerializer, 400: Detail, 429: Detail})
+    @extend_schema(request=TokenLoginSerializer, responses={200: ApiTokenCreatedSerializer, 400: OpenApiResponse(description="Wrong username or password, or a field invalid."), 429: Detail})
     def post(self, request):
         # The Django request, so that django-axes counts failures and can lock out (429).
         user = authenticate(request._request, **login_credentials(request))

@@ -23,6 +23,11 @@ _ANNOTATION_TYPES = {"str": "str", "int": "int", "float": "float", "bool": "bool
                      "list": "list", "tuple": "list", "dict": "dict", "sequence": "list", "mapping": "dict"}
 
 
+# Jupyter writes a notebook a few levels deep (an output's JSON data nests more); one much deeper
+# would exhaust the recursion of nbformat's validator (500 levels did).
+MAX_DEPTH = 100
+
+
 class NotebookError(ValueError):
     """The file is not a notebook Loom can use; the message says why."""
 
@@ -71,6 +76,11 @@ def notebook_read(data: bytes, *, max_bytes: int) -> InspectedNotebook:
         raise NotebookError("The file is not UTF-8 text, so it is not a Jupyter notebook.")
     except json.JSONDecodeError as e:
         raise NotebookError(f"The file is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}).")
+    except RecursionError:
+        raise NotebookError(f"The notebook nests lists and objects deeper than {MAX_DEPTH} levels.")
+    problem = _json_problem(raw)
+    if problem:
+        raise NotebookError(f"The notebook {problem}.")
     if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
         raise NotebookError("The JSON is not a Jupyter notebook (it has no 'cells' and 'nbformat').")
     if raw.get("nbformat") != 4:
@@ -97,6 +107,33 @@ def notebook_read(data: bytes, *, max_bytes: int) -> InspectedNotebook:
     )
 
 
+def _json_problem(value) -> str | None:
+    """Why no notebook can hold `value`'s JSON: nesting deeper than MAX_DEPTH, or a lone surrogate
+    (an escape such as \\ud800 that is no character, which no database row or response can
+    hold), and where. Walks without recursion, so any depth is safe."""
+    stack = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, (dict, list)) and len(path) >= MAX_DEPTH:
+            return f"nests lists and objects deeper than {MAX_DEPTH} levels (at {_where(path[:3])}/...)"
+        if isinstance(item, dict):
+            stack.extend((key, (*path, key)) for key in item)  # a key is checked as text where it is
+            stack.extend((inner, (*path, key)) for key, inner in item.items())
+        elif isinstance(item, list):
+            stack.extend((inner, (*path, i)) for i, inner in enumerate(item))
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as e:
+                shown = item[e.start].encode("utf-8", "backslashreplace").decode()
+                return f"holds a lone surrogate ({shown}), which is not a character, at {_where(path) or 'its top level'}"
+    return None
+
+
+def _where(path: tuple) -> str:
+    return "/".join(str(p).encode("utf-8", "backslashreplace").decode() for p in path)
+
+
 def parameters_infer(node: nbformat.NotebookNode, *, kernel_name: str, language: str) -> list[Parameter]:
     """The typed parameters of the notebook's `parameters` cell (empty when it has none)."""
     # papermill's own finder expects every cell to carry a `tags` list, which files need not have.
@@ -119,7 +156,8 @@ def _python_check(source: str, what: str) -> ast.Module | None:
         return _python_parse(source)
     except SyntaxError as e:
         text = (e.text or "").strip()
-        raise NotebookError(f"{what} has a syntax error at line {e.lineno}: {e.msg}{f' ({text})' if text else ''}.")
+        where = f" at line {e.lineno}" if e.lineno else ""  # (a NUL character has no line)
+        raise NotebookError(f"{what} has a syntax error{where}: {e.msg}{f' ({text})' if text else ''}.")
     except ValueError:
         return None  # a NUL byte: Python's own message says nothing more useful than the kernel's will
 

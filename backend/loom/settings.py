@@ -225,6 +225,8 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "runs.models.Status",
         "DeploymentStatusEnum": "deployments.models.DeploymentStatus",
     },
+    # Every operation's error answers, with their one JSON shape (loom/openapi.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "loom.openapi.error_responses"],
 }
 
 # Uploads: a notebook larger than this is refused with 400 (README documents it).

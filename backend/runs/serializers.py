@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from runs.engines import ENGINE_NAMES
 from runs.models import NodeRun, Run
-from workflows.serializers import GraphErrorSerializer, no_nul, value_size
+from workflows.serializers import no_nul, value_size
 
 
 class RunStartSerializer(serializers.Serializer):
@@ -74,8 +74,3 @@ class RunDetailSerializer(RunSerializer):
 
     class Meta(RunSerializer.Meta):
         fields = [*RunSerializer.Meta.fields, "parameters", "error", "nodes"]
-
-
-class RunInvalidSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = GraphErrorSerializer(many=True)

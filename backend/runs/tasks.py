@@ -4,14 +4,14 @@ from celery import shared_task
 
 from deployments.client import AirflowError, AirflowUnavailable
 from runs.engines import AIRFLOW_RUN_CANCEL, AIRFLOW_RUN_SUBMIT, NODE_RUN_EXECUTE
-from runs.engines import local
+from runs.engines import executing
 from runs.engines.airflow import submit
 
 
 @shared_task(name=NODE_RUN_EXECUTE, ignore_result=True)
 def node_run_execute_task(node_run_id: int, token: str) -> None:
     """Run one attempt of a node run (a stale or duplicate message does nothing)."""
-    local.node_run_execute(node_run_id=node_run_id, token=token)
+    executing.node_run_execute(node_run_id=node_run_id, token=token)
 
 
 @shared_task(name=AIRFLOW_RUN_SUBMIT, ignore_result=True)

@@ -9,7 +9,7 @@ from loom.notebook_html import AnyFormat, notebook_html_response
 from runs import selectors, services
 from runs.engines import ENGINE_NAMES, EngineUnavailable, engine_get
 from runs.models import Run, Status
-from runs.serializers import NodeItemSerializer, RunDetailSerializer, RunInvalidSerializer, RunSerializer, RunStartSerializer
+from runs.serializers import NodeItemSerializer, RunDetailSerializer, RunSerializer, RunStartSerializer
 from runtime.parameters import fan_out
 from tenancy.scoping import TenantScopedMixin
 from workflows.selectors import workflow_version_get
@@ -52,7 +52,7 @@ class RunListView(WorkflowScopedMixin, generics.GenericAPIView):
         return Response(RunSerializer(selectors.run_list(workflow=self.get_object()), many=True).data)
 
     @extend_schema(request=RunStartSerializer, responses={
-        201: RunDetailSerializer, 400: RunInvalidSerializer, 404: OpenApiResponse(description="No such version"),
+        201: RunDetailSerializer, 400: OpenApiResponse(description="A field of the body is invalid, or the version's graph or the parameters fail validation (every problem in `errors`)."), 404: OpenApiResponse(description="No such version"),
         503: OpenApiResponse(description="The engine is not configured")})
     def post(self, request, tenant, workflow_id):
         """Start a run. An invalid graph or bad parameters get 400 with every problem."""

@@ -74,7 +74,7 @@ def _worker_ready(**kwargs) -> None:
             _pool = KernelPool(size=settings.LOOM_KERNEL_POOL, cwd=tempfile.gettempdir(),
                                sandbox=config if config.enabled else None,
                                view_at=str(settings.LOOM_ARTIFACTS_DIR)).start()
-    from runs.engines.local import kernel_source_set
+    from runs.engines.executing import kernel_source_set
 
     kernel_source_set(kernel_take, warning=sandbox_warning())
     threading.Thread(target=_reap_forever, name="loom-reaper", daemon=True).start()

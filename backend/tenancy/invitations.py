@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from loom.errors import Conflict, FieldsInvalid, Unavailable
-from tenancy.models import Invitation, Membership, Tenant
+from tenancy.models import Invitation, Membership, Role, Tenant
 
 User = get_user_model()
 GONE = "This invitation does not exist, has expired or was already used."
@@ -33,7 +33,7 @@ def invitation_link(token: str) -> str:
 
 
 @transaction.atomic
-def invitation_create(*, tenant: Tenant, email: str, role: str, invited_by) -> Invitation:
+def invitation_create(*, tenant: Tenant, email: str, role: str = Role.VIEWER, invited_by) -> Invitation:
     """Invite `email` (replacing its pending invitation to this tenant) and mail the link; if the
     mail cannot be sent, no invitation is left behind (503)."""
     Invitation.objects.filter(tenant=tenant, email__iexact=email, accepted_at=None).delete()

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -114,7 +114,8 @@ class InvitationListView(TenantScopedMixin, generics.ListAPIView):
     def get_queryset(self):
         return super().get_queryset().select_related("invited_by")
 
-    @extend_schema(request=InvitationSerializer, responses={201: InvitationSerializer})
+    @extend_schema(request=InvitationSerializer, responses={
+        201: InvitationSerializer, 503: OpenApiResponse(description="The email could not be sent; nothing was saved.")})
     def post(self, request, tenant):
         """Mail an invitation link. The answer is the same whether or not the address has an account."""
         data = InvitationSerializer(data=request.data)
@@ -135,13 +136,16 @@ class InvitationDetailView(TenantScopedMixin, generics.GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+NO_INVITATION = OpenApiResponse(description="No such invitation, or it expired or was used.")
+
+
 class InvitationPreviewView(APIView):
     """What an invitation link offers, for the page that accepts it (no login needed)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=InvitationTokenSerializer, responses=InvitationPreviewSerializer)
+    @extend_schema(request=InvitationTokenSerializer, responses={200: InvitationPreviewSerializer, 404: NO_INVITATION})
     def post(self, request):
         data = InvitationTokenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -151,7 +155,7 @@ class InvitationPreviewView(APIView):
 class InvitationAcceptView(APIView):
     """The logged-in user joins the invitation's tenant."""
 
-    @extend_schema(request=InvitationTokenSerializer, responses={201: TenantSerializer})
+    @extend_schema(request=InvitationTokenSerializer, responses={201: TenantSerializer, 404: NO_INVITATION})
     def post(self, request):
         data = InvitationTokenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -167,7 +171,7 @@ class InvitationSignupView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=InvitationSignupSerializer, responses={201: InvitationJoinedSerializer})
+    @extend_schema(request=InvitationSignupSerializer, responses={201: InvitationJoinedSerializer, 404: NO_INVITATION})
     def post(self, request):
         data = InvitationSignupSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -12,7 +12,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
@@ -103,7 +103,8 @@ class SessionView(APIView):
 
     @extend_schema(
         request=inline_serializer("SessionLogin", {"username": serializers.CharField(), "password": serializers.CharField()}),
-        responses={200: MeSerializer, 400: inline_serializer("SessionLoginError", {"detail": serializers.CharField()})},
+        responses={200: MeSerializer, 400: OpenApiResponse(description="Wrong username or password, or a field missing."),
+                   429: OpenApiResponse(description="Too many failed logins (README, Logins).")},
     )
     def post(self, request):
         # Anonymous requests skip DRF's CSRF check; a login form must not (login CSRF).

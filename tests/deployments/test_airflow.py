@@ -31,6 +31,8 @@ def test_deploy_writes_files_syncs_connections_and_pool_and_airflow_takes_it(air
     assert admin_api.post(f"/api/tenants/{tenant.slug}/connections/", {
         "name": "warehouse", "kind": "postgres", "host": "db.example", "port": 5432, "login": "reader",
         "schema": "sales", "secret": SECRET, "extra": {"sslmode": "require"}}, format="json").status_code == 201
+    assert admin_api.post(f"/api/tenants/{tenant.slug}/connections/", {
+        "name": "old_ftp", "kind": "generic", "host": "ftp.example"}, format="json").status_code == 201
     tenant.concurrency_quota, tenant.pools = 3, {"heavy": 1}
     tenant.save()
     nb("step.ipynb", "x: int = 1", "y = x + 1")
@@ -68,10 +70,13 @@ def test_deploy_writes_files_syncs_connections_and_pool_and_airflow_takes_it(air
 
     # Later changes reach Airflow without a deploy: the quota (pool size), connections removed.
     assert root_api.patch(f"/api/tenants/{tenant.slug}/", {"concurrency_quota": 5}, format="json").status_code == 200
-    conn_id = admin_api.get(f"/api/tenants/{tenant.slug}/connections/").json()[0]["id"]
-    assert admin_api.delete(f"/api/tenants/{tenant.slug}/connections/{conn_id}/").status_code == 204
+    ids = {c["name"]: c["id"] for c in admin_api.get(f"/api/tenants/{tenant.slug}/connections/").json()}
+    assert _exists(client, f"loom__{tenant.slug}__old_ftp")
+    in_use = admin_api.delete(f"/api/tenants/{tenant.slug}/connections/{ids['warehouse']}/")
+    assert in_use.status_code == 409 and in_use.json()["workflows"], in_use.content  # the deployed workflow needs it
+    assert admin_api.delete(f"/api/tenants/{tenant.slug}/connections/{ids['old_ftp']}/").status_code == 204
     deadline = time.monotonic() + 20
-    while client.pools.get_pool(f"loom__{tenant.slug}").slots != 4 or _exists(client, f"loom__{tenant.slug}__warehouse"):
+    while client.pools.get_pool(f"loom__{tenant.slug}").slots != 4 or _exists(client, f"loom__{tenant.slug}__old_ftp"):
         assert time.monotonic() < deadline, "the pool or the connection did not follow Loom"
         time.sleep(0.2)
 

@@ -246,13 +246,18 @@ def test_a_nul_character_in_an_uploaded_notebook_is_stored_safely(api, tenant):
         "cells": [
             {"cell_type": "markdown", "id": "a", "metadata": {}, "source": "notes\x00here"},
             {"cell_type": "code", "id": "b", "metadata": {"tags": ["parameters"]}, "execution_count": None,
-             "outputs": [], "source": "x = 'a\\x00b'  # the x\x00 value"},
+             "outputs": [], "source": "x = 'a\\x00b'  # the x value"},
         ],
     }
+    # A raw NUL in code would fail at run time (Python refuses it in source): refused at upload, nothing stored.
+    raw = json.loads(json.dumps(nb))
+    raw["cells"][1]["source"] = "x = 1  # the x\x00 value"
+    refused = upload(api, tenant.slug, "nul.ipynb", json.dumps(raw).encode())
+    assert refused.status_code == 400 and "null bytes" in refused.json()["file"][0], refused.content
     response = upload(api, tenant.slug, "nul.ipynb", json.dumps(nb).encode())
     assert response.status_code == 201, response.content
     [param] = response.json()["parameters"]
-    assert param["default"] == "a\ufffdb" and param["help"] == "the x\ufffd value"
+    assert param["default"] == "a\ufffdb" and param["help"] == "the x value"
     from catalog.models import NotebookVersion
 
     stored = NotebookVersion.objects.get(notebook__name="nul.ipynb")
