@@ -234,7 +234,7 @@ class _Client(PapermillNotebookClient):
         self.watchdog.arm(self.km)
         if self.state.get("budget"):
             self.state["budget"].limits.kernel_apply(getattr(self.km.provisioner, "pid", None))
-            if code := self.state["budget"].limits.kernel_code():
+            if code := self.state["budget"].kernel_code():
                 self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False))
         if self.prologue:
             # silent and out of history: the variables (connection secrets) never reach the notebook.

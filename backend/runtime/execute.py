@@ -36,17 +36,18 @@ from papermill.parameterize import parameterize_notebook
 try:
     # In a DAG file, which compiles each of runtime/ itself (dag_templates/dag.py.j2): its own copy.
     _engine = _loom("runtime/engine.py")  # noqa: F821 - set by the DAG file's loader
+    _outputs = _loom("runtime/outputs.py")  # noqa: F821
 except NameError:
     from runtime import engine as _engine
+    from runtime import outputs as _outputs
 
 ENGINE_NAME = _engine.ENGINE_NAME  # registered with papermill by runtime/engine.py
 # The engine's, for this module's callers (DAG files reach them through this module).
 KERNEL_ARGUMENTS, kernel_manager, kernel_dispose = _engine.KERNEL_ARGUMENTS, _engine.kernel_manager, _engine.kernel_dispose
 
-# The collector cell displays the declared outputs under this mime type; scrapbook's
-# `sb.glue` writes SCRAP_MIME. Both are read back from the executed notebook.
-OUTPUTS_MIME = "application/x-loom-outputs+json"
-SCRAP_MIME = "application/scrapbook.scrap.json+json"
+# The collector cell displays the declared outputs under OUTPUTS_MIME; scrapbook's `sb.glue`
+# writes SCRAP_MIME. Both are read back from the executed notebook.
+OUTPUTS_MIME, SCRAP_MIME = _outputs.OUTPUTS_MIME, _outputs.SCRAP_MIME
 COLLECTOR_TAG = "loom-outputs"
 SCRUBBED = "********"
 # Variables of the calling process a notebook's kernel must not inherit: the orchestrator's
@@ -156,7 +157,7 @@ def notebook_execute(
         raise
 
     watchdog = _engine.Watchdog(timeout_s=timeout_s, cancel=cancel)
-    budget = limits.budget() if limits else None
+    budget = _outputs.OutputBudget(limits) if limits else None
     state: dict[str, Any] = {"budget": budget}
     try:
         executed = papermill_engines.execute_notebook_with_engine(

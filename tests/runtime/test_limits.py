@@ -10,7 +10,8 @@ import pytest
 
 from helpers import notebook_bytes
 from runtime.execute import NotebookFailed, notebook_execute
-from runtime.limits import CUT_MIME, Limits, OutputBudget, limits_from_env, size_text, tenant_quota_problem
+from runtime.limits import Limits, limits_from_env, size_text, tenant_quota_problem
+from runtime.outputs import CUT_MIME, OutputBudget
 
 MB = 10**6
 SMALL = Limits(output_max_bytes=100_000, notebook_max_bytes=2 * MB, stream_max_bytes=1 * MB,
@@ -173,10 +174,3 @@ def test_limits_from_the_environment():
     assert (limits.output_max_bytes, limits.node_bytes_max, limits.stream_max_bytes) == (5, 2 * MB, None)
     assert (limits.timeout_default_s, limits.timeout_max_s) == (1.5, 86400)
     assert limits_from_env({}).notebook_max_bytes == 20 * MB
-
-
-def test_the_mime_types_match_the_collectors():
-    # Two homes, as a DAG file loads each runtime module apart: this keeps them one value.
-    from runtime import execute, limits
-
-    assert (limits.OUTPUTS_MIME, limits.SCRAP_MIME) == (execute.OUTPUTS_MIME, execute.SCRAP_MIME)

@@ -183,6 +183,7 @@ LOOM_RUNTIME = {
     'runtime/execute.py': '# backend/runtime/execute.py, verbatim\n',
     'runtime/engine.py': '# backend/runtime/engine.py, verbatim\n',
     'runtime/limits.py': '# backend/runtime/limits.py, verbatim\n',
+    'runtime/outputs.py': '# backend/runtime/outputs.py, verbatim\n',
     'runtime/sandbox.py': '# backend/runtime/sandbox.py, verbatim\n',
     'dags/airflow_tasks.py': '# backend/dags/airflow_tasks.py, verbatim\n',
 }
