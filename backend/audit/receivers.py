@@ -20,6 +20,7 @@ from audit.models import Action, ActorKind
 from audit.services import record
 from tenancy.kinds import secret_extra_keys
 from tenancy.models import Connection, Invitation, Membership, Tenant
+from tenancy.signals import secrets_rotated
 
 _ACTIONS = {  # created, changed, deleted
     Tenant: (Action.TENANT_CREATED, Action.TENANT_CHANGED, Action.TENANT_DELETED),
@@ -109,6 +110,14 @@ def _saved(sender, instance, created, raw=False, **kwargs):
     if after:  # saving a row unchanged is no change
         record(_ACTIONS[sender][1], tenant=tenant, obj=instance, before=before, after=after,
                secrets=_masked(old_secrets, new_secrets), actor=_joining(sender, instance))
+
+
+@receiver(secrets_rotated)
+def _rotated(sender, connection, **kwargs):
+    """Re-encrypting with a new key is no edit of the connection (updated_at stays), but it is an action."""
+    record(_ACTIONS[Connection][1], tenant=connection.tenant, obj=connection,
+           after={"secrets": "re-encrypted with the first key of LOOM_ENCRYPTION_KEY"},
+           secrets=_masked(_secrets(connection)))
 
 
 @receiver(post_delete, sender=Tenant)

@@ -11,6 +11,7 @@ from tenancy.signals import connection_users
 User = get_user_model()
 
 
+@transaction.atomic  # with its audit entry, or not at all
 def tenant_create(*, slug: str, name: str, **fields) -> Tenant:
     if Tenant.objects.filter(slug=slug).exists():
         raise FieldsInvalid({"slug": [f"A tenant '{slug}' already exists."]})

@@ -4,3 +4,7 @@ from django.dispatch import Signal
 # Sent with `tenant` and `names` (connection names); each receiver returns {name: [what uses it]}
 # (workflows, say), leaving out names nothing uses. A connection in use is not deleted (409).
 connection_users = Signal()
+
+# Sent with `connection` for each connection `manage.py rotate_encryption_key` re-encrypted (its
+# secrets are the same, their encryption is new), inside the command's transaction.
+secrets_rotated = Signal()

@@ -81,3 +81,16 @@ def test_plain_secret_extra_keys_are_encrypted_by_the_rotation(db, tenant, use_k
     conn = Connection.objects.get(name="legacy")
     assert conn.extra == {"x": 1} and conn.get_secret_extra() == {"token": "legacy-token"}
     assert b"legacy-token" not in bytes(conn.secret_encrypted)
+
+
+def test_a_rotation_is_in_the_audit_log_without_the_secret(db, tenant, use_keys, keys):
+    from audit.models import AuditEntry
+
+    new, old = keys
+    use_keys(old)
+    connection_save(tenant=tenant, data={"name": "warehouse", "kind": "postgres", "secret": "pg-password-1"})
+    use_keys(new, old)
+    run_rotate()
+    [entry] = AuditEntry.objects.filter(action="connection.changed", object_label__contains="warehouse")
+    assert (entry.actor_kind, entry.tenant_id) == ("system", tenant.pk)
+    assert "re-encrypted" in entry.after["secrets"] and "pg-password-1" not in str(entry.after)

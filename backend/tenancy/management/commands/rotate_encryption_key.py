@@ -5,6 +5,7 @@ from django.db import transaction
 from tenancy.crypto import InvalidToken, rotate
 from tenancy.kinds import secret_extra_keys
 from tenancy.models import Connection
+from tenancy.signals import secrets_rotated
 
 
 class Command(BaseCommand):
@@ -34,4 +35,5 @@ class Command(BaseCommand):
             # update(), not save(): re-encrypting is not an edit, so updated_at stays.
             for conn in changed:
                 Connection.objects.filter(pk=conn.pk).update(secret_encrypted=conn.secret_encrypted, extra=conn.extra)
+                secrets_rotated.send(sender=Connection, connection=conn)
         self.stdout.write(f"Re-encrypted the secrets of {len(changed)} connection(s) with the first key.")
