@@ -29,6 +29,7 @@ NODE_DEFAULTS = {
     "connections": [], "position": {"x": 0, "y": 0},
 }
 EDGE_DEFAULTS = {"bind": {}}
+PARAMETER_DEFAULTS = {"default": None, "help": ""}  # a global parameter's (None: notebooks keep their own)
 GRAPH_DEFAULTS = {
     "description": "", "schedule": None, "start_date": "2026-01-01", "catchup": False, "tags": [],
     "parameters": [], "nodes": [], "edges": [],
@@ -50,6 +51,7 @@ def graph_normalize(graph: Mapping) -> dict:
     g = _filled(GRAPH_DEFAULTS, graph)
     g["nodes"] = [_filled(NODE_DEFAULTS, n) for n in g["nodes"]]
     g["edges"] = [_filled(EDGE_DEFAULTS, e) for e in g["edges"]]
+    g["parameters"] = [_filled(PARAMETER_DEFAULTS, p) for p in g["parameters"]]
     return g
 
 
