@@ -73,9 +73,15 @@ def parity_workflow(nb, workflow):
     )
 
 
-def _compared(detail: dict) -> dict:
-    """What must agree between the engines: per node and map index, status, outputs, error message."""
-    return {key: (n["status"], n["outputs"], (n["error"] or {}).get("message"))
+# After the repair, `ok` has already succeeded, so these fire at once while `flaky` runs again:
+# whether they see its new output is a race on either engine (as in Airflow), not a rule.
+RACING_AFTER_REPAIR = {_rule_node("one_success"), _rule_node("one_done")}
+
+
+def _compared(detail: dict, racing=frozenset()) -> dict:
+    """What must agree between the engines: per node and map index, status, outputs, error message
+    (not the outputs of `racing` nodes)."""
+    return {key: (n["status"], None if key in racing else n["outputs"], (n["error"] or {}).get("message"))
             for key, n in nodes_of(detail).items()}
 
 
@@ -113,7 +119,10 @@ def test_both_engines_agree_on_every_trigger_rule_a_fan_out_a_failure_and_its_re
     local, airflow = repaired["local"], repaired["airflow"]
     assert local["status"] == airflow["status"] == "success", (local, airflow)
     assert local["error"] == airflow["error"] == ""
-    assert _compared(airflow) == _compared(local)
+    assert _compared(airflow, RACING_AFTER_REPAIR) == _compared(local, RACING_AFTER_REPAIR)
+    for detail in (local, airflow):
+        for node in RACING_AFTER_REPAIR:
+            assert nodes_of(detail)[node]["outputs"]["seen"] in ("2|", "2|BAD-NODE"), node
     nodes = nodes_of(local)
     assert {rule: nodes[_rule_node(rule)]["status"] for rule in TRIGGER_RULES} == AFTER_REPAIR
     assert nodes["r_all_done"]["outputs"] == {"seen": "2|BAD-NODE"}
