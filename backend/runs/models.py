@@ -21,6 +21,16 @@ FINISHED = frozenset({Status.SUCCESS, Status.FAILED, Status.SKIPPED, Status.UPST
 ACTIVE = frozenset({Status.QUEUED, Status.RUNNING})
 
 
+class Trigger(models.TextChoices):
+    """What started a run."""
+
+    MANUAL = "manual"  # a person, in the editor
+    API = "api"  # a token
+    SCHEDULE = "schedule"
+    BACKFILL = "backfill"
+    AIRFLOW = "airflow"  # started in Airflow itself and mirrored back
+
+
 class Run(TenantOwned):
     """One execution of a pinned workflow version on an engine. The database is the source of truth."""
 
@@ -36,6 +46,12 @@ class Run(TenantOwned):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     # The Airflow engine: the DAG run's id in Airflow (set before Loom triggers it).
     external_id = models.CharField(max_length=250, blank=True, default="")
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
+    # Airflow's meaning: the run covers [data_interval_start, data_interval_end); a manual run's
+    # logical date is when it was asked for, unless the request gives one.
+    logical_date = models.DateTimeField(null=True, blank=True)
+    data_interval_start = models.DateTimeField(null=True, blank=True)
+    data_interval_end = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -75,6 +91,13 @@ class NodeRun(models.Model):
     not_before = models.DateTimeField(null=True, blank=True, help_text="A retry waits until then.")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True, default="")
+    # The workflow version this node ran on (a repair may move a run's failed nodes to a newer one).
+    version = models.ForeignKey(WorkflowVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Not executed: its outputs came from another node run, named by a partial run's `reuse` or
+    # found by the cache (whose key is `cache_key`).
+    reused_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    cached_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    cache_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
 
     class Meta:
         ordering = ["run", "id"]
