@@ -287,6 +287,8 @@ LOOM_ARTIFACTS_DIR = Path(os.environ.get("LOOM_ARTIFACTS_DIR", DATA_DIR / "artif
 # LOOM_KERNEL_MAX_PROCS, LOOM_NOTEBOOK_ENV, read by the Django-free runtime.sandbox. Per-kernel
 # folders live beside the artifacts (same filesystem: upstream files are hard-linked in).
 LOOM_SANDBOX = sandbox_config(os.environ, root=os.environ.get("LOOM_SANDBOX_DIR") or DATA_DIR / "sandboxes")
+# "Test connection" (docs/admin.md): how long the driver may try, in seconds; the sandbox gets 10 s more.
+LOOM_CONNECTION_TEST_TIMEOUT_S = float(os.environ.get("LOOM_CONNECTION_TEST_TIMEOUT_S", 10))
 
 # --- Airflow engine (README, "Running on Airflow") --------------------------------------------
 # Unset LOOM_AIRFLOW_URL or LOOM_AIRFLOW_DAGS_DIR: the "airflow" engine is unavailable (503) and

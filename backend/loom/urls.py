@@ -22,6 +22,7 @@ tenant_api = [
     path("invitations/<int:invitation_id>/", tenancy.InvitationDetailView.as_view(), name="invitation-detail"),
     path("connections/", tenancy.ConnectionListView.as_view(), name="connection-list"),
     path("connections/<int:connection_id>/", tenancy.ConnectionDetailView.as_view(), name="connection-detail"),
+    path("connections/<int:connection_id>/test/", tenancy.ConnectionTestView.as_view(), name="connection-test"),
     path("notebooks/", catalog.NotebookListView.as_view(), name="notebook-list"),
     path("notebooks/<int:notebook_id>/", catalog.NotebookDetailView.as_view(), name="notebook-detail"),
     path("notebooks/<int:notebook_id>/preview/", catalog.NotebookPreviewView.as_view(), name="notebook-preview"),

@@ -318,3 +318,8 @@ def _join_streams(outputs: list) -> list:
             streams[out.get("name")] = out
         joined.append(out)
     return joined
+
+
+def secrets_scrub(value, secrets: Iterable[str]):
+    """`value` (text, or JSON-like) with every form of each secret replaced by SCRUBBED."""
+    return _scrub(value, _secret_variants(secrets))

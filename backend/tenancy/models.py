@@ -8,7 +8,7 @@ from django.db import models
 from tenancy.crypto import decrypt, encrypt
 from tenancy.kinds import ConnectionKind, secret_extra_keys
 
-__all__ = ["Connection", "ConnectionKind", "Invitation", "Membership", "Role", "Tenant", "TenantOwned"]
+__all__ = ["Connection", "ConnectionKind", "ConnectionTest", "Invitation", "Membership", "Role", "Tenant", "TenantOwned"]
 
 slug_validator = RegexValidator(
     r"^[a-z][a-z0-9-]{0,39}$", "Use 1-40 lowercase letters, digits or '-', starting with a letter."
@@ -227,3 +227,23 @@ class Connection(TenantOwned):
     def secret_values(self) -> list[str]:
         """Every secret value of the connection, to scrub from what a notebook leaves behind."""
         return [v for v in (self.get_secret(), *self.get_secret_extra().values()) if v]
+
+
+class ConnectionTest(TenantOwned):
+    """One "Test connection": asked by an admin, tried by a worker from inside a notebook sandbox
+    (tenancy.checks). The message never holds a secret of the connection (scrubbed)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"  # waiting for a worker
+        OK = "ok"
+        FAILED = "failed"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="tests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    message = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from tenancy.models import (
     PLATFORM_FIELDS,
     Connection,
+    ConnectionTest,
     Invitation,
     Membership,
     Role,
@@ -139,6 +140,18 @@ class ConnectionSerializer(serializers.ModelSerializer):
         if not isinstance(value, dict):
             raise serializers.ValidationError("extra must be a JSON object.")
         return value
+
+
+class ConnectionTestSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=ConnectionTest.Status.choices, read_only=True,
+                                     help_text="pending: no worker has tried it yet; ok; failed (see message).")
+    message = serializers.CharField(read_only=True, help_text="The server's answer or error text; never a secret.")
+    requested_by = serializers.CharField(source="requested_by.username", default="", read_only=True)
+
+    class Meta:
+        model = ConnectionTest
+        fields = ["id", "status", "message", "requested_by", "created_at", "finished_at"]
+        read_only_fields = fields
 
 
 class ConnectionKindField(serializers.Serializer):

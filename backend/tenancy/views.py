@@ -6,13 +6,14 @@ from rest_framework.views import APIView
 
 from loom.errors import Forbidden
 from loom.roles import is_platform_admin
-from tenancy import invitations, selectors, services
+from tenancy import checks, invitations, selectors, services
 from tenancy.kinds import kind_forms
 from tenancy.models import Connection, Invitation, Membership, Role
 from tenancy.scoping import TenantScopedMixin
 from tenancy.serializers import (
     ConnectionKindSerializer,
     ConnectionSerializer,
+    ConnectionTestSerializer,
     InvitationJoinedSerializer,
     InvitationPreviewSerializer,
     InvitationSerializer,
@@ -221,6 +222,28 @@ class ConnectionDetailView(TenantScopedMixin, generics.GenericAPIView):
         """Refused (409, naming them) while workflows' latest versions still use the connection."""
         services.connection_delete(connection=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConnectionTestView(TenantScopedMixin, generics.GenericAPIView):
+    """Test connection (admins): POST asks a worker to try it from inside a notebook sandbox (202,
+    pending); GET is the latest test, to poll until it is no longer pending."""
+
+    tenant_model = Connection
+    read_role = write_role = Role.ADMIN
+    serializer_class = ConnectionTestSerializer
+    lookup_url_kwarg = "connection_id"
+
+    @extend_schema(responses={200: ConnectionTestSerializer, 404: OpenApiResponse(description="Never tested.")})
+    def get(self, request, tenant, connection_id):
+        test = checks.connection_test_latest(connection=self.get_object())
+        if test is None:
+            return Response({"detail": "This connection was never tested."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(ConnectionTestSerializer(test).data)
+
+    @extend_schema(request=None, responses={202: ConnectionTestSerializer})
+    def post(self, request, tenant, connection_id):
+        test = checks.connection_test_request(connection=self.get_object(), user=request.user)
+        return Response(ConnectionTestSerializer(test).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ConnectionKindListView(APIView):
