@@ -7,6 +7,7 @@ from audit import views as audit
 from catalog import views as catalog
 from dags import views as dags
 from deployments import views as deployments
+from ops import platform
 from runs import views as runs
 from tenancy import views as tenancy
 from web import urls as web
@@ -54,6 +55,9 @@ api = [
     path("invitations/accept/", tenancy.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("invitations/signup/", tenancy.InvitationSignupView.as_view(), name="invitation-signup"),
     path("audit/", audit.PlatformAuditView.as_view(), name="audit"),
+    path("platform/tenants/", platform.PlatformTenantListView.as_view(), name="platform-tenant-list"),
+    path("platform/tenants/<slug:slug>/", platform.PlatformTenantDetailView.as_view(), name="platform-tenant-detail"),
+    path("platform/usage/", platform.PlatformUsageView.as_view(), name="platform-usage"),
     path("tenants/<slug:tenant>/", include(tenant_api)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

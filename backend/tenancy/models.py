@@ -41,6 +41,9 @@ class Tenant(models.Model):
     slug = models.CharField(max_length=40, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
     description = models.CharField(max_length=1000, blank=True, default="")
+    # Deactivated (platform admins): its members can no longer open it (tenancy.selectors.membership_get);
+    # nothing is deleted, and a platform admin can activate it again.
+    is_active = models.BooleanField(default=True)
     concurrency_quota = models.PositiveIntegerField(
         default=8, help_text="How many notebooks of this tenant may run at once (also its Airflow pool size)."
     )

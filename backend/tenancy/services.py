@@ -22,6 +22,19 @@ def tenant_create(*, slug: str, name: str, **fields) -> Tenant:
 
 
 @transaction.atomic
+def tenant_open(*, slug: str, name: str, description: str = "", admin_username: str, admin_password: str | None = None,
+                admin_email: str = "") -> Tenant:
+    """A new tenant with its first admin (an existing user, or a new one when a password is given):
+    both or neither."""
+    tenant = tenant_create(slug=slug, name=name, description=description)
+    try:
+        member_add(tenant=tenant, username=admin_username, role=Role.ADMIN, password=admin_password, email=admin_email)
+    except FieldsInvalid as e:  # name the fields as the request did
+        raise FieldsInvalid({f"admin_{k}": v for k, v in e.fields.items()}) from None
+    return tenant
+
+
+@transaction.atomic
 def tenant_update(*, tenant: Tenant, user, data: dict) -> Tenant:
     """Change a tenant's settings. Limits and fairness (PLATFORM_FIELDS) are the platform admin's:
     a tenant admin changing one gets 403 naming them (sending a field's current value is no change)."""
@@ -32,6 +45,13 @@ def tenant_update(*, tenant: Tenant, user, data: dict) -> Tenant:
     for field, value in data.items():
         setattr(tenant, field, value)
     tenant.full_clean()
+    tenant.save()
+    return tenant
+
+
+def tenant_activate(*, tenant: Tenant, active: bool) -> Tenant:
+    """Deactivate (its members can no longer open it) or activate a tenant; nothing is deleted."""
+    tenant.is_active = active
     tenant.save()
     return tenant
 

@@ -190,6 +190,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/platform/tenants/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every tenant, active or not, with its members' count and its admins. */
+        get: operations["platform_tenants_list"];
+        put?: never;
+        /** @description Open a tenant with its first admin (both or neither). */
+        post: operations["platform_tenants_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/platform/tenants/{slug}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description Rename, describe, deactivate or activate a tenant. */
+        patch: operations["platform_tenants_partial_update"];
+        trace?: never;
+    };
+    "/api/platform/usage/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Per tenant over the last `days` (default 30): runs, failed runs, node-hours; artifacts on disk now. */
+        get: operations["platform_usage_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/": {
         parameters: {
             query?: never;
@@ -276,6 +328,30 @@ export interface paths {
         post?: never;
         /** @description Refused (409, naming them) while workflows' latest versions still use the connection. */
         delete: operations["tenants_connections_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/connections/{connection_id}/test/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Test connection (admins): POST asks a worker to try it from inside a notebook sandbox (202,
+         *     pending); GET is the latest test, to poll until it is no longer pending.
+         */
+        get: operations["tenants_connections_test_retrieve"];
+        put?: never;
+        /**
+         * @description Test connection (admins): POST asks a worker to try it from inside a notebook sandbox (202,
+         *     pending); GET is the latest test, to poll until it is no longer pending.
+         */
+        post: operations["tenants_connections_test_create"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -797,6 +873,32 @@ export interface components {
             /** @description Write-only. Omit to keep the stored secret; send an empty string to clear it. */
             secret?: string;
         };
+        ConnectionTest: {
+            readonly id: number;
+            /**
+             * @description pending: no worker has tried it yet; ok; failed (see message).
+             *
+             *     * `pending` - Pending
+             *     * `ok` - Ok
+             *     * `failed` - Failed
+             */
+            readonly status: components["schemas"]["ConnectionTestStatusEnum"];
+            /** @description The server's answer or error text; never a secret. */
+            readonly message: string;
+            /** @default  */
+            readonly requested_by: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly finished_at: string | null;
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `ok` - Ok
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        ConnectionTestStatusEnum: "pending" | "ok" | "failed";
         Deployment: {
             workflow: number;
             version: number;
@@ -1508,6 +1610,12 @@ export interface components {
         PatchedMemberUpdateRequest: {
             role?: components["schemas"]["RoleEnum"];
         };
+        PatchedTenantPlatformUpdateRequest: {
+            name?: string;
+            description?: string;
+            /** @description false: its members can no longer open it. */
+            is_active?: boolean;
+        };
         /** @description Tenant admins change name and description; the other fields are the platform admin's. */
         PatchedTenantUpdateRequest: {
             name?: string;
@@ -1543,6 +1651,18 @@ export interface components {
              * @description Processes and threads a kernel may run, for nodes that set no max_procs (at most LOOM_KERNEL_MAX_PROCS). Empty: LOOM_KERNEL_MAX_PROCS.
              */
             node_max_procs?: number | null;
+        };
+        PlatformTenant: {
+            readonly slug: string;
+            readonly name: string;
+            readonly description: string;
+            readonly is_active: boolean;
+            /** @description How many people belong to the tenant. */
+            readonly members: number;
+            /** @description The usernames of its admins. */
+            readonly admins: string[];
+            /** Format: date-time */
+            readonly created_at: string;
         };
         Position: {
             /** Format: double */
@@ -1671,6 +1791,21 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
+        TenantOpenRequest: {
+            slug: string;
+            name: string;
+            /** @default  */
+            description: string;
+            /** @description The first admin: an existing user, or a new one. */
+            admin_username: string;
+            /** @description Only to create a new user. */
+            admin_password?: string;
+            /**
+             * Format: email
+             * @default
+             */
+            admin_email: string;
+        };
         TenantRequest: {
             slug: string;
             name: string;
@@ -1706,6 +1841,22 @@ export interface components {
              * @description Processes and threads a kernel may run, for nodes that set no max_procs (at most LOOM_KERNEL_MAX_PROCS). Empty: LOOM_KERNEL_MAX_PROCS.
              */
             node_max_procs?: number | null;
+        };
+        TenantUsage: {
+            tenant: string;
+            name: string;
+            is_active: boolean;
+            /** @description Runs created in the period. */
+            runs: number;
+            /** @description Of those, the runs that failed. */
+            failed_runs: number;
+            /**
+             * Format: double
+             * @description Time notebooks ran (executions that ended in the period), in hours.
+             */
+            node_hours: number;
+            /** @description What the tenant's artifacts take on the local engine's disk now. */
+            artifacts_bytes: number;
         };
         TokenError: {
             detail: string;
@@ -2548,6 +2699,251 @@ export interface operations {
             };
         };
     };
+    platform_tenants_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlatformTenant"][];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    platform_tenants_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantOpenRequest"];
+                "multipart/form-data": components["schemas"]["TenantOpenRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["TenantOpenRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlatformTenant"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    platform_tenants_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedTenantPlatformUpdateRequest"];
+                "multipart/form-data": components["schemas"]["PatchedTenantPlatformUpdateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedTenantPlatformUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlatformTenant"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    platform_usage_list: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantUsage"][];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     tenants_list: {
         parameters: {
             query?: never;
@@ -3171,6 +3567,122 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_connections_test_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTest"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Never tested. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_connections_test_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTest"];
+                };
             };
             /** @description The request is invalid; the body says why. */
             400: {
