@@ -36,7 +36,7 @@ class TenantOpenSerializer(serializers.Serializer):
     admin_username = serializers.CharField(max_length=150, help_text="The first admin: an existing user, or a new one.")
     admin_password = serializers.CharField(required=False, write_only=True, min_length=8, style={"input_type": "password"},
                                            help_text="Only to create a new user.")
-    admin_email = serializers.EmailField(required=False, default="")
+    admin_email = serializers.EmailField(required=False, allow_blank=True, default="")
 
 
 class TenantPlatformUpdateSerializer(serializers.Serializer):

@@ -4,6 +4,8 @@ import { Editor } from "./editor/Editor";
 import { Home } from "./pages/Home";
 import { Invitation } from "./pages/Invitation";
 import { Admin } from "./pages/admin/Admin";
+import { Platform } from "./pages/platform/Platform";
+import { RunLink } from "./pages/RunLink";
 import { Login } from "./pages/Login";
 import { NotebookPage } from "./pages/NotebookPage";
 import { Tenants } from "./pages/Tenants";
@@ -42,6 +44,8 @@ export function App() {
       {user && route.page === "notebook" && <NotebookPage key={route.notebook} tenant={route.tenant} id={route.notebook} />}
       {user && route.page === "editor" && <Editor key={`${route.tenant}/${route.workflow}`} tenant={route.tenant} workflowId={route.workflow} />}
       {user && route.page === "admin" && <Admin key={route.tenant} tenant={route.tenant} section={route.section} />}
+      {user && route.page === "run" && <RunLink key={`${route.tenant}/${route.run}`} tenant={route.tenant} run={route.run} />}
+      {user && route.page === "platform" && <Platform section={route.section} />}
       {route.page === "invitation" && <Invitation token={route.token} />}
       {user && route.page === "missing" && (
         <div className="centered-page">

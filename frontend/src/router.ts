@@ -55,11 +55,15 @@ export type Route =
   | { page: "editor"; tenant: string; workflow: number }
   | { page: "admin"; tenant: string; section: AdminSection }
   | { page: "invitation"; token: string }
+  | { page: "run"; tenant: string; run: number }
+  | { page: "platform"; section: PlatformSection }
   | { page: "notebook"; tenant: string; notebook: number }
   | { page: "missing" };
 
-export const ADMIN_SECTIONS = ["members", "connections", "settings"] as const;
+export const ADMIN_SECTIONS = ["members", "connections", "audit", "settings"] as const;
 export type AdminSection = (typeof ADMIN_SECTIONS)[number];
+export const PLATFORM_SECTIONS = ["tenants", "usage"] as const;
+export type PlatformSection = (typeof PLATFORM_SECTIONS)[number];
 
 export function routeOf(path: string): Route {
   if (path === "/login") return { page: "login" };
@@ -71,7 +75,11 @@ export function routeOf(path: string): Route {
   if (m) return { page: "notebook", tenant: decodeURIComponent(m[1]), notebook: Number(m[2]) };
   m = path.match(/^\/t\/([^/]+)\/workflows\/(\d+)\/?$/);
   if (m) return { page: "editor", tenant: decodeURIComponent(m[1]), workflow: Number(m[2]) };
-  m = path.match(/^\/t\/([^/]+)\/admin(?:\/(members|connections|settings))?\/?$/);
+  m = path.match(/^\/t\/([^/]+)\/runs\/(\d+)\/?$/);
+  if (m) return { page: "run", tenant: decodeURIComponent(m[1]), run: Number(m[2]) };
+  m = path.match(/^\/platform(?:\/(tenants|usage))?\/?$/);
+  if (m) return { page: "platform", section: (m[1] ?? "tenants") as PlatformSection };
+  m = path.match(/^\/t\/([^/]+)\/admin(?:\/(members|connections|audit|settings))?\/?$/);
   if (m) return { page: "admin", tenant: decodeURIComponent(m[1]), section: (m[2] ?? "members") as AdminSection };
   m = path.match(/^\/invitations\/([^/]+)\/?$/);
   if (m) return { page: "invitation", token: decodeURIComponent(m[1]) };

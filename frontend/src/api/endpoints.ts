@@ -1,12 +1,19 @@
 // Every REST call the editor makes, in one place.
 import { api, request } from "./client";
 import type {
+  AuditEntry, ConnectionTest, PlatformTenant, TenantOpen, TenantPlatformUpdate, TenantUsage,
   ApiToken, ApiTokenCreate, ApiTokenCreated, Connection, ConnectionKind, ConnectionRequest, Engine, Graph, GraphError, Invitation,
   InvitationJoined, InvitationPreview, Json, Member, NodeItem, Notebook, NotebookDetail, NotebookDiff, Page, Role, Run, RunDetail, Tenant,
   TenantDetail, TenantUpdate, User, WorkflowDetail, WorkflowListItem, WorkflowVersion,
 } from "./types";
 
 const T = (tenant: string) => `/api/tenants/${encodeURIComponent(tenant)}`;
+
+export interface CursorPage<T> {
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
 
 export interface Me {
   authenticated: boolean;
@@ -45,6 +52,19 @@ export const endpoints = {
   connectionCreate: (t: string, body: ConnectionRequest) => api.post<Connection>(`${T(t)}/connections/`, body),
   connectionSave: (t: string, id: number, body: ConnectionRequest) => api.put<Connection>(`${T(t)}/connections/${id}/`, body),
   connectionDelete: (t: string, id: number) => api.del(`${T(t)}/connections/${id}/`),
+  connectionTest: (t: string, id: number) => api.get<ConnectionTest>(`${T(t)}/connections/${id}/test/`),
+  connectionTestStart: (t: string, id: number) => api.post<ConnectionTest>(`${T(t)}/connections/${id}/test/`),
+
+  /** A page of the tenant's audit log (newest first); `cursor` is a `next` link as the server gave it. */
+  audit: (t: string, filters: Record<string, string>, cursor?: string) =>
+    api.get<CursorPage<AuditEntry>>(cursor ?? `${T(t)}/audit/?${new URLSearchParams(Object.entries(filters).filter(([, v]) => v))}`),
+
+  platformTenants: () => api.get<PlatformTenant[]>("/api/platform/tenants/"),
+  platformTenantOpen: (body: TenantOpen) => api.post<PlatformTenant>("/api/platform/tenants/", body),
+  platformTenantUpdate: (slug: string, body: TenantPlatformUpdate) =>
+    request<PlatformTenant>("PATCH", `/api/platform/tenants/${encodeURIComponent(slug)}/`, body),
+  platformUsage: (days = 30) => api.get<TenantUsage[]>(`/api/platform/usage/?days=${days}`),
+
   engines: () => api.get<Engine[]>("/api/engines/"),
 
   notebooks: (t: string) => api.get<Notebook[]>(`${T(t)}/notebooks/`),

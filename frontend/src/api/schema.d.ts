@@ -1800,11 +1800,7 @@ export interface components {
             admin_username: string;
             /** @description Only to create a new user. */
             admin_password?: string;
-            /**
-             * Format: email
-             * @default
-             */
-            admin_email: string;
+            admin_email?: string;
         };
         TenantRequest: {
             slug: string;

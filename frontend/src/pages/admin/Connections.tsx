@@ -1,12 +1,15 @@
 // The tenant's connections: kind, host, which secret fields are set (never a value), which
-// workflows use each; create and edit through ConnectionForm; delete, refused while in use.
-import { Fragment, useCallback, useEffect, useState } from "react";
+// workflows use each; create and edit through ConnectionForm; delete, refused while in use;
+// test (a worker tries it from inside a notebook sandbox; the answer shows under the row).
+import { Fragment, useCallback, useEffect, useRef, useState } from "react";
 import { endpoints } from "../../api/endpoints";
-import type { Connection, ConnectionKind } from "../../api/types";
+import type { Connection, ConnectionKind, ConnectionTest } from "../../api/types";
 import { useStore } from "../../store";
 import { ConfirmDialog } from "../../ui/Dialogs";
 import { errorText } from "../../ui/errors";
 import { ConnectionForm } from "./ConnectionForm";
+
+const WAIT_S = 45;
 
 export function Connections({ tenant }: { tenant: string }) {
   const toast = useStore((s) => s.toast);
@@ -16,6 +19,32 @@ export function Connections({ tenant }: { tenant: string }) {
   const [editing, setEditing] = useState<Connection | "new" | null>(null);
   const [deleting, setDeleting] = useState<Connection | null>(null);
   const [rowError, setRowError] = useState<{ id: number; text: string } | null>(null);
+  const [tests, setTests] = useState<Record<number, ConnectionTest | "asking" | { error: string }>>({});
+  const polls = useRef(new Set<number>());
+  useEffect(() => () => polls.current.forEach((t) => clearTimeout(t)), []);
+
+  // Ask, then poll GET …/test/ until a worker answered (or give up after WAIT_S, saying why).
+  const test = async (c: Connection) => {
+    setTests((t) => ({ ...t, [c.id]: "asking" }));
+    const show = (r: ConnectionTest | { error: string }) => setTests((t) => ({ ...t, [c.id]: r }));
+    try {
+      const asked = await endpoints.connectionTestStart(tenant, c.id);
+      const until = Date.now() + WAIT_S * 1000;
+      const poll = async () => {
+        try {
+          const r = await endpoints.connectionTest(tenant, c.id);
+          if (r.status !== "pending" || r.id !== asked.id) return show(r);
+          if (Date.now() > until) return show({ error: `No worker answered within ${WAIT_S} s. Is a Loom worker running?` });
+          polls.current.add(window.setTimeout(poll, 500));
+        } catch (e) {
+          show({ error: errorText(e) });
+        }
+      };
+      await poll();
+    } catch (e) {
+      show({ error: errorText(e) });
+    }
+  };
 
   const reload = useCallback(() => {
     Promise.all([endpoints.connections(tenant), endpoints.connectionKinds()]).then(([c, k]) => {
@@ -73,10 +102,13 @@ export function Connections({ tenant }: { tenant: string }) {
                   </td>
                   <td className="small">{c.used_by.length ? c.used_by.join(", ") : <span className="muted">no workflow</span>}</td>
                   <td className="row-actions">
+                    <button className="button ghost small" disabled={tests[c.id] === "asking" || (typeof tests[c.id] === "object" && (tests[c.id] as ConnectionTest).status === "pending")}
+                      onClick={() => test(c)} aria-label={`Test ${c.name}`}>Test</button>
                     <button className="button ghost small" onClick={() => setEditing(c)}>Edit</button>
                     <button className="button ghost small danger-text" onClick={() => setDeleting(c)}>Delete</button>
                   </td>
                 </tr>
+                {tests[c.id] && <TestResult name={c.name} result={tests[c.id]} />}
                 {rowError?.id === c.id && (
                   <tr className="row-error" data-testid={`connection-${c.name}-error`}>
                     <td colSpan={6}><div className="field-error" role="alert">{rowError.text}</div></td>
@@ -100,5 +132,23 @@ export function Connections({ tenant }: { tenant: string }) {
           onClose={() => setDeleting(null)} onConfirm={() => remove(deleting)} />
       )}
     </section>
+  );
+}
+
+function TestResult({ name, result }: { name: string; result: ConnectionTest | "asking" | { error: string } }) {
+  let body;
+  if (result === "asking" || ("status" in result && result.status === "pending")) {
+    body = <span className="muted" role="status">Testing {name} from a notebook sandbox…</span>;
+  } else if ("error" in result) {
+    body = <div className="field-error" role="alert">Could not test {name}: {result.error}</div>;
+  } else if (result.status === "ok") {
+    body = <div className="test-ok" role="status"><strong>Connected.</strong> {result.message}</div>;
+  } else {
+    body = <div className="field-error test-failed" role="alert"><strong>Test failed.</strong> <span className="mono">{result.message}</span></div>;
+  }
+  return (
+    <tr className="row-error" data-testid={`connection-${name}-test`}>
+      <td colSpan={6}>{body}</td>
+    </tr>
   );
 }

@@ -1,0 +1,163 @@
+// The tenant's audit log: filters by person, action, object and time (the API's own filters,
+// applied on submit), newest first, "Load more" following the server's cursor; each entry links
+// to what it concerns (a run, a workflow version, a connection, a notebook, a member).
+import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { endpoints } from "../../api/endpoints";
+import type { AuditAction, AuditEntry, Json, Member } from "../../api/types";
+import { linkProps } from "../../router";
+import { errorText } from "../../ui/errors";
+
+const ACTIONS: AuditAction[] = [
+  "workflow.created", "workflow.saved", "workflow.deleted", "notebook.uploaded", "notebook.deleted", "run.started",
+  "run.cancelled", "run.repaired", "deployment.deployed", "deployment.undeployed", "connection.created", "connection.changed",
+  "connection.deleted", "member.added", "member.changed", "member.removed", "invitation.created", "invitation.accepted",
+  "invitation.revoked", "tenant.created", "tenant.changed", "tenant.deleted", "token.created", "token.revoked",
+];
+const CATEGORIES = [...new Set(ACTIONS.map((a) => a.split(".")[0]))];
+const OBJECT_TYPES = ["workflow", "run", "deployment", "notebook", "connection", "member", "invitation", "tenant"];
+const EMPTY = { actor: "", action: "", object_type: "", object_id: "", since: "", until: "" };
+type Filters = typeof EMPTY;
+
+/** datetime-local (the browser's zone) to ISO 8601 for the API. */
+const iso = (local: string) => (local ? new Date(local).toISOString() : "");
+
+export function AuditLog({ tenant }: { tenant: string }) {
+  const [draft, setDraft] = useState<Filters>(EMPTY);
+  const [filters, setFilters] = useState<Filters>(EMPTY);
+  const [entries, setEntries] = useState<AuditEntry[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [members, setMembers] = useState<Member[]>([]);
+  const [error, setError] = useState("");
+  const [loading, setLoading] = useState(false);
+
+  const load = useCallback(async (cursor?: string) => {
+    setLoading(true);
+    try {
+      const page = await endpoints.audit(tenant, { ...filters, since: iso(filters.since), until: iso(filters.until) }, cursor);
+      setEntries((old) => (cursor && old ? [...old, ...page.results] : page.results));
+      setNext(page.next);
+      setError("");
+    } catch (e) {
+      setError(errorText(e));
+      if (!cursor) setEntries(null);
+    }
+    setLoading(false);
+  }, [tenant, filters]);
+  useEffect(() => { load(); }, [load]);
+  useEffect(() => { endpoints.members(tenant).then(setMembers, () => setMembers([])); }, [tenant]);
+
+  const apply = (e: FormEvent) => {
+    e.preventDefault();
+    setFilters({ ...draft });
+  };
+  const set = (k: keyof Filters) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [k]: e.target.value }));
+  const filtered = Object.values(filters).some(Boolean);
+
+  return (
+    <section className="section">
+      <div className="section-head"><h1>Audit log</h1></div>
+      <form className="audit-filters" onSubmit={apply} aria-label="Filter the audit log">
+        <label className="field">
+          <span>Person</span>
+          <input list="audit-people" value={draft.actor} onChange={set("actor")} placeholder="anyone" />
+          <datalist id="audit-people">
+            {members.map((m) => <option key={m.id} value={m.username} />)}
+            {["system", "scheduler", "airflow"].map((a) => <option key={a} value={a} />)}
+          </datalist>
+        </label>
+        <label className="field">
+          <span>Action</span>
+          <select value={draft.action} onChange={set("action")}>
+            <option value="">any</option>
+            <optgroup label="Every action of">{CATEGORIES.map((c) => <option key={c} value={c}>{c}.*</option>)}</optgroup>
+            <optgroup label="One action">{ACTIONS.map((a) => <option key={a} value={a}>{a}</option>)}</optgroup>
+          </select>
+        </label>
+        <label className="field">
+          <span>Object</span>
+          <select value={draft.object_type} onChange={set("object_type")}>
+            <option value="">any</option>
+            {OBJECT_TYPES.map((t) => <option key={t} value={t}>{t}</option>)}
+          </select>
+        </label>
+        <label className="field small-field">
+          <span>Object id</span>
+          <input value={draft.object_id} onChange={set("object_id")} inputMode="numeric" />
+        </label>
+        <label className="field">
+          <span>From</span>
+          <input type="datetime-local" value={draft.since} onChange={set("since")} />
+        </label>
+        <label className="field">
+          <span>Until</span>
+          <input type="datetime-local" value={draft.until} onChange={set("until")} />
+        </label>
+        <div className="audit-filter-actions">
+          <button className="button primary" type="submit">Filter</button>
+          {filtered && <button className="button ghost" type="button" onClick={() => { setDraft(EMPTY); setFilters(EMPTY); }}>Clear</button>}
+        </div>
+      </form>
+      {error && <div className="form-error" role="alert">{error}</div>}
+      {!entries && !error && <div className="empty">Loading…</div>}
+      {entries?.length === 0 && (
+        <div className="empty">{filtered ? "No entry matches these filters." : "Nothing has happened in this workspace yet."}</div>
+      )}
+      {entries && entries.length > 0 && (
+        <table className="table audit-table" aria-label="Audit log">
+          <thead><tr><th>When</th><th>Who</th><th>Action</th><th>Concerns</th><th>Details</th></tr></thead>
+          <tbody>
+            {entries.map((e) => (
+              <tr key={e.id} data-testid={`audit-${e.id}`}>
+                <td className="small nowrap" title={e.at}>{new Date(e.at).toLocaleString()}</td>
+                <td>{e.actor}{e.actor_kind !== "user" && <span className="muted small"> ({e.actor_kind})</span>}</td>
+                <td><span className="chip mono">{e.action}</span></td>
+                <td><EntryLink tenant={tenant} entry={e} /></td>
+                <td className="small muted audit-details">{details(e)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {next && <button className="button ghost load-more" disabled={loading} onClick={() => load(next)}>{loading ? "Loading…" : "Load more"}</button>}
+    </section>
+  );
+}
+
+function field(obj: Json | undefined, key: string): Json | undefined {
+  return obj && typeof obj === "object" && !Array.isArray(obj) ? (obj as Record<string, Json>)[key] : undefined;
+}
+
+/** Where an entry's object lives in the app, or null when nothing shows it (deleted, a login). */
+export function entryHref(tenant: string, e: AuditEntry): string | null {
+  const t = `/t/${encodeURIComponent(tenant)}`;
+  if (e.action.endsWith(".deleted") || e.action === "member.removed" || !e.object_id) return null;
+  switch (e.object_type) {
+    case "run": return `${t}/runs/${e.object_id}`;
+    case "workflow": case "deployment": return `${t}/workflows/${e.object_id}`;
+    case "notebook": return `${t}/notebooks/${e.object_id}`;
+    case "connection": return `${t}/admin/connections`;
+    case "member": case "invitation": return `${t}/admin/members`;
+    case "tenant": return `${t}/admin/settings`;
+    default: return null;
+  }
+}
+
+function EntryLink({ tenant, entry: e }: { tenant: string; entry: AuditEntry }) {
+  const version = field(e.after ?? undefined, "version");
+  const label = `${e.object_type} ${e.object_label || e.object_id}${e.object_type === "workflow" && version ? ` · version ${version}` : ""}`;
+  const href = entryHref(tenant, e);
+  return href ? <a {...linkProps(href)}>{label}</a> : <span>{label}</span>;
+}
+
+/** One line of what changed: "field: before → after" for changes, the new values otherwise. */
+function details(e: AuditEntry): string {
+  const before = (e.before ?? {}) as Record<string, Json>;
+  const after = (e.after ?? {}) as Record<string, Json>;
+  const show = (v: Json | undefined) => (v === undefined ? "—" : typeof v === "string" ? v : JSON.stringify(v));
+  const empty = (v: Json | undefined) => v === undefined || v === null || v === "" || (typeof v === "object" && !Object.keys(v).length);
+  // What a creation or deletion left empty says nothing; a change to or from empty does.
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])]
+    .filter((k) => !(empty(before[k]) && empty(after[k])));
+  return keys.slice(0, 6).map((k) => (k in before && k in after ? `${k}: ${show(before[k])} → ${show(after[k])}`
+    : `${k}: ${show(after[k] ?? before[k])}`)).join("; ");
+}
