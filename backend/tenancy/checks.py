@@ -58,6 +58,15 @@ def _try(c: Connection) -> tuple[bool, str]:
         return False, f"No answer within {timeout + 10:g} s (LOOM_CONNECTION_TEST_TIMEOUT_S is {timeout:g})."
     try:
         answer = json.loads(done.stdout.strip().splitlines()[-1])
-        return bool(answer["ok"]), str(answer["message"])
+        ok, message = bool(answer["ok"]), str(answer["message"])
     except (IndexError, ValueError, KeyError, TypeError):
         return False, f"The test did not finish: {(done.stderr or done.stdout).strip()[-500:]}"
+    if not ok and config.enabled and config.network != "host" and _loopback(c.host):
+        message += (f"\n(Notebooks cannot reach the worker's own {c.host}: LOOM_SANDBOX_NETWORK is {config.network}; "
+                    "give the address the server has on the network, see docs/sandbox.md.)")
+    return ok, message
+
+
+def _loopback(host: str) -> bool:
+    host = host.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")

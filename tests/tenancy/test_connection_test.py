@@ -81,6 +81,7 @@ def test_the_hosts_loopback_is_out_of_reach_as_for_notebooks(admin_api, sandboxe
     """Loom's own PostgreSQL listens on the host's 127.0.0.1: a connection there is refused in the sandbox."""
     answer = answer_of(admin_api, {"kind": "postgres", "host": "127.0.0.1", "port": 5432, "login": "postgres"})
     assert answer["status"] == "failed" and "Connection refused" in answer["message"], answer
+    assert "Notebooks cannot reach the worker's own 127.0.0.1: LOOM_SANDBOX_NETWORK is egress" in answer["message"]
 
 
 def test_only_admins_test_and_never_another_tenants(api, admin_api, client_for, make_user, other_tenant):
