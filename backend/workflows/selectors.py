@@ -1,7 +1,7 @@
 import hashlib
 from pathlib import Path
 
-from django.db.models import F, OuterRef, QuerySet, Subquery, TextField
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 
 from catalog import inspection
@@ -154,10 +154,23 @@ def workflow_names_using_connections(*, tenant: Tenant, names) -> dict[str, list
     return used
 
 
-def workflow_names_using_notebook(*, tenant: Tenant, notebook_name: str) -> list[str]:
-    """Workflows whose latest version has a node running this notebook."""
-    latest = WorkflowVersion.objects.filter(
-        workflow__tenant=tenant, number=F("workflow__latest_version")
-    ).select_related("workflow").order_by("workflow__name", "workflow__id")
-    return [v.workflow.name for v in latest
-            if any(n.get("notebook") == notebook_name for n in v.graph.get("nodes", []))]
+def notebook_usage(*, tenant: Tenant, notebook_name: str) -> list[dict]:
+    """Each workflow that runs the notebook in any of its versions: the versions that pinned it
+    (with the notebook version each pinned, newest first) and whether its latest version runs it
+    (what keeps the notebook from being deleted)."""
+    versions = WorkflowVersion.objects.filter(workflow__tenant=tenant).filter(
+        Q(notebook_pins__has_key=notebook_name) | Q(number=F("workflow__latest_version"))
+    ).select_related("workflow").order_by("workflow__name", "workflow__id", "-number")
+    usage: dict[int, dict] = {}
+    for v in versions:
+        pin = v.notebook_pins.get(notebook_name)
+        latest = v.number == v.workflow.latest_version and any(
+            n.get("notebook") == notebook_name for n in v.graph.get("nodes", []))
+        if not (pin or latest):
+            continue
+        entry = usage.setdefault(v.workflow_id, {"workflow": v.workflow.name, "workflow_id": v.workflow_id,
+                                                 "latest": False, "versions": []})
+        entry["latest"] |= latest
+        if pin:
+            entry["versions"].append({"number": v.number, "notebook_version": pin["version"]})
+    return list(usage.values())
