@@ -123,22 +123,31 @@ def workflow_version_errors(*, version: WorkflowVersion) -> list[GraphError]:
     now (connections, pools, allowed queues). The version and its pins never change, so the
     problems kept at save serve, unless the rules changed since (then they are found and kept
     again) or a pinned notebook was deleted (then found without it, not kept: re-uploading the
-    content brings it back)."""
-    kept = version.validation
-    if not (kept and kept.get("rules") == RULES and "placements" in kept and _pins_intact(version)):
+    content brings it back). Whether one was is asked only after the tenant deleted a notebook."""
+    kept, tenant = version.validation, version.workflow.tenant
+    fresh = bool(kept) and kept.get("rules") == RULES and "placements" in kept
+    if fresh and kept.get("notebooks_deleted") != tenant.notebooks_deleted:
+        fresh = _pins_intact(version)
+        if fresh:
+            kept = _keep(version, {**kept, "notebooks_deleted": tenant.notebooks_deleted})
+    if not fresh:
         notebooks = {name: v.parameters for name, v in version_notebooks(version=version).items()}
-        kept = version_validation(graph=version.graph, notebooks=notebooks)
+        kept = {**version_validation(graph=version.graph, notebooks=notebooks), "notebooks_deleted": tenant.notebooks_deleted}
         if notebooks.keys() == version.notebook_pins.keys():
-            version.validation = kept
-            WorkflowVersion.objects.filter(pk=version.pk).update(validation=kept)
+            _keep(version, kept)
     errors = [GraphError(**e) for e in kept["errors"]]
     if kept["connections"]:
         names = Connection.objects.filter(tenant_id=version.workflow.tenant_id).values_list("name", flat=True)
         errors += connection_errors(kept["connections"], names)
     if kept["placements"]:
-        tenant = version.workflow.tenant
         errors += placement_errors(kept["placements"], tenant.pools, tenant.allowed_queues)
     return errors
+
+
+def _keep(version: WorkflowVersion, validation: dict) -> dict:
+    version.validation = validation
+    WorkflowVersion.objects.filter(pk=version.pk).update(validation=validation)
+    return validation
 
 
 def workflow_names_using_connections(*, tenant: Tenant, names) -> dict[str, list[str]]:
