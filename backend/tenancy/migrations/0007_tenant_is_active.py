@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenancy', '0005_connection_tests'),
+        ('tenancy', '0006_connection_tests'),
     ]
 
     operations = [

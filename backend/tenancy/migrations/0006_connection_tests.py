@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenancy', '0004_tenant_node_memory_procs'),
+        ('tenancy', '0005_tenant_notebooks_deleted'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
