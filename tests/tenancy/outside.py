@@ -27,12 +27,13 @@ def _sh(*cmd):
     subprocess.run(cmd, check=True, capture_output=True)
 
 
-def _wait(ns: str, port: int) -> None:
-    deadline = time.monotonic() + 30
+def _wait(ns: str, port: int, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60  # the machine may be busy
     while subprocess.run(["ip", "netns", "exec", ns, "python3", "-c",
                           f"import socket; socket.create_connection(('127.0.0.1', {port}), 1)"],
                          capture_output=True).returncode:
-        assert time.monotonic() < deadline, f"nothing listens on {port} in {ns}"
+        assert server.poll() is None, f"the server on {port} in {ns} exited: {log.read_text()[-2000:]}"
+        assert time.monotonic() < deadline, f"nothing listens on {port} in {ns}: {log.read_text()[-2000:]}"
         time.sleep(0.2)
 
 
@@ -62,9 +63,10 @@ def outside_servers(*, ns="loomadm-test", subnet="10.203.79"):
             ["ip", "netns", "exec", ns, *as_pg, str(PG_BIN / "postgres"), "-D", str(data / "db"), "-k", str(data),
              "-c", "listen_addresses=*", "-p", "5432", "-c", "fsync=off"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        processes.append(subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c", ECHO],
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        _wait(ns, 8080)
+        echo_log = data / "echo.log"
+        with open(echo_log, "wb") as log:
+            processes.append(subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c", ECHO], stdout=log, stderr=log))
+        _wait(ns, 8080, processes[-1], echo_log)
         deadline = time.monotonic() + 30
         while subprocess.run([*as_pg, str(PG_BIN / "psql"), "-h", str(data), "-U", "postgres", "-c",
                               "CREATE ROLE loom_pw LOGIN PASSWORD 'right-password-1'"], capture_output=True).returncode:

@@ -109,7 +109,7 @@ export function AuditLog({ tenant }: { tenant: string }) {
             {entries.map((e) => (
               <tr key={e.id} data-testid={`audit-${e.id}`}>
                 <td className="small nowrap" title={e.at}>{new Date(e.at).toLocaleString()}</td>
-                <td>{e.actor}{e.actor_kind !== "user" && <span className="muted small"> ({e.actor_kind})</span>}</td>
+                <td>{e.actor}{e.actor_kind !== "user" && e.actor !== e.actor_kind && <span className="muted small"> ({e.actor_kind})</span>}</td>
                 <td><span className="chip mono">{e.action}</span></td>
                 <td><EntryLink tenant={tenant} entry={e} /></td>
                 <td className="small muted audit-details">{details(e)}</td>
@@ -153,7 +153,8 @@ function EntryLink({ tenant, entry: e }: { tenant: string; entry: AuditEntry }) 
 function details(e: AuditEntry): string {
   const before = (e.before ?? {}) as Record<string, Json>;
   const after = (e.after ?? {}) as Record<string, Json>;
-  const show = (v: Json | undefined) => (v === undefined ? "—" : typeof v === "string" ? v : JSON.stringify(v));
+  const cut = (t: string) => (t.length > 60 ? `${t.slice(0, 16)}…` : t); // digests and long values: their start is enough
+  const show = (v: Json | undefined) => (v === undefined ? "—" : cut(typeof v === "string" ? v : JSON.stringify(v)));
   const empty = (v: Json | undefined) => v === undefined || v === null || v === "" || (typeof v === "object" && !Object.keys(v).length);
   // What a creation or deletion left empty says nothing; a change to or from empty does.
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])]
