@@ -9,6 +9,7 @@ child's pid in its own PID namespace from the message's credentials (and then ki
 limits it like any kernel process). End of file on the socket: the worker let go; the children
 are killed and this process exits (bwrap's --die-with-parent covers a killed worker).
 """
+import gc
 import importlib
 import json
 import os
@@ -30,6 +31,7 @@ def _child(control: socket.socket, request: dict) -> None:
     try:
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        gc.enable()
         control.send(json.dumps({"id": request["id"]}).encode())
         control.close()
         os.environ.clear()
@@ -84,7 +86,11 @@ def _reap(*_):
 
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
+    gc.disable()
     _preload()
+    # What the imports made, out of the collector's sight: a kernel's collections never touch (and
+    # so never copy) the pages it shares with this process.
+    gc.freeze()
     children: set[int] = set()
     signal.signal(signal.SIGCHLD, _reap)
     while True:

@@ -84,7 +84,7 @@ def run_advance(*, run: Run) -> None:
         return
     graph = run.version.graph
     nodes = {n["id"]: n for n in graph["nodes"]}
-    rows = list(run.node_runs.all())
+    rows = list(run.node_runs.defer("notebook", "log"))  # thousands of items: not their notebooks
     summary = {r.node: r for r in rows if r.map_index is None}
     items = defaultdict(list)
     for r in rows:
