@@ -130,7 +130,7 @@ def main():
                               env={**os.environ, "LOOM_WORKER_READY_FILE": str(ready)},
                               stdout=open(TMP / "worker.log", "wb"), stderr=subprocess.STDOUT)
     try:
-        wait_ready(ready)
+        wait_ready(ready, timeout=600)  # a loaded machine fills the kernel pool slowly
         before, cpu = load(), tree_cpu(worker.pid)
         engine = run_to_end(client, flows[args.items])
         cpu = tree_cpu(worker.pid) - cpu  # before the run's sandbox is closed (idle 30 s): its kernels are counted
