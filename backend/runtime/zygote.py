@@ -99,6 +99,12 @@ class RunSandbox:
             os.close(started_r)
         return process
 
+    def use(self, delta: int) -> None:
+        """Count a kernel in (+1) or out (-1)."""
+        with self._fs_lock:
+            self.users += delta
+            self.last_used = time.monotonic()
+
     def alive(self) -> bool:
         return self.process.poll() is None
 
@@ -270,8 +276,7 @@ class ForkedKernelManager(AsyncKernelManager):
         super().cleanup_ipc_files()
         if self.sandbox is not None and not getattr(self, "_released", False):
             self._released = True
-            self.sandbox.run.users -= 1
-            self.sandbox.run.last_used = time.monotonic()
+            self.sandbox.run.use(-1)
 
 
 class RunSandboxes:
@@ -302,8 +307,7 @@ class RunSandboxes:
                 if len(self._live) >= self.max_live and not self._evict_idle():
                     return None
                 run = self._live[key] = RunSandbox(self.config, view_at=self.view_at, slots=self.slots)
-            run.users += 1
-            run.last_used = time.monotonic()
+            run.use(+1)
         item = ItemSandbox(run)
         name = uuid.uuid4().hex[:12]
         km = ForkedKernelManager(kernel_name=kernel_name, transport="ipc", ip=str(item.connection_dir / name))
