@@ -84,6 +84,11 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
+def own_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+
+
 def tree_rss(pid: int) -> float:
     """MB of resident memory of `pid` and every process under it (slirp4netns are children of init: added)."""
     procs = [pid, *descendants(pid)]
@@ -131,12 +136,14 @@ def main():
                               stdout=open(TMP / "worker.log", "wb"), stderr=subprocess.STDOUT)
     try:
         wait_ready(ready, timeout=600)  # a loaded machine fills the kernel pool slowly
-        before, cpu = load(), tree_cpu(worker.pid)
+        before, cpu, own = load(), tree_cpu(worker.pid), own_cpu(worker.pid)
         engine = run_to_end(client, flows[args.items])
         cpu = tree_cpu(worker.pid) - cpu  # before the run's sandbox is closed (idle 30 s): its kernels are counted
+        own = own_cpu(worker.pid) - own
         print(f"engine: {args.items} items, POST to end: {engine:.1f} s ({engine / args.items * 1000:.0f} ms per item; "
               f"{before} at the start, {load()} at the end); CPU of the worker and its kernels {cpu:.1f} s "
-              f"({cpu / args.items * 1000:.0f} ms per item)", flush=True)
+              f"({cpu / args.items * 1000:.0f} ms per item, of which the worker process {own / args.items * 1000:.0f} ms)",
+              flush=True)
         if args.memory:
             idle, peak, done = memory_while_queued(client, flows[args.memory], worker.pid, args.memory_s)
             print(f"memory: worker + kernels + sandboxes {idle:.0f} MB idle, peak {peak:.0f} MB over {args.memory_s:.0f} s "

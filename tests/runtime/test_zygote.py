@@ -3,6 +3,7 @@ kernels. Each forked kernel is a fresh process serving one notebook; one run's s
 serves another run or tenant, which cannot see its files or processes."""
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -91,3 +92,15 @@ def test_other_kernels_still_start_when_every_sandbox_is_busy(runs, root):
     assert c is not None and runs.live() == 2
     c.cleanup_ipc_files()
     assert runs.kernel_manager("ir", (9, 3)) is None  # only ipykernel forks
+
+
+def test_the_timeout_kills_a_forked_kernel(runs, root):
+    """The worker reaches a forked kernel by its pid (its credentials' pid, seen from here) as it
+    reaches any kernel: the timeout kills its process group, and the run's sandbox serves on."""
+    slow = nbformat.reads(notebook_bytes("x = 1", "import time\ntime.sleep(60)"), as_version=4)
+    started = time.monotonic()
+    with pytest.raises(NotebookFailed, match="Timed out after 2 s"):
+        notebook_execute(notebook=slow, output_path=None, parameters={}, cwd=root / "artifacts" / "t4" / "1" / "slow-0",
+                         timeout_s=2, kernel_manager=runs.kernel_manager("python3", (4, 1)))
+    assert time.monotonic() - started < 30
+    assert item(runs, root, (4, 1), "after-0", "y = x + 1", outputs=["y"]).outputs == {"y": 2}
