@@ -92,8 +92,14 @@ def own_cpu(pid: int) -> float:
 def tree_rss(pid: int) -> float:
     """MB of resident memory of `pid` and every process under it (slirp4netns are children of init: added)."""
     procs = [pid, *descendants(pid)]
-    slirps = [p for p in descendants(1) if Path(f"/proc/{p}/comm").read_text().strip() == "slirp4netns"]
-    return sum(rss_mb(p) for p in procs + slirps)
+    return sum(rss_mb(p) for p in procs + [p for p in descendants(1) if comm(p) == "slirp4netns"])
+
+
+def comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:  # gone meanwhile
+        return ""
 
 
 def memory_while_queued(client, workflow, worker_pid: int, seconds: float) -> tuple[float, float, int]:
@@ -150,7 +156,11 @@ def main():
                   f"with {args.memory} items queued ({done} done meanwhile; {load()})", flush=True)
     finally:
         worker.terminate()
-        worker.wait(60)
+        try:
+            worker.wait(60)
+        except subprocess.TimeoutExpired:  # still finishing the notebooks it runs
+            worker.kill()
+            worker.wait()
 
     sample = args.baseline_sample or args.items
     source = TMP / "step.ipynb"

@@ -15,6 +15,7 @@ folder: what it wrote is moved to its node run's folder when it ends, as with po
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -175,8 +176,6 @@ class RunSandbox:
 
 
 def _rmtree(path: Path) -> None:
-    import shutil
-
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -184,7 +183,7 @@ class ItemSandbox(Sandbox):
     """What runtime/execute.py and engine.py see of one forked kernel's sandbox: the run
     sandbox's folders, its own limits (Sandbox.limit/prologue/explain) and workspace."""
 
-    def __init__(self, run: RunSandbox):  # noqa: super().__init__ would build a new sandbox
+    def __init__(self, run: RunSandbox):  # not Sandbox.__init__, which builds a new sandbox
         self.run = run
         self.config = run.platform
         self.view_at = run.sandbox.view_at
