@@ -13,7 +13,8 @@ Airflow is only ever asked outside a database transaction.
 """
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
@@ -38,10 +39,10 @@ from workflows.models import VERSION_BULK
 log = logging.getLogger(__name__)
 POLL_LEASE = "airflow-poll"
 PAGE = 100  # Airflow's [api] maximum_page_limit by default
-# A task instance updated this long before the newest timestamp a poll saw is listed again (clocks of
-# Airflow's processes, and commits later than their updated_at).
-UPDATED_SLACK = timedelta(seconds=30)
-_seen: dict[int, tuple] = {}  # run pk -> (Airflow's newest timestamp seen, {(task_id, map_index): task instance})
+# A task instance updated this long before the last listing is listed again: the clocks of Airflow's
+# processes differ a little, and a commit lands after its updated_at.
+UPDATED_SLACK = timedelta(seconds=10)
+_seen: dict[int, tuple] = {}  # run pk -> (Airflow's time at the last listing, {(task_id, map_index): task instance})
 UNREACHABLE = "Airflow unreachable since "
 
 
@@ -200,25 +201,30 @@ def _task_instances(client, pk: int, dag: str, run_id: str) -> tuple[list, set, 
     """Every task instance of the DAG run, mapped ones included; the keys of those that may have
     changed since the last poll; and what to remember once they are applied (`_seen`). The
     first poll of a run (on this worker) lists them all, PAGE per request; later polls only
-    those Airflow updated since (updated_at), so that a poll costs about one request however
-    many items the run has."""
+    those Airflow updated since that listing (updated_at, by Airflow's own clock: its answer's
+    Date), so that a poll costs about one request however many items the run has."""
     since, known = _seen.get(pk, (None, {}))
-    changed = _list(client, dag, run_id, updated_at_gte=since - UPDATED_SLACK if since else None)
+    changed, clock = _list(client, dag, run_id, updated_at_gte=since - UPDATED_SLACK if since else None)
     known = {**known, **{(ti.task_id, ti.map_index): ti for ti in changed}}
-    # Airflow does not return updated_at: its newest timestamp seen stands for its clock (a lower bound).
-    stamps = [t for ti in changed for t in (ti.start_date, ti.end_date, ti.queued_when, ti.scheduled_when) if t]
-    seen = (max([*stamps, *([since] if since else [])], default=None), known)
-    return list(known.values()), {(ti.task_id, ti.map_index) for ti in changed}, seen
+    return list(known.values()), {(ti.task_id, ti.map_index) for ti in changed}, (clock or since, known)
 
 
-def _list(client, dag: str, run_id: str, **filters) -> list:
-    found, offset = [], 0
+def _list(client, dag: str, run_id: str, **filters) -> tuple[list, datetime | None]:
+    """The task instances matching `filters`, and Airflow's time when it answered the first page."""
+    found, offset, clock = [], 0, None
     while True:
-        page = client.task_instances.get_task_instances(dag, run_id, limit=PAGE, offset=offset, **filters)
+        response = client.task_instances.get_task_instances_with_http_info(dag, run_id, limit=PAGE, offset=offset,
+                                                                           **filters)
+        if clock is None:
+            try:
+                clock = parsedate_to_datetime((response.headers or {}).get("date", ""))
+            except (TypeError, ValueError):
+                clock = None  # no Date: the next poll lists everything again
+        page = response.data
         found += page.task_instances
         offset += len(page.task_instances)
         if not page.task_instances or offset >= page.total_entries:
-            return found
+            return found, clock
 
 
 def mirror_forget(pk: int) -> None:
