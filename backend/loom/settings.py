@@ -281,6 +281,9 @@ LOOM_KERNEL_POOL = int(os.environ.get("LOOM_KERNEL_POOL", 12))
 # A fanned-out node runs at most this many items at once, unless the node sets max_active.
 LOOM_MAP_MAX_ACTIVE = int(os.environ.get("LOOM_MAP_MAX_ACTIVE", 16))
 LOOM_MAP_MAX_ITEMS = int(os.environ.get("LOOM_MAP_MAX_ITEMS", 10_000))
+# Runs whose fanned-out items a worker forks from a warm interpreter in the run's sandbox at once
+# (runtime/zygote.py; ~60 MB each); 0: every item's kernel starts on its own, like other nodes.
+LOOM_RUN_SANDBOXES = int(os.environ.get("LOOM_RUN_SANDBOXES", 4))
 # Recovery bound: an attempt whose worker died is failed (or retried) at most
 # LOOM_HEARTBEAT_TIMEOUT_S + LOOM_REAP_INTERVAL_S after its last heartbeat, by any live worker.
 LOOM_HEARTBEAT_S = float(os.environ.get("LOOM_HEARTBEAT_S", 2))

@@ -22,17 +22,29 @@ from django.conf import settings
 from runtime.execute import kernel_manager
 from runtime.kernels import KernelPool, RefusedKernelManager
 from runtime.sandbox import Sandbox, sandbox_info, sandbox_problem, sandboxes_sweep
+from runtime.zygote import RunSandboxes
 
 log = logging.getLogger(__name__)
 _pool: KernelPool | None = None
+_runs: RunSandboxes | None = None  # warm interpreters forking the kernels of fanned-out items, per run
 _lock = threading.Lock()
 
 
-def kernel_take(kernel_name: str):
-    """A kernel for one notebook: a pre-started one of that name from this process's pool, else
-    a new sandboxed manager (started by notebook_execute), else, with LOOM_SANDBOX=off, None
-    (notebook_execute starts an unsandboxed kernel). Where the sandbox cannot be built, a
-    manager whose start fails naming the cause."""
+def kernel_take(kernel_name: str, group: tuple | None = None):
+    """A kernel for one notebook: with `group` (tenant, run), one forked by that run's warm
+    interpreter (runtime/zygote.py); else a pre-started one of that name from this process's
+    pool, else a new sandboxed manager (started by notebook_execute), else, with
+    LOOM_SANDBOX=off, None (notebook_execute starts an unsandboxed kernel). Where the sandbox
+    cannot be built, a manager whose start fails naming the cause."""
+    runs = _runs
+    if group is not None and runs is not None:
+        try:
+            km = runs.kernel_manager(kernel_name, group)
+        except Exception:  # noqa: BLE001 - a run sandbox that cannot start: the kernel starts the usual way
+            log.exception("could not start a run sandbox for %s", group)
+            km = None
+        if km is not None:
+            return km
     pool = _pool
     if pool is not None and pool.pid == os.getpid() and settings.LOOM_KERNEL_POOL > 0:
         km = pool.take(kernel_name)
@@ -59,7 +71,7 @@ def sandbox_warning() -> str | None:
 
 @signals.worker_ready.connect
 def _worker_ready(**kwargs) -> None:
-    global _pool
+    global _pool, _runs
     config = settings.LOOM_SANDBOX
     problem = sandbox_problem(config) if config.enabled else None
     if not config.enabled:
@@ -74,6 +86,9 @@ def _worker_ready(**kwargs) -> None:
             _pool = KernelPool(size=settings.LOOM_KERNEL_POOL, cwd=tempfile.gettempdir(),
                                sandbox=config if config.enabled else None,
                                view_at=str(settings.LOOM_ARTIFACTS_DIR)).start()
+        if settings.LOOM_RUN_SANDBOXES > 0 and config.enabled and not problem:
+            _runs = RunSandboxes(config, view_at=str(settings.LOOM_ARTIFACTS_DIR), slots=settings.LOOM_WORKER_CONCURRENCY,
+                                 max_live=settings.LOOM_RUN_SANDBOXES)
     from runs.engines.executing import kernel_source_set
 
     kernel_source_set(kernel_take, warning=sandbox_warning())
@@ -93,6 +108,8 @@ def _worker_ready(**kwargs) -> None:
 def _worker_shutdown(**kwargs) -> None:
     if _pool is not None:
         _pool.close()
+    if _runs is not None:
+        _runs.close()
 
 
 def _metrics_serve(port: int) -> None:

@@ -214,7 +214,21 @@ def folder_usage(folder: str | Path) -> tuple[int, int]:
 
 
 def process_tree(pid: int) -> list[int]:
-    """`pid` and its descendants, from /proc (Linux); just `pid` where /proc cannot say."""
+    """`pid` and its descendants, from /proc (Linux); just `pid` where /proc cannot say. Read
+    from each process's /proc/<pid>/task/*/children where the kernel has them (a few files,
+    where a scan of /proc reads one file per process of the machine, for every notebook)."""
+    if os.path.exists(f"/proc/{pid}/task/{pid}/children"):
+        tree, todo = [], [pid]
+        while todo:
+            p = todo.pop()
+            tree.append(p)
+            try:
+                for task in os.listdir(f"/proc/{p}/task"):
+                    with open(f"/proc/{p}/task/{task}/children", "rb") as f:
+                        todo.extend(int(c) for c in f.read().split())
+            except OSError:
+                continue  # gone meanwhile
+        return tree
     children: dict[int, list[int]] = {}
     try:
         names = os.listdir("/proc")

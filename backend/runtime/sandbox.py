@@ -192,9 +192,10 @@ class Sandbox:
                 "PYTHONNOUSERSITE": "1", "VIRTUAL_ENV": self.config.env_dir}
 
     def command(self, kernel_cmd: list[str], *, info_fd: int | None = None, block_fd: int | None = None,
-                started_fd: int | None = None) -> list[str]:
+                started_fd: int | None = None, extra_ro: tuple[tuple[str, str], ...] = ()) -> list[str]:
         """`kernel_cmd` (python -m module args...) run inside this sandbox, with the config's
-        python, under the launcher that sets the limits (and writes a byte on `started_fd`)."""
+        python, under the launcher that sets the limits (and writes a byte on `started_fd`).
+        `extra_ro`: (host path, sandbox path) pairs also mounted read-only (runtime/zygote.py's code)."""
         c = self.config
         argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"] if self.as_nobody else []
         argv += ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
@@ -219,6 +220,8 @@ class Sandbox:
         argv += ["--bind", str(self.base / "tmp"), "/tmp"]
         for path in self.read_only_mounts():
             argv += ["--ro-bind", path, path]
+        for host, inside in extra_ro:
+            argv += ["--ro-bind", host, inside]
         argv += ["--bind", str(self.base / "work"), WORK,
                  "--ro-bind", str(self.base / "view"), str(self.view_at),
                  "--bind", str(self.connection_dir), str(self.connection_dir),

@@ -153,6 +153,25 @@ def test_each_fanned_out_item_writes_its_own_artifacts(engine, nb, workflow, run
     assert len(set(paths)) == 2 and [p.read_text() for p in paths] == ["acme", "globex"]
 
 
+def test_fanned_out_items_fork_from_their_runs_sandbox_and_see_no_other_run(engine, nb, workflow, run_wf):
+    """Items' kernels come from their run's warm interpreter (runtime/zygote.py); a later run's
+    items, in a sandbox of their own, cannot read what the first run's items wrote."""
+    nb("probe.ipynb", "account = ''\nartifacts_dir = ''\nsecret = ''",
+       "import os\nopen(os.path.join(artifacts_dir, 'secret.txt'), 'w').write(account)\n"
+       "path = os.path.join(artifacts_dir, 'secret.txt')\nseen = os.path.exists(secret) if secret else None\n"
+       "forked = b'zygote_main' in open(f'/proc/{os.getppid()}/cmdline', 'rb').read()")
+    wid = workflow(parameters=[{"name": "accounts", "type": "list", "default": ["acme", "globex"]},
+                               {"name": "secret", "type": "str", "default": ""}],
+                   nodes=[{"id": "fit", "notebook": "probe.ipynb", "outputs": ["path", "seen", "forked"],
+                           "map_over": "accounts", "map_parameter": "account"}])
+    first = nodes_of(run_wf(wid, timeout=90))["fit"]
+    assert first["status"] == "success" and first["outputs"]["forked"] == [True, True], first
+    secret = first["outputs"]["path"][0]
+    assert Path(secret).read_text() == "acme"
+    second = nodes_of(run_wf(wid, parameters={"secret": secret}, timeout=90))["fit"]
+    assert second["status"] == "success" and second["outputs"]["seen"] == [False, False], second
+
+
 def test_a_worker_that_cannot_build_the_sandbox_refuses_notebooks(transactional_db, tenant, editor, nb, workflow,
                                                                   run_wf, tmp_path):
     """Secure by default: no sandbox (here: no notebook environment), no notebook; the node says

@@ -29,12 +29,13 @@ log = logging.getLogger(__name__)
 
 # Where an attempt gets its kernel: runs.worker plugs in its sandboxed pool when a worker process
 # starts (kernel_source_set). Outside a worker there is none, and notebooks do not run.
-_kernel_source: Callable[[str], object] | None = None
+_kernel_source: Callable[[str, tuple | None], object] | None = None
 _kernel_warning: str | None = None  # what every node run of this worker shows (LOOM_SANDBOX=off)
 
 
-def kernel_source_set(take: Callable[[str], object] | None, *, warning: str | None = None) -> None:
-    """Take kernels from `take(kernel name)` (a kernel manager, or None to start a fresh one);
+def kernel_source_set(take: Callable[[str, tuple | None], object] | None, *, warning: str | None = None) -> None:
+    """Take kernels from `take(kernel name, group)` (a kernel manager, or None to start a fresh one;
+    `group`: (tenant id, run id) of a fanned-out item, whose kernel may come from its run's sandbox);
     `warning`: what each node run executed here must show, e.g. that it ran unsandboxed."""
     global _kernel_source, _kernel_warning
     _kernel_source, _kernel_warning = take, warning
@@ -154,7 +155,7 @@ def _execute(job: _Job, cancel: threading.Event) -> dict:
     if _kernel_source is None:  # secure by default: only a worker knows how to sandbox a kernel
         return {"status": Status.FAILED, "notebook": None, "error": node_error(
             "Notebooks run only in a Loom worker (manage.py loom_worker), which starts each kernel in its sandbox.")}
-    kernel = _kernel_source(job.notebook.kernel_name)
+    kernel = _kernel_source(job.notebook.kernel_name, _kernel_group(job, limits))
     try:
         result = notebook_execute(
             notebook=notebook, output_path=None, parameters=job.row.parameters, outputs=output_names(job.node),
@@ -170,6 +171,15 @@ def _execute(job: _Job, cancel: threading.Event) -> dict:
         log.exception("node run %s crashed", job.row.pk)
         return {"status": Status.FAILED, "notebook": None,
                 "error": node_error(f"Loom could not run the notebook: {type(e).__name__}: {e}")}
+
+
+def _kernel_group(job: _Job, limits) -> tuple | None:
+    """Fanned-out items share their run's sandbox, whose warm interpreter forks their kernels
+    (runtime/zygote.py): not a node with its own lower process limit, which counts a sandbox's
+    processes together."""
+    if job.row.map_index is None or (limits.max_procs and limits.max_procs < settings.LOOM_SANDBOX.max_procs):
+        return None
+    return job.run.tenant_id, job.run.pk
 
 
 def _heartbeat(node_run_id: int, token: str, cancel: threading.Event, done: threading.Event) -> None:

@@ -21,12 +21,13 @@ import os
 import socket
 import threading
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import Error, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from catalog.models import NotebookVersion
@@ -84,12 +85,8 @@ def run_advance(*, run: Run) -> None:
         return
     graph = run.version.graph
     nodes = {n["id"]: n for n in graph["nodes"]}
-    rows = list(run.node_runs.all())
-    summary = {r.node: r for r in rows if r.map_index is None}
-    items = defaultdict(list)
-    for r in rows:
-        if r.map_index is not None:
-            items[r.node].append(r)
+    summary = {r.node: r for r in run.node_runs.filter(map_index__isnull=True)}
+    items = _Items.of(run)
     now = timezone.now()
     decided: dict[str, NodeRun] = {}  # plain nodes whose trigger rule says run, waiting to be sent
 
@@ -125,10 +122,10 @@ def run_advance(*, run: Run) -> None:
                     _finish(row, Status.SKIPPED, now)
                     continue
                 target = fan_out(node["map_over"], node["map_parameter"]).parameter
-                items[nid] = NodeRun.objects.bulk_create([
+                items[nid] = _Items(run, nid, rows=NodeRun.objects.bulk_create([
                     NodeRun(run=run, node=nid, map_index=i, parameters={**_item_folder(run, nid, i, params), target: value})
                     for i, value in enumerate(map_values)
-                ])
+                ]))
                 row.status, row.started_at = Status.RUNNING, now
                 row.save(update_fields=["status", "started_at"])
             elif items[nid] and row.status in (Status.QUEUED, Status.RUNNING):
@@ -136,8 +133,8 @@ def run_advance(*, run: Run) -> None:
                     row.status, row.started_at = Status.RUNNING, now
                     row.save(update_fields=["status", "started_at"])
                     changed = True
-                if all(i.status in FINISHED for i in items[nid]):
-                    node_summarize(row, sorted(items[nid], key=lambda i: i.map_index), node, now=now)
+                if items[nid].finished():
+                    node_summarize(row, items[nid].rows(), node, now=now)
                     row.save(update_fields=["status", "attempts", "outputs", "error", "warnings", "started_at", "ended_at"])
                     changed = True
 
@@ -146,6 +143,68 @@ def run_advance(*, run: Run) -> None:
         run.status, run.error = run_outcome(summary.values())
         run.ended_at = now
         run.save(update_fields=["status", "error", "ended_at"])
+
+
+class _Items:
+    """A fanned-out node's items as run_advance needs them: counted by status (one query for the
+    whole run), and only the rows it acts on loaded, not thousands of them on each advance."""
+
+    def __init__(self, run: Run, node: str, *, counts: Counter | None = None, sent: int = 0,
+                 rows: list[NodeRun] | None = None):
+        self.run, self.node, self._rows = run, node, rows
+        self.counts = Counter(r.status for r in rows) if rows is not None else counts or Counter()
+        # queued with their message out (a token): they hold a place under the node's cap
+        self.sent = sum(1 for r in rows if r.status == Status.QUEUED and r.token) if rows is not None else sent
+
+    @classmethod
+    def of(cls, run: Run) -> "_NoItems":
+        counts = (run.node_runs.filter(map_index__isnull=False).values("node", "status")
+                  .annotate(n=Count("id"), sent=Count("id", filter=~Q(token=""))))
+        by_node = defaultdict(lambda: (Counter(), [0]))
+        for c in counts:
+            tally, sent = by_node[c["node"]]
+            tally[c["status"]] += c["n"]
+            if c["status"] == Status.QUEUED:
+                sent[0] += c["sent"]
+        items = _NoItems(run)
+        for node, (tally, sent) in by_node.items():
+            items[node] = cls(run, node, counts=tally, sent=sent[0])
+        return items
+
+    def __bool__(self) -> bool:
+        return sum(self.counts.values()) > 0
+
+    def finished(self) -> bool:
+        return all(status in FINISHED for status, n in self.counts.items() if n)
+
+    def busy(self) -> int:
+        return self.counts[Status.RUNNING] + self.sent
+
+    def waiting(self, room: int) -> list[NodeRun]:
+        """The first `room` items (by map_index) that wait for their message."""
+        if room <= 0:
+            return []
+        if self._rows is not None:
+            return [r for r in self.rows() if r.status == Status.QUEUED and not r.token][:room]
+        return list(self.run.node_runs.filter(node=self.node, map_index__isnull=False, status=Status.QUEUED, token="")
+                    .order_by("map_index").defer("notebook", "log")[:room])
+
+    def rows(self) -> list[NodeRun]:
+        """All of them, in map_index order, without their notebooks and logs."""
+        if self._rows is None:
+            self._rows = list(self.run.node_runs.filter(node=self.node, map_index__isnull=False).defer("notebook", "log"))
+        return sorted(self._rows, key=lambda r: r.map_index)
+
+
+class _NoItems(dict):
+    """{node: _Items}; a node without items gets an empty one."""
+
+    def __init__(self, run: Run):
+        super().__init__()
+        self.run = run
+
+    def __missing__(self, node: str) -> _Items:
+        return _Items(self.run, node, rows=[])
 
 
 def _finish(row: NodeRun, status: str, now) -> None:
@@ -203,9 +262,7 @@ def _dispatch(run: Run, nodes: dict, ready: list[NodeRun], items: dict, summary:
     for nid, its in items.items():
         if its and summary[nid].status == Status.RUNNING:
             cap = nodes[nid]["max_active"] or settings.LOOM_MAP_MAX_ACTIVE
-            busy = sum(1 for i in its if i.status == Status.RUNNING or (i.status == Status.QUEUED and i.token))
-            waiting = [i for i in sorted(its, key=lambda i: i.map_index) if i.status == Status.QUEUED and not i.token]
-            ready.extend(waiting[:max(0, cap - busy)])
+            ready.extend(its.waiting(cap - its.busy()))
     if not ready:
         return
     tenant, room, total = slots.rooms(run)

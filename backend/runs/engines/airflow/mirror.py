@@ -13,7 +13,8 @@ Airflow is only ever asked outside a database transaction.
 """
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
@@ -37,7 +38,11 @@ from workflows.models import VERSION_BULK
 
 log = logging.getLogger(__name__)
 POLL_LEASE = "airflow-poll"
-PAGE = 100
+PAGE = 100  # Airflow's [api] maximum_page_limit by default
+# A task instance updated this long before the last listing is listed again: the clocks of Airflow's
+# processes differ a little, and a commit lands after its updated_at.
+UPDATED_SLACK = timedelta(seconds=10)
+_seen: dict[int, tuple] = {}  # run pk -> (Airflow's time at the last listing, {(task_id, map_index): task instance})
 UNREACHABLE = "Airflow unreachable since "
 
 
@@ -152,7 +157,7 @@ def _run_sync(client, pk: int, status: str, dag_runs: dict) -> None:
             if not submission_pending(pk):  # a submission in flight triggers it soon
                 run_fail(pk, f"Airflow has no DAG run {run.external_id} of {dag} (any more).")
             return
-    tis = _task_instances(client, dag, run.external_id)
+    tis, changed, seen = _task_instances(client, pk, dag, run.external_id)
     rows = {(r.node, r.map_index): (r.status, r.attempts) for r in run.node_runs.only("node", "map_index", "status", "attempts")}
     nodes = {n["id"]: n for n in run.version.graph["nodes"]}
     details = {}
@@ -173,7 +178,11 @@ def _run_sync(client, pk: int, status: str, dag_runs: dict) -> None:
         run = Run.objects.select_for_update().select_related("tenant", "version").get(pk=pk)
         if run.status != status:
             return  # cancelled (or changed otherwise) while Airflow was asked: next round
-        _apply(run, dag_run, tis, details, nodes, item_values)
+        _apply(run, dag_run, tis, details, nodes, item_values, changed)
+    if run.status in FINISHED:
+        mirror_forget(pk)
+    else:
+        _seen[pk] = seen  # applied: the next poll asks only for what changed after
 
 
 def _item_values(client, run: Run, dag: str, tis: list, rows: dict, nodes: dict) -> dict:
@@ -188,20 +197,45 @@ def _item_values(client, run: Run, dag: str, tis: list, rows: dict, nodes: dict)
             for node, done in finished.items() if all(done) and rows.get((node, None), ("",))[0] not in FINISHED}
 
 
-def _task_instances(client, dag: str, run_id: str) -> list:
-    """Every task instance of the DAG run, mapped ones included: one request for up to PAGE."""
-    found, offset = [], 0
+def _task_instances(client, pk: int, dag: str, run_id: str) -> tuple[list, set, tuple]:
+    """Every task instance of the DAG run, mapped ones included; the keys of those that may have
+    changed since the last poll; and what to remember once they are applied (`_seen`). The
+    first poll of a run (on this worker) lists them all, PAGE per request; later polls only
+    those Airflow updated since that listing (updated_at, by Airflow's own clock: its answer's
+    Date), so that a poll costs about one request however many items the run has."""
+    since, known = _seen.get(pk, (None, {}))
+    changed, clock = _list(client, dag, run_id, updated_at_gte=since - UPDATED_SLACK if since else None)
+    known = {**known, **{(ti.task_id, ti.map_index): ti for ti in changed}}
+    return list(known.values()), {(ti.task_id, ti.map_index) for ti in changed}, (clock or since, known)
+
+
+def _list(client, dag: str, run_id: str, **filters) -> tuple[list, datetime | None]:
+    """The task instances matching `filters`, and Airflow's time when it answered the first page."""
+    found, offset, clock = [], 0, None
     while True:
-        page = client.task_instances.get_task_instances(dag, run_id, limit=PAGE, offset=offset)
+        response = client.task_instances.get_task_instances_with_http_info(dag, run_id, limit=PAGE, offset=offset,
+                                                                           **filters)
+        if clock is None:
+            try:
+                clock = parsedate_to_datetime((response.headers or {}).get("date", ""))
+            except (TypeError, ValueError):
+                clock = None  # no Date: the next poll lists everything again
+        page = response.data
         found += page.task_instances
         offset += len(page.task_instances)
         if not page.task_instances or offset >= page.total_entries:
-            return found
+            return found, clock
 
 
-def _apply(run: Run, dag_run, tis: list, details: dict, nodes: dict, item_values: dict) -> None:
-    """Write what Airflow says into the run's rows (called holding the run row)."""
-    rows = {(r.node, r.map_index): r for r in run.node_runs.all()}
+def mirror_forget(pk: int) -> None:
+    """Drop what the poller knows of a run's task instances: the next poll lists them all."""
+    _seen.pop(pk, None)
+
+
+def _apply(run: Run, dag_run, tis: list, details: dict, nodes: dict, item_values: dict, changed: set) -> None:
+    """Write what Airflow says into the run's rows (called holding the run row); a row whose
+    task instance did not change since the last poll (not in `changed`) is left as it is."""
+    rows = {(r.node, r.map_index): r for r in run.node_runs.defer("notebook", "log")}
     items_of = defaultdict(list)
     items_task = {}
     for ti in tis:
@@ -214,11 +248,15 @@ def _apply(run: Run, dag_run, tis: list, details: dict, nodes: dict, item_values
             continue
         if map_index is not None:
             items_of[node].append(ti.map_index)
-            row = rows.get((node, map_index)) or NodeRun(run=run, node=node, map_index=map_index)
-            rows[(node, map_index)] = row
+            row = rows.get((node, map_index))
+            if row is None:
+                row = rows[(node, map_index)] = NodeRun(run=run, node=node, map_index=map_index)
+            elif (ti.task_id, ti.map_index) not in changed and detail is None:
+                continue
             _row_update(row, ti, detail)
         elif not nodes[node]["map_over"] or not any(k[0] == node and k[1] is not None for k in rows):
-            _row_update(rows[(node, None)], ti, detail)
+            if (ti.task_id, ti.map_index) in changed or detail is not None:
+                _row_update(rows[(node, None)], ti, detail)
 
     for nid, node in nodes.items():
         if not node["map_over"]:

@@ -1,0 +1,106 @@
+"""Kernels forked from a run's warm interpreter (runtime/zygote.py): real bubblewrap, real
+kernels. Each forked kernel is a fresh process serving one notebook; one run's sandbox never
+serves another run or tenant, which cannot see its files or processes."""
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import notebook_bytes
+from runtime.execute import NotebookFailed, notebook_execute
+from runtime.sandbox import sandbox_config, sandbox_problem
+from runtime.zygote import RunSandboxes
+
+
+@pytest.fixture(scope="module")
+def root():
+    path = Path(tempfile.mkdtemp(prefix="loom-zygote-test-"))  # not pytest's 0700 folder: nobody must reach it
+    path.chmod(0o711)
+    (path / "artifacts").mkdir(mode=0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def runs(root):
+    config = sandbox_config({"LOOM_SANDBOX_NETWORK": "none", "LOOM_KERNEL_MEMORY_MB": "1024",
+                             "LOOM_KERNEL_MAX_PROCS": "64"}, root=root / "sandboxes")
+    assert sandbox_problem(config) is None, sandbox_problem(config)
+    r = RunSandboxes(config, view_at=root / "artifacts", slots=2, max_live=2, idle_s=60)
+    yield r
+    r.close()
+
+
+def item(runs, root, key, leaf, *cells, outputs=()):
+    """Run one notebook as item `leaf` of run key=(tenant, run) on a kernel forked for that run."""
+    tenant, run = key
+    cwd = root / "artifacts" / f"t{tenant}" / str(run) / leaf
+    cwd.mkdir(parents=True, exist_ok=True)
+    km = runs.kernel_manager("python3", key)
+    assert km is not None
+    nb = nbformat.reads(notebook_bytes("x = 1", *cells), as_version=4)
+    return notebook_execute(notebook=nb, output_path=None, parameters={}, outputs=outputs, cwd=cwd, kernel_manager=km)
+
+
+def test_each_notebook_gets_a_fresh_process_with_its_files_in_its_folder(runs, root):
+    first = item(runs, root, (1, 10), "each-0", "import os\nleak = 'first'\npid = os.getpid()\ncwd = os.getcwd()\n"
+                 "open('out.txt', 'w').write('zero')", outputs=["pid", "cwd"]).outputs
+    second = item(runs, root, (1, 10), "each-1", "import os\npid = os.getpid()\nseen = 'leak' in globals()",
+                  outputs=["pid", "seen"]).outputs
+    assert first["pid"] != second["pid"] and second["seen"] is False
+    assert first["cwd"].startswith("/loom/work/")  # its own writable folder, as a pooled kernel's /loom/work
+    assert (root / "artifacts" / "t1" / "10" / "each-0" / "out.txt").read_text() == "zero"
+    assert runs.live() == 1  # both from the same run sandbox
+
+
+def test_a_run_cannot_see_another_runs_or_tenants_files_or_processes(runs, root):
+    item(runs, root, (1, 10), "secret-0", "import time\nopen('secret.txt', 'w').write('run 10')")
+    probe = "import os\ntheirs = os.path.exists(%r)\ntenants = sorted(os.listdir(%r))\nruns = sorted(os.listdir(%r))"
+    secret = root / "artifacts" / "t1" / "10" / "secret-0" / "secret.txt"
+    probe = probe % (str(secret), str(root / "artifacts"), str(root / "artifacts" / "t1"))
+    other_run = item(runs, root, (1, 11), "n-0", probe, outputs=["theirs", "tenants", "runs"]).outputs
+    assert other_run == {"theirs": False, "tenants": ["t1"], "runs": ["11"]}
+    other_tenant = item(runs, root, (2, 10), "n-0", probe.rsplit("\n", 1)[0],
+                        outputs=["theirs", "tenants"]).outputs
+    assert other_tenant == {"theirs": False, "tenants": ["t2"]}
+    same_run = item(runs, root, (1, 10), "later", probe, outputs=["theirs"]).outputs
+    assert same_run["theirs"] is True  # its own run's earlier files are readable, as with one sandbox per kernel
+    with pytest.raises(NotebookFailed, match="Read-only|Permission"):
+        item(runs, root, (1, 10), "later-1", f"open({str(secret)!r}, 'a').write('x')")
+
+
+def test_processes_of_other_runs_are_invisible(runs, root):
+    """A kernel sees its run's processes only: two live run sandboxes, two PID namespaces."""
+    code = "import os\nns = os.readlink('/proc/self/ns/pid')\nhost = os.path.exists('/proc/1/cmdline') and b'bwrap' in open('/proc/1/cmdline','rb').read()"
+    a = item(runs, root, (3, 1), "p-0", code, outputs=["ns", "host"]).outputs
+    b = item(runs, root, (3, 2), "p-0", code, outputs=["ns", "host"]).outputs
+    assert a["ns"] != b["ns"]
+    assert a["host"] and b["host"]  # pid 1 is the sandbox's own init, not the worker's
+
+
+def test_other_kernels_still_start_when_every_sandbox_is_busy(runs, root):
+    """At most max_live run sandboxes: a run beyond them gets no forked kernel (None: the worker
+    then starts one the usual way) while the others run kernels; an idle one is closed for it."""
+    a, b = runs.kernel_manager("python3", (9, 1)), runs.kernel_manager("python3", (9, 2))
+    assert runs.kernel_manager("python3", (9, 3)) is None
+    for km in (a, b):
+        km.cleanup_ipc_files()  # disposed of without running: the sandboxes are idle again
+    c = runs.kernel_manager("python3", (9, 3))
+    assert c is not None and runs.live() == 2
+    c.cleanup_ipc_files()
+    assert runs.kernel_manager("ir", (9, 3)) is None  # only ipykernel forks
+
+
+def test_the_timeout_kills_a_forked_kernel(runs, root):
+    """The worker reaches a forked kernel by its pid (its credentials' pid, seen from here) as it
+    reaches any kernel: the timeout kills its process group, and the run's sandbox serves on."""
+    slow = nbformat.reads(notebook_bytes("x = 1", "import time\ntime.sleep(60)"), as_version=4)
+    started = time.monotonic()
+    with pytest.raises(NotebookFailed, match="Timed out after 2 s"):
+        notebook_execute(notebook=slow, output_path=None, parameters={}, cwd=root / "artifacts" / "t4" / "1" / "slow-0",
+                         timeout_s=2, kernel_manager=runs.kernel_manager("python3", (4, 1)))
+    assert time.monotonic() - started < 30
+    assert item(runs, root, (4, 1), "after-0", "y = x + 1", outputs=["y"]).outputs == {"y": 2}
