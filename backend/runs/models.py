@@ -58,7 +58,10 @@ class Run(TenantOwned):
         indexes = [models.Index(fields=["tenant", "status"]), models.Index(fields=["workflow", "-id"]),
                    models.Index(fields=["engine", "status"])]
         constraints = [models.UniqueConstraint(fields=["workflow", "engine", "external_id"], condition=~models.Q(external_id=""),
-                                               name="unique_external_run")]
+                                               name="unique_external_run"),
+                       # The scheduler never starts two runs for one logical date, however many act.
+                       models.UniqueConstraint(fields=["workflow", "logical_date"], condition=models.Q(trigger="schedule"),
+                                               name="unique_scheduled_run")]
 
     def __str__(self):
         return f"run {self.pk} of {self.workflow_id} ({self.status})"
