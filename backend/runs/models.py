@@ -59,8 +59,10 @@ class Run(TenantOwned):
                    models.Index(fields=["engine", "status"])]
         constraints = [models.UniqueConstraint(fields=["workflow", "engine", "external_id"], condition=~models.Q(external_id=""),
                                                name="unique_external_run"),
-                       # The scheduler never starts two runs for one logical date, however many act.
-                       models.UniqueConstraint(fields=["workflow", "logical_date"], condition=models.Q(trigger="schedule"),
+                       # Loom's scheduler never starts two runs for one logical date, however many act
+                       # (Airflow's runs: Airflow sees to it).
+                       models.UniqueConstraint(fields=["workflow", "logical_date"],
+                                               condition=models.Q(trigger="schedule", engine="local"),
                                                name="unique_scheduled_run")]
 
     def __str__(self):

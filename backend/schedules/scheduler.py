@@ -65,7 +65,7 @@ def deployment_tick(deployment: Deployment, *, now: datetime) -> list[Run]:
     else:
         slots = timetable.due_slots(schedule, start_date=graph.get("start_date", "2026-01-01"),
                                     catchup=bool(graph.get("catchup")), last=runs.aggregate(m=Max("logical_date"))["m"],
-                                    since=deployment.requested_at, now=now, limit=room)
+                                    now=now, limit=room)
     started = []
     for slot in slots:
         try:

@@ -55,13 +55,13 @@ def slots_between(cron: str, start: datetime, end: datetime) -> list[Slot]:
     return [slot_at(cron, t) for t in fire_times(cron, after=start - timedelta(microseconds=1), until=end)]
 
 
-def due_slots(schedule: str, *, start_date: str, catchup: bool, last: datetime | None, since: datetime,
-              now: datetime, limit: int) -> list[Slot]:
+def due_slots(schedule: str, *, start_date: str, catchup: bool, last: datetime | None, now: datetime,
+              limit: int) -> list[Slot]:
     """The slots a scheduler should start now, oldest first, at most `limit`.
 
-    `last`: the newest logical date already scheduled (None: none yet); `since`: when the
-    workflow was deployed. With catchup every slot after `last` (else from start_date) up to
-    `now` is due; without it only the newest one, and none from before the deployment.
+    `last`: the newest logical date already scheduled (None: none yet). With catchup every slot
+    after `last` (else from start_date) up to `now` is due; without it only the newest one, as
+    Airflow does (a new deployment runs the newest slot at once).
     """
     cron = cron_of(schedule)
     start = start_of(start_date)
@@ -72,8 +72,7 @@ def due_slots(schedule: str, *, start_date: str, catchup: bool, last: datetime |
     after = last if last is not None else start - timedelta(microseconds=1)
     if not catchup:
         newest = croniter(cron, now + timedelta(microseconds=1)).get_prev(datetime)
-        floor = max(after, since - timedelta(microseconds=1)) if last is None else after
-        return [slot_at(cron, newest)] if newest > floor and newest >= start else []
+        return [slot_at(cron, newest)] if newest > after else []
     slots = []
     for t in fire_times(cron, after=after, until=now):
         slots.append(slot_at(cron, t))

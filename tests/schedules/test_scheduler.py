@@ -24,16 +24,15 @@ def at(*args) -> datetime:
 
 @pytest.fixture
 def deployed(api, tenant, nb, workflow):
-    """deployed(schedule=..., catchup=..., max_active_runs=..., since=...) -> workflow id, deployed locally."""
+    """deployed(schedule=..., catchup=..., max_active_runs=...) -> workflow id, deployed locally."""
     nb("dated.ipynb", "logical_date = ''", "x = 1")
 
-    def make(schedule="@hourly", catchup=True, max_active_runs=2, since=at(2026, 1, 1), start_date="2026-01-01"):
+    def make(schedule="@hourly", catchup=True, max_active_runs=2, start_date="2026-01-01"):
         wid = workflow([{"id": "a", "notebook": "dated.ipynb"}], schedule=schedule, catchup=catchup,
                        start_date=start_date)
         response = api.post(f"/api/tenants/{tenant.slug}/workflows/{wid}/deployment/",
                             {"engine": "local", "max_active_runs": max_active_runs}, format="json")
         assert response.status_code == 202, response.content
-        Deployment.objects.filter(workflow_id=wid).update(requested_at=since)  # deployed "then", for the clock
         return wid
 
     return make
@@ -71,16 +70,16 @@ def test_ticks_start_due_runs_within_max_active_runs_and_catch_up(db, deployed):
 
 
 def test_without_catchup_a_scheduler_that_was_down_runs_only_the_newest_date(db, deployed):
-    wid = deployed(catchup=False, since=at(2026, 1, 1, 0, 30))
-    assert schedules_tick(now=at(2026, 1, 1, 0, 45)) == []  # 00:00 was before the deployment
-    schedules_tick(now=at(2026, 1, 1, 1, 0, 1))
+    wid = deployed(catchup=False)
+    assert [r.logical_date for r in schedules_tick(now=at(2026, 1, 1, 0, 45))] == [at(2026, 1, 1, 0)]
+    assert schedules_tick(now=at(2026, 1, 1, 0, 50)) == []
     finish(wid)
     schedules_tick(now=at(2026, 1, 1, 9, 5))  # down from 01:00 to 09:05
-    assert dates(wid) == [at(2026, 1, 1, 1), at(2026, 1, 1, 9)]
+    assert dates(wid) == [at(2026, 1, 1, 0), at(2026, 1, 1, 9)]
 
 
 def test_a_paused_deployment_starts_nothing_until_resumed(db, api, tenant, deployed):
-    wid = deployed(catchup=False, since=at(2026, 1, 1))
+    wid = deployed(catchup=False)
     url = f"/api/tenants/{tenant.slug}/workflows/{wid}/deployment/"
     assert api.patch(url, {"paused": True}, format="json").json()["paused"] is True
     assert schedules_tick(now=at(2026, 1, 1, 3, 5)) == []

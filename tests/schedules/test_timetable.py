@@ -9,38 +9,37 @@ def at(*args) -> datetime:
 
 
 def test_catchup_runs_every_missed_slot_oldest_first_within_the_limit():
-    slots = due_slots("@hourly", start_date="2026-01-01", catchup=True, last=None, since=at(2026, 1, 1, 3, 30),
+    slots = due_slots("@hourly", start_date="2026-01-01", catchup=True, last=None,
                       now=at(2026, 1, 1, 3, 30), limit=10)
     assert [s.logical_date for s in slots] == [at(2026, 1, 1, h) for h in range(4)]
     # The data interval ends at the logical date and starts at the fire before.
     assert (slots[1].data_interval_start, slots[1].data_interval_end) == (at(2026, 1, 1, 0), at(2026, 1, 1, 1))
-    limited = due_slots("@hourly", start_date="2026-01-01", catchup=True, last=at(2026, 1, 1, 0), since=at(2026, 1, 1),
+    limited = due_slots("@hourly", start_date="2026-01-01", catchup=True, last=at(2026, 1, 1, 0),
                         now=at(2026, 1, 1, 3, 30), limit=2)
     assert [s.logical_date for s in limited] == [at(2026, 1, 1, 1), at(2026, 1, 1, 2)]
 
 
-def test_without_catchup_only_the_newest_slot_and_none_from_before_the_deployment():
-    fresh = due_slots("@hourly", start_date="2026-01-01", catchup=False, last=None, since=at(2026, 3, 1, 10, 30),
-                      now=at(2026, 3, 1, 10, 45), limit=5)
-    assert fresh == []  # 10:00 was before the deployment
-    later = due_slots("@hourly", start_date="2026-01-01", catchup=False, last=None, since=at(2026, 3, 1, 10, 30),
-                      now=at(2026, 3, 1, 13, 5), limit=5)
-    assert [s.logical_date for s in later] == [at(2026, 3, 1, 13)]
+def test_without_catchup_only_the_newest_slot_is_due():
+    # As on Airflow: a new deployment runs the newest slot at once.
+    fresh = due_slots("@hourly", start_date="2026-01-01", catchup=False, last=None, now=at(2026, 3, 1, 10, 45), limit=5)
+    assert [s.logical_date for s in fresh] == [at(2026, 3, 1, 10)]
     # A scheduler down since 11:00 skips what it missed and runs the newest.
-    back = due_slots("@hourly", start_date="2026-01-01", catchup=False, last=at(2026, 3, 1, 11), since=at(2026, 3, 1),
-                     now=at(2026, 3, 1, 16, 10), limit=5)
+    back = due_slots("@hourly", start_date="2026-01-01", catchup=False, last=at(2026, 3, 1, 11), now=at(2026, 3, 1, 16, 10),
+                     limit=5)
     assert [s.logical_date for s in back] == [at(2026, 3, 1, 16)]
-    assert due_slots("@hourly", start_date="2026-01-01", catchup=False, last=at(2026, 3, 1, 16), since=at(2026, 3, 1),
-                     now=at(2026, 3, 1, 16, 59), limit=5) == []
+    assert due_slots("@hourly", start_date="2026-01-01", catchup=False, last=at(2026, 3, 1, 16), now=at(2026, 3, 1, 16, 59),
+                     limit=5) == []
+    # Nothing before the start date.
+    assert due_slots("@hourly", start_date="2026-04-01", catchup=False, last=None, now=at(2026, 3, 1), limit=5) == []
 
 
 def test_once_runs_at_the_start_date_and_nothing_before_it():
-    assert due_slots("@once", start_date="2026-05-01", catchup=False, last=None, since=at(2026, 1, 1),
+    assert due_slots("@once", start_date="2026-05-01", catchup=False, last=None,
                      now=at(2026, 4, 30), limit=1) == []
-    [slot] = due_slots("@once", start_date="2026-05-01", catchup=False, last=None, since=at(2026, 1, 1),
+    [slot] = due_slots("@once", start_date="2026-05-01", catchup=False, last=None,
                        now=at(2026, 5, 2), limit=1)
     assert slot.logical_date == at(2026, 5, 1)
-    assert due_slots("@once", start_date="2026-05-01", catchup=False, last=at(2026, 5, 1), since=at(2026, 1, 1),
+    assert due_slots("@once", start_date="2026-05-01", catchup=False, last=at(2026, 5, 1),
                      now=at(2026, 6, 1), limit=1) == []
 
 
