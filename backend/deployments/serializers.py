@@ -33,6 +33,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
         fields = ["workflow", "version", "engine", "paused", "max_active_runs", "schedule", "schedule_text", "catchup",
                   "next_runs", "dag_id", "status", "error", "requested_at", "deployed_at", "parse_seconds", "deployed_by",
                   "airflow_url"]
+        read_only_fields = fields
 
     def get_airflow_url(self, deployment) -> str:
         if deployment.engine != "airflow" or not settings.LOOM_AIRFLOW_URL:

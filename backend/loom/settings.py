@@ -226,6 +226,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "runs.models.Status",
         "DeploymentStatusEnum": "deployments.models.DeploymentStatus",
+        "BackfillStatusEnum": "schedules.models.BackfillStatus",
     },
     # Every operation's error answers, with their one JSON shape (loom/openapi.py).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "loom.openapi.error_responses"],

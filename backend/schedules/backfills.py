@@ -7,6 +7,7 @@ them; its DAG runs come back through the mirror as Loom runs with trigger=backfi
 a run already run again: none, the failed ones, or all (never one whose run is active).
 """
 import logging
+import time
 from datetime import datetime
 
 from airflow_client import client as ac
@@ -90,15 +91,36 @@ def _airflow_backfill(*, workflow, version, start, end, reprocess, max_active_ru
     if deployment is None or deployment.version_id != version.pk:
         raise FieldsInvalid({"engine": [f"Version {version.number} of '{workflow.name}' is not the version deployed to "
                                         "Airflow; deploy it to Airflow first."]})
+    body = ac.BackfillPostBody(dag_id=deployment.dag_id, from_date=start, to_date=end, max_active_runs=max_active_runs,
+                               reprocess_behavior=ac.ReprocessBehavior(reprocess), dag_run_conf={})
+    client, asked = airflow_client(), time.monotonic()
+    while True:
+        try:
+            return str(client.backfills.create_backfill(body).id)
+        except (AirflowUnavailable, AirflowError) as e:
+            # An Airflow on SQLite answers 503 while its database is locked (try again), or takes
+            # longer than Loom waits: the backfill may exist then, and is this one.
+            if isinstance(e, AirflowError) and e.status != 503:
+                if e.status >= 500:
+                    raise Unavailable(f"Airflow did not create the backfill: {e.detail}") from e
+                raise FieldsInvalid({"detail": [f"Airflow refused the backfill: {e.detail}"]}) from e
+            found = _airflow_active_backfill(client, deployment.dag_id, start, end)
+            if found is not None:
+                return found
+            if time.monotonic() - asked > settings.LOOM_AIRFLOW_SUBMIT_TIMEOUT_S:
+                raise Unavailable(f"Airflow did not create the backfill: {e}") from e
+            time.sleep(1)
+
+
+def _airflow_active_backfill(client, dag_id: str, start: datetime, end: datetime) -> str | None:
     try:
-        created = airflow_client().backfills.create_backfill(ac.BackfillPostBody(
-            dag_id=deployment.dag_id, from_date=start, to_date=end, max_active_runs=max_active_runs,
-            reprocess_behavior=ac.ReprocessBehavior(reprocess), dag_run_conf={}))
-    except AirflowUnavailable as e:
-        raise Unavailable(str(e)) from e
-    except AirflowError as e:
-        raise FieldsInvalid({"detail": [f"Airflow refused the backfill: {e.detail}"]}) from e
-    return str(created.id)
+        found = client.backfills.list_backfills(dag_id, order_by=["-id"], limit=5).backfills
+    except (AirflowUnavailable, AirflowError):
+        return None
+    for backfill in found:
+        if backfill.completed_at is None and backfill.from_date == start and backfill.to_date == end:
+            return str(backfill.id)
+    return None
 
 
 def backfill_cancel(*, backfill: Backfill) -> Backfill:

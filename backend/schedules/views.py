@@ -16,7 +16,9 @@ class BackfillListView(WorkflowScopedMixin, generics.GenericAPIView):
 
     serializer_class = BackfillSerializer
 
+    @extend_schema(responses=BackfillSerializer(many=True), operation_id="tenants_workflows_backfills_list")
     def get(self, request, tenant, workflow_id):
+        """The workflow's backfills, newest first (the last 50)."""
         workflow = self.get_object()
         found = Backfill.objects.filter(workflow=workflow).select_related("version", "created_by")[:50]
         return Response(BackfillSerializer(found, many=True).data)
