@@ -48,9 +48,10 @@ class DeploymentView(WorkflowScopedMixin, generics.GenericAPIView):
         503: OpenApiResponse(description="Airflow is not configured or unreachable")})
     def patch(self, request, tenant, workflow_id):
         """Pause (`{"paused": true}`) or resume the schedule. On Airflow the DAG is paused too."""
+        deployment = self.get_deployment()
         data = DeploymentPatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        deployment = services.deployment_pause(deployment=self.get_deployment(), paused=data.validated_data["paused"])
+        deployment = services.deployment_pause(deployment=deployment, paused=data.validated_data["paused"])
         return Response(DeploymentSerializer(deployment).data)
 
     @extend_schema(responses={204: None, 404: OpenApiResponse(description="Not deployed"),

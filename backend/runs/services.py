@@ -78,8 +78,7 @@ def run_start(*, version: WorkflowVersion, engine: str = "local", parameters: di
         run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run.pk)
         runner.start(run=run)
         record(Action.RUN_STARTED, tenant=run.tenant, obj=run,
-               after={"workflow": workflow.pk, "version": version.number, "engine": engine, "parameters": parameters,
-                      "trigger": trigger, "logical_date": logical_date.isoformat()},
+               after={"workflow": workflow.pk, "version": version.number, "engine": engine, "parameters": parameters},
                **({"actor": ActorKind.SCHEDULER} if trigger in (Trigger.SCHEDULE, Trigger.BACKFILL) and user is None else {}))
     return run
 
