@@ -201,10 +201,12 @@ def run(root: Path, processes: Processes, airflow, airflow_up, airflow_error) ->
         worker_ports.append(port)
         processes.start(f"worker-{n}", [PY, "manage.py", "loom_worker", "-l", "INFO"],
                         {**env, "LOOM_WORKER_METRICS_PORT": str(port), "LOOM_WORKER_READY_FILE": str(root / f"ready-{n}")})
+    for n in (1, 2):  # two beats: only the holder of the scheduler lease acts on a tick
+        processes.start(f"scheduler-{n}", [PY, "manage.py", "loom_scheduler", "-l", "INFO"], env)
     wait_for("gunicorn answering /healthz", lambda: requests.get(f"{base}/healthz", timeout=2).ok, processes)
     for n in (1, 2):
         wait_for(f"worker {n} consuming with its kernels up", (root / f"ready-{n}").exists, processes)
-    say("gunicorn (3 processes) and 2 workers up")
+    say("gunicorn (3 processes), 2 workers and 2 schedulers up")
 
     wait_for("Airflow healthy", airflow_up.is_set, processes, timeout=180)
     assert not airflow_error, airflow_error

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: the web app and a worker of the local engine, together; Ctrl-C stops both.
+# `make run`: the web app, a worker of the local engine and the scheduler (Celery beat), together;
+# Ctrl-C stops them all.
 # With REDIS_URL unset the worker and the web process share the embedded broker under var/broker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,8 +13,13 @@ $PY manage.py loom_demo
 
 $PY manage.py loom_worker --loglevel WARNING &
 WORKER=$!
-stop() { kill -TERM "$WORKER" 2>/dev/null || true; wait "$WORKER" 2>/dev/null || true; }
+$PY manage.py loom_scheduler --loglevel WARNING &
+SCHEDULER=$!
+stop() {
+  kill -TERM "$WORKER" "$SCHEDULER" 2>/dev/null || true
+  wait "$WORKER" "$SCHEDULER" 2>/dev/null || true
+}
 trap stop EXIT INT TERM
 
-echo "Loom: http://127.0.0.1:8000/  (API docs: http://127.0.0.1:8000/api/docs/)  worker pid $WORKER"
+echo "Loom: http://127.0.0.1:8000/  (API docs: http://127.0.0.1:8000/api/docs/)  worker pid $WORKER, scheduler pid $SCHEDULER"
 $PY manage.py runserver 127.0.0.1:8000

@@ -61,6 +61,17 @@ def _run(tenant):
     return run
 
 
+def _backfill(tenant):
+    from django.utils import timezone
+
+    from schedules.models import Backfill
+
+    workflow = _workflow(tenant)
+    now = timezone.now()
+    return Backfill.objects.create(tenant=tenant, workflow=workflow, version=workflow.versions.get(), start=now, end=now,
+                                   status="success")
+
+
 def _invitation(tenant):
     from tenancy.invitations import invitation_create
 
@@ -76,6 +87,7 @@ OBJECTS = {
     "workflow_id": lambda t, owner: _workflow(t).pk,
     "run_id": lambda t, owner: _run(t).pk,
     "node": lambda t, owner: "a",
+    "backfill_id": lambda t, owner: _backfill(t).pk,
 }
 
 

@@ -25,6 +25,10 @@ class Action(models.TextChoices):
     RUN_REPAIRED = "run.repaired"
     DEPLOYMENT_DEPLOYED = "deployment.deployed"
     DEPLOYMENT_UNDEPLOYED = "deployment.undeployed"
+    DEPLOYMENT_PAUSED = "deployment.paused"
+    DEPLOYMENT_RESUMED = "deployment.resumed"
+    BACKFILL_STARTED = "backfill.started"
+    BACKFILL_CANCELLED = "backfill.cancelled"
     CONNECTION_CREATED = "connection.created"
     CONNECTION_CHANGED = "connection.changed"
     CONNECTION_DELETED = "connection.deleted"
@@ -46,7 +50,7 @@ class ActorKind(models.TextChoices):
     USER = "user"  # a logged-in person (or their token)
     ANONYMOUS = "anonymous"  # a request without a login (a failed login)
     SYSTEM = "system"  # Loom itself: a worker, a management command
-    SCHEDULER = "scheduler"  # Airflow's scheduler started a run on the DAG's schedule
+    SCHEDULER = "scheduler"  # a scheduler (Loom's or Airflow's) started a run on a schedule or backfill
     AIRFLOW = "airflow"  # someone in Airflow's own UI or API
 
 

@@ -83,6 +83,7 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
         edge=parameters.edge_layer(node["inputs"], lambda source: upstream_outputs(nodes, settings, ti, source,
                                                                                     parameters=parameters)),
         artifacts_dir=str(output_dir),
+        dates=context_dates(context),
         **run_layers(context),
     )
     notebooks = setting(settings["notebooks_dir"], Path(context["dag"].fileloc).parent / "loom-notebooks")
@@ -148,6 +149,16 @@ def notebook_verified(notebooks: Path, relpath: str):
 def run_layers(context) -> dict:
     """The run's conf (overrides) and params (workflow parameters, conf already applied)."""
     return {"overrides": dict(context["dag_run"].conf or {}), "globals": dict(context["params"])}
+
+
+def context_dates(context) -> dict:
+    """The DAG run's logical date and data interval (ISO 8601), from the task's context, for
+    notebooks that declare parameters of these names; a manual run without one: its run_after."""
+    dag_run = context["dag_run"]
+    when = dag_run.logical_date or dag_run.run_after
+    dates = {"logical_date": when, "data_interval_start": dag_run.data_interval_start or when,
+             "data_interval_end": dag_run.data_interval_end or when}
+    return {name: value.isoformat() for name, value in dates.items() if value is not None}
 
 
 def upstream_outputs(nodes: dict, settings: dict, ti, source: str, *, parameters) -> dict | None:

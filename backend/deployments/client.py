@@ -33,6 +33,7 @@ APIS = {
     "connections": ac.ConnectionApi,
     "variables": ac.VariableApi,
     "monitor": ac.MonitorApi,
+    "backfills": ac.BackfillApi,
 }
 
 

@@ -12,9 +12,12 @@ class DeploymentStatus(models.TextChoices):
 
 
 class Deployment(TenantOwned):
-    """A workflow's DAG in Airflow: the version whose file Loom wrote, and whether Airflow took it.
+    """A deployed workflow version, which runs on its schedule on `engine`. On Airflow: the DAG
+    file Loom wrote, and whether Airflow took it. On the local engine Loom's scheduler
+    (schedules.scheduler) starts its runs; there is nothing to parse, so it is deployed at once.
 
-    One per workflow: deploying another version replaces the DAG (same dag id, same file).
+    One per workflow: deploying another version replaces the deployed one (on Airflow the same dag
+    id, the same file).
     """
 
     workflow = models.OneToOneField(Workflow, on_delete=models.CASCADE, related_name="deployment")
@@ -32,6 +35,9 @@ class Deployment(TenantOwned):
     stale_error_at = models.DateTimeField(null=True, blank=True)
     parse_seconds = models.FloatField(null=True, blank=True, help_text="From the files written to the DAG visible in Airflow.")
     deployed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    engine = models.CharField(max_length=20, default="airflow", help_text="Where the schedule runs: local or airflow.")
+    paused = models.BooleanField(default=False, help_text="A paused deployment starts no scheduled run.")
+    max_active_runs = models.PositiveIntegerField(default=16, help_text="Scheduled runs active at once (local engine).")
 
     class Meta:
         ordering = ["dag_id"]

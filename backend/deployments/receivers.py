@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 @receiver(post_delete, sender=Deployment)
 def deployment_deleted(sender, instance: Deployment, **kwargs) -> None:
+    if instance.engine != "airflow":
+        return
     dag_id = instance.dag_id
 
     def remove():
@@ -44,7 +46,7 @@ def tenant_changed(sender, instance: Tenant, created: bool, **kwargs) -> None:
 
 
 def _tenant_sync_later(tenant_id: int) -> None:
-    if airflow_config_problem() or not Deployment.objects.filter(tenant_id=tenant_id).exists():
+    if airflow_config_problem() or not Deployment.objects.filter(tenant_id=tenant_id, engine="airflow").exists():
         return
     from deployments.tasks import airflow_tenant_sync_task
 

@@ -7,4 +7,4 @@ def deployment_get(*, workflow: Workflow) -> Deployment:
     try:
         return Deployment.objects.select_related("version", "deployed_by").defer(*VERSION_BULK).get(workflow=workflow)
     except Deployment.DoesNotExist:
-        raise Deployment.DoesNotExist(f"Workflow '{workflow.name}' is not deployed to Airflow.") from None
+        raise Deployment.DoesNotExist(f"Workflow '{workflow.name}' is not deployed.") from None

@@ -15,12 +15,13 @@ from audit.services import Action, record
 from dags import naming
 from dags.selectors import dag_file_get, dag_notebook_files
 from deployments.airflow_sync import ARTIFACTS_VARIABLE, airflow_connections_sync, airflow_pools_sync, airflow_variable_set
-from deployments.client import AirflowError, airflow_client, paged
+from deployments.client import AirflowError, airflow_client, airflow_config_problem, paged
 from deployments.files import NOTEBOOKS_FOLDER, dag_path, notebooks_prune, sha256, tenant_dir, write_atomic
 from deployments.models import Deployment, DeploymentStatus
 from deployments.signals import undeploying
 from loom.errors import UpstreamFailed
 from workflows.models import WorkflowVersion
+from workflows.services import workflow_version_runnable
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +30,24 @@ class DeploymentFailed(UpstreamFailed):
     """Airflow could not import the DAG, or did not parse it in time (the message says which)."""
 
 
-def deployment_deploy(*, version: WorkflowVersion, user=None) -> Deployment:
-    """Deploy a workflow version: write its DAG file and pinned notebooks, sync the tenant's
-    connections and pool, and ask Airflow to parse the file. The deployment is then
-    `deploying` until `deployment_check` sees Airflow's result.
+def engine_default() -> str:
+    """Where a deployment goes when the request does not say: Airflow when configured, else local."""
+    return "local" if airflow_config_problem() else "airflow"
+
+
+def deployment_deploy(*, version: WorkflowVersion, user=None, engine: str = "airflow",
+                      max_active_runs: int | None = None) -> Deployment:
+    """Deploy a workflow version to `engine`, replacing the deployed one (on whichever engine).
+
+    Airflow: write its DAG file and pinned notebooks, sync the tenant's connections and pool, and
+    ask Airflow to parse the file. The deployment is then `deploying` until `deployment_check`
+    sees Airflow's result. Local: deployed at once; Loom's scheduler (schedules.scheduler) runs it.
 
     Raises AirflowUnavailable (before anything is written), WorkflowInvalid with every problem,
     or AirflowError.
     """
+    if engine == "local":
+        return _deploy_local(version=version, user=user, max_active_runs=max_active_runs)
     client = airflow_client()
     dag = dag_file_get(version=version)
     client.check()
@@ -59,11 +70,14 @@ def deployment_deploy(*, version: WorkflowVersion, user=None) -> Deployment:
         deployment, _ = Deployment.objects.select_for_update().update_or_create(
             workflow=workflow,
             defaults={"tenant": tenant, "version": version, "dag_id": dag_id, "status": DeploymentStatus.DEPLOYING,
+                      "engine": "airflow", "paused": False,
+                      **({"max_active_runs": max_active_runs} if max_active_runs else {}),
                       "error": "", "source_sha256": sha256(dag.source), "requested_at": requested_at,
                       "stale_error_at": stale_error_at, "deployed_at": None, "parse_seconds": None,
                       **({"deployed_by": user} if user is not None and user.is_authenticated else {})},
         )
-        record(Action.DEPLOYMENT_DEPLOYED, tenant=tenant, obj=workflow, after={"version": version.number, "dag_id": dag_id})
+        record(Action.DEPLOYMENT_DEPLOYED, tenant=tenant, obj=workflow,
+               after={"version": version.number, "dag_id": dag_id, "engine": "airflow"})
     _reparse(dag_id)
     notebooks_prune(tenant=tenant.slug)
     return deployment
@@ -94,7 +108,7 @@ def deployment_check(*, deployment: Deployment) -> Deployment:
                           "(LOOM_AIRFLOW_PARSE_TIMEOUT_S). Is its dag-processor running, and does its DAG folder "
                           "contain LOOM_AIRFLOW_DAGS_DIR?")
     else:
-        client.dags.patch_dag(deployment.dag_id, ac.DAGPatchBody(is_paused=False), update_mask=["is_paused"])
+        client.dags.patch_dag(deployment.dag_id, ac.DAGPatchBody(is_paused=deployment.paused), update_mask=["is_paused"])
     now = timezone.now()
     with transaction.atomic():
         current = Deployment.objects.select_for_update().get(pk=deployment.pk)
@@ -159,6 +173,9 @@ def deployment_ensure(*, version: WorkflowVersion) -> Deployment:
     Raises DeploymentFailed with Airflow's import error (or the timeout) otherwise."""
     workflow, number = version.workflow, version.number
     deployment = Deployment.objects.filter(workflow=workflow).select_related("version").first()
+    if deployment is not None and deployment.engine == "local":
+        raise DeploymentFailed(f"'{workflow.name}' is deployed to the local engine, so Airflow has no DAG of it; "
+                               "deploy it to Airflow to run it there.")
     if deployment is None or deployment.version.number != number or deployment.status == DeploymentStatus.FAILED:
         deployment = deployment_deploy(version=version)
     deployment = deployment_wait(deployment=deployment)
@@ -170,9 +187,54 @@ def deployment_ensure(*, version: WorkflowVersion) -> Deployment:
     return deployment
 
 
+def _deploy_local(*, version: WorkflowVersion, user, max_active_runs: int | None) -> Deployment:
+    workflow = version.workflow
+    workflow_version_runnable(version=version)
+    current = Deployment.objects.filter(workflow=workflow).select_related("tenant", "version").first()
+    if current is not None and current.engine == "airflow":
+        deployment_undeploy(deployment=current)  # its DAG leaves Airflow, so that only Loom schedules it
+    now = timezone.now()
+    with transaction.atomic():
+        deployment, _ = Deployment.objects.select_for_update().update_or_create(
+            workflow=workflow,
+            defaults={"tenant": workflow.tenant, "version": version, "engine": "local", "paused": False,
+                      "dag_id": naming.airflow_dag_id(tenant=workflow.tenant.slug, workflow_id=workflow.pk),
+                      "status": DeploymentStatus.DEPLOYED, "error": "", "source_sha256": "", "requested_at": now,
+                      "deployed_at": now, "stale_error_at": None, "parse_seconds": None,
+                      **({"max_active_runs": max_active_runs} if max_active_runs else {}),
+                      **({"deployed_by": user} if user is not None and user.is_authenticated else {})},
+        )
+        record(Action.DEPLOYMENT_DEPLOYED, tenant=workflow.tenant, obj=workflow,
+               after={"version": version.number, "engine": "local"})
+    return deployment
+
+
+def deployment_pause(*, deployment: Deployment, paused: bool) -> Deployment:
+    """Pause or resume a deployment's schedule (on Airflow: the DAG's is_paused)."""
+    if deployment.engine == "airflow" and deployment.status == DeploymentStatus.DEPLOYED:
+        client = airflow_client()
+        client.check()
+        client.dags.patch_dag(deployment.dag_id, ac.DAGPatchBody(is_paused=paused), update_mask=["is_paused"])
+    with transaction.atomic():
+        before = deployment.paused
+        deployment.paused = paused
+        deployment.save(update_fields=["paused"])
+        if before != paused:
+            record(Action.DEPLOYMENT_PAUSED if paused else Action.DEPLOYMENT_RESUMED, tenant=deployment.tenant,
+                   obj=deployment.workflow, after={"version": deployment.version.number, "engine": deployment.engine})
+    return deployment
+
+
 def deployment_undeploy(*, deployment: Deployment) -> None:
-    """Pause the DAG, stop its active runs (the `undeploying` signal: the runs app cancels them),
-    remove its file and remove it from Airflow."""
+    """Stop scheduling the workflow. On Airflow: pause the DAG, stop its active runs (the
+    `undeploying` signal: the runs app cancels them), remove its file and remove it from Airflow.
+    On the local engine runs already started go on."""
+    if deployment.engine == "local":
+        with transaction.atomic():
+            record(Action.DEPLOYMENT_UNDEPLOYED, tenant=deployment.tenant, obj=deployment.workflow,
+                   before={"version": deployment.version.number, "engine": "local"})
+            deployment.delete()
+        return
     client = airflow_client()
     client.check()
     try:

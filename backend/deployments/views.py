@@ -4,13 +4,14 @@ from rest_framework.response import Response
 
 from deployments import selectors, services
 from deployments.models import Deployment
-from deployments.serializers import DeploymentRequestSerializer, DeploymentSerializer
+from deployments.serializers import DeploymentPatchSerializer, DeploymentRequestSerializer, DeploymentSerializer
 from workflows.selectors import workflow_version_get
 from workflows.views import WorkflowScopedMixin
 
 
 class DeploymentView(WorkflowScopedMixin, generics.GenericAPIView):
-    """The workflow's DAG in Airflow: deploy a version, see whether Airflow took it, undeploy."""
+    """The workflow's deployed version, which runs on its schedule on an engine (Loom's scheduler
+    on `local`, Airflow's on `airflow`): deploy a version, pause or resume it, undeploy."""
 
     serializer_class = DeploymentSerializer
 
@@ -19,8 +20,8 @@ class DeploymentView(WorkflowScopedMixin, generics.GenericAPIView):
 
     @extend_schema(responses={200: DeploymentSerializer, 404: OpenApiResponse(description="Not deployed")})
     def get(self, request, tenant, workflow_id):
-        """`deploying` until Airflow has parsed the DAG; then `deployed` (and unpaused), or `failed`
-        with the import error Airflow reported."""
+        """On Airflow `deploying` until Airflow has parsed the DAG; then `deployed`, or `failed` with
+        the import error Airflow reported. On the local engine `deployed` at once."""
         return Response(DeploymentSerializer(self.get_deployment()).data)
 
     @extend_schema(request=DeploymentRequestSerializer, responses={
@@ -30,18 +31,33 @@ class DeploymentView(WorkflowScopedMixin, generics.GenericAPIView):
         502: OpenApiResponse(description="Airflow answered with an error"),
         503: OpenApiResponse(description="Airflow is not configured or unreachable")})
     def post(self, request, tenant, workflow_id):
-        """Deploy a version (the latest by default), replacing the deployed one: the DAG file and its
-        notebooks are written, the tenant's connections and pool synced. Watch GET for the outcome."""
+        """Deploy a version (the latest by default) to an engine, replacing the deployed one. Airflow:
+        the DAG file and its notebooks are written, the tenant's connections and pool synced; watch
+        GET for the outcome. Local: Loom's scheduler runs it from now on."""
         workflow = self.get_object()
         data = DeploymentRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         version = workflow_version_get(workflow=workflow, number=data.validated_data.get("version"))
-        deployment = services.deployment_deploy(version=version, user=request.user)
+        deployment = services.deployment_deploy(version=version, user=request.user,
+                                                engine=data.validated_data.get("engine") or services.engine_default(),
+                                                max_active_runs=data.validated_data.get("max_active_runs"))
         return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=DeploymentPatchSerializer, responses={
+        200: DeploymentSerializer, 404: OpenApiResponse(description="Not deployed"),
+        503: OpenApiResponse(description="Airflow is not configured or unreachable")})
+    def patch(self, request, tenant, workflow_id):
+        """Pause (`{"paused": true}`) or resume the schedule. On Airflow the DAG is paused too."""
+        deployment = self.get_deployment()
+        data = DeploymentPatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        deployment = services.deployment_pause(deployment=deployment, paused=data.validated_data["paused"])
+        return Response(DeploymentSerializer(deployment).data)
 
     @extend_schema(responses={204: None, 404: OpenApiResponse(description="Not deployed"),
                               503: OpenApiResponse(description="Airflow is not configured or unreachable")})
     def delete(self, request, tenant, workflow_id):
-        """Undeploy: pause the DAG, cancel its active runs, remove its file and the DAG from Airflow."""
+        """Undeploy. Airflow: pause the DAG, cancel its active runs, remove its file and the DAG from
+        Airflow. Local: the scheduler starts no more runs (active ones go on)."""
         services.deployment_undeploy(deployment=self.get_deployment())
         return Response(status=status.HTTP_204_NO_CONTENT)

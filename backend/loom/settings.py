@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "runs",
     "web",
     "deployments",
+    "schedules",
+    "django_celery_beat",
     "audit",
     "ops",
 ]
@@ -229,6 +231,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "runs.models.Status",
         "DeploymentStatusEnum": "deployments.models.DeploymentStatus",
+        "BackfillStatusEnum": "schedules.models.BackfillStatus",
     },
     # Every operation's error answers, with their one JSON shape (loom/openapi.py).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "loom.openapi.error_responses"],
@@ -289,6 +292,12 @@ LOOM_RUN_SANDBOXES = int(os.environ.get("LOOM_RUN_SANDBOXES", 4))
 LOOM_HEARTBEAT_S = float(os.environ.get("LOOM_HEARTBEAT_S", 2))
 LOOM_HEARTBEAT_TIMEOUT_S = float(os.environ.get("LOOM_HEARTBEAT_TIMEOUT_S", 15))
 LOOM_REAP_INTERVAL_S = float(os.environ.get("LOOM_REAP_INTERVAL_S", 5))
+# Loom's scheduler (schedules.scheduler): Celery beat sends its tick this often; a backfill has at
+# most LOOM_BACKFILL_MAX_DATES logical dates.
+LOOM_SCHEDULER_TICK_S = float(os.environ.get("LOOM_SCHEDULER_TICK_S", 5))
+LOOM_BACKFILL_MAX_DATES = int(os.environ.get("LOOM_BACKFILL_MAX_DATES", 1000))
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {"loom-scheduler-tick": {"task": "schedules.tick", "schedule": LOOM_SCHEDULER_TICK_S}}
 LOOM_REDISPATCH_AFTER_S = float(os.environ.get("LOOM_REDISPATCH_AFTER_S", 120))
 LOOM_ARTIFACTS_DIR = Path(os.environ.get("LOOM_ARTIFACTS_DIR", DATA_DIR / "artifacts"))
 # Where notebooks run (README): LOOM_SANDBOX, LOOM_SANDBOX_NETWORK, LOOM_KERNEL_MEMORY_MB,

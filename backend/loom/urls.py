@@ -9,6 +9,7 @@ from dags import views as dags
 from deployments import views as deployments
 from ops import platform
 from runs import views as runs
+from schedules import views as schedules
 from tenancy import views as tenancy
 from web import urls as web
 from workflows import views as workflows
@@ -35,6 +36,11 @@ tenant_api = [
     path("workflows/<int:workflow_id>/dag/", dags.WorkflowDagView.as_view(), name="workflow-dag"),
     path("workflows/<int:workflow_id>/deployment/", deployments.DeploymentView.as_view(), name="workflow-deployment"),
     path("workflows/<int:workflow_id>/runs/", runs.RunListView.as_view(), name="run-list"),
+    path("workflows/<int:workflow_id>/backfills/", schedules.BackfillListView.as_view(), name="backfill-list"),
+    path("workflows/<int:workflow_id>/backfills/<int:backfill_id>/", schedules.BackfillDetailView.as_view(),
+         name="backfill-detail"),
+    path("workflows/<int:workflow_id>/backfills/<int:backfill_id>/cancel/", schedules.BackfillCancelView.as_view(),
+         name="backfill-cancel"),
     path("runs/<int:run_id>/", runs.RunDetailView.as_view(), name="run-detail"),
     path("runs/<int:run_id>/cancel/", runs.RunCancelView.as_view(), name="run-cancel"),
     path("runs/<int:run_id>/repair/", runs.RunRepairView.as_view(), name="run-repair"),

@@ -58,7 +58,12 @@ class Run(TenantOwned):
         indexes = [models.Index(fields=["tenant", "status"]), models.Index(fields=["workflow", "-id"]),
                    models.Index(fields=["engine", "status"])]
         constraints = [models.UniqueConstraint(fields=["workflow", "engine", "external_id"], condition=~models.Q(external_id=""),
-                                               name="unique_external_run")]
+                                               name="unique_external_run"),
+                       # Loom's scheduler never starts two runs for one logical date, however many act
+                       # (Airflow's runs: Airflow sees to it).
+                       models.UniqueConstraint(fields=["workflow", "logical_date"],
+                                               condition=models.Q(trigger="schedule", engine="local"),
+                                               name="unique_scheduled_run")]
 
     def __str__(self):
         return f"run {self.pk} of {self.workflow_id} ({self.status})"

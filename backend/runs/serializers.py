@@ -13,6 +13,20 @@ class RunStartSerializer(serializers.Serializer):
                                        validators=[no_nul], help_text=("Values for the workflow's global parameters, "
                                                                        "for this run only; each at most LOOM_VALUE_MAX_BYTES."))
     version = serializers.IntegerField(min_value=1, required=False, help_text="The version to run; the latest by default.")
+    logical_date = serializers.DateTimeField(required=False, help_text="The date the run stands for; now by default.")
+    data_interval_start = serializers.DateTimeField(required=False, help_text="Default: the logical date.")
+    data_interval_end = serializers.DateTimeField(required=False, help_text="Default: the logical date.")
+
+    def validate(self, data):
+        start, end = data.pop("data_interval_start", None), data.pop("data_interval_end", None)
+        logical = data.get("logical_date")
+        if start or end:
+            start, end = start or logical or end, end or logical or start
+            if start > end:
+                raise serializers.ValidationError({"data_interval_start": "The data interval starts after it ends."})
+            data["data_interval"] = (start, end)
+            data.setdefault("logical_date", end)
+        return data
 
 
 class NodeErrorSerializer(serializers.Serializer):
@@ -62,7 +76,7 @@ class RunSerializer(serializers.ModelSerializer):
     class Meta:
         model = Run
         fields = ["id", "workflow", "version", "engine", "status", "created_at", "started_at", "ended_at", "created_by",
-                  "external_id"]
+                  "external_id", "trigger", "logical_date", "data_interval_start", "data_interval_end"]
         extra_kwargs = {"external_id": {"help_text": "Airflow engine: the DAG run's id in Airflow."}}
 
 

@@ -2,12 +2,12 @@
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import Action, record
+from audit.services import Action, ActorKind, record
 from catalog.inspection import TYPES, type_of, value_fits
 from loom.errors import Conflict, Invalid
 from runs.bookkeeping import repair_plan
 from runs.engines import engine_get
-from runs.models import ACTIVE, NodeRun, Run, Status
+from runs.models import ACTIVE, NodeRun, Run, Status, Trigger
 from workflows.graph import graph_order, with_article
 from workflows.models import WorkflowVersion
 from workflows.services import workflow_version_runnable
@@ -52,27 +52,34 @@ def run_parameters_check(*, graph: dict, parameters: dict) -> dict:
     return dict(parameters)
 
 
-def run_start(*, version: WorkflowVersion, engine: str = "local", parameters: dict | None = None, user=None) -> Run:
-    """Start a run of a workflow version.
+def run_start(*, version: WorkflowVersion, engine: str = "local", parameters: dict | None = None, user=None,
+              trigger: str = Trigger.MANUAL, logical_date=None, data_interval: tuple | None = None) -> Run:
+    """Start a run of a workflow version. Its logical date is `logical_date` (default: now) and its
+    data interval `data_interval` (default: the logical date alone).
 
     Raises EngineUnavailable, WorkflowInvalid (with every problem of the graph) or
-    RunParametersInvalid; nothing is written then.
+    RunParametersInvalid; nothing is written then. A second scheduled run for one logical date
+    raises IntegrityError (runs.models: unique_scheduled_run), and nothing is written either.
     """
     runner = engine_get(engine)
     runner.check()
     workflow_version_runnable(version=version)
     workflow = version.workflow
     parameters = run_parameters_check(graph=version.graph, parameters=parameters or {})
+    logical_date = logical_date or timezone.now()
+    data_interval = data_interval or (logical_date, logical_date)
     with transaction.atomic():
         run = Run.objects.create(
             tenant=workflow.tenant, workflow=workflow, version=version, engine=engine, parameters=parameters,
-            created_by=user if user and user.is_authenticated else None,
+            created_by=user if user and user.is_authenticated else None, trigger=trigger, logical_date=logical_date,
+            data_interval_start=data_interval[0], data_interval_end=data_interval[1],
         )
         NodeRun.objects.bulk_create([NodeRun(run=run, node=nid) for nid in graph_order(version.graph)])
         run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run.pk)
         runner.start(run=run)
         record(Action.RUN_STARTED, tenant=run.tenant, obj=run,
-               after={"workflow": workflow.pk, "version": version.number, "engine": engine, "parameters": parameters})
+               after={"workflow": workflow.pk, "version": version.number, "engine": engine, "parameters": parameters},
+               **({"actor": ActorKind.SCHEDULER} if trigger in (Trigger.SCHEDULE, Trigger.BACKFILL) and user is None else {}))
     return run
 
 

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from loom.notebook_html import AnyFormat, notebook_html_response
 from runs import selectors, services
 from runs.engines import ENGINE_NAMES, EngineUnavailable, engine_get
-from runs.models import Run, Status
+from runs.models import Run, Status, Trigger
 from runs.serializers import NodeItemSerializer, RunDetailSerializer, RunSerializer, RunStartSerializer
 from runtime.parameters import fan_out
 from tenancy.scoping import TenantScopedMixin
@@ -61,7 +61,8 @@ class RunListView(WorkflowScopedMixin, generics.GenericAPIView):
         data.is_valid(raise_exception=True)
         options = dict(data.validated_data)
         version = workflow_version_get(workflow=workflow, number=options.pop("version", None))
-        run = services.run_start(version=version, user=request.user, **options)
+        trigger = Trigger.API if request.auth is not None else Trigger.MANUAL  # a token, or a person's session
+        run = services.run_start(version=version, user=request.user, trigger=trigger, **options)
         return Response(run_detail(run), status=status.HTTP_201_CREATED)
 
 

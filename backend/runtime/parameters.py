@@ -13,6 +13,8 @@ from typing import Any, Callable, Mapping, NamedTuple
 PRECEDENCE = ("map", "override", "node", "edge", "global", "default")
 # A notebook declaring this parameter gets a folder for its files, in place of its own default.
 ARTIFACTS_PARAMETER = "artifacts_dir"
+# A notebook declaring one of these gets the run's date (ISO 8601, UTC) in place of its own default.
+DATE_PARAMETERS = ("logical_date", "data_interval_start", "data_interval_end")
 # A fanned-out node's outputs also carry, under this name, the items their values come from.
 MAP_ITEMS_OUTPUT = "map_items"
 _NO_ITEM = object()
@@ -61,6 +63,7 @@ def node_parameters(
     edge: Mapping[str, Any] | None = None,
     globals: Mapping[str, Any] | None = None,
     artifacts_dir: str | None = None,
+    dates: Mapping[str, str] | None = None,
 ) -> dict[str, Resolved]:
     """A node's parameters, by the one precedence, from what the caller knows.
 
@@ -68,15 +71,19 @@ def node_parameters(
     no map layer); `overrides`: the run's parameters; `values`: the node's own `parameters`;
     `edge`: from `edge_layer`; `globals`: {name: value} of the workflow's global parameters,
     where None gives nothing (a global without a default); `artifacts_dir`: Loom's folder
-    for the node's files, given to ARTIFACTS_PARAMETER in place of the notebook default.
+    for the node's files, given to ARTIFACTS_PARAMETER in place of the notebook default;
+    `dates`: the run's DATE_PARAMETERS, likewise.
     """
+    loom = {k: v for k, v in (dates or {}).items() if k in DATE_PARAMETERS}
+    if artifacts_dir is not None:
+        loom[ARTIFACTS_PARAMETER] = artifacts_dir
     return parameters_resolve(
         names,
         map={fan.parameter: item} if fan is not None and item is not _NO_ITEM else {},
         override=overrides or {},
         node=values or {},
         edge=edge or {},
-        default={ARTIFACTS_PARAMETER: artifacts_dir} if artifacts_dir is not None else {},
+        default=loom,
         **{"global": {k: v for k, v in (globals or {}).items() if v is not None}},
     )
 

@@ -46,7 +46,7 @@ def test_a_failed_change_records_nothing(api, admin_api, client_for, viewer, ten
     assert api.post(WF, {"name": "", "nodes": [], "edges": []}, format="json").status_code == 400
     assert api.put(f"{WF}{wid}/", GRAPH | {"base_version": 7}, format="json").status_code == 409
     assert api.post(f"{WF}{wid}/runs/", {"parameters": {"x": "three"}}, format="json").status_code == 400
-    assert api.post(f"{WF}{wid}/deployment/", {}, format="json").status_code in (400, 503)
+    assert api.post(f"{WF}{wid}/deployment/", {"engine": "airflow"}, format="json").status_code in (400, 503)
     assert admin_api.post("/api/tenants/acme/connections/", {"name": "db", "secret": "short"},
                           format="json").status_code == 400
     me = admin_api.get("/api/tenants/acme/members/").json()

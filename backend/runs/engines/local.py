@@ -35,7 +35,7 @@ from runs.bookkeeping import node_error, node_summarize, run_outcome
 from runs.engines import NODE_RUN_EXECUTE, slots, task_send
 from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status
 from runs.triggers import RUN, WAIT, trigger_decide
-from runtime.parameters import ARTIFACTS_PARAMETER, edge_layer, fan_out, fan_out_items, node_parameters
+from runtime.parameters import ARTIFACTS_PARAMETER, DATE_PARAMETERS, edge_layer, fan_out, fan_out_items, node_parameters
 from tenancy.models import Tenant
 from workflows.graph import graph_bindings, graph_order, upstream_ids
 from workflows.selectors import version_notebooks
@@ -231,6 +231,7 @@ def _node_inputs(run: Run, graph: dict, node: dict, summary: dict[str, NodeRun])
         edge=edge_layer(graph_bindings(graph)[node["id"]], outputs),
         globals=globals_,
         artifacts_dir=str(artifacts_dir(run, node["id"])),
+        dates=run_dates(run),
     )
     params = {name: r.value for name, r in resolved.items()}
     fan = fan_out(node["map_over"], node["map_parameter"])
@@ -244,6 +245,11 @@ def _node_inputs(run: Run, graph: dict, node: dict, summary: dict[str, NodeRun])
     if len(values) > settings.LOOM_MAP_MAX_ITEMS:
         raise NodeInputError(f"map_over '{fan.over}' has {len(values)} items; the limit is {settings.LOOM_MAP_MAX_ITEMS} (LOOM_MAP_MAX_ITEMS).")
     return params, values
+
+
+def run_dates(run: Run) -> dict[str, str]:
+    """The run's logical date and data interval, as notebooks receive them (DATE_PARAMETERS)."""
+    return {name: getattr(run, name).isoformat() for name in DATE_PARAMETERS if getattr(run, name) is not None}
 
 
 def _item_folder(run: Run, node: str, map_index: int, params: dict) -> dict:

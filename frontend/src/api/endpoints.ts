@@ -1,9 +1,10 @@
 // Every REST call the editor makes, in one place.
 import { api, request } from "./client";
 import type {
-  AuditEntry, ConnectionTest, PlatformTenant, TenantOpen, TenantPlatformUpdate, TenantUsage,
-  ApiToken, ApiTokenCreate, ApiTokenCreated, Connection, ConnectionKind, ConnectionRequest, Engine, Graph, GraphError, Invitation,
-  InvitationJoined, InvitationPreview, Json, Member, NodeItem, Notebook, NotebookDetail, NotebookDiff, Page, Role, Run, RunDetail, Tenant,
+  AuditEntry, ConnectionTest, PlatformTenant, TenantOpen, TenantPlatformUpdate, TenantUsage, ApiToken,
+  ApiTokenCreate, ApiTokenCreated, Connection, ConnectionKind, ConnectionRequest, Engine, Graph, GraphError,
+  Invitation, InvitationJoined, InvitationPreview, Json, Member, NodeItem, Notebook, NotebookDetail, NotebookDiff,
+  Page, Role, Run, RunDetail, Tenant, Backfill, BackfillDetail, BackfillDryRun, BackfillRequest, Deployment,
   TenantDetail, TenantUpdate, User, WorkflowDetail, WorkflowListItem, WorkflowVersion,
 } from "./types";
 
@@ -91,6 +92,20 @@ export const endpoints = {
   // The DAG view answers text/x-python; asking for JSON would get 406.
   dag: (t: string, id: number, version?: number) => request<string>("GET", endpoints.dagUrl(t, id, version), undefined, "text/x-python, text/plain, */*"),
 
+  deployment: (t: string, workflow: number) => api.get<Deployment>(`${T(t)}/workflows/${workflow}/deployment/`),
+  deploy: (t: string, workflow: number, body: { version?: number; engine?: "local" | "airflow" }) =>
+    api.post<Deployment>(`${T(t)}/workflows/${workflow}/deployment/`, body),
+  deploymentPause: (t: string, workflow: number, paused: boolean) =>
+    request<Deployment>("PATCH", `${T(t)}/workflows/${workflow}/deployment/`, { paused }),
+  undeploy: (t: string, workflow: number) => api.del(`${T(t)}/workflows/${workflow}/deployment/`),
+  backfills: (t: string, workflow: number) => api.get<Backfill[]>(`${T(t)}/workflows/${workflow}/backfills/`),
+  backfillPreview: (t: string, workflow: number, body: BackfillRequest) =>
+    api.post<BackfillDryRun>(`${T(t)}/workflows/${workflow}/backfills/`, { ...body, dry_run: true }),
+  backfillStart: (t: string, workflow: number, body: BackfillRequest) =>
+    api.post<BackfillDetail>(`${T(t)}/workflows/${workflow}/backfills/`, { ...body, dry_run: false }),
+  backfill: (t: string, workflow: number, id: number) => api.get<BackfillDetail>(`${T(t)}/workflows/${workflow}/backfills/${id}/`),
+  backfillCancel: (t: string, workflow: number, id: number) =>
+    api.post<BackfillDetail>(`${T(t)}/workflows/${workflow}/backfills/${id}/cancel/`),
   runs: (t: string, workflow: number) => api.get<Run[]>(`${T(t)}/workflows/${workflow}/runs/`),
   runStart: (t: string, workflow: number, body: { engine: string; parameters: Record<string, Json>; version?: number }) =>
     api.post<RunDetail>(`${T(t)}/workflows/${workflow}/runs/`, body),

@@ -190,58 +190,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/platform/tenants/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Every tenant, active or not, with its members' count and its admins. */
-        get: operations["platform_tenants_list"];
-        put?: never;
-        /** @description Open a tenant with its first admin (both or neither). */
-        post: operations["platform_tenants_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/platform/tenants/{slug}/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /** @description Rename, describe, deactivate or activate a tenant. */
-        patch: operations["platform_tenants_partial_update"];
-        trace?: never;
-    };
-    "/api/platform/usage/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Per tenant over the last `days` (default 30): runs, failed runs, node-hours; artifacts on disk now. */
-        get: operations["platform_usage_list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/tenants/": {
         parameters: {
             query?: never;
@@ -328,30 +276,6 @@ export interface paths {
         post?: never;
         /** @description Refused (409, naming them) while workflows' latest versions still use the connection. */
         delete: operations["tenants_connections_destroy"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/tenants/{tenant}/connections/{connection_id}/test/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * @description Test connection (admins): POST asks a worker to try it from inside a notebook sandbox (202,
-         *     pending); GET is the latest test, to poll until it is no longer pending.
-         */
-        get: operations["tenants_connections_test_retrieve"];
-        put?: never;
-        /**
-         * @description Test connection (admins): POST asks a worker to try it from inside a notebook sandbox (202,
-         *     pending); GET is the latest test, to poll until it is no longer pending.
-         */
-        post: operations["tenants_connections_test_create"];
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -621,6 +545,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/workflows/{workflow_id}/backfills/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The workflow's backfills, newest first (the last 50). */
+        get: operations["tenants_workflows_backfills_list"];
+        put?: never;
+        /** @description Start a backfill, or with dry_run list the logical dates it would run (200). */
+        post: operations["tenants_workflows_backfills_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/workflows/{workflow_id}/backfills/{backfill_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The backfill and each of its dates: queued, running, success, failed or cancelled. */
+        get: operations["tenants_workflows_backfills_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/workflows/{workflow_id}/backfills/{backfill_id}/cancel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Cancel: dates not started yet never run; runs already started go on. */
+        post: operations["tenants_workflows_backfills_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/workflows/{workflow_id}/dag/": {
         parameters: {
             query?: never;
@@ -646,21 +622,26 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description `deploying` until Airflow has parsed the DAG; then `deployed` (and unpaused), or `failed`
-         *     with the import error Airflow reported.
+         * @description On Airflow `deploying` until Airflow has parsed the DAG; then `deployed`, or `failed` with
+         *     the import error Airflow reported. On the local engine `deployed` at once.
          */
         get: operations["tenants_workflows_deployment_retrieve"];
         put?: never;
         /**
-         * @description Deploy a version (the latest by default), replacing the deployed one: the DAG file and its
-         *     notebooks are written, the tenant's connections and pool synced. Watch GET for the outcome.
+         * @description Deploy a version (the latest by default) to an engine, replacing the deployed one. Airflow:
+         *     the DAG file and its notebooks are written, the tenant's connections and pool synced; watch
+         *     GET for the outcome. Local: Loom's scheduler runs it from now on.
          */
         post: operations["tenants_workflows_deployment_create"];
-        /** @description Undeploy: pause the DAG, cancel its active runs, remove its file and the DAG from Airflow. */
+        /**
+         * @description Undeploy. Airflow: pause the DAG, cancel its active runs, remove its file and the DAG from
+         *     Airflow. Local: the scheduler starts no more runs (active ones go on).
+         */
         delete: operations["tenants_workflows_deployment_destroy"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** @description Pause (`{"paused": true}`) or resume the schedule. On Airflow the DAG is paused too. */
+        patch: operations["tenants_workflows_deployment_partial_update"];
         trace?: never;
     };
     "/api/tenants/{tenant}/workflows/{workflow_id}/runs/": {
@@ -730,6 +711,10 @@ export interface components {
          *     * `run.repaired` - Run Repaired
          *     * `deployment.deployed` - Deployment Deployed
          *     * `deployment.undeployed` - Deployment Undeployed
+         *     * `deployment.paused` - Deployment Paused
+         *     * `deployment.resumed` - Deployment Resumed
+         *     * `backfill.started` - Backfill Started
+         *     * `backfill.cancelled` - Backfill Cancelled
          *     * `connection.created` - Connection Created
          *     * `connection.changed` - Connection Changed
          *     * `connection.deleted` - Connection Deleted
@@ -747,7 +732,7 @@ export interface components {
          *     * `token.revoked` - Token Revoked
          * @enum {string}
          */
-        ActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "connection.created" | "connection.changed" | "connection.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
+        ActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "deployment.paused" | "deployment.resumed" | "backfill.started" | "backfill.cancelled" | "connection.created" | "connection.changed" | "connection.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
         /**
          * @description * `user` - User
          *     * `anonymous` - Anonymous
@@ -809,6 +794,116 @@ export interface components {
             /** @description What changed, as it became. A connection's secret fields show as "set", "replaced" or "cleared", never their values. */
             readonly after: unknown;
         };
+        Backfill: {
+            readonly id: number;
+            workflow: number;
+            version: number;
+            engine?: string;
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            reprocess?: components["schemas"]["ReprocessEnum"];
+            /** Format: int64 */
+            max_active_runs?: number;
+            status?: components["schemas"]["BackfillStatusEnum"];
+            error?: string;
+            external_id?: string;
+            created_by?: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            ended_at?: string | null;
+            /** @description {status: number of dates}. */
+            readonly progress: {
+                [key: string]: number;
+            };
+        };
+        BackfillDate: {
+            /** Format: date-time */
+            logical_date: string;
+            /** Format: date-time */
+            data_interval_start: string;
+            /** Format: date-time */
+            data_interval_end: string;
+            run: number | null;
+            /** @description queued (no run yet), cancelled, or its run's status. */
+            readonly status: string;
+        };
+        BackfillDetail: {
+            readonly id: number;
+            workflow: number;
+            version: number;
+            engine?: string;
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            reprocess?: components["schemas"]["ReprocessEnum"];
+            /** Format: int64 */
+            max_active_runs?: number;
+            status?: components["schemas"]["BackfillStatusEnum"];
+            error?: string;
+            external_id?: string;
+            created_by?: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            ended_at?: string | null;
+            /** @description {status: number of dates}. */
+            readonly progress: {
+                [key: string]: number;
+            };
+            dates: components["schemas"]["BackfillDate"][];
+        };
+        BackfillRequestRequest: {
+            /**
+             * Format: date-time
+             * @description The first logical date covered (inclusive).
+             */
+            start: string;
+            /**
+             * Format: date-time
+             * @description The last logical date covered (inclusive; at most now).
+             */
+            end: string;
+            /**
+             * @description Default: the engine the workflow is deployed to, else local.
+             *
+             *     * `local` - local
+             *     * `airflow` - airflow
+             */
+            engine?: components["schemas"]["EngineEnum"];
+            /** @description Default: the deployed version, else the latest. */
+            version?: number;
+            /**
+             * @description Runs of the backfill active at once.
+             * @default 4
+             */
+            max_active_runs: number;
+            /**
+             * @description Dates that have a run already: run none of them again, the failed ones, or all (never one whose run is active).
+             *
+             *     * `none` - None
+             *     * `failed` - Failed
+             *     * `all` - All
+             * @default none
+             */
+            reprocess: components["schemas"]["ReprocessEnum"];
+            /**
+             * @description Only list the logical dates it would run.
+             * @default false
+             */
+            dry_run: boolean;
+        };
+        /**
+         * @description * `running` - Running
+         *     * `success` - Success
+         *     * `failed` - Failed
+         *     * `cancelled` - Cancelled
+         * @enum {string}
+         */
+        BackfillStatusEnum: "running" | "success" | "failed" | "cancelled";
         Connection: {
             readonly id: number;
             name: string;
@@ -873,54 +968,41 @@ export interface components {
             /** @description Write-only. Omit to keep the stored secret; send an empty string to clear it. */
             secret?: string;
         };
-        ConnectionTest: {
-            readonly id: number;
-            /**
-             * @description pending: no worker has tried it yet; ok; failed (see message).
-             *
-             *     * `pending` - Pending
-             *     * `ok` - Ok
-             *     * `failed` - Failed
-             */
-            readonly status: components["schemas"]["ConnectionTestStatusEnum"];
-            /** @description The server's answer or error text; never a secret. */
-            readonly message: string;
-            /** @default  */
-            readonly requested_by: string;
-            /** Format: date-time */
-            readonly created_at: string;
-            /** Format: date-time */
-            readonly finished_at: string | null;
-        };
-        /**
-         * @description * `pending` - Pending
-         *     * `ok` - Ok
-         *     * `failed` - Failed
-         * @enum {string}
-         */
-        ConnectionTestStatusEnum: "pending" | "ok" | "failed";
         Deployment: {
             workflow: number;
             version: number;
-            dag_id: string;
-            status?: components["schemas"]["DeploymentStatusEnum"];
+            /** @description Where the schedule runs: local or airflow. */
+            readonly engine: string;
+            /** @description A paused deployment starts no scheduled run. */
+            readonly paused: boolean;
+            /** @description Scheduled runs active at once (local engine). */
+            readonly max_active_runs: number;
+            /** @description The deployed version's schedule (null: runs only when started). */
+            readonly schedule: string | null;
+            /** @description The schedule in words, e.g. 'At 02:00 (UTC)'. */
+            readonly schedule_text: string;
+            readonly catchup: boolean;
+            /** @description The next logical dates its schedule fires (none while paused). */
+            readonly next_runs: string[];
+            readonly dag_id: string;
+            readonly status: components["schemas"]["DeploymentStatusEnum"];
             /** @description The import error Airflow reported, or why the deploy failed. */
-            error?: string;
+            readonly error: string;
             /**
              * Format: date-time
              * @description When the files of this version were written.
              */
-            requested_at: string;
+            readonly requested_at: string;
             /**
              * Format: date-time
              * @description When Airflow had parsed this version.
              */
-            deployed_at?: string | null;
+            readonly deployed_at: string | null;
             /**
              * Format: double
              * @description From the files written to the DAG visible in Airflow.
              */
-            parse_seconds?: number | null;
+            readonly parse_seconds: number | null;
             deployed_by?: string | null;
             /** @description The DAG in Airflow's UI. */
             readonly airflow_url: string;
@@ -928,6 +1010,15 @@ export interface components {
         DeploymentRequestRequest: {
             /** @description The version to deploy; the latest by default. */
             version?: number;
+            /**
+             * @description Where the schedule runs: `airflow` when Airflow is configured, else `local`.
+             *
+             *     * `local` - local
+             *     * `airflow` - airflow
+             */
+            engine?: components["schemas"]["EngineEnum"];
+            /** @description Scheduled runs active at once on the local engine (default 16). */
+            max_active_runs?: number;
         };
         /**
          * @description * `deploying` - Deploying
@@ -968,6 +1059,10 @@ export interface components {
             name: string;
             /** @description str, int, float, bool, list, dict, or null when unknown. */
             type: string | null;
+        };
+        DryRun: {
+            dry_run: boolean;
+            dates: components["schemas"]["PlannedDate"][];
         };
         Edge: {
             /** @description The upstream node's id. */
@@ -1617,14 +1712,12 @@ export interface components {
         };
         /** @enum {string} */
         ParamType: "str" | "int" | "float" | "bool" | "list" | "dict";
+        PatchedDeploymentPatchRequest: {
+            /** @description true: the schedule starts no run; false: it does again. */
+            paused?: boolean;
+        };
         PatchedMemberUpdateRequest: {
             role?: components["schemas"]["RoleEnum"];
-        };
-        PatchedTenantPlatformUpdateRequest: {
-            name?: string;
-            description?: string;
-            /** @description false: its members can no longer open it. */
-            is_active?: boolean;
         };
         /** @description Tenant admins change name and description; the other fields are the platform admin's. */
         PatchedTenantUpdateRequest: {
@@ -1662,17 +1755,16 @@ export interface components {
              */
             node_max_procs?: number | null;
         };
-        PlatformTenant: {
-            readonly slug: string;
-            readonly name: string;
-            readonly description: string;
-            readonly is_active: boolean;
-            /** @description How many people belong to the tenant. */
-            readonly members: number;
-            /** @description The usernames of its admins. */
-            readonly admins: string[];
+        PlannedDate: {
             /** Format: date-time */
-            readonly created_at: string;
+            logical_date: string;
+            /** Format: date-time */
+            data_interval_start: string;
+            /** Format: date-time */
+            data_interval_end: string;
+            /** @description The run of this date it reprocesses, if any. */
+            existing_run: number | null;
+            existing_status: string | null;
         };
         Position: {
             /** Format: double */
@@ -1686,6 +1778,13 @@ export interface components {
             /** Format: double */
             y: number;
         };
+        /**
+         * @description * `none` - None
+         *     * `failed` - Failed
+         *     * `all` - All
+         * @enum {string}
+         */
+        ReprocessEnum: "none" | "failed" | "all";
         /**
          * @description * `viewer` - Viewer
          *     * `editor` - Editor
@@ -1708,6 +1807,13 @@ export interface components {
             created_by?: string | null;
             /** @description Airflow engine: the DAG run's id in Airflow. */
             external_id?: string;
+            trigger?: components["schemas"]["TriggerEnum"];
+            /** Format: date-time */
+            logical_date?: string | null;
+            /** Format: date-time */
+            data_interval_start?: string | null;
+            /** Format: date-time */
+            data_interval_end?: string | null;
         };
         RunDetail: {
             readonly id: number;
@@ -1724,6 +1830,13 @@ export interface components {
             created_by?: string | null;
             /** @description Airflow engine: the DAG run's id in Airflow. */
             external_id?: string;
+            trigger?: components["schemas"]["TriggerEnum"];
+            /** Format: date-time */
+            logical_date?: string | null;
+            /** Format: date-time */
+            data_interval_start?: string | null;
+            /** Format: date-time */
+            data_interval_end?: string | null;
             parameters: {
                 [key: string]: unknown;
             };
@@ -1740,6 +1853,21 @@ export interface components {
             };
             /** @description The version to run; the latest by default. */
             version?: number;
+            /**
+             * Format: date-time
+             * @description The date the run stands for; now by default.
+             */
+            logical_date?: string;
+            /**
+             * Format: date-time
+             * @description Default: the logical date.
+             */
+            data_interval_start?: string;
+            /**
+             * Format: date-time
+             * @description Default: the logical date.
+             */
+            data_interval_end?: string;
         };
         SessionLoginRequest: {
             username: string;
@@ -1801,17 +1929,6 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
-        TenantOpenRequest: {
-            slug: string;
-            name: string;
-            /** @default  */
-            description: string;
-            /** @description The first admin: an existing user, or a new one. */
-            admin_username: string;
-            /** @description Only to create a new user. */
-            admin_password?: string;
-            admin_email?: string;
-        };
         TenantRequest: {
             slug: string;
             name: string;
@@ -1848,22 +1965,6 @@ export interface components {
              */
             node_max_procs?: number | null;
         };
-        TenantUsage: {
-            tenant: string;
-            name: string;
-            is_active: boolean;
-            /** @description Runs created in the period. */
-            runs: number;
-            /** @description Of those, the runs that failed. */
-            failed_runs: number;
-            /**
-             * Format: double
-             * @description Time notebooks ran (executions that ended in the period), in hours.
-             */
-            node_hours: number;
-            /** @description What the tenant's artifacts take on the local engine's disk now. */
-            artifacts_bytes: number;
-        };
         TokenError: {
             detail: string;
         };
@@ -1878,6 +1979,15 @@ export interface components {
             /** @description Default LOOM_TOKEN_DEFAULT_DAYS, at most LOOM_TOKEN_MAX_DAYS. */
             expires_in_days?: number;
         };
+        /**
+         * @description * `manual` - Manual
+         *     * `api` - Api
+         *     * `schedule` - Schedule
+         *     * `backfill` - Backfill
+         *     * `airflow` - Airflow
+         * @enum {string}
+         */
+        TriggerEnum: "manual" | "api" | "schedule" | "backfill" | "airflow";
         User: {
             id: number;
             username: string;
@@ -2711,251 +2821,6 @@ export interface operations {
             };
         };
     };
-    platform_tenants_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PlatformTenant"][];
-                };
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    platform_tenants_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["TenantOpenRequest"];
-                "multipart/form-data": components["schemas"]["TenantOpenRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["TenantOpenRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PlatformTenant"];
-                };
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The request body is larger than the limit. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's media type is not one this operation takes. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    platform_tenants_partial_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                slug: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["PatchedTenantPlatformUpdateRequest"];
-                "multipart/form-data": components["schemas"]["PatchedTenantPlatformUpdateRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedTenantPlatformUpdateRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PlatformTenant"];
-                };
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The request body is larger than the limit. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's media type is not one this operation takes. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    platform_usage_list: {
-        parameters: {
-            query?: {
-                days?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TenantUsage"][];
-                };
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     tenants_list: {
         parameters: {
             query?: never;
@@ -3579,122 +3444,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    tenants_connections_test_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                connection_id: number;
-                tenant: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConnectionTest"];
-                };
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Never tested. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    tenants_connections_test_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                connection_id: number;
-                tenant: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConnectionTest"];
-                };
             };
             /** @description The request is invalid; the body says why. */
             400: {
@@ -5339,6 +5088,290 @@ export interface operations {
             };
         };
     };
+    tenants_workflows_backfills_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Backfill"][];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_workflows_backfills_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackfillRequestRequest"];
+                "multipart/form-data": components["schemas"]["BackfillRequestRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["BackfillRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DryRun"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDetail"];
+                };
+            };
+            /** @description No cron schedule, a bad range, too many dates, or Airflow refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backfill of this workflow is running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Airflow is not configured or unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_workflows_backfills_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backfill_id: number;
+                tenant: string;
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDetail"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_workflows_backfills_cancel_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backfill_id: number;
+                tenant: string;
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDetail"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     tenants_workflows_dag_retrieve: {
         parameters: {
             query?: {
@@ -5607,6 +5640,97 @@ export interface operations {
             };
             /** @description Not deployed */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Airflow is not configured or unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_workflows_deployment_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedDeploymentPatchRequest"];
+                "multipart/form-data": components["schemas"]["PatchedDeploymentPatchRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedDeploymentPatchRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not deployed */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -111,6 +111,10 @@ export interface Run {
   started_at: string | null;
   ended_at: string | null;
   created_by: string | null;
+  trigger?: "manual" | "api" | "schedule" | "backfill" | "airflow";
+  logical_date?: string | null;
+  data_interval_start?: string | null;
+  data_interval_end?: string | null;
 }
 
 export interface NodeRunError {
@@ -155,3 +159,9 @@ export interface RunDetail extends Run {
   error: string | null;
   nodes: NodeRun[];
 }
+
+export type Deployment = Schemas["Deployment"];
+export type Backfill = Schemas["Backfill"];
+export type BackfillDetail = Schemas["BackfillDetail"];
+export type BackfillDryRun = Schemas["DryRun"];
+export type BackfillRequest = Omit<Schemas["BackfillRequestRequest"], "dry_run">;

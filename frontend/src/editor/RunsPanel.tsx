@@ -68,6 +68,14 @@ export function RunsPanel({ onRun, readOnly }: { onRun: () => void; readOnly: bo
             {run.engine} engine · version {run.version} · {timeAgo(run.created_at)}
             {run.started_at ? ` · ${duration(run.started_at, run.ended_at)}` : ""}{run.created_by ? ` · by ${run.created_by}` : ""}
           </div>
+          {run.logical_date && (
+            <div className="muted small" data-testid="run-dates">
+              {run.trigger ?? "manual"} · logical date <span className="mono">{run.logical_date.slice(0, 16).replace("T", " ")}</span>
+              {run.data_interval_start && run.data_interval_start !== run.logical_date
+                ? <> · data <span className="mono">{run.data_interval_start.slice(0, 16).replace("T", " ")}</span> → <span className="mono">{run.data_interval_end?.slice(0, 16).replace("T", " ")}</span></>
+                : null} UTC
+            </div>
+          )}
           {run.error && <div className="callout callout-error">{run.error}</div>}
           {!readOnly && (
             <div className="button-row">

@@ -3,6 +3,7 @@ import { type GlobalParameter, PARAM_TYPES, type ParamType } from "../api/types"
 import { SCHEDULE_PRESETS } from "../graph/model";
 import { useStore } from "../store";
 import { FieldErrors } from "./FieldErrors";
+import { SchedulePanel } from "./SchedulePanel";
 import { ValueInput } from "./ValueInput";
 
 function Text(props: { label: string; value: string; onCommit: (v: string) => void; placeholder?: string; list?: string; type?: string; testId?: string }) {
@@ -102,6 +103,10 @@ export function WorkflowPanel({ readOnly }: { readOnly: boolean }) {
           </label>
         </div>
         <FieldErrors errors={workflowErrors} field="start_date" />
+      </fieldset>
+      <fieldset className="section-box">
+        <legend>Deployment</legend>
+        <SchedulePanel readOnly={readOnly} />
       </fieldset>
       <fieldset className="section-box" disabled={readOnly}>
         <legend>Global parameters</legend>

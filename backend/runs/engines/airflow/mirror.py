@@ -31,7 +31,7 @@ from runs.engines.airflow.lease import lease_take
 from runs.engines.airflow.logs import finished_details, xcom_value
 from runs.engines.airflow.states import RUN_STATUS, attempts, dag_id, row_key, state, ti_status
 from runs.engines.airflow.submit import run_fail, submission_pending, submissions_check
-from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status
+from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status, Trigger
 from runtime.parameters import fan_out
 from workflows.graph import graph_order
 from workflows.models import VERSION_BULK
@@ -76,7 +76,7 @@ def airflow_runs_sync() -> None:
     active = dict(Run.objects.filter(engine="airflow", status__in=ACTIVE).exclude(external_id="")
                   .values_list("pk", "status"))
     # Every deployment, each poll: their versions' graphs only when a run is imported (_runs_import).
-    deployments = {d.dag_id: d for d in Deployment.objects.select_related("tenant", "workflow", "version").defer(*VERSION_BULK)}
+    deployments = {d.dag_id: d for d in Deployment.objects.filter(engine="airflow").select_related("tenant", "workflow", "version").defer(*VERSION_BULK)}
     if not active and not deployments:
         return
     client = airflow_client()
@@ -127,6 +127,9 @@ def _runs_import(dag_runs: list, deployments: dict) -> dict:
                     tenant=deployment.tenant, workflow=deployment.workflow, version=deployment.version, engine="airflow",
                     status=Status.QUEUED if status in FINISHED else status, external_id=r.dag_run_id,
                     parameters={k: v for k, v in (r.conf or {}).items() if k in globals_}, started_at=r.start_date,
+                    trigger=_trigger(r), logical_date=r.logical_date or r.run_after,
+                    data_interval_start=r.data_interval_start or r.logical_date or r.run_after,
+                    data_interval_end=r.data_interval_end or r.logical_date or r.run_after,
                 )
                 NodeRun.objects.bulk_create([NodeRun(run=run, node=nid) for nid in graph_order(graph)])
                 record(Action.RUN_STARTED, tenant=run.tenant, obj=run, actor=_started_by(r), after={
@@ -137,6 +140,12 @@ def _runs_import(dag_runs: list, deployments: dict) -> dict:
         log.info("run %s mirrors DAG run %s of %s, which Airflow started", run.pk, r.dag_run_id, r.dag_id)
         created[run.pk] = run.status
     return created
+
+
+def _trigger(dag_run) -> str:
+    """What started a DAG run Loom did not trigger: Airflow's schedule, a backfill, else someone in Airflow."""
+    kind = getattr(dag_run.run_type, "value", dag_run.run_type)
+    return {"scheduled": Trigger.SCHEDULE, "backfill": Trigger.BACKFILL}.get(kind, Trigger.AIRFLOW)
 
 
 def _started_by(dag_run) -> str:

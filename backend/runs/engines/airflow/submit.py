@@ -75,7 +75,8 @@ def _submit(run_id: int) -> None:
             run.save(update_fields=["external_id"])
     try:
         airflow_client().dag_runs.trigger_dag_run(dag_id(run), ac.TriggerDAGRunPostBody(
-            dag_run_id=run.external_id, conf=run.parameters, note=f"Loom run {run.pk}"))
+            dag_run_id=run.external_id, conf=run.parameters, note=f"Loom run {run.pk}", logical_date=run.logical_date,
+            data_interval_start=run.data_interval_start, data_interval_end=run.data_interval_end))
     except AirflowError as e:
         if e.status != 409:  # 409: this DAG run exists already (a repeated message)
             raise
