@@ -1,0 +1,9 @@
+"""The Celery task of alerts: one attempt of one delivery (alerts.services)."""
+from celery import shared_task
+
+from alerts import services
+
+
+@shared_task(name=services.DELIVER, ignore_result=True)
+def alert_deliver_task(delivery_id: int) -> None:
+    services.delivery_attempt(delivery_id=delivery_id)
