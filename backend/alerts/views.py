@@ -1,9 +1,10 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from alerts import selectors, services
-from alerts.models import Channel, Delivery
+from alerts.models import Channel, Delivery, DeliveryStatus, Event
 from alerts.serializers import ChannelSerializer, DeliverySerializer
 from tenancy.models import Role
 from tenancy.scoping import TenantScopedMixin
@@ -65,20 +66,36 @@ class ChannelTestView(_ChannelMixin, generics.GenericAPIView):
         return Response(DeliverySerializer(delivery).data)
 
 
+class DeliveryPagination(CursorPagination):
+    """Newest first, `limit` a page (at most 500); `next` and `previous` are links to follow."""
+
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 500
+
+
+class DeliveryFilterSerializer(serializers.Serializer):
+    run = serializers.IntegerField(required=False)
+    workflow = serializers.IntegerField(required=False)
+    channel = serializers.CharField(required=False, help_text="A channel's name.")
+    event = serializers.ChoiceField(choices=Event.choices, required=False)
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices, required=False)
+
+
 class DeliveryListView(TenantScopedMixin, generics.ListAPIView):
     """The delivery log: each alert to each channel, how many attempts it took, the last error."""
 
     tenant_model = Delivery
     read_role = write_role = Role.ADMIN
     serializer_class = DeliverySerializer
+    pagination_class = DeliveryPagination
 
     def get_queryset(self):
-        return selectors.delivery_list(tenant=self.tenant, filters=self.request.query_params)
+        filters = DeliveryFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.delivery_list(tenant=self.tenant, filters=filters.validated_data)
 
-    @extend_schema(parameters=[
-        OpenApiParameter("run", int), OpenApiParameter("workflow", int), OpenApiParameter("channel", str, description="A channel's name."),
-        OpenApiParameter("event", str, enum=["failure", "success", "recovery", "duration", "test"]),
-        OpenApiParameter("status", str, enum=["pending", "sending", "delivered", "failed"]),
-    ])
+    @extend_schema(parameters=[DeliveryFilterSerializer])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
