@@ -58,7 +58,7 @@ export type Route =
   | { page: "notebook"; tenant: string; notebook: number }
   | { page: "missing" };
 
-export const ADMIN_SECTIONS = ["members", "connections", "settings"] as const;
+export const ADMIN_SECTIONS = ["members", "connections", "channels", "settings"] as const;
 export type AdminSection = (typeof ADMIN_SECTIONS)[number];
 
 export function routeOf(path: string): Route {
@@ -71,7 +71,7 @@ export function routeOf(path: string): Route {
   if (m) return { page: "notebook", tenant: decodeURIComponent(m[1]), notebook: Number(m[2]) };
   m = path.match(/^\/t\/([^/]+)\/workflows\/(\d+)\/?$/);
   if (m) return { page: "editor", tenant: decodeURIComponent(m[1]), workflow: Number(m[2]) };
-  m = path.match(/^\/t\/([^/]+)\/admin(?:\/(members|connections|settings))?\/?$/);
+  m = path.match(/^\/t\/([^/]+)\/admin(?:\/(members|connections|channels|settings))?\/?$/);
   if (m) return { page: "admin", tenant: decodeURIComponent(m[1]), section: (m[2] ?? "members") as AdminSection };
   m = path.match(/^\/invitations\/([^/]+)\/?$/);
   if (m) return { page: "invitation", token: decodeURIComponent(m[1]) };

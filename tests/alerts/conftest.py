@@ -4,8 +4,8 @@ from tests.alerts.support import Mailbox, Receiver
 from tests.runs.support import worker_fixtures
 
 # A worker for the end-to-end tests (unsandboxed: the notebooks here only fail or succeed), with
-# retries after a fifth of a second.
-worker, engine = worker_fixtures("alerts", LOOM_SANDBOX="off", LOOM_ALERT_RETRY_S="0.2")
+# retries after a fifth of a second; no pre-started kernels (a cheap start on a busy machine).
+worker, engine = worker_fixtures("alerts", LOOM_SANDBOX="off", LOOM_ALERT_RETRY_S="0.2", LOOM_KERNEL_POOL="0")
 
 
 @pytest.fixture

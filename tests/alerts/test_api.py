@@ -185,3 +185,30 @@ def test_rules_name_existing_channels_and_known_events(api, admin_api, tenant, c
     refused = admin_api.delete(f"/api/tenants/{tenant.slug}/channels/{ops['id']}/")
     assert refused.status_code == 409 and "nightly" in refused.json()["detail"]
     assert admin_api.get(f"/api/tenants/{tenant.slug}/channels/{ops['id']}/").json()["used_by"] == ["nightly"]
+
+
+def test_rotating_the_encryption_key_re_encrypts_channel_secrets(db, tenant, settings):
+    from io import StringIO
+
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from alerts.models import Channel
+    from alerts.services import channel_save
+    from tenancy import crypto
+
+    new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.LOOM_ENCRYPTION_KEY = old
+    crypto.keys_changed()
+    try:
+        channel_save(tenant=tenant, data={"name": "ops", "kind": "webhook", "url": "http://x.test/", "secret": SECRET})
+        settings.LOOM_ENCRYPTION_KEY = f"{new},{old}"
+        crypto.keys_changed()
+        out = StringIO()
+        call_command("rotate_encryption_key", stdout=out)
+        assert "and 1 other secret(s)" in out.getvalue()
+        settings.LOOM_ENCRYPTION_KEY = new
+        crypto.keys_changed()
+        assert Channel.objects.get().get_secret() == SECRET
+    finally:
+        crypto.keys_changed()

@@ -1,8 +1,8 @@
 // Every REST call the editor makes, in one place.
 import { api, request } from "./client";
 import type {
-  ApiToken, ApiTokenCreate, ApiTokenCreated, Connection, ConnectionKind, ConnectionRequest, Engine, Graph, GraphError, Invitation,
-  InvitationJoined, InvitationPreview, Json, Member, NodeItem, Notebook, NotebookDetail, NotebookDiff, Page, Role, Run, RunDetail, Tenant,
+  ApiToken, ApiTokenCreate, ApiTokenCreated, Channel, ChannelRequest, Connection, ConnectionKind, ConnectionRequest, Engine, Graph, GraphError, Invitation,
+  DeliveryPage, Delivery, InvitationJoined, InvitationPreview, Json, Member, NodeItem, Notebook, NotebookDetail, NotebookDiff, Page, Role, Run, RunDetail, Tenant,
   TenantDetail, TenantUpdate, User, WorkflowDetail, WorkflowListItem, WorkflowVersion,
 } from "./types";
 
@@ -46,6 +46,14 @@ export const endpoints = {
   connectionSave: (t: string, id: number, body: ConnectionRequest) => api.put<Connection>(`${T(t)}/connections/${id}/`, body),
   connectionDelete: (t: string, id: number) => api.del(`${T(t)}/connections/${id}/`),
   engines: () => api.get<Engine[]>("/api/engines/"),
+
+  channels: (t: string) => api.get<Channel[]>(`${T(t)}/channels/`),
+  channelCreate: (t: string, body: ChannelRequest) => api.post<Channel>(`${T(t)}/channels/`, body),
+  channelSave: (t: string, id: number, body: Partial<ChannelRequest>) => request<Channel>("PATCH", `${T(t)}/channels/${id}/`, body),
+  channelDelete: (t: string, id: number) => api.del(`${T(t)}/channels/${id}/`),
+  channelTest: (t: string, id: number) => api.post<Delivery>(`${T(t)}/channels/${id}/test/`),
+  deliveries: (t: string, query: { channel?: string; event?: string; status?: string; workflow?: number; limit?: number } = {}) =>
+    api.get<DeliveryPage>(`${T(t)}/deliveries/?${new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]))}`),
 
   notebooks: (t: string) => api.get<Notebook[]>(`${T(t)}/notebooks/`),
   notebookUpload: (t: string, file: File) => {

@@ -244,6 +244,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/channels/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
+        get: operations["tenants_channels_list"];
+        put?: never;
+        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
+        post: operations["tenants_channels_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/channels/{channel_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
+        get: operations["tenants_channels_retrieve"];
+        put?: never;
+        post?: never;
+        /** @description Refused (409, naming them) while workflows' latest versions have rules naming the channel. */
+        delete: operations["tenants_channels_destroy"];
+        options?: never;
+        head?: never;
+        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
+        patch: operations["tenants_channels_partial_update"];
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/channels/{channel_id}/test/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Send a test alert now (one attempt); the delivery says whether the receiver took it. */
+        post: operations["tenants_channels_test_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/connections/": {
         parameters: {
             query?: never;
@@ -276,6 +330,23 @@ export interface paths {
         post?: never;
         /** @description Refused (409, naming them) while workflows' latest versions still use the connection. */
         delete: operations["tenants_connections_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/deliveries/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The delivery log: each alert to each channel, how many attempts it took, the last error. */
+        get: operations["tenants_deliveries_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -657,6 +728,9 @@ export interface components {
          *     * `connection.created` - Connection Created
          *     * `connection.changed` - Connection Changed
          *     * `connection.deleted` - Connection Deleted
+         *     * `channel.created` - Channel Created
+         *     * `channel.changed` - Channel Changed
+         *     * `channel.deleted` - Channel Deleted
          *     * `member.added` - Member Added
          *     * `member.changed` - Member Changed
          *     * `member.removed` - Member Removed
@@ -671,7 +745,7 @@ export interface components {
          *     * `token.revoked` - Token Revoked
          * @enum {string}
          */
-        ActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "connection.created" | "connection.changed" | "connection.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
+        ActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "connection.created" | "connection.changed" | "connection.deleted" | "channel.created" | "channel.changed" | "channel.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
         /**
          * @description * `user` - User
          *     * `anonymous` - Anonymous
@@ -681,6 +755,38 @@ export interface components {
          * @enum {string}
          */
         ActorKindEnum: "user" | "anonymous" | "system" | "scheduler" | "airflow";
+        AlertRule: {
+            /** @description The name of one of the tenant's notification channels. */
+            channel: string;
+            /**
+             * @description failure; success; recovery (the first success after a failure); duration (a run longer than duration_s).
+             * @default [
+             *       "failure"
+             *     ]
+             */
+            on: components["schemas"]["OnEnum"][];
+            /**
+             * @description For `duration`: a run taking longer than this many seconds alerts.
+             * @default null
+             */
+            duration_s: number | null;
+        };
+        AlertRuleRequest: {
+            /** @description The name of one of the tenant's notification channels. */
+            channel: string;
+            /**
+             * @description failure; success; recovery (the first success after a failure); duration (a run longer than duration_s).
+             * @default [
+             *       "failure"
+             *     ]
+             */
+            on: components["schemas"]["OnEnum"][];
+            /**
+             * @description For `duration`: a run taking longer than this many seconds alerts.
+             * @default null
+             */
+            duration_s: number | null;
+        };
         /** @description A token as listed: never its secret, nor anything derived from it. */
         ApiToken: {
             readonly id: number;
@@ -732,6 +838,41 @@ export interface components {
             readonly before: unknown;
             /** @description What changed, as it became. A connection's secret fields show as "set", "replaced" or "cleared", never their values. */
             readonly after: unknown;
+        };
+        Channel: {
+            readonly id: number;
+            /** @description What workflows' alert rules call the channel. */
+            name: string;
+            kind: components["schemas"]["ChannelKindEnum"];
+            /** @description webhook and slack: where alerts are POSTed. */
+            url?: string;
+            /** @description email: where alerts are mailed. */
+            address?: string;
+            readonly has_secret: boolean;
+            /** @description The workflows whose latest version has a rule naming the channel. */
+            readonly used_by: string[];
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        /**
+         * @description * `webhook` - Webhook
+         *     * `slack` - Slack
+         *     * `email` - Email
+         * @enum {string}
+         */
+        ChannelKindEnum: "webhook" | "slack" | "email";
+        ChannelRequest: {
+            /** @description What workflows' alert rules call the channel. */
+            name: string;
+            kind: components["schemas"]["ChannelKindEnum"];
+            /** @description webhook and slack: where alerts are POSTed. */
+            url?: string;
+            /** @description email: where alerts are mailed. */
+            address?: string;
+            /** @description Write-only: the key webhooks are signed with (X-Loom-Signature: sha256=<HMAC-SHA256 of the body>). Omit to keep the stored secret; send an empty string to clear it. */
+            secret?: string;
         };
         Connection: {
             readonly id: number;
@@ -797,6 +938,31 @@ export interface components {
             /** @description Write-only. Omit to keep the stored secret; send an empty string to clear it. */
             secret?: string;
         };
+        Delivery: {
+            readonly id: number;
+            /** @description None for a test alert. */
+            readonly run: number | null;
+            readonly workflow: number | null;
+            readonly channel: string;
+            readonly event: components["schemas"]["EventEnum"];
+            readonly status: components["schemas"]["DeliveryStatusEnum"];
+            readonly attempts: number;
+            readonly last_error: string;
+            /** Format: date-time */
+            readonly next_attempt_at: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly delivered_at: string | null;
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `sending` - Sending
+         *     * `delivered` - Delivered
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        DeliveryStatusEnum: "pending" | "sending" | "delivered" | "failed";
         Deployment: {
             workflow: number;
             version: number;
@@ -906,6 +1072,15 @@ export interface components {
          * @enum {string}
          */
         EngineEnum: "local" | "airflow";
+        /**
+         * @description * `failure` - Failure
+         *     * `success` - Success
+         *     * `recovery` - Recovery
+         *     * `duration` - Duration
+         *     * `test` - Test
+         * @enum {string}
+         */
+        EventEnum: "failure" | "success" | "recovery" | "duration" | "test";
         GlobalParameter: {
             /** @description Letters, digits and '_'. Every node whose notebook declares a parameter of this name gets its value (the 'global' layer), and a run may override it. */
             name: string;
@@ -976,6 +1151,11 @@ export interface components {
              * @default []
              */
             edges: components["schemas"]["Edge"][];
+            /**
+             * @description Alert rules: which of the tenant's channels hear of which events of runs.
+             * @default []
+             */
+            alerts: components["schemas"]["AlertRule"][];
         };
         GraphError: {
             node: string | null;
@@ -1026,6 +1206,11 @@ export interface components {
              * @default []
              */
             edges: components["schemas"]["EdgeRequest"][];
+            /**
+             * @description Alert rules: which of the tenant's channels hear of which events of runs.
+             * @default []
+             */
+            alerts: components["schemas"]["AlertRuleRequest"][];
         };
         /** @description A workflow graph: global parameters, nodes (notebooks) and edges. See docs/workflow-graph.md. */
         GraphUpdateRequest: {
@@ -1071,6 +1256,11 @@ export interface components {
              * @default []
              */
             edges: components["schemas"]["EdgeRequest"][];
+            /**
+             * @description Alert rules: which of the tenant's channels hear of which events of runs.
+             * @default []
+             */
+            alerts: components["schemas"]["AlertRuleRequest"][];
             /** @description The version this edit started from. */
             base_version: number;
         };
@@ -1478,6 +1668,14 @@ export interface components {
             /** @description Catalog name; defaults to the file's name. */
             name?: string;
         };
+        /**
+         * @description * `failure` - failure
+         *     * `success` - success
+         *     * `recovery` - recovery
+         *     * `duration` - duration
+         * @enum {string}
+         */
+        OnEnum: "failure" | "success" | "recovery" | "duration";
         Output: {
             /** @description The name the notebook sets the output under. */
             name: string;
@@ -1503,8 +1701,32 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["AuditEntry"][];
         };
+        PaginatedDeliveryList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Delivery"][];
+        };
         /** @enum {string} */
         ParamType: "str" | "int" | "float" | "bool" | "list" | "dict";
+        PatchedChannelRequest: {
+            /** @description What workflows' alert rules call the channel. */
+            name?: string;
+            kind?: components["schemas"]["ChannelKindEnum"];
+            /** @description webhook and slack: where alerts are POSTed. */
+            url?: string;
+            /** @description email: where alerts are mailed. */
+            address?: string;
+            /** @description Write-only: the key webhooks are signed with (X-Loom-Signature: sha256=<HMAC-SHA256 of the body>). Omit to keep the stored secret; send an empty string to clear it. */
+            secret?: string;
+        };
         PatchedMemberUpdateRequest: {
             role?: components["schemas"]["RoleEnum"];
         };
@@ -2875,6 +3097,399 @@ export interface operations {
             };
         };
     };
+    tenants_channels_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"][];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelRequest"];
+                "multipart/form-data": components["schemas"]["ChannelRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ChannelRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedChannelRequest"];
+                "multipart/form-data": components["schemas"]["PatchedChannelRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedChannelRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_test_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     tenants_connections_list: {
         parameters: {
             query?: never;
@@ -3171,6 +3786,87 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_deliveries_list: {
+        parameters: {
+            query?: {
+                /** @description A channel's name. */
+                channel?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /**
+                 * @description * `failure` - Failure
+                 *     * `success` - Success
+                 *     * `recovery` - Recovery
+                 *     * `duration` - Duration
+                 *     * `test` - Test
+                 */
+                event?: "failure" | "success" | "recovery" | "duration" | "test";
+                /** @description Number of results to return per page. */
+                limit?: number;
+                run?: number;
+                /**
+                 * @description * `pending` - Pending
+                 *     * `sending` - Sending
+                 *     * `delivered` - Delivered
+                 *     * `failed` - Failed
+                 */
+                status?: "pending" | "sending" | "delivered" | "failed";
+                workflow?: number;
+            };
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDeliveryList"];
+                };
             };
             /** @description The request is invalid; the body says why. */
             400: {

@@ -1,15 +1,16 @@
-// The tenant's admin area: one top bar and tabs over members, connections and settings.
+// The tenant's admin area: one top bar and tabs over members, connections, alert channels and settings.
 import { useCallback, useEffect, useState } from "react";
 import { endpoints } from "../../api/endpoints";
 import type { TenantDetail } from "../../api/types";
 import { type AdminSection, linkProps } from "../../router";
 import { errorText } from "../../ui/errors";
 import { TopBar } from "../TopBar";
+import { Channels } from "./Channels";
 import { Connections } from "./Connections";
 import { Members } from "./Members";
 import { Settings } from "./Settings";
 
-const TITLES: Record<AdminSection, string> = { members: "Members", connections: "Connections", settings: "Settings" };
+const TITLES: Record<AdminSection, string> = { members: "Members", connections: "Connections", channels: "Alerts", settings: "Settings" };
 
 export function Admin({ tenant, section }: { tenant: string; section: AdminSection }) {
   const [info, setInfo] = useState<TenantDetail | null>(null);
@@ -43,6 +44,7 @@ export function Admin({ tenant, section }: { tenant: string; section: AdminSecti
           </nav>
           {section === "members" && <Members tenant={tenant} />}
           {section === "connections" && <Connections tenant={tenant} />}
+          {section === "channels" && <Channels tenant={tenant} />}
           {section === "settings" && <Settings tenant={info} onSaved={setInfo} />}
         </>}
       </main>
