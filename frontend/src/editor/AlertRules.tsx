@@ -16,8 +16,12 @@ export function AlertRules({ errors }: { errors: GraphError[] }) {
   const updateMeta = useStore((s) => s.updateMeta);
   const [channels, setChannels] = useState<string[]>([]);
   useEffect(() => {
-    // Only admins may list channels; others type the name (validation says if it is unknown).
-    if (tenant) endpoints.channels(tenant).then((c) => setChannels(c.map((x) => x.name)), () => setChannels([]));
+    // Only admins may list channels (asking otherwise is a 403); others type the name, and
+    // validation says if the tenant has no such channel.
+    if (!tenant) return;
+    endpoints.tenant(tenant)
+      .then((t) => (t.role === "admin" ? endpoints.channels(tenant) : []))
+      .then((c) => setChannels(c.map((x) => x.name)), () => setChannels([]));
   }, [tenant]);
 
   const set = (index: number, patch: Partial<AlertRule>) =>

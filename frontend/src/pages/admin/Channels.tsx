@@ -105,7 +105,7 @@ export function Channels({ tenant }: { tenant: string }) {
         </table>
       )}
 
-      <h2>Recent deliveries</h2>
+      <h2 style={{ marginTop: 24 }}>Recent deliveries</h2>
       {deliveries.length === 0
         ? <div className="empty">No alert sent yet.</div>
         : (
