@@ -9,7 +9,7 @@ class ChannelSerializer(serializers.ModelSerializer):
                                  help_text="What workflows' alert rules call the channel.")
     secret = serializers.CharField(
         write_only=True, required=False, allow_blank=True, trim_whitespace=False, max_length=500,
-        help_text="Write-only: the key webhooks are signed with (X-Loom-Signature: sha256=<HMAC-SHA256 of the body>). "
+        help_text="Write-only; webhooks only (other kinds keep none): the key they are signed with (X-Loom-Signature: sha256=<HMAC-SHA256 of the body>). "
                   "Omit to keep the stored secret; send an empty string to clear it.")
     has_secret = serializers.BooleanField(read_only=True)
     used_by = serializers.SerializerMethodField(help_text="The workflows whose latest version has a rule naming the channel.")

@@ -45,7 +45,8 @@ def channel_save(*, tenant: Tenant, channel: Channel | None = None, data: dict) 
         errors["url"] = [f"A {channel.kind} channel needs the url alerts are POSTed to."]
     if channel.kind == ChannelKind.EMAIL and not channel.address:
         errors["address"] = ["An email channel needs the address alerts are mailed to."]
-    secret = data.get("secret")
+    # Only webhooks are signed: another kind keeps no secret.
+    secret = data.get("secret") if channel.kind == ChannelKind.WEBHOOK else ("" if had_secret else None)
     if secret and len(secret) < SECRET_MIN_LENGTH:
         errors["secret"] = [f"Use at least {SECRET_MIN_LENGTH} characters (or \"\" to clear it)."]
     if Channel.objects.filter(tenant=tenant, name=channel.name).exclude(pk=channel.pk).exists():

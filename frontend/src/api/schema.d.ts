@@ -871,7 +871,7 @@ export interface components {
             url?: string;
             /** @description email: where alerts are mailed. */
             address?: string;
-            /** @description Write-only: the key webhooks are signed with (X-Loom-Signature: sha256=<HMAC-SHA256 of the body>). Omit to keep the stored secret; send an empty string to clear it. */
+            /** @description Write-only; webhooks only (other kinds keep none): the key they are signed with (X-Loom-Signature: sha256=<HMAC-SHA256 of the body>). Omit to keep the stored secret; send an empty string to clear it. */
             secret?: string;
         };
         Connection: {
@@ -1724,7 +1724,7 @@ export interface components {
             url?: string;
             /** @description email: where alerts are mailed. */
             address?: string;
-            /** @description Write-only: the key webhooks are signed with (X-Loom-Signature: sha256=<HMAC-SHA256 of the body>). Omit to keep the stored secret; send an empty string to clear it. */
+            /** @description Write-only; webhooks only (other kinds keep none): the key they are signed with (X-Loom-Signature: sha256=<HMAC-SHA256 of the body>). Omit to keep the stored secret; send an empty string to clear it. */
             secret?: string;
         };
         PatchedMemberUpdateRequest: {
