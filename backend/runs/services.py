@@ -12,7 +12,7 @@ from runs.signals import run_finished_send
 from workflows.graph import graph_order, with_article
 from workflows.models import WorkflowVersion
 from workflows.services import workflow_version_runnable
-from workflows.values import json_value_problem, text_shown
+from loom.values import json_value_problem, text_shown
 
 
 class RunParametersInvalid(Invalid):
