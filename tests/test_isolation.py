@@ -78,10 +78,17 @@ def _invitation(tenant):
     return invitation_create(tenant=tenant, email="someone@example.com", role=Role.VIEWER, invited_by=None)
 
 
+def _channel(tenant):
+    from alerts.models import Channel
+
+    return Channel.objects.create(tenant=tenant, name="ops", kind="webhook", url="http://127.0.0.1:9/hook")
+
+
 # URL argument -> factory of an object of that kind in a given tenant, returning the URL value.
 OBJECTS = {
     "member_id": lambda t, owner: Membership.objects.get(tenant=t, user=owner).pk,
     "connection_id": lambda t, owner: Connection.objects.create(tenant=t, name="db").pk,
+    "channel_id": lambda t, owner: _channel(t).pk,
     "invitation_id": lambda t, owner: _invitation(t).pk,
     "notebook_id": lambda t, owner: _notebook(t).pk,
     "workflow_id": lambda t, owner: _workflow(t).pk,

@@ -32,6 +32,9 @@ class Action(models.TextChoices):
     CONNECTION_CREATED = "connection.created"
     CONNECTION_CHANGED = "connection.changed"
     CONNECTION_DELETED = "connection.deleted"
+    CHANNEL_CREATED = "channel.created"  # a notification channel (alerts)
+    CHANNEL_CHANGED = "channel.changed"
+    CHANNEL_DELETED = "channel.deleted"
     MEMBER_ADDED = "member.added"
     MEMBER_CHANGED = "member.changed"
     MEMBER_REMOVED = "member.removed"

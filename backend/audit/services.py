@@ -24,6 +24,7 @@ _LABELS = {
     "deployment": lambda o: o.dag_id,
     "notebook": lambda o: o.name,
     "connection": lambda o: o.name,
+    "channel": lambda o: o.name,
     "membership": lambda o: o.user.username,
     "tenant": lambda o: o.slug,
     "user": lambda o: o.get_username(),

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "audit",
     "ops",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +191,11 @@ EMAIL_USE_TLS = os.environ.get("LOOM_EMAIL_TLS", "1") == "1"
 DEFAULT_FROM_EMAIL = os.environ.get("LOOM_EMAIL_FROM", "loom@localhost")
 LOOM_PUBLIC_URL = os.environ.get("LOOM_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 LOOM_INVITATION_DAYS = int(os.environ.get("LOOM_INVITATION_DAYS", 7))
+# Alerts (README, "Alerts"): a delivery the receiver fails (5xx, a timeout) is tried again after
+# LOOM_ALERT_RETRY_S, doubled each time (at most an hour), LOOM_ALERT_ATTEMPTS times in all.
+LOOM_ALERT_RETRY_S = float(os.environ.get("LOOM_ALERT_RETRY_S", 30))
+LOOM_ALERT_ATTEMPTS = int(os.environ.get("LOOM_ALERT_ATTEMPTS", 6))
+LOOM_ALERT_TIMEOUT_S = float(os.environ.get("LOOM_ALERT_TIMEOUT_S", 10))
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as accounts
+from alerts import views as alerts
 from audit import views as audit
 from catalog import views as catalog
 from dags import views as dags
@@ -47,6 +48,10 @@ tenant_api = [
     path("runs/<int:run_id>/nodes/<str:node>/notebook/", runs.NodeNotebookView.as_view(), name="node-notebook"),
     path("runs/<int:run_id>/nodes/<str:node>/items/", runs.NodeItemsView.as_view(), name="node-items"),
     path("audit/", audit.TenantAuditView.as_view(), name="tenant-audit"),
+    path("channels/", alerts.ChannelListView.as_view(), name="channel-list"),
+    path("channels/<int:channel_id>/", alerts.ChannelDetailView.as_view(), name="channel-detail"),
+    path("channels/<int:channel_id>/test/", alerts.ChannelTestView.as_view(), name="channel-test"),
+    path("deliveries/", alerts.DeliveryListView.as_view(), name="delivery-list"),
 ]
 
 api = [

@@ -8,6 +8,7 @@ from loom.errors import Conflict, Invalid
 from runs.bookkeeping import repair_plan
 from runs.engines import engine_get
 from runs.models import ACTIVE, NodeRun, Run, Status, Trigger
+from runs.signals import run_finished_send
 from workflows.graph import graph_order, with_article
 from workflows.models import WorkflowVersion
 from workflows.services import workflow_version_runnable
@@ -99,6 +100,7 @@ def run_cancel(*, run: Run) -> Run:
                after={"status": Status.CANCELLED})
         run.status, run.ended_at, run.error = Status.CANCELLED, now, "Cancelled."
         run.save(update_fields=["status", "ended_at", "error"])
+        run_finished_send(run)
     engine_get(run.engine).cancel(run=run)
     return run
 

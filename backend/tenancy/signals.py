@@ -8,3 +8,8 @@ connection_users = Signal()
 # Sent with `connection` for each connection `manage.py rotate_encryption_key` re-encrypted (its
 # secrets are the same, their encryption is new), inside the command's transaction.
 secrets_rotated = Signal()
+
+# Sent by `manage.py rotate_encryption_key` inside its transaction, after the connections: each
+# receiver re-encrypts the secrets its app keeps with tenancy.crypto (alerts' channels, say) and
+# returns how many rows it changed; raising CommandError (naming the row) rolls everything back.
+other_secrets_rotate = Signal()

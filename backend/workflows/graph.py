@@ -32,8 +32,10 @@ EDGE_DEFAULTS = {"bind": {}}
 PARAMETER_DEFAULTS = {"default": None, "help": ""}  # a global parameter's (None: notebooks keep their own)
 GRAPH_DEFAULTS = {
     "description": "", "schedule": None, "start_date": "2026-01-01", "catchup": False, "tags": [],
-    "parameters": [], "nodes": [], "edges": [],
+    "parameters": [], "nodes": [], "edges": [], "alerts": [],
 }
+ALERT_EVENTS = ("failure", "success", "recovery", "duration")
+ALERT_DEFAULTS = {"on": ["failure"], "duration_s": None}
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ def graph_normalize(graph: Mapping) -> dict:
     g["nodes"] = [_filled(NODE_DEFAULTS, n) for n in g["nodes"]]
     g["edges"] = [_filled(EDGE_DEFAULTS, e) for e in g["edges"]]
     g["parameters"] = [_filled(PARAMETER_DEFAULTS, p) for p in g["parameters"]]
+    g["alerts"] = [_filled(ALERT_DEFAULTS, a) for a in g["alerts"]]
     return g
 
 
@@ -157,10 +160,11 @@ class _Ancestry:
 
 
 def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]], connections: Iterable[str] | None = (),
-                   pools: Iterable[str] | None = None, queues: Iterable[str] | None = None) -> list[GraphError]:
+                   pools: Iterable[str] | None = None, queues: Iterable[str] | None = None,
+                   channels: Iterable[str] | None = None) -> list[GraphError]:
     """Every problem of a (shape-checked) graph, given the tenant's notebook signatures by name,
-    and, unless None, its connection names and the pools and queues its nodes may name (the
-    tenant's, README "Roles"). Near-linear in nodes + edges."""
+    and, unless None, its connection names, the pools and queues its nodes may name (the
+    tenant's, README "Roles") and its notification channels' names. Near-linear in nodes + edges."""
     g = graph_normalize(graph)
     errors: list[GraphError] = []
     add = lambda node, field, message: errors.append(GraphError(node, field, message))  # noqa: E731
@@ -168,6 +172,7 @@ def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]], conne
     globals_ = _validate_globals(g, add)
     _validate_values(g, add)
     _validate_schedule(g, add)
+    _validate_alerts(g, add)
 
     nodes: dict[str, dict] = {}
     for i, n in enumerate(g["nodes"]):
@@ -210,6 +215,8 @@ def graph_validate(graph: Mapping, *, notebooks: Mapping[str, list[dict]], conne
     if connections is not None:
         errors.extend(connection_errors(connection_uses(g), connections))
     errors.extend(placement_errors(placement_uses(g), pools, queues))
+    if channels is not None:
+        errors.extend(alert_errors(alert_uses(g), channels))
     return errors
 
 
@@ -246,6 +253,19 @@ def placement_errors(uses: Iterable, pools: Iterable[str] | None, queues: Iterab
             errors.append(GraphError(node, "queue", f"Queue {queue!r} is not allowed in this tenant (allowed: "
                                                     f"{_names(sorted(queues))}); a platform admin sets allowed_queues."))
     return errors
+
+
+def alert_uses(graph: Mapping) -> list[list]:
+    """[rule index, channel name] for each alert rule."""
+    return [[i, rule.get("channel")] for i, rule in enumerate(graph.get("alerts") or ()) if isinstance(rule, Mapping)]
+
+
+def alert_errors(uses: Iterable, channels: Iterable[str]) -> list[GraphError]:
+    """Each alert rule naming a channel the tenant does not have."""
+    channels = set(channels)
+    return [GraphError(None, f"alerts[{i}].channel", f"No notification channel named '{name}' in this tenant "
+                                                     f"(it has: {_names(sorted(channels))}); an admin adds channels.")
+            for i, name in uses if name not in channels]
 
 
 def with_article(type_name) -> str:
@@ -295,6 +315,21 @@ def _validate_schedule(g, add) -> None:
         date.fromisoformat(str(g["start_date"]))
     except ValueError:
         add(None, "start_date", f"Start date {g['start_date']!r} is not a date (YYYY-MM-DD).")
+
+
+def _validate_alerts(g, add) -> None:
+    for i, rule in enumerate(g["alerts"]):
+        field = f"alerts[{i}]"
+        on = rule["on"] if isinstance(rule["on"], list) else []
+        unknown = [e for e in on if e not in ALERT_EVENTS]
+        if not on or unknown:
+            add(None, f"{field}.on", f"Alert rule {i + 1}: 'on' lists events among {', '.join(ALERT_EVENTS)}"
+                                     + (f"; not {', '.join(map(repr, unknown))}." if unknown else "."))
+        limit = rule["duration_s"]
+        if "duration" in on and not (isinstance(limit, int) and not isinstance(limit, bool) and limit > 0):
+            add(None, f"{field}.duration_s", f"Alert rule {i + 1} is on 'duration': give duration_s, the seconds a run may take.")
+        elif limit is not None and "duration" not in on:
+            add(None, f"{field}.duration_s", f"Alert rule {i + 1}: duration_s applies to the 'duration' event only; add it to 'on', or clear duration_s.")
 
 
 def _validate_acyclic(nodes, edges, add) -> set[str]:

@@ -13,6 +13,8 @@ from workflows import graph as graph_rules
 from loom import values
 from workflows.graph import (
     GraphError,
+    alert_errors,
+    alert_uses,
     connection_errors,
     connection_uses,
     graph_validate,
@@ -20,6 +22,7 @@ from workflows.graph import (
     placement_uses,
 )
 from workflows.models import Workflow, WorkflowVersion
+from workflows.signals import tenant_channel_names
 
 # The validation rules as this code has them: the modules graph_validate's rules live in. A version
 # whose kept problems were found by other rules (Loom was upgraded since) is checked again once.
@@ -106,16 +109,16 @@ def workflow_errors(*, tenant: Tenant, graph: dict) -> list[GraphError]:
         graph,
         notebooks=notebook_signatures(tenant=tenant, names=names),
         connections=Connection.objects.filter(tenant=tenant).values_list("name", flat=True),
-        pools=tenant.pools, queues=tenant.allowed_queues,
+        pools=tenant.pools, queues=tenant.allowed_queues, channels=tenant_channel_names(tenant.pk),
     )
 
 
 def version_validation(*, graph: dict, notebooks: dict[str, list[dict]]) -> dict:
     """What a version keeps (WorkflowVersion.validation): its problems against the notebook
-    signatures it pins; what depends on the tenant (connections, pools, queues) aside, as uses."""
-    errors = graph_validate(graph, notebooks=notebooks, connections=None, pools=None, queues=None)
+    signatures it pins; what depends on the tenant (connections, pools, queues, channels) aside, as uses."""
+    errors = graph_validate(graph, notebooks=notebooks, connections=None, pools=None, queues=None, channels=None)
     return {"rules": RULES, "errors": [e.as_dict() for e in errors], "connections": connection_uses(graph),
-            "placements": placement_uses(graph)}
+            "placements": placement_uses(graph), "alerts": alert_uses(graph)}
 
 
 def workflow_version_errors(*, version: WorkflowVersion) -> list[GraphError]:
@@ -125,7 +128,7 @@ def workflow_version_errors(*, version: WorkflowVersion) -> list[GraphError]:
     again) or a pinned notebook was deleted (then found without it, not kept: re-uploading the
     content brings it back). Whether one was is asked only after the tenant deleted a notebook."""
     kept, tenant = version.validation, version.workflow.tenant
-    fresh = bool(kept) and kept.get("rules") == RULES and "placements" in kept
+    fresh = bool(kept) and kept.get("rules") == RULES and "alerts" in kept
     if fresh and kept.get("notebooks_deleted") != tenant.notebooks_deleted:
         fresh = _pins_intact(version)
         if fresh:
@@ -141,6 +144,8 @@ def workflow_version_errors(*, version: WorkflowVersion) -> list[GraphError]:
         errors += connection_errors(kept["connections"], names)
     if kept["placements"]:
         errors += placement_errors(kept["placements"], tenant.pools, tenant.allowed_queues)
+    if kept["alerts"]:
+        errors += alert_errors(kept["alerts"], tenant_channel_names(tenant.pk))
     return errors
 
 

@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.inspection import TYPES
-from workflows.graph import EDGE_DEFAULTS, GRAPH_DEFAULTS, NODE_DEFAULTS, TRIGGER_RULES
+from workflows.graph import ALERT_DEFAULTS, ALERT_EVENTS, EDGE_DEFAULTS, GRAPH_DEFAULTS, NODE_DEFAULTS, TRIGGER_RULES
 from workflows.models import Workflow, WorkflowVersion
 
 
@@ -227,6 +227,16 @@ class EdgeSerializer(serializers.Serializer):
     )
 
 
+class AlertRuleSerializer(serializers.Serializer):
+    channel = serializers.CharField(max_length=63, help_text="The name of one of the tenant's notification channels.")
+    on = serializers.ListField(
+        child=serializers.ChoiceField(choices=ALERT_EVENTS), required=False, default=_default(ALERT_DEFAULTS, "on"),
+        max_length=len(ALERT_EVENTS),
+        help_text="failure; success; recovery (the first success after a failure); duration (a run longer than duration_s).")
+    duration_s = serializers.IntegerField(min_value=1, allow_null=True, required=False, default=ALERT_DEFAULTS["duration_s"],
+                                          help_text="For `duration`: a run taking longer than this many seconds alerts.")
+
+
 G = GRAPH_DEFAULTS
 
 
@@ -251,6 +261,8 @@ class GraphSerializer(serializers.Serializer):
                            help_text="The notebooks to run; at most LOOM_GRAPH_MAX_NODES (2,000).")
     edges = EdgeSerializer(many=True, required=False, default=_default(G, "edges"),
                            help_text="Upstream → downstream, with what each passes on; at most LOOM_GRAPH_MAX_EDGES (8,000).")
+    alerts = AlertRuleSerializer(many=True, required=False, default=_default(G, "alerts"), max_length=50,
+                                 help_text="Alert rules: which of the tenant's channels hear of which events of runs.")
 
     def to_internal_value(self, data):
         graph_size(data)
@@ -286,6 +298,10 @@ class StoredEdgeSchema(StoredGraphSchema):
 
 class StoredParameterSchema(StoredGraphSchema):
     target_class, defaults = GlobalParameterSerializer, {}
+
+
+class StoredAlertRuleSchema(StoredGraphSchema):
+    target_class, defaults = AlertRuleSerializer, ALERT_DEFAULTS
 
 
 def _complete(schema: dict, defaults: dict, direction: str) -> dict:

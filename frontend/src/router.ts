@@ -60,7 +60,7 @@ export type Route =
   | { page: "notebook"; tenant: string; notebook: number }
   | { page: "missing" };
 
-export const ADMIN_SECTIONS = ["members", "connections", "audit", "settings"] as const;
+export const ADMIN_SECTIONS = ["members", "connections", "channels", "audit", "settings"] as const;
 export type AdminSection = (typeof ADMIN_SECTIONS)[number];
 export const PLATFORM_SECTIONS = ["tenants", "usage"] as const;
 export type PlatformSection = (typeof PLATFORM_SECTIONS)[number];
@@ -79,7 +79,7 @@ export function routeOf(path: string): Route {
   if (m) return { page: "run", tenant: decodeURIComponent(m[1]), run: Number(m[2]) };
   m = path.match(/^\/platform(?:\/(tenants|usage))?\/?$/);
   if (m) return { page: "platform", section: (m[1] ?? "tenants") as PlatformSection };
-  m = path.match(/^\/t\/([^/]+)\/admin(?:\/(members|connections|audit|settings))?\/?$/);
+  m = path.match(/^\/t\/([^/]+)\/admin(?:\/(members|connections|channels|audit|settings))?\/?$/);
   if (m) return { page: "admin", tenant: decodeURIComponent(m[1]), section: (m[2] ?? "members") as AdminSection };
   m = path.match(/^\/invitations\/([^/]+)\/?$/);
   if (m) return { page: "invitation", token: decodeURIComponent(m[1]) };

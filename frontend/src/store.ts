@@ -99,7 +99,7 @@ interface State {
 }
 
 const EMPTY_META: WorkflowMeta = {
-  name: "", description: "", schedule: null, start_date: "2026-01-01", catchup: false, tags: [], parameters: [],
+  name: "", description: "", schedule: null, start_date: "2026-01-01", catchup: false, tags: [], parameters: [], alerts: [],
 };
 
 let toastSeq = 0;

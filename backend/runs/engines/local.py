@@ -34,6 +34,7 @@ from catalog.models import NotebookVersion
 from runs.bookkeeping import node_error, node_summarize, run_outcome
 from runs.engines import NODE_RUN_EXECUTE, slots, task_send
 from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status
+from runs.signals import run_finished_send
 from runs.triggers import RUN, WAIT, trigger_decide
 from runtime.parameters import ARTIFACTS_PARAMETER, DATE_PARAMETERS, edge_layer, fan_out, fan_out_items, node_parameters
 from tenancy.models import Tenant
@@ -143,6 +144,7 @@ def run_advance(*, run: Run) -> None:
         run.status, run.error = run_outcome(summary.values())
         run.ended_at = now
         run.save(update_fields=["status", "error", "ended_at"])
+        run_finished_send(run)
 
 
 class _Items:

@@ -4,8 +4,9 @@ import type {
   AuditEntry, ConnectionTest, PlatformTenant, TenantOpen, TenantPlatformUpdate, TenantUsage, ApiToken,
   ApiTokenCreate, ApiTokenCreated, Connection, ConnectionKind, ConnectionRequest, Engine, Graph, GraphError,
   Invitation, InvitationJoined, InvitationPreview, Json, Member, NodeItem, Notebook, NotebookDetail, NotebookDiff,
-  Page, Role, Run, RunDetail, Tenant, Backfill, BackfillDetail, BackfillDryRun, BackfillRequest, Deployment,
-  TenantDetail, TenantUpdate, User, WorkflowDetail, WorkflowListItem, WorkflowVersion,
+  Page, Role, Run, RunDetail, Tenant, Backfill, BackfillDetail, BackfillDryRun, BackfillRequest, Deployment, Channel,
+  ChannelRequest, DeliveryPage, Delivery, TenantDetail, TenantUpdate, User, WorkflowDetail, WorkflowListItem,
+  WorkflowVersion,
 } from "./types";
 
 const T = (tenant: string) => `/api/tenants/${encodeURIComponent(tenant)}`;
@@ -67,6 +68,14 @@ export const endpoints = {
   platformUsage: (days = 30) => api.get<TenantUsage[]>(`/api/platform/usage/?days=${days}`),
 
   engines: () => api.get<Engine[]>("/api/engines/"),
+
+  channels: (t: string) => api.get<Channel[]>(`${T(t)}/channels/`),
+  channelCreate: (t: string, body: ChannelRequest) => api.post<Channel>(`${T(t)}/channels/`, body),
+  channelSave: (t: string, id: number, body: Partial<ChannelRequest>) => request<Channel>("PATCH", `${T(t)}/channels/${id}/`, body),
+  channelDelete: (t: string, id: number) => api.del(`${T(t)}/channels/${id}/`),
+  channelTest: (t: string, id: number) => api.post<Delivery>(`${T(t)}/channels/${id}/test/`),
+  deliveries: (t: string, query: { channel?: string; event?: string; status?: string; workflow?: number; limit?: number } = {}) =>
+    api.get<DeliveryPage>(`${T(t)}/deliveries/?${new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]))}`),
 
   notebooks: (t: string) => api.get<Notebook[]>(`${T(t)}/notebooks/`),
   notebookUpload: (t: string, file: File) => {

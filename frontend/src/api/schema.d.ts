@@ -244,6 +244,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/channels/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
+        get: operations["tenants_channels_list"];
+        put?: never;
+        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
+        post: operations["tenants_channels_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/channels/{channel_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
+        get: operations["tenants_channels_retrieve"];
+        put?: never;
+        post?: never;
+        /** @description Refused (409, naming them) while workflows' latest versions have rules naming the channel. */
+        delete: operations["tenants_channels_destroy"];
+        options?: never;
+        head?: never;
+        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
+        patch: operations["tenants_channels_partial_update"];
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/channels/{channel_id}/test/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Send a test alert now (one attempt); the delivery says whether the receiver took it. */
+        post: operations["tenants_channels_test_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/connections/": {
         parameters: {
             query?: never;
@@ -276,6 +330,23 @@ export interface paths {
         post?: never;
         /** @description Refused (409, naming them) while workflows' latest versions still use the connection. */
         delete: operations["tenants_connections_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/deliveries/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The delivery log: each alert to each channel, how many attempts it took, the last error. */
+        get: operations["tenants_deliveries_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -545,58 +616,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/tenants/{tenant}/workflows/{workflow_id}/backfills/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The workflow's backfills, newest first (the last 50). */
-        get: operations["tenants_workflows_backfills_list"];
-        put?: never;
-        /** @description Start a backfill, or with dry_run list the logical dates it would run (200). */
-        post: operations["tenants_workflows_backfills_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/tenants/{tenant}/workflows/{workflow_id}/backfills/{backfill_id}/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The backfill and each of its dates: queued, running, success, failed or cancelled. */
-        get: operations["tenants_workflows_backfills_retrieve"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/tenants/{tenant}/workflows/{workflow_id}/backfills/{backfill_id}/cancel/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** @description Cancel: dates not started yet never run; runs already started go on. */
-        post: operations["tenants_workflows_backfills_cancel_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/tenants/{tenant}/workflows/{workflow_id}/dag/": {
         parameters: {
             query?: never;
@@ -622,26 +641,21 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description On Airflow `deploying` until Airflow has parsed the DAG; then `deployed`, or `failed` with
-         *     the import error Airflow reported. On the local engine `deployed` at once.
+         * @description `deploying` until Airflow has parsed the DAG; then `deployed` (and unpaused), or `failed`
+         *     with the import error Airflow reported.
          */
         get: operations["tenants_workflows_deployment_retrieve"];
         put?: never;
         /**
-         * @description Deploy a version (the latest by default) to an engine, replacing the deployed one. Airflow:
-         *     the DAG file and its notebooks are written, the tenant's connections and pool synced; watch
-         *     GET for the outcome. Local: Loom's scheduler runs it from now on.
+         * @description Deploy a version (the latest by default), replacing the deployed one: the DAG file and its
+         *     notebooks are written, the tenant's connections and pool synced. Watch GET for the outcome.
          */
         post: operations["tenants_workflows_deployment_create"];
-        /**
-         * @description Undeploy. Airflow: pause the DAG, cancel its active runs, remove its file and the DAG from
-         *     Airflow. Local: the scheduler starts no more runs (active ones go on).
-         */
+        /** @description Undeploy: pause the DAG, cancel its active runs, remove its file and the DAG from Airflow. */
         delete: operations["tenants_workflows_deployment_destroy"];
         options?: never;
         head?: never;
-        /** @description Pause (`{"paused": true}`) or resume the schedule. On Airflow the DAG is paused too. */
-        patch: operations["tenants_workflows_deployment_partial_update"];
+        patch?: never;
         trace?: never;
     };
     "/api/tenants/{tenant}/workflows/{workflow_id}/runs/": {
@@ -711,13 +725,12 @@ export interface components {
          *     * `run.repaired` - Run Repaired
          *     * `deployment.deployed` - Deployment Deployed
          *     * `deployment.undeployed` - Deployment Undeployed
-         *     * `deployment.paused` - Deployment Paused
-         *     * `deployment.resumed` - Deployment Resumed
-         *     * `backfill.started` - Backfill Started
-         *     * `backfill.cancelled` - Backfill Cancelled
          *     * `connection.created` - Connection Created
          *     * `connection.changed` - Connection Changed
          *     * `connection.deleted` - Connection Deleted
+         *     * `channel.created` - Channel Created
+         *     * `channel.changed` - Channel Changed
+         *     * `channel.deleted` - Channel Deleted
          *     * `member.added` - Member Added
          *     * `member.changed` - Member Changed
          *     * `member.removed` - Member Removed
@@ -732,7 +745,7 @@ export interface components {
          *     * `token.revoked` - Token Revoked
          * @enum {string}
          */
-        ActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "deployment.paused" | "deployment.resumed" | "backfill.started" | "backfill.cancelled" | "connection.created" | "connection.changed" | "connection.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
+        ActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "connection.created" | "connection.changed" | "connection.deleted" | "channel.created" | "channel.changed" | "channel.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
         /**
          * @description * `user` - User
          *     * `anonymous` - Anonymous
@@ -742,6 +755,38 @@ export interface components {
          * @enum {string}
          */
         ActorKindEnum: "user" | "anonymous" | "system" | "scheduler" | "airflow";
+        AlertRule: {
+            /** @description The name of one of the tenant's notification channels. */
+            channel: string;
+            /**
+             * @description failure; success; recovery (the first success after a failure); duration (a run longer than duration_s).
+             * @default [
+             *       "failure"
+             *     ]
+             */
+            on: components["schemas"]["OnEnum"][];
+            /**
+             * @description For `duration`: a run taking longer than this many seconds alerts.
+             * @default null
+             */
+            duration_s: number | null;
+        };
+        AlertRuleRequest: {
+            /** @description The name of one of the tenant's notification channels. */
+            channel: string;
+            /**
+             * @description failure; success; recovery (the first success after a failure); duration (a run longer than duration_s).
+             * @default [
+             *       "failure"
+             *     ]
+             */
+            on: components["schemas"]["OnEnum"][];
+            /**
+             * @description For `duration`: a run taking longer than this many seconds alerts.
+             * @default null
+             */
+            duration_s: number | null;
+        };
         /** @description A token as listed: never its secret, nor anything derived from it. */
         ApiToken: {
             readonly id: number;
@@ -794,116 +839,41 @@ export interface components {
             /** @description What changed, as it became. A connection's secret fields show as "set", "replaced" or "cleared", never their values. */
             readonly after: unknown;
         };
-        Backfill: {
+        Channel: {
             readonly id: number;
-            workflow: number;
-            version: number;
-            engine?: string;
-            /** Format: date-time */
-            start: string;
-            /** Format: date-time */
-            end: string;
-            reprocess?: components["schemas"]["ReprocessEnum"];
-            /** Format: int64 */
-            max_active_runs?: number;
-            status?: components["schemas"]["BackfillStatusEnum"];
-            error?: string;
-            external_id?: string;
-            created_by?: string | null;
+            /** @description What workflows' alert rules call the channel. */
+            name: string;
+            kind: components["schemas"]["ChannelKindEnum"];
+            /** @description webhook and slack: where alerts are POSTed. */
+            url?: string;
+            /** @description email: where alerts are mailed. */
+            address?: string;
+            readonly has_secret: boolean;
+            /** @description The workflows whose latest version has a rule naming the channel. */
+            readonly used_by: string[];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
-            ended_at?: string | null;
-            /** @description {status: number of dates}. */
-            readonly progress: {
-                [key: string]: number;
-            };
-        };
-        BackfillDate: {
-            /** Format: date-time */
-            logical_date: string;
-            /** Format: date-time */
-            data_interval_start: string;
-            /** Format: date-time */
-            data_interval_end: string;
-            run: number | null;
-            /** @description queued (no run yet), cancelled, or its run's status. */
-            readonly status: string;
-        };
-        BackfillDetail: {
-            readonly id: number;
-            workflow: number;
-            version: number;
-            engine?: string;
-            /** Format: date-time */
-            start: string;
-            /** Format: date-time */
-            end: string;
-            reprocess?: components["schemas"]["ReprocessEnum"];
-            /** Format: int64 */
-            max_active_runs?: number;
-            status?: components["schemas"]["BackfillStatusEnum"];
-            error?: string;
-            external_id?: string;
-            created_by?: string | null;
-            /** Format: date-time */
-            readonly created_at: string;
-            /** Format: date-time */
-            ended_at?: string | null;
-            /** @description {status: number of dates}. */
-            readonly progress: {
-                [key: string]: number;
-            };
-            dates: components["schemas"]["BackfillDate"][];
-        };
-        BackfillRequestRequest: {
-            /**
-             * Format: date-time
-             * @description The first logical date covered (inclusive).
-             */
-            start: string;
-            /**
-             * Format: date-time
-             * @description The last logical date covered (inclusive; at most now).
-             */
-            end: string;
-            /**
-             * @description Default: the engine the workflow is deployed to, else local.
-             *
-             *     * `local` - local
-             *     * `airflow` - airflow
-             */
-            engine?: components["schemas"]["EngineEnum"];
-            /** @description Default: the deployed version, else the latest. */
-            version?: number;
-            /**
-             * @description Runs of the backfill active at once.
-             * @default 4
-             */
-            max_active_runs: number;
-            /**
-             * @description Dates that have a run already: run none of them again, the failed ones, or all (never one whose run is active).
-             *
-             *     * `none` - None
-             *     * `failed` - Failed
-             *     * `all` - All
-             * @default none
-             */
-            reprocess: components["schemas"]["ReprocessEnum"];
-            /**
-             * @description Only list the logical dates it would run.
-             * @default false
-             */
-            dry_run: boolean;
+            readonly updated_at: string;
         };
         /**
-         * @description * `running` - Running
-         *     * `success` - Success
-         *     * `failed` - Failed
-         *     * `cancelled` - Cancelled
+         * @description * `webhook` - Webhook
+         *     * `slack` - Slack
+         *     * `email` - Email
          * @enum {string}
          */
-        BackfillStatusEnum: "running" | "success" | "failed" | "cancelled";
+        ChannelKindEnum: "webhook" | "slack" | "email";
+        ChannelRequest: {
+            /** @description What workflows' alert rules call the channel. */
+            name: string;
+            kind: components["schemas"]["ChannelKindEnum"];
+            /** @description webhook and slack: where alerts are POSTed. */
+            url?: string;
+            /** @description email: where alerts are mailed. */
+            address?: string;
+            /** @description Write-only; webhooks only (other kinds keep none): the key they are signed with (X-Loom-Signature: sha256=<HMAC-SHA256 of the body>). Omit to keep the stored secret; send an empty string to clear it. */
+            secret?: string;
+        };
         Connection: {
             readonly id: number;
             name: string;
@@ -968,41 +938,53 @@ export interface components {
             /** @description Write-only. Omit to keep the stored secret; send an empty string to clear it. */
             secret?: string;
         };
+        Delivery: {
+            readonly id: number;
+            /** @description None for a test alert. */
+            readonly run: number | null;
+            readonly workflow: number | null;
+            readonly channel: string;
+            readonly event: components["schemas"]["EventEnum"];
+            readonly status: components["schemas"]["DeliveryStatusEnum"];
+            readonly attempts: number;
+            readonly last_error: string;
+            /** Format: date-time */
+            readonly next_attempt_at: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly delivered_at: string | null;
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `sending` - Sending
+         *     * `delivered` - Delivered
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        DeliveryStatusEnum: "pending" | "sending" | "delivered" | "failed";
         Deployment: {
             workflow: number;
             version: number;
-            /** @description Where the schedule runs: local or airflow. */
-            readonly engine: string;
-            /** @description A paused deployment starts no scheduled run. */
-            readonly paused: boolean;
-            /** @description Scheduled runs active at once (local engine). */
-            readonly max_active_runs: number;
-            /** @description The deployed version's schedule (null: runs only when started). */
-            readonly schedule: string | null;
-            /** @description The schedule in words, e.g. 'At 02:00 (UTC)'. */
-            readonly schedule_text: string;
-            readonly catchup: boolean;
-            /** @description The next logical dates its schedule fires (none while paused). */
-            readonly next_runs: string[];
-            readonly dag_id: string;
-            readonly status: components["schemas"]["DeploymentStatusEnum"];
+            dag_id: string;
+            status?: components["schemas"]["DeploymentStatusEnum"];
             /** @description The import error Airflow reported, or why the deploy failed. */
-            readonly error: string;
+            error?: string;
             /**
              * Format: date-time
              * @description When the files of this version were written.
              */
-            readonly requested_at: string;
+            requested_at: string;
             /**
              * Format: date-time
              * @description When Airflow had parsed this version.
              */
-            readonly deployed_at: string | null;
+            deployed_at?: string | null;
             /**
              * Format: double
              * @description From the files written to the DAG visible in Airflow.
              */
-            readonly parse_seconds: number | null;
+            parse_seconds?: number | null;
             deployed_by?: string | null;
             /** @description The DAG in Airflow's UI. */
             readonly airflow_url: string;
@@ -1010,15 +992,6 @@ export interface components {
         DeploymentRequestRequest: {
             /** @description The version to deploy; the latest by default. */
             version?: number;
-            /**
-             * @description Where the schedule runs: `airflow` when Airflow is configured, else `local`.
-             *
-             *     * `local` - local
-             *     * `airflow` - airflow
-             */
-            engine?: components["schemas"]["EngineEnum"];
-            /** @description Scheduled runs active at once on the local engine (default 16). */
-            max_active_runs?: number;
         };
         /**
          * @description * `deploying` - Deploying
@@ -1060,10 +1033,6 @@ export interface components {
             /** @description str, int, float, bool, list, dict, or null when unknown. */
             type: string | null;
         };
-        DryRun: {
-            dry_run: boolean;
-            dates: components["schemas"]["PlannedDate"][];
-        };
         Edge: {
             /** @description The upstream node's id. */
             source: string;
@@ -1103,6 +1072,15 @@ export interface components {
          * @enum {string}
          */
         EngineEnum: "local" | "airflow";
+        /**
+         * @description * `failure` - Failure
+         *     * `success` - Success
+         *     * `recovery` - Recovery
+         *     * `duration` - Duration
+         *     * `test` - Test
+         * @enum {string}
+         */
+        EventEnum: "failure" | "success" | "recovery" | "duration" | "test";
         GlobalParameter: {
             /** @description Letters, digits and '_'. Every node whose notebook declares a parameter of this name gets its value (the 'global' layer), and a run may override it. */
             name: string;
@@ -1173,6 +1151,11 @@ export interface components {
              * @default []
              */
             edges: components["schemas"]["Edge"][];
+            /**
+             * @description Alert rules: which of the tenant's channels hear of which events of runs.
+             * @default []
+             */
+            alerts: components["schemas"]["AlertRule"][];
         };
         GraphError: {
             node: string | null;
@@ -1223,6 +1206,11 @@ export interface components {
              * @default []
              */
             edges: components["schemas"]["EdgeRequest"][];
+            /**
+             * @description Alert rules: which of the tenant's channels hear of which events of runs.
+             * @default []
+             */
+            alerts: components["schemas"]["AlertRuleRequest"][];
         };
         /** @description A workflow graph: global parameters, nodes (notebooks) and edges. See docs/workflow-graph.md. */
         GraphUpdateRequest: {
@@ -1268,6 +1256,11 @@ export interface components {
              * @default []
              */
             edges: components["schemas"]["EdgeRequest"][];
+            /**
+             * @description Alert rules: which of the tenant's channels hear of which events of runs.
+             * @default []
+             */
+            alerts: components["schemas"]["AlertRuleRequest"][];
             /** @description The version this edit started from. */
             base_version: number;
         };
@@ -1685,6 +1678,14 @@ export interface components {
             /** @description Its versions that run the notebook, newest first. */
             versions: components["schemas"]["UsingVersion"][];
         };
+        /**
+         * @description * `failure` - failure
+         *     * `success` - success
+         *     * `recovery` - recovery
+         *     * `duration` - duration
+         * @enum {string}
+         */
+        OnEnum: "failure" | "success" | "recovery" | "duration";
         Output: {
             /** @description The name the notebook sets the output under. */
             name: string;
@@ -1710,11 +1711,31 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["AuditEntry"][];
         };
+        PaginatedDeliveryList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Delivery"][];
+        };
         /** @enum {string} */
         ParamType: "str" | "int" | "float" | "bool" | "list" | "dict";
-        PatchedDeploymentPatchRequest: {
-            /** @description true: the schedule starts no run; false: it does again. */
-            paused?: boolean;
+        PatchedChannelRequest: {
+            /** @description What workflows' alert rules call the channel. */
+            name?: string;
+            kind?: components["schemas"]["ChannelKindEnum"];
+            /** @description webhook and slack: where alerts are POSTed. */
+            url?: string;
+            /** @description email: where alerts are mailed. */
+            address?: string;
+            /** @description Write-only; webhooks only (other kinds keep none): the key they are signed with (X-Loom-Signature: sha256=<HMAC-SHA256 of the body>). Omit to keep the stored secret; send an empty string to clear it. */
+            secret?: string;
         };
         PatchedMemberUpdateRequest: {
             role?: components["schemas"]["RoleEnum"];
@@ -1755,17 +1776,6 @@ export interface components {
              */
             node_max_procs?: number | null;
         };
-        PlannedDate: {
-            /** Format: date-time */
-            logical_date: string;
-            /** Format: date-time */
-            data_interval_start: string;
-            /** Format: date-time */
-            data_interval_end: string;
-            /** @description The run of this date it reprocesses, if any. */
-            existing_run: number | null;
-            existing_status: string | null;
-        };
         Position: {
             /** Format: double */
             x: number;
@@ -1778,13 +1788,6 @@ export interface components {
             /** Format: double */
             y: number;
         };
-        /**
-         * @description * `none` - None
-         *     * `failed` - Failed
-         *     * `all` - All
-         * @enum {string}
-         */
-        ReprocessEnum: "none" | "failed" | "all";
         /**
          * @description * `viewer` - Viewer
          *     * `editor` - Editor
@@ -1807,13 +1810,6 @@ export interface components {
             created_by?: string | null;
             /** @description Airflow engine: the DAG run's id in Airflow. */
             external_id?: string;
-            trigger?: components["schemas"]["TriggerEnum"];
-            /** Format: date-time */
-            logical_date?: string | null;
-            /** Format: date-time */
-            data_interval_start?: string | null;
-            /** Format: date-time */
-            data_interval_end?: string | null;
         };
         RunDetail: {
             readonly id: number;
@@ -1830,13 +1826,6 @@ export interface components {
             created_by?: string | null;
             /** @description Airflow engine: the DAG run's id in Airflow. */
             external_id?: string;
-            trigger?: components["schemas"]["TriggerEnum"];
-            /** Format: date-time */
-            logical_date?: string | null;
-            /** Format: date-time */
-            data_interval_start?: string | null;
-            /** Format: date-time */
-            data_interval_end?: string | null;
             parameters: {
                 [key: string]: unknown;
             };
@@ -1853,21 +1842,6 @@ export interface components {
             };
             /** @description The version to run; the latest by default. */
             version?: number;
-            /**
-             * Format: date-time
-             * @description The date the run stands for; now by default.
-             */
-            logical_date?: string;
-            /**
-             * Format: date-time
-             * @description Default: the logical date.
-             */
-            data_interval_start?: string;
-            /**
-             * Format: date-time
-             * @description Default: the logical date.
-             */
-            data_interval_end?: string;
         };
         SessionLoginRequest: {
             username: string;
@@ -1979,15 +1953,6 @@ export interface components {
             /** @description Default LOOM_TOKEN_DEFAULT_DAYS, at most LOOM_TOKEN_MAX_DAYS. */
             expires_in_days?: number;
         };
-        /**
-         * @description * `manual` - Manual
-         *     * `api` - Api
-         *     * `schedule` - Schedule
-         *     * `backfill` - Backfill
-         *     * `airflow` - Airflow
-         * @enum {string}
-         */
-        TriggerEnum: "manual" | "api" | "schedule" | "backfill" | "airflow";
         User: {
             id: number;
             username: string;
@@ -3148,6 +3113,399 @@ export interface operations {
             };
         };
     };
+    tenants_channels_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"][];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelRequest"];
+                "multipart/form-data": components["schemas"]["ChannelRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ChannelRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedChannelRequest"];
+                "multipart/form-data": components["schemas"]["PatchedChannelRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedChannelRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_test_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     tenants_connections_list: {
         parameters: {
             query?: never;
@@ -3444,6 +3802,87 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_deliveries_list: {
+        parameters: {
+            query?: {
+                /** @description A channel's name. */
+                channel?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /**
+                 * @description * `failure` - Failure
+                 *     * `success` - Success
+                 *     * `recovery` - Recovery
+                 *     * `duration` - Duration
+                 *     * `test` - Test
+                 */
+                event?: "failure" | "success" | "recovery" | "duration" | "test";
+                /** @description Number of results to return per page. */
+                limit?: number;
+                run?: number;
+                /**
+                 * @description * `pending` - Pending
+                 *     * `sending` - Sending
+                 *     * `delivered` - Delivered
+                 *     * `failed` - Failed
+                 */
+                status?: "pending" | "sending" | "delivered" | "failed";
+                workflow?: number;
+            };
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDeliveryList"];
+                };
             };
             /** @description The request is invalid; the body says why. */
             400: {
@@ -5088,290 +5527,6 @@ export interface operations {
             };
         };
     };
-    tenants_workflows_backfills_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant: string;
-                workflow_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Backfill"][];
-                };
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    tenants_workflows_backfills_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant: string;
-                workflow_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["BackfillRequestRequest"];
-                "multipart/form-data": components["schemas"]["BackfillRequestRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["BackfillRequestRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DryRun"];
-                };
-            };
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BackfillDetail"];
-                };
-            };
-            /** @description No cron schedule, a bad range, too many dates, or Airflow refused it. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A backfill of this workflow is running */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The request body is larger than the limit. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's media type is not one this operation takes. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Airflow is not configured or unreachable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    tenants_workflows_backfills_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                backfill_id: number;
-                tenant: string;
-                workflow_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BackfillDetail"];
-                };
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    tenants_workflows_backfills_cancel_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                backfill_id: number;
-                tenant: string;
-                workflow_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BackfillDetail"];
-                };
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     tenants_workflows_dag_retrieve: {
         parameters: {
             query?: {
@@ -5640,97 +5795,6 @@ export interface operations {
             };
             /** @description Not deployed */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Airflow is not configured or unreachable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    tenants_workflows_deployment_partial_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant: string;
-                workflow_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["PatchedDeploymentPatchRequest"];
-                "multipart/form-data": components["schemas"]["PatchedDeploymentPatchRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedDeploymentPatchRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Deployment"];
-                };
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not deployed */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The request body is larger than the limit. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's media type is not one this operation takes. */
-            415: {
                 headers: {
                     [name: string]: unknown;
                 };

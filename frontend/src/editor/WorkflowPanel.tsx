@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { type GlobalParameter, PARAM_TYPES, type ParamType } from "../api/types";
 import { SCHEDULE_PRESETS } from "../graph/model";
 import { useStore } from "../store";
+import { AlertRules } from "./AlertRules";
 import { FieldErrors } from "./FieldErrors";
 import { SchedulePanel } from "./SchedulePanel";
 import { ValueInput } from "./ValueInput";
@@ -113,6 +114,10 @@ export function WorkflowPanel({ readOnly }: { readOnly: boolean }) {
         <p className="help">Every node with a parameter of the same name gets this value, unless a wire or the node sets its own.</p>
         {meta.parameters.map((p, i) => <GlobalRow key={i} p={p} index={i} errors={workflowErrors} />)}
         <button className="button small" onClick={addGlobal}>Add global parameter</button>
+      </fieldset>
+      <fieldset className="section-box" disabled={readOnly}>
+        <legend>Alerts</legend>
+        <AlertRules errors={workflowErrors} />
       </fieldset>
     </div>
   );

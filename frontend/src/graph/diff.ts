@@ -13,7 +13,7 @@ export interface Change {
   node?: string; // the node it concerns, to mark it on the canvas
 }
 
-const SETTINGS = ["name", "description", "schedule", "start_date", "catchup", "tags"] as const;
+const SETTINGS = ["name", "description", "schedule", "start_date", "catchup", "tags", "alerts"] as const;
 const show = (v: unknown) => (v === undefined ? "—" : valueShort(v as never, 40));
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 const arrow = (a: unknown, b: unknown) => `${show(a)} → ${show(b)}`;

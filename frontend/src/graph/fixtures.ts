@@ -24,6 +24,7 @@ export const CHURN: Graph = {
   start_date: "2026-11-01",
   catchup: false,
   tags: [],
+  alerts: [],
   parameters: [
     { name: "run_date", type: "str", default: "2026-11-01", help: "" },
     { name: "accounts", type: "list", default: ["acme", "globex"], help: "" },

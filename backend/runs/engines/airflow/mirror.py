@@ -32,6 +32,7 @@ from runs.engines.airflow.logs import finished_details, xcom_value
 from runs.engines.airflow.states import RUN_STATUS, attempts, dag_id, row_key, state, ti_status
 from runs.engines.airflow.submit import run_fail, submission_pending, submissions_check
 from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status, Trigger
+from runs.signals import run_finished_send
 from runtime.parameters import fan_out
 from workflows.graph import graph_order
 from workflows.models import VERSION_BULK
@@ -304,6 +305,7 @@ def _apply(run: Run, dag_run, tis: list, details: dict, nodes: dict, item_values
                 r.save()
         run.status, run.error = run_outcome([r for (_, i), r in rows.items() if i is None])  # in graph order
         run.ended_at = dag_run.end_date or timezone.now()
+        run_finished_send(run)
     else:
         run.status = airflow_says
     run.save(update_fields=["status", "started_at", "ended_at", "error"])

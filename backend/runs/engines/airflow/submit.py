@@ -23,6 +23,7 @@ from deployments.services import DeploymentFailed, deployment_ensure
 from runs.engines import AIRFLOW_RUN_SUBMIT, task_send
 from runs.engines.airflow.states import dag_id
 from runs.models import ACTIVE, Lease, Run, Status
+from runs.signals import run_finished_send
 from workflows.services import WorkflowInvalid
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def run_fail(run_id: int, message: str) -> None:
         run.node_runs.filter(status__in=ACTIVE).update(status=Status.UPSTREAM_FAILED, ended_at=now)
         run.status, run.error, run.ended_at = Status.FAILED, message, now
         run.save(update_fields=["status", "error", "ended_at"])
+        run_finished_send(run)
 
 
 def submissions_check() -> None:

@@ -5,7 +5,7 @@ from django.db import transaction
 from tenancy.crypto import InvalidToken, rotate
 from tenancy.kinds import secret_extra_keys
 from tenancy.models import Connection
-from tenancy.signals import secrets_rotated
+from tenancy.signals import other_secrets_rotate, secrets_rotated
 
 
 class Command(BaseCommand):
@@ -36,4 +36,6 @@ class Command(BaseCommand):
             for conn in changed:
                 Connection.objects.filter(pk=conn.pk).update(secret_encrypted=conn.secret_encrypted, extra=conn.extra)
                 secrets_rotated.send(sender=Connection, connection=conn)
-        self.stdout.write(f"Re-encrypted the secrets of {len(changed)} connection(s) with the first key.")
+            others = sum(count for _, count in other_secrets_rotate.send(sender=None))
+        self.stdout.write(f"Re-encrypted the secrets of {len(changed)} connection(s) with the first key"
+                          + (f", and {others} other secret(s)." if others else "."))

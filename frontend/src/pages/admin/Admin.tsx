@@ -1,4 +1,4 @@
-// The tenant's admin area: one top bar and tabs over members, connections, the audit log and settings.
+// The tenant's admin area: one top bar and tabs over members, connections, alert channels, the audit log and settings.
 import { useCallback, useEffect, useState } from "react";
 import { endpoints } from "../../api/endpoints";
 import type { TenantDetail } from "../../api/types";
@@ -6,11 +6,12 @@ import { type AdminSection, linkProps } from "../../router";
 import { errorText } from "../../ui/errors";
 import { TopBar } from "../TopBar";
 import { AuditLog } from "./AuditLog";
+import { Channels } from "./Channels";
 import { Connections } from "./Connections";
 import { Members } from "./Members";
 import { Settings } from "./Settings";
 
-const TITLES: Record<AdminSection, string> = { members: "Members", connections: "Connections", audit: "Audit log", settings: "Settings" };
+const TITLES: Record<AdminSection, string> = { members: "Members", connections: "Connections", channels: "Alerts", audit: "Audit log", settings: "Settings" };
 
 export function Admin({ tenant, section }: { tenant: string; section: AdminSection }) {
   const [info, setInfo] = useState<TenantDetail | null>(null);
@@ -44,6 +45,7 @@ export function Admin({ tenant, section }: { tenant: string; section: AdminSecti
           </nav>
           {section === "members" && <Members tenant={tenant} />}
           {section === "connections" && <Connections tenant={tenant} />}
+          {section === "channels" && <Channels tenant={tenant} />}
           {section === "audit" && <AuditLog tenant={tenant} />}
           {section === "settings" && <Settings tenant={info} onSaved={setInfo} />}
         </>}
