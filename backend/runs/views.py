@@ -9,7 +9,8 @@ from loom.notebook_html import AnyFormat, notebook_html_response
 from runs import selectors, services
 from runs.engines import ENGINE_NAMES, EngineUnavailable, engine_get
 from runs.models import Run, Status
-from runs.serializers import NodeItemSerializer, RunDetailSerializer, RunSerializer, RunStartSerializer
+from runs.serializers import (NodeItemSerializer, RunDetailSerializer, RunRepairSerializer, RunSerializer,
+                              RunStartSerializer)
 from runtime.parameters import fan_out
 from tenancy.scoping import TenantScopedMixin
 from workflows.selectors import workflow_version_get
@@ -60,6 +61,7 @@ class RunListView(WorkflowScopedMixin, generics.GenericAPIView):
         data = RunStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         options = dict(data.validated_data)
+        options["from_"] = options.pop("from", None)
         version = workflow_version_get(workflow=workflow, number=options.pop("version", None))
         run = services.run_start(version=version, user=request.user, **options)
         return Response(run_detail(run), status=status.HTTP_201_CREATED)
@@ -93,11 +95,16 @@ class RunCancelView(RunScopedMixin, generics.GenericAPIView):
 class RunRepairView(RunScopedMixin, generics.GenericAPIView):
     serializer_class = RunDetailSerializer
 
-    @extend_schema(request=None, responses={200: RunDetailSerializer, 409: OpenApiResponse(description="Not repairable"),
-                                            503: OpenApiResponse(description="The run's engine is unreachable")})
+    @extend_schema(request=RunRepairSerializer, responses={
+        200: RunDetailSerializer, 400: OpenApiResponse(description="A kept node no longer fits the version or parameters (each in `errors`)"),
+        404: OpenApiResponse(description="No such version"), 409: OpenApiResponse(description="Not repairable"),
+        503: OpenApiResponse(description="The run's engine is unreachable")})
     def post(self, request, tenant, run_id):
-        """Rerun failed, upstream_failed and cancelled nodes and their dependants, reusing what succeeded."""
-        return Response(run_detail(services.run_repair(run=self.get_object())))
+        """Rerun failed, upstream_failed and cancelled nodes and their dependants, reusing what succeeded;
+        on another version ("latest" with the fix, say) and with changed parameters if asked."""
+        data = RunRepairSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(run_detail(services.run_repair(run=self.get_object(), **data.validated_data)))
 
 
 class ItemsPagination(LimitOffsetPagination):
