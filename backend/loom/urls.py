@@ -33,6 +33,7 @@ tenant_api = [
     path("workflows/<int:workflow_id>/dag/", dags.WorkflowDagView.as_view(), name="workflow-dag"),
     path("workflows/<int:workflow_id>/deployment/", deployments.DeploymentView.as_view(), name="workflow-deployment"),
     path("workflows/<int:workflow_id>/runs/", runs.RunListView.as_view(), name="run-list"),
+    path("workflows/<int:workflow_id>/runs/plan/", runs.RunPlanView.as_view(), name="run-plan"),
     path("runs/<int:run_id>/", runs.RunDetailView.as_view(), name="run-detail"),
     path("runs/<int:run_id>/cancel/", runs.RunCancelView.as_view(), name="run-cancel"),
     path("runs/<int:run_id>/repair/", runs.RunRepairView.as_view(), name="run-repair"),

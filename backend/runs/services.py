@@ -57,7 +57,7 @@ def run_parameters_check(*, graph: dict, parameters: dict) -> dict:
 
 def run_start(*, version: WorkflowVersion, engine: str = "local", parameters: dict | None = None, user=None,
               only: list[str] | None = None, from_: str | None = None, to: str | None = None, reuse=None,
-              cache: bool = False) -> Run:
+              cache: bool = False, preview: bool = False) -> Run:
     """Start a run of a workflow version: of every node, or a partial run (`only`, `from_`, `to`;
     the other nodes take their outputs from the run `reuse` names, runs.reuse). With `cache`,
     a node whose inputs match an earlier success of the tenant is not executed again.
@@ -65,7 +65,7 @@ def run_start(*, version: WorkflowVersion, engine: str = "local", parameters: di
     Raises EngineUnavailable, WorkflowInvalid (with every problem of the graph),
     RunParametersInvalid or ReuseInvalid; nothing is written then.
     """
-    runner = engine_get(engine)
+    runner = _Previewer() if preview else engine_get(engine)
     runner.check()
     workflow_version_runnable(version=version)
     workflow = version.workflow
@@ -101,13 +101,39 @@ def run_start(*, version: WorkflowVersion, engine: str = "local", parameters: di
             NodeRun(run=run, node=nid, version=version)
             for nid in graph_order(graph)])
         run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run.pk)
-        if cache and engine != "local":
-            cache_plan(run)  # the local engine asks the cache as each node becomes ready
+        if cache and (engine != "local" or preview):
+            cache_plan(run)  # the local engine asks the cache as each node becomes ready (a preview: what is known now)
         runner.start(run=run)
         record(Action.RUN_STARTED, tenant=run.tenant, obj=run,
                after={"workflow": workflow.pk, "version": version.number, "engine": engine, "parameters": parameters,
                       **({"reuse": run.reuse} if run.reuse else {}), **({"cache": True} if cache else {})})
     return run
+
+
+class _Preview(Exception):
+    pass
+
+
+def run_plan(*, version: WorkflowVersion, engine: str = "local", **options) -> list[dict]:
+    """What run_start would do with these options, without starting anything: per node (graph
+    order) {node, action: run | reused | cached | skipped, source: {run, node_run} | None}. The
+    cache is asked for the nodes whose inputs are known before the run (their upstream reused or
+    cached); the others may still be answered by it once their upstream ran. Raises as run_start."""
+    plan = []
+    try:
+        with transaction.atomic():
+            run = run_start(version=version, engine=engine, preview=True, **options)
+            for row in run.node_runs.filter(map_index=None).select_related("reused_from", "cached_from"):
+                source = row.reused_from or row.cached_from
+                action = ("reused" if row.reused_from_id else "cached" if row.cached_from_id else
+                          "skipped" if row.status == Status.SKIPPED else "run")
+                plan.append({"node": row.node, "action": action,
+                             "source": {"run": source.run_id, "node_run": source.pk} if source else None})
+            raise _Preview
+    except _Preview:
+        pass
+    order = {nid: i for i, nid in enumerate(graph_order(version.graph))}
+    return sorted(plan, key=lambda p: order[p["node"]])
 
 
 def _node(graph: dict, nid: str) -> dict:
@@ -119,6 +145,16 @@ def _reused(run: Run, nid: str, source: NodeRun, now) -> NodeRun:
     return NodeRun(run=run, node=nid, status=Status.SUCCESS, outputs=source.outputs, parameters=source.parameters,
                    reused_from_id=origin(source), version_id=source.version_id or source.run.version_id,
                    started_at=now, ended_at=now, log=f"Reused from run {source.run_id} (not executed).\n")
+
+
+class _Previewer:
+    """run_plan's engine: starts nothing."""
+
+    def check(self) -> None:
+        pass
+
+    def start(self, *, run: Run) -> None:
+        pass
 
 
 def run_cancel(*, run: Run) -> Run:

@@ -9,7 +9,7 @@ from loom.notebook_html import AnyFormat, notebook_html_response
 from runs import selectors, services
 from runs.engines import ENGINE_NAMES, EngineUnavailable, engine_get
 from runs.models import Run, Status
-from runs.serializers import (NodeItemSerializer, RunDetailSerializer, RunRepairSerializer, RunSerializer,
+from runs.serializers import (NodeItemSerializer, SourceSerializer, RunDetailSerializer, RunRepairSerializer, RunSerializer,
                               RunStartSerializer)
 from runtime.parameters import fan_out
 from tenancy.scoping import TenantScopedMixin
@@ -65,6 +65,30 @@ class RunListView(WorkflowScopedMixin, generics.GenericAPIView):
         version = workflow_version_get(workflow=workflow, number=options.pop("version", None))
         run = services.run_start(version=version, user=request.user, **options)
         return Response(run_detail(run), status=status.HTTP_201_CREATED)
+
+
+class PlannedNodeSerializer(serializers.Serializer):
+    node = serializers.CharField()
+    action = serializers.ChoiceField(choices=["run", "reused", "cached", "skipped"])
+    source = SourceSerializer(allow_null=True, help_text="Where a reused or cached node's outputs come from.")
+
+
+class RunPlanView(WorkflowScopedMixin, generics.GenericAPIView):
+    serializer_class = PlannedNodeSerializer
+
+    @extend_schema(request=RunStartSerializer, responses={200: PlannedNodeSerializer(many=True), 400: OpenApiResponse(
+        description="As starting the run would answer")})
+    def post(self, request, tenant, workflow_id):
+        """What starting this run would do, per node: run, reused (from where), cached (from where) or
+        skipped; nothing is started. The cache answers here the nodes whose inputs are known before
+        the run; others may still be cached once their upstream ran."""
+        workflow = self.get_object()
+        data = RunStartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        options = dict(data.validated_data)
+        options["from_"] = options.pop("from", None)
+        version = workflow_version_get(workflow=workflow, number=options.pop("version", None))
+        return Response(PlannedNodeSerializer(services.run_plan(version=version, **options), many=True).data)
 
 
 class RunScopedMixin(TenantScopedMixin):

@@ -48,6 +48,15 @@ def test_partial_runs_only_from_to_reuse_what_is_outside(engine, api, tenant, ch
     assert full["status"] == "success" and counts() == {"a": 1, "b": 1, "c": 1}
     full_nodes = nodes_of(full)
 
+    plan = api.post(f"/api/tenants/{tenant.slug}/workflows/{wid}/runs/plan/", {"only": ["b"], "reuse": "latest"}, format="json")
+    assert plan.status_code == 200, plan.content
+    a_row = full_nodes["a"]
+    assert [(p["node"], p["action"], (p["source"] or {}).get("run")) for p in plan.json()] == [
+        ("a", "reused", full["id"]), ("b", "run", None), ("c", "skipped", None)]
+    cached = api.post(f"/api/tenants/{tenant.slug}/workflows/{wid}/runs/plan/", {"cache": True}, format="json").json()
+    assert [p["action"] for p in cached] == ["cached", "cached", "cached"] and a_row["status"] == "success"
+    assert counts() == {"a": 1, "b": 1, "c": 1}  # a plan runs nothing
+
     only = finished(api, tenant, start(api, tenant, wid, only=["b"], reuse=full["id"]))
     nodes = nodes_of(only)
     assert only["status"] == "success" and counts() == {"a": 2 - 1, "b": 2, "c": 1}
