@@ -78,7 +78,7 @@ def main():
     worker = subprocess.Popen([PY, "manage.py", "loom_worker", "-l", "WARNING"], cwd=REPO, env=env,
                               stdout=open(TMP / "worker.log", "wb"), stderr=subprocess.STDOUT)
     try:
-        wait_ready(ready)
+        wait_ready(ready, timeout=300)  # a loaded machine fills the kernel pool slowly
         timed_run(client, chain)  # warm-up
         full, cached = [], []
         for _ in range(args.repeat):

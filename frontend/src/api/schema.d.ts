@@ -500,7 +500,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Rerun failed, upstream_failed and cancelled nodes and their dependants, reusing what succeeded. */
+        /**
+         * @description Rerun failed, upstream_failed and cancelled nodes and their dependants, reusing what succeeded;
+         *     on another version ("latest" with the fix, say) and with changed parameters if asked.
+         */
         post: operations["tenants_runs_repair_create"];
         delete?: never;
         options?: never;
@@ -605,6 +608,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/workflows/{workflow_id}/runs/plan/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description What starting this run would do, per node: run, reused (from where), cached (from where) or
+         *     skipped; nothing is started. The cache answers here the nodes whose inputs are known before
+         *     the run; others may still be cached once their upstream ran.
+         */
+        post: operations["tenants_workflows_runs_plan_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/workflows/{workflow_id}/validate/": {
         parameters: {
             query?: never;
@@ -643,35 +667,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /**
-         * @description * `workflow.created` - Workflow Created
-         *     * `workflow.saved` - Workflow Saved
-         *     * `workflow.deleted` - Workflow Deleted
-         *     * `notebook.uploaded` - Notebook Uploaded
-         *     * `notebook.deleted` - Notebook Deleted
-         *     * `run.started` - Run Started
-         *     * `run.cancelled` - Run Cancelled
-         *     * `run.repaired` - Run Repaired
-         *     * `deployment.deployed` - Deployment Deployed
-         *     * `deployment.undeployed` - Deployment Undeployed
-         *     * `connection.created` - Connection Created
-         *     * `connection.changed` - Connection Changed
-         *     * `connection.deleted` - Connection Deleted
-         *     * `member.added` - Member Added
-         *     * `member.changed` - Member Changed
-         *     * `member.removed` - Member Removed
-         *     * `invitation.created` - Invitation Created
-         *     * `invitation.accepted` - Invitation Accepted
-         *     * `invitation.revoked` - Invitation Revoked
-         *     * `tenant.created` - Tenant Created
-         *     * `tenant.changed` - Tenant Changed
-         *     * `tenant.deleted` - Tenant Deleted
-         *     * `login.failed` - Login Failed
-         *     * `token.created` - Token Created
-         *     * `token.revoked` - Token Revoked
-         * @enum {string}
-         */
-        ActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "connection.created" | "connection.changed" | "connection.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
         /**
          * @description * `user` - User
          *     * `anonymous` - Anonymous
@@ -724,7 +719,7 @@ export interface components {
             readonly actor_kind: components["schemas"]["ActorKindEnum"];
             /** @description The client's address, for requests. */
             readonly address: string | null;
-            readonly action: components["schemas"]["ActionEnum"];
+            readonly action: components["schemas"]["AuditEntryActionEnum"];
             readonly object_type: string;
             readonly object_id: string;
             readonly object_label: string;
@@ -733,6 +728,35 @@ export interface components {
             /** @description What changed, as it became. A connection's secret fields show as "set", "replaced" or "cleared", never their values. */
             readonly after: unknown;
         };
+        /**
+         * @description * `workflow.created` - Workflow Created
+         *     * `workflow.saved` - Workflow Saved
+         *     * `workflow.deleted` - Workflow Deleted
+         *     * `notebook.uploaded` - Notebook Uploaded
+         *     * `notebook.deleted` - Notebook Deleted
+         *     * `run.started` - Run Started
+         *     * `run.cancelled` - Run Cancelled
+         *     * `run.repaired` - Run Repaired
+         *     * `deployment.deployed` - Deployment Deployed
+         *     * `deployment.undeployed` - Deployment Undeployed
+         *     * `connection.created` - Connection Created
+         *     * `connection.changed` - Connection Changed
+         *     * `connection.deleted` - Connection Deleted
+         *     * `member.added` - Member Added
+         *     * `member.changed` - Member Changed
+         *     * `member.removed` - Member Removed
+         *     * `invitation.created` - Invitation Created
+         *     * `invitation.accepted` - Invitation Accepted
+         *     * `invitation.revoked` - Invitation Revoked
+         *     * `tenant.created` - Tenant Created
+         *     * `tenant.changed` - Tenant Changed
+         *     * `tenant.deleted` - Tenant Deleted
+         *     * `login.failed` - Login Failed
+         *     * `token.created` - Token Created
+         *     * `token.revoked` - Token Revoked
+         * @enum {string}
+         */
+        AuditEntryActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "connection.created" | "connection.changed" | "connection.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
         Connection: {
             readonly id: number;
             name: string;
@@ -1248,6 +1272,11 @@ export interface components {
              */
             connections: string[];
             /**
+             * @description Whether a run with the cache on may reuse an earlier result of this node with the same inputs; false for a notebook that reads the clock or external data.
+             * @default true
+             */
+            cache: boolean;
+            /**
              * @description Where the editor draws the node.
              * @default {
              *       "x": 0,
@@ -1386,6 +1415,11 @@ export interface components {
              */
             connections: string[];
             /**
+             * @description Whether a run with the cache on may reuse an earlier result of this node with the same inputs; false for a notebook that reads the clock or external data.
+             * @default true
+             */
+            cache: boolean;
+            /**
              * @description Where the editor draws the node.
              * @default {
              *       "x": 0,
@@ -1415,6 +1449,12 @@ export interface components {
             readonly items: {
                 [key: string]: number;
             } | null;
+            /** @description The workflow version this node ran on (a repair may move it to a newer one). */
+            readonly version: number | null;
+            /** @description Not executed: a partial run took its outputs from this node run ({run, node_run}); else null. */
+            readonly reused_from: components["schemas"]["Source"] | null;
+            /** @description Not executed: the cache took its outputs from this earlier node run ({run, node_run}); else null. */
+            readonly cached_from: components["schemas"]["Source"] | null;
         };
         /** @description A catalog entry with the signature of its latest version. */
         Notebook: {
@@ -1544,6 +1584,20 @@ export interface components {
              */
             node_max_procs?: number | null;
         };
+        PlannedNode: {
+            node: string;
+            action: components["schemas"]["PlannedNodeActionEnum"];
+            /** @description Where a reused or cached node's outputs come from. */
+            source: components["schemas"]["Source"] | null;
+        };
+        /**
+         * @description * `run` - run
+         *     * `reused` - reused
+         *     * `cached` - cached
+         *     * `skipped` - skipped
+         * @enum {string}
+         */
+        PlannedNodeActionEnum: "run" | "reused" | "cached" | "skipped";
         Position: {
             /** Format: double */
             x: number;
@@ -1598,8 +1652,18 @@ export interface components {
                 [key: string]: unknown;
             };
             error: string;
+            /** @description Whether the cache could answer this run's nodes. */
+            cache?: boolean;
             /** @description Node runs in graph order, one per node: a fanned-out node's own row counts its items (`items`), which the items endpoint lists. */
             nodes: components["schemas"]["NodeRun"][];
+        };
+        RunRepairRequest: {
+            /** @description The version the rerun nodes run on (a number, or "latest"); the run's own by default. */
+            version?: number | "latest";
+            /** @description Run parameters to change for the rerun. */
+            parameters?: {
+                [key: string]: unknown;
+            };
         };
         RunStartRequest: {
             /** @default local */
@@ -1610,10 +1674,27 @@ export interface components {
             };
             /** @description The version to run; the latest by default. */
             version?: number;
+            /** @description A partial run: only these nodes execute; the others reuse (see `reuse`). */
+            only?: string[];
+            /** @description A partial run: this node and everything downstream of it execute; the others reuse. */
+            from?: string;
+            /** @description A partial run: this node and everything upstream of it execute; the others reuse. */
+            to?: string;
+            /** @description The run (an id, or "latest": the newest in which they all succeeded) whose outputs the nodes outside a partial run's selection take. Refused (400) when it lacks one or a node or binding changed since. */
+            reuse?: number | "latest";
+            /**
+             * @description Take a node's outputs from the tenant's newest success with the same inputs (notebook version, resolved parameters, upstream outputs, connection names, notebook environment) instead of executing it; nodes with cache: false always run. The editor sends true; false forces every node to run.
+             * @default false
+             */
+            cache: boolean;
         };
         SessionLoginRequest: {
             username: string;
             password: string;
+        };
+        Source: {
+            run: number;
+            node_run: number;
         };
         Stale: {
             detail: string;
@@ -4403,7 +4484,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RunRepairRequest"];
+                "multipart/form-data": components["schemas"]["RunRepairRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["RunRepairRequest"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -4413,7 +4500,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunDetail"];
                 };
             };
-            /** @description The request is invalid; the body says why. */
+            /** @description A kept node no longer fits the version or parameters (each in `errors`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4440,7 +4527,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            /** @description No such version */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4451,6 +4538,24 @@ export interface operations {
             };
             /** @description Not repairable */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5241,6 +5346,88 @@ export interface operations {
             };
             /** @description The engine is not configured */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_workflows_runs_plan_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RunStartRequest"];
+                "multipart/form-data": components["schemas"]["RunStartRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["RunStartRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlannedNode"][];
+                };
+            };
+            /** @description As starting the run would answer */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
