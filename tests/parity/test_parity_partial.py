@@ -33,10 +33,18 @@ def _shape(detail: dict) -> dict:
             for node, n in nodes_of(detail).items()}
 
 
+def _errors(runs: dict) -> dict:
+    """Each failed node's error and the end of its log (what Airflow's task said)."""
+    from runs.models import NodeRun
+
+    return {engine: {n["node"]: (n["error"]["message"], NodeRun.objects.get(run_id=d["id"], node=n["node"], map_index=None).log[-3000:])
+                     for n in d["nodes"] if n["error"]} for engine, d in runs.items()}
+
+
 def test_partial_runs_and_the_cache_agree(airflow_engine, api, tenant, nb, workflow):
     wid = _chain(nb, workflow)
     full = _both(api, tenant, wid, lambda engine: {})
-    assert _shape(full["airflow"]) == _shape(full["local"])
+    assert _shape(full["airflow"]) == _shape(full["local"]), _errors(full)
     assert full["local"]["status"] == "success" and nodes_of(full["local"])["c"]["outputs"] == {"y": 4}
 
     only = _both(api, tenant, wid, lambda engine: {"only": ["b"], "reuse": full[engine]["id"]})
