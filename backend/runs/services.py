@@ -14,7 +14,7 @@ from workflows.graph import ancestors, graph_order, with_article
 from workflows.models import WorkflowVersion
 from workflows.selectors import workflow_version_get
 from workflows.services import workflow_version_runnable
-from workflows.values import json_value_problem, text_shown
+from loom.values import json_value_problem, text_shown
 
 
 class RunParametersInvalid(Invalid):
