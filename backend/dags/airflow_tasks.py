@@ -20,11 +20,19 @@ ERROR_XCOM_KEY = "loom_error"
 # Loom lists a connection's secret `extra` keys (tenancy/kinds.py) under this key of the Airflow
 # connection's extra, so the task scrubs their values too; the kernel never sees the list.
 SECRET_KEYS_EXTRA = "loom_secret_keys"
+# The DAG run conf key with {node: outputs} of the nodes that must not run (runs/reuse.py's REUSE_CONF).
+REUSE_CONF = "__loom_reuse"
 
 
 def map_items(nodes: dict, settings: dict, context, *, parameters) -> list:
     """The list a fanned-out node runs over: a workflow parameter or an upstream output."""
-    node = nodes[context["ti"].task_id.removesuffix(settings["items_suffix"])]
+    node_id = context["ti"].task_id.removesuffix(settings["items_suffix"])
+    node = nodes[node_id]
+    given = (context["dag_run"].conf or {}).get(REUSE_CONF) or {}
+    if node_id in given and given[node_id] is None:
+        from airflow.exceptions import AirflowSkipException
+
+        raise AirflowSkipException("Not part of this partial run.")
     fan = parameters.fan_out(node["map_over"], node["map_parameter"])
     upstream = (upstream_outputs(nodes, settings, context["ti"], fan.node, parameters=parameters)
                 if fan.node is not None else None)
@@ -67,6 +75,15 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
     the node's memory_mb and max_procs (else the tenant's defaults) lower its limits."""
     ti = context["ti"]
     node = nodes[ti.task_id]
+    given = (context["dag_run"].conf or {}).get(REUSE_CONF) or {}
+    if ti.task_id in given and ti.map_index < 0:
+        if given[ti.task_id] is None:
+            from airflow.exceptions import AirflowSkipException
+
+            raise AirflowSkipException("Not part of this partial run.")
+        # Reused, cached or kept by a repair: Loom gave the outputs; the notebook does not run.
+        print("Loom gave this node's outputs (reused or cached): the notebook does not run.")
+        return given[ti.task_id]
     artifacts_root = setting(settings["artifacts_dir"], Path(tempfile.gettempdir()) / "loom-artifacts")
     # Each tenant's files under a root of its own, which Loom's mirror reads no further than.
     run_dir = artifacts_root / settings["tenant"] / settings["dag_id"] / ti.run_id

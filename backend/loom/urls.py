@@ -42,6 +42,7 @@ tenant_api = [
          name="backfill-detail"),
     path("workflows/<int:workflow_id>/backfills/<int:backfill_id>/cancel/", schedules.BackfillCancelView.as_view(),
          name="backfill-cancel"),
+    path("workflows/<int:workflow_id>/runs/plan/", runs.RunPlanView.as_view(), name="run-plan"),
     path("runs/<int:run_id>/", runs.RunDetailView.as_view(), name="run-detail"),
     path("runs/<int:run_id>/cancel/", runs.RunCancelView.as_view(), name="run-cancel"),
     path("runs/<int:run_id>/repair/", runs.RunRepairView.as_view(), name="run-repair"),

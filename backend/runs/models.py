@@ -52,6 +52,11 @@ class Run(TenantOwned):
     logical_date = models.DateTimeField(null=True, blank=True)
     data_interval_start = models.DateTimeField(null=True, blank=True)
     data_interval_end = models.DateTimeField(null=True, blank=True)
+    # The cache may answer its nodes (runs.reuse); false runs every node.
+    cache = models.BooleanField(default=False)
+    # {node: node run id} of the nodes not executed in this run (reused, cached or kept by a repair):
+    # the Airflow engine hands their outputs to the DAG run's conf, and its mirror leaves their rows.
+    reuse = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-id"]

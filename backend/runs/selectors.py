@@ -20,7 +20,8 @@ def run_node_runs(*, run: Run) -> list[NodeRun]:
     counts: dict[str, dict[str, int]] = {}
     for c in run.node_runs.filter(map_index__isnull=False).values("node", "status").annotate(n=Count("id")):
         counts.setdefault(c["node"], {})[c["status"]] = c["n"]
-    rows = sorted(run.node_runs.filter(map_index__isnull=True).defer("notebook", "log"),
+    rows = sorted(run.node_runs.filter(map_index__isnull=True).defer("notebook", "log").annotate(
+        version_number=F("version__number"), reused_run=F("reused_from__run_id"), cached_run=F("cached_from__run_id")),
                   key=lambda r: position.get(r.node, len(position)))
     for r in rows:
         r.items_counted = counts.get(r.node)

@@ -1,10 +1,35 @@
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from runs.engines import ENGINE_NAMES
 from runs.models import NodeRun, Run
 from workflows.serializers import no_nul, value_size
+
+
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "enum": ["latest"]}]})
+class RunRefField(serializers.Field):
+    """A run id, or "latest"."""
+
+    def to_internal_value(self, data):
+        if data == "latest" or (isinstance(data, int) and not isinstance(data, bool) and data > 0):
+            return data
+        raise serializers.ValidationError('A run id or "latest".')
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": ["latest"]}]})
+class VersionRefField(RunRefField):
+    """A version number, or "latest"."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError:
+            raise serializers.ValidationError('A version number or "latest".') from None
 
 
 class RunStartSerializer(serializers.Serializer):
@@ -13,6 +38,19 @@ class RunStartSerializer(serializers.Serializer):
                                        validators=[no_nul], help_text=("Values for the workflow's global parameters, "
                                                                        "for this run only; each at most LOOM_VALUE_MAX_BYTES."))
     version = serializers.IntegerField(min_value=1, required=False, help_text="The version to run; the latest by default.")
+    only = serializers.ListField(child=serializers.CharField(max_length=64), required=False, allow_empty=False, max_length=1000,
+                                 help_text="A partial run: only these nodes execute; the others reuse (see `reuse`).")
+    vars()["from"] = serializers.CharField(max_length=64, required=False, help_text=(
+        "A partial run: this node and everything downstream of it execute; the others reuse."))
+    to = serializers.CharField(max_length=64, required=False, help_text=(
+        "A partial run: this node and everything upstream of it execute; the others reuse."))
+    reuse = RunRefField(required=False, help_text=(
+        'The run (an id, or "latest": the newest in which they all succeeded) whose outputs the nodes outside a '
+        "partial run's selection take. Refused (400) when it lacks one or a node or binding changed since."))
+    cache = serializers.BooleanField(required=False, default=False, help_text=(
+        "Take a node's outputs from the tenant's newest success with the same inputs (notebook version, resolved "
+        "parameters, upstream outputs, connection names, notebook environment) instead of executing it; nodes "
+        "with cache: false always run. The editor sends true; false forces every node to run."))
     logical_date = serializers.DateTimeField(required=False, help_text="The date the run stands for; now by default.")
     data_interval_start = serializers.DateTimeField(required=False, help_text="Default: the logical date.")
     data_interval_end = serializers.DateTimeField(required=False, help_text="Default: the logical date.")
@@ -29,11 +67,27 @@ class RunStartSerializer(serializers.Serializer):
         return data
 
 
+class RunRepairSerializer(serializers.Serializer):
+    version = VersionRefField(required=False, help_text=(
+        'The version the rerun nodes run on (a number, or "latest"); the run\'s own by default.'))
+    parameters = serializers.DictField(child=serializers.JSONField(validators=[value_size]), required=False, default=dict,
+                                       validators=[no_nul], help_text="Run parameters to change for the rerun.")
+
+
 class NodeErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
     cell_index = serializers.IntegerField(allow_null=True)
     cell_source = serializers.CharField(allow_blank=True)
     traceback = serializers.CharField(allow_blank=True)
+
+
+class SourceSerializer(serializers.Serializer):
+    run = serializers.IntegerField()
+    node_run = serializers.IntegerField()
+
+
+def _source(node_run_id, run_id) -> dict | None:
+    return {"run": run_id, "node_run": node_run_id} if node_run_id else None
 
 
 class NodeRunSerializer(serializers.ModelSerializer):
@@ -44,10 +98,25 @@ class NodeRunSerializer(serializers.ModelSerializer):
         help_text="A fanned-out node's items by status ({status: count}); null for a node without items. "
                   "The items themselves: GET .../runs/{id}/nodes/{node}/items/.")
 
+    version = serializers.IntegerField(source="version_number", allow_null=True, read_only=True, default=None,
+                                       help_text="The workflow version this node ran on (a repair may move it to a newer one).")
+    reused_from = serializers.SerializerMethodField(help_text=(
+        "Not executed: a partial run took its outputs from this node run ({run, node_run}); else null."))
+    cached_from = serializers.SerializerMethodField(help_text=(
+        "Not executed: the cache took its outputs from this earlier node run ({run, node_run}); else null."))
+
     class Meta:
         model = NodeRun
         fields = ["node", "map_index", "status", "attempts", "started_at", "ended_at", "outputs", "error", "warnings",
-                  "items"]
+                  "items", "version", "reused_from", "cached_from"]
+
+    @extend_schema_field(SourceSerializer(allow_null=True))
+    def get_reused_from(self, row):
+        return _source(row.reused_from_id, getattr(row, "reused_run", None))
+
+    @extend_schema_field(SourceSerializer(allow_null=True))
+    def get_cached_from(self, row):
+        return _source(row.cached_from_id, getattr(row, "cached_run", None))
 
 
 class NodeItemSerializer(NodeRunSerializer):
@@ -87,4 +156,6 @@ class RunDetailSerializer(RunSerializer):
                                                    "own row counts its items (`items`), which the items endpoint lists.")
 
     class Meta(RunSerializer.Meta):
-        fields = [*RunSerializer.Meta.fields, "parameters", "error", "nodes"]
+        fields = [*RunSerializer.Meta.fields, "parameters", "error", "cache", "nodes"]
+        extra_kwargs = {**RunSerializer.Meta.extra_kwargs,
+                        "cache": {"help_text": "Whether the cache could answer this run's nodes."}}

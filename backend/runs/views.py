@@ -9,7 +9,8 @@ from loom.notebook_html import AnyFormat, notebook_html_response
 from runs import selectors, services
 from runs.engines import ENGINE_NAMES, EngineUnavailable, engine_get
 from runs.models import Run, Status, Trigger
-from runs.serializers import NodeItemSerializer, RunDetailSerializer, RunSerializer, RunStartSerializer
+from runs.serializers import (NodeItemSerializer, SourceSerializer, RunDetailSerializer, RunRepairSerializer, RunSerializer,
+                              RunStartSerializer)
 from runtime.parameters import fan_out
 from tenancy.scoping import TenantScopedMixin
 from workflows.selectors import workflow_version_get
@@ -60,10 +61,35 @@ class RunListView(WorkflowScopedMixin, generics.GenericAPIView):
         data = RunStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         options = dict(data.validated_data)
+        options["from_"] = options.pop("from", None)
         version = workflow_version_get(workflow=workflow, number=options.pop("version", None))
         trigger = Trigger.API if request.auth is not None else Trigger.MANUAL  # a token, or a person's session
         run = services.run_start(version=version, user=request.user, trigger=trigger, **options)
         return Response(run_detail(run), status=status.HTTP_201_CREATED)
+
+
+class PlannedNodeSerializer(serializers.Serializer):
+    node = serializers.CharField()
+    action = serializers.ChoiceField(choices=["run", "reused", "cached", "skipped"])
+    source = SourceSerializer(allow_null=True, help_text="Where a reused or cached node's outputs come from.")
+
+
+class RunPlanView(WorkflowScopedMixin, generics.GenericAPIView):
+    serializer_class = PlannedNodeSerializer
+
+    @extend_schema(request=RunStartSerializer, responses={200: PlannedNodeSerializer(many=True), 400: OpenApiResponse(
+        description="As starting the run would answer")})
+    def post(self, request, tenant, workflow_id):
+        """What starting this run would do, per node: run, reused (from where), cached (from where) or
+        skipped; nothing is started. The cache answers here the nodes whose inputs are known before
+        the run; others may still be cached once their upstream ran."""
+        workflow = self.get_object()
+        data = RunStartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        options = dict(data.validated_data)
+        options["from_"] = options.pop("from", None)
+        version = workflow_version_get(workflow=workflow, number=options.pop("version", None))
+        return Response(PlannedNodeSerializer(services.run_plan(version=version, **options), many=True).data)
 
 
 class RunScopedMixin(TenantScopedMixin):
@@ -94,11 +120,16 @@ class RunCancelView(RunScopedMixin, generics.GenericAPIView):
 class RunRepairView(RunScopedMixin, generics.GenericAPIView):
     serializer_class = RunDetailSerializer
 
-    @extend_schema(request=None, responses={200: RunDetailSerializer, 409: OpenApiResponse(description="Not repairable"),
-                                            503: OpenApiResponse(description="The run's engine is unreachable")})
+    @extend_schema(request=RunRepairSerializer, responses={
+        200: RunDetailSerializer, 400: OpenApiResponse(description="A kept node no longer fits the version or parameters (each in `errors`)"),
+        404: OpenApiResponse(description="No such version"), 409: OpenApiResponse(description="Not repairable"),
+        503: OpenApiResponse(description="The run's engine is unreachable")})
     def post(self, request, tenant, run_id):
-        """Rerun failed, upstream_failed and cancelled nodes and their dependants, reusing what succeeded."""
-        return Response(run_detail(services.run_repair(run=self.get_object())))
+        """Rerun failed, upstream_failed and cancelled nodes and their dependants, reusing what succeeded;
+        on another version ("latest" with the fix, say) and with changed parameters if asked."""
+        data = RunRepairSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(run_detail(services.run_repair(run=self.get_object(), **data.validated_data)))
 
 
 class ItemsPagination(LimitOffsetPagination):

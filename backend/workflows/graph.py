@@ -26,7 +26,7 @@ NODE_DEFAULTS = {
     "label": "", "description": "", "parameters": {}, "outputs": [], "retries": 0, "retry_delay_s": 60,
     "timeout_s": None, "memory_mb": None, "max_procs": None, "trigger_rule": "all_success", "pool": None, "queue": None,
     "map_over": None, "map_parameter": None, "max_active": None, "max_failed_items": None, "max_failed_ratio": None,
-    "connections": [], "position": {"x": 0, "y": 0},
+    "connections": [], "cache": True, "position": {"x": 0, "y": 0},
 }
 EDGE_DEFAULTS = {"bind": {}}
 PARAMETER_DEFAULTS = {"default": None, "help": ""}  # a global parameter's (None: notebooks keep their own)
@@ -348,6 +348,8 @@ def _validate_acyclic(nodes, edges, add) -> set[str]:
 
 def _validate_node(n, incoming, nodes, notebooks, globals_, cyclic, ancestry, add) -> None:
     nid = n["id"]
+    if not isinstance(n.get("cache", True), bool):
+        add(nid, "cache", f"cache is true or false (false: always run, for a notebook that reads the clock or external data), not {n['cache']!r}.")
     if n["trigger_rule"] not in TRIGGER_RULES:
         add(nid, "trigger_rule", f"Unknown trigger rule {n['trigger_rule']!r}; use one of {', '.join(TRIGGER_RULES)}.")
     if n["notebook"] not in notebooks:

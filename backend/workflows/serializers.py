@@ -214,6 +214,9 @@ class NodeSerializer(serializers.Serializer):
     connections = serializers.ListField(
         child=serializers.CharField(max_length=63), required=False, default=_default(N, "connections"),
         help_text="Names of the tenant's connections the kernel gets as LOOM_CONN_<NAME>_* environment variables.")
+    cache = serializers.BooleanField(required=False, default=N["cache"], help_text=(
+        "Whether a run with the cache on may reuse an earlier result of this node with the same inputs; false for "
+        "a notebook that reads the clock or external data."))
     position = PositionSerializer(required=False, default=_default(N, "position"),
                                   help_text="Where the editor draws the node.")
 

@@ -3,7 +3,7 @@ import { type Connection, type EdgeChange, type NodeChange, applyEdgeChanges, ap
 import { create } from "zustand";
 import { ApiError } from "./api/client";
 import { endpoints } from "./api/endpoints";
-import type { Conflict, GraphError, Json, Notebook, RunDetail, User, WorkflowDetail } from "./api/types";
+import type { Conflict, GraphError, Json, Notebook, RunDetail, RunSelection, User, WorkflowDetail } from "./api/types";
 import { type Clip, clipCopy, clipPaste } from "./graph/clipboard";
 import { type WorkflowMeta, bindingEdgeId, depEdgeId, flowToGraph, graphToFlow } from "./graph/convert";
 import { type History, historyPush, historyRedo, historyUndo } from "./graph/history";
@@ -96,6 +96,11 @@ interface State {
 
   showRun: (run: RunDetail | null) => void;
   refreshRun: () => Promise<void>;
+  /** The run dialog, open with a partial run's selection ({}: every node), or closed (null). */
+  runDialog: RunSelection | null;
+  openRunDialog: (selection: RunSelection | null) => void;
+  /** Show another run by id (a badge's "cached · run #12"). */
+  openRun: (id: number) => Promise<void>;
 }
 
 const EMPTY_META: WorkflowMeta = {
@@ -393,6 +398,17 @@ export const useStore = create<State>()((set, get) => {
     },
 
     showRun: (run) => set({ run, runStatus: run ? nodeStatuses(run.nodes) : new Map() }),
+
+    runDialog: null,
+    openRunDialog: (selection) => set({ runDialog: selection }),
+    openRun: async (id) => {
+      try {
+        get().showRun(await endpoints.run(get().tenant, id));
+        set({ panel: "runs" });
+      } catch (e) {
+        get().toast("error", e instanceof Error ? e.message : String(e));
+      }
+    },
 
     refreshRun: async () => {
       const { run, tenant } = get();

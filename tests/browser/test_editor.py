@@ -196,6 +196,7 @@ def test_a_failed_node_shows_its_error_and_repair(page, demo, shot, request):
     page.reload()  # the run is in the address
     page.wait_for_selector("[data-testid=node-train][data-status=failed]")
     page.get_by_role("tab", name="Runs").click()
-    page.get_by_role("button", name="Repair (rerun failed)").click()
-    page.get_by_text("rerunning what failed").wait_for()
+    page.get_by_role("button", name="Repair…").click()
+    page.get_by_test_id("repair-dialog").get_by_role("button", name="Repair", exact=True).click()
+    page.get_by_text("rerunning train, report").wait_for()
     page.wait_for_selector("[data-testid=node-train][data-status=failed]", timeout=60_000)

@@ -23,7 +23,8 @@ def test_start_answers_the_run_detail(api, tenant, wid):
     assert body["status"] == "running" and body["version"] == 1 and body["parameters"] == {"x": 5}
     assert body["created_by"] == "eddie" and body["workflow"] == wid and body["engine"] == "local"
     assert body["nodes"] == [{"node": "a", "map_index": None, "status": "queued", "attempts": 0, "started_at": None,
-                              "ended_at": None, "outputs": {}, "error": None, "warnings": [], "items": None}]
+                              "ended_at": None, "outputs": {}, "error": None, "warnings": [], "items": None,
+                              "version": 1, "reused_from": None, "cached_from": None}]
     listed = api.get(runs_url(tenant, wid)).json()
     assert [r["id"] for r in listed] == [body["id"]] and "nodes" not in listed[0]
 

@@ -47,10 +47,11 @@ class Engine(Protocol):
     def cancel(self, *, run) -> None:
         """After the run's cancel was committed (network allowed): stop what still runs."""
 
-    def rerun(self, *, run, plan: dict[str, bool], rows: list) -> None:
+    def rerun(self, *, run, plan: dict[str, bool], rows: list, fresh: bool = False) -> None:
         """Before a repair resets the rows, outside any transaction (network allowed): make the
         engine run again the nodes of `plan` (runs.bookkeeping.repair_plan); EngineUnavailable
-        if it cannot, and nothing is repaired."""
+        if it cannot, and nothing is repaired. `fresh`: the repair moves the run to another
+        version or parameters (Airflow then starts a new DAG run, fed the kept outputs)."""
 
 
 def engine_get(name: str) -> Engine:

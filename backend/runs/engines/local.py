@@ -35,6 +35,7 @@ from runs.bookkeeping import node_error, node_summarize, run_outcome
 from runs.engines import NODE_RUN_EXECUTE, slots, task_send
 from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status
 from runs.signals import run_finished_send
+from runs.reuse import cache_hit, cache_key, cacheable, received_outputs
 from runs.triggers import RUN, WAIT, trigger_decide
 from runtime.parameters import ARTIFACTS_PARAMETER, DATE_PARAMETERS, edge_layer, fan_out, fan_out_items, node_parameters
 from tenancy.models import Tenant
@@ -58,7 +59,7 @@ class LocalEngine:
     def cancel(self, *, run: Run) -> None:
         """Nothing to send: each running attempt's heartbeat sees its row cancelled and kills its kernel."""
 
-    def rerun(self, *, run: Run, plan: dict[str, bool], rows: list[NodeRun]) -> None:
+    def rerun(self, *, run: Run, plan: dict[str, bool], rows: list[NodeRun], fresh: bool = False) -> None:
         """Nothing to do before the rows are reset: `start` then runs them again."""
 
 
@@ -107,7 +108,7 @@ def run_advance(*, run: Run) -> None:
                     changed = True
                     continue
                 try:
-                    params, map_values = _node_inputs(run, graph, node, summary)
+                    params, map_values = node_inputs(run, graph, node, summary)
                 except (NodeInputError, NotebookVersion.DoesNotExist) as e:  # a deleted version fails the node
                     row.error = node_error(str(e))
                     _finish(row, Status.FAILED, now)
@@ -115,6 +116,9 @@ def run_advance(*, run: Run) -> None:
                     continue
                 if map_values is None:
                     row.parameters = params
+                    if _from_cache(run, graph, node, row, summary, now):
+                        changed = True
+                        continue
                     decided[nid] = row
                     continue
                 changed = True
@@ -124,7 +128,8 @@ def run_advance(*, run: Run) -> None:
                     continue
                 target = fan_out(node["map_over"], node["map_parameter"]).parameter
                 items[nid] = _Items(run, nid, rows=NodeRun.objects.bulk_create([
-                    NodeRun(run=run, node=nid, map_index=i, parameters={**_item_folder(run, nid, i, params), target: value})
+                    NodeRun(run=run, node=nid, map_index=i, version_id=run.version_id,
+                            parameters={**_item_folder(run, nid, i, params), target: value})
                     for i, value in enumerate(map_values)
                 ]))
                 row.status, row.started_at = Status.RUNNING, now
@@ -218,7 +223,56 @@ class NodeInputError(Exception):
     pass
 
 
-def _node_inputs(run: Run, graph: dict, node: dict, summary: dict[str, NodeRun]) -> tuple[dict, list | None]:
+def node_cache_key(run: Run, graph: dict, node: dict, params: dict, summary: dict[str, NodeRun]) -> str:
+    """The cache key of a plain node about to run with `params` (runs.reuse.cache_key)."""
+    def outputs(source: str) -> dict | None:
+        return summary[source].outputs if summary[source].status == Status.SUCCESS else None
+
+    return cache_key(node=node, sha256=pinned_notebook(run, node["notebook"]).sha256, parameters=params,
+                     received=received_outputs(graph, node["id"], outputs))
+
+
+def _from_cache(run: Run, graph: dict, node: dict, row: NodeRun, summary: dict[str, NodeRun], now) -> bool:
+    """Key the node (its row keeps the key, for later runs); with the run's cache on, take the
+    outputs of the tenant's newest success with that key instead of executing. True on a hit."""
+    if node["map_over"]:
+        return False
+    row.cache_key = node_cache_key(run, graph, node, row.parameters, summary)
+    hit = cache_hit(tenant_id=run.tenant_id, key=row.cache_key) if run.cache and cacheable(node) else None
+    if hit is None:
+        return False
+    row.status, row.outputs, row.error, row.cached_from_id = Status.SUCCESS, hit.outputs, None, hit.pk
+    row.started_at, row.ended_at = now, now
+    row.log += f"[{now:%H:%M:%S}] cached: the same inputs succeeded in run {hit.run_id} (not executed)\n"
+    row.save(update_fields=["status", "outputs", "error", "cached_from", "cache_key", "parameters", "started_at",
+                            "ended_at", "log"])
+    run.reuse = {**run.reuse, node["id"]: hit.pk}
+    run.save(update_fields=["reuse"])
+    return True
+
+
+def cache_plan(run: Run) -> None:
+    """Before an engine that decides nothing itself (Airflow) gets the run: answer from the cache,
+    in graph order, each plain node whose upstream outputs are already known (reused or cached).
+    Call holding the run row."""
+    graph = run.version.graph
+    summary = {r.node: r for r in run.node_runs.filter(map_index=None)}
+    now = timezone.now()
+    for nid in graph_order(graph):
+        node, row = next(n for n in graph["nodes"] if n["id"] == nid), summary[nid]
+        if row.status != Status.QUEUED or any(summary[u].status != Status.SUCCESS for u in upstream_ids(graph, nid)):
+            continue
+        try:
+            params, map_values = node_inputs(run, graph, node, summary)
+        except (NodeInputError, NotebookVersion.DoesNotExist):
+            continue
+        if map_values is None:
+            row.parameters = params
+            if not _from_cache(run, graph, node, row, summary, now):
+                row.save(update_fields=["cache_key", "parameters"])
+
+
+def node_inputs(run: Run, graph: dict, node: dict, summary: dict[str, NodeRun]) -> tuple[dict, list | None]:
     """The node's parameters (without the map item) and, for a fanned-out node, the items."""
     pinned = pinned_notebook(run, node["notebook"])
     globals_ = {p["name"]: p.get("default") for p in graph["parameters"]}
@@ -281,7 +335,7 @@ def _dispatch(run: Run, nodes: dict, ready: list[NodeRun], items: dict, summary:
         if room.get(pool, 0) > 0 and total > 0:
             room[pool], total, sent = room[pool] - 1, total - 1, sent + 1
             row.token, row.dispatched_at, row.pool = uuid.uuid4().hex, sent_at, pool
-            row.save(update_fields=["token", "dispatched_at", "parameters", "pool"])
+            row.save(update_fields=["token", "dispatched_at", "parameters", "pool", "cache_key"])
             transaction.on_commit(lambda i=row.pk, t=row.token: node_run_send(i, t))
             getattr(sent_here, "rows", []).append((row.pk, row.token))
         elif row.dispatched_at is None or row.pool != pool:

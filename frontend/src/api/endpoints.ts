@@ -6,7 +6,7 @@ import type {
   Invitation, InvitationJoined, InvitationPreview, Json, Member, NodeItem, Notebook, NotebookDetail, NotebookDiff,
   Page, Role, Run, RunDetail, Tenant, Backfill, BackfillDetail, BackfillDryRun, BackfillRequest, Deployment, Channel,
   ChannelRequest, DeliveryPage, Delivery, TenantDetail, TenantUpdate, User, WorkflowDetail, WorkflowListItem,
-  WorkflowVersion,
+  WorkflowVersion, PlannedNode, RunSelection,
 } from "./types";
 
 const T = (tenant: string) => `/api/tenants/${encodeURIComponent(tenant)}`;
@@ -15,6 +15,13 @@ export interface CursorPage<T> {
   next: string | null;
   previous: string | null;
   results: T[];
+/** POST .../runs/: the run's engine, parameters and version, a partial run's selection and reuse, and the cache. */
+export interface RunStartBody extends RunSelection {
+  engine: string;
+  parameters: Record<string, Json>;
+  version?: number;
+  reuse?: number | "latest";
+  cache?: boolean;
 }
 
 export interface Me {
@@ -116,11 +123,12 @@ export const endpoints = {
   backfillCancel: (t: string, workflow: number, id: number) =>
     api.post<BackfillDetail>(`${T(t)}/workflows/${workflow}/backfills/${id}/cancel/`),
   runs: (t: string, workflow: number) => api.get<Run[]>(`${T(t)}/workflows/${workflow}/runs/`),
-  runStart: (t: string, workflow: number, body: { engine: string; parameters: Record<string, Json>; version?: number }) =>
-    api.post<RunDetail>(`${T(t)}/workflows/${workflow}/runs/`, body),
+  runStart: (t: string, workflow: number, body: RunStartBody) => api.post<RunDetail>(`${T(t)}/workflows/${workflow}/runs/`, body),
+  runPlan: (t: string, workflow: number, body: RunStartBody) => api.post<PlannedNode[]>(`${T(t)}/workflows/${workflow}/runs/plan/`, body),
   run: (t: string, id: number) => api.get<RunDetail>(`${T(t)}/runs/${id}/`),
   runCancel: (t: string, id: number) => api.post<RunDetail>(`${T(t)}/runs/${id}/cancel/`),
-  runRepair: (t: string, id: number) => api.post<RunDetail>(`${T(t)}/runs/${id}/repair/`),
+  runRepair: (t: string, id: number, body: { version?: number | "latest"; parameters?: Record<string, Json> } = {}) =>
+    api.post<RunDetail>(`${T(t)}/runs/${id}/repair/`, body),
   nodeItems: (t: string, run: number, node: string, query: { status?: string; item?: string; sort?: string; limit?: number; offset?: number } = {}) =>
     api.get<Page<NodeItem>>(`${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/items/?${new URLSearchParams(
       Object.entries(query).filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => [k, String(v)]))}`),

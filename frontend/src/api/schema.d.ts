@@ -244,60 +244,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/tenants/{tenant}/channels/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
-        get: operations["tenants_channels_list"];
-        put?: never;
-        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
-        post: operations["tenants_channels_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/tenants/{tenant}/channels/{channel_id}/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
-        get: operations["tenants_channels_retrieve"];
-        put?: never;
-        post?: never;
-        /** @description Refused (409, naming them) while workflows' latest versions have rules naming the channel. */
-        delete: operations["tenants_channels_destroy"];
-        options?: never;
-        head?: never;
-        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
-        patch: operations["tenants_channels_partial_update"];
-        trace?: never;
-    };
-    "/api/tenants/{tenant}/channels/{channel_id}/test/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** @description Send a test alert now (one attempt); the delivery says whether the receiver took it. */
-        post: operations["tenants_channels_test_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/tenants/{tenant}/connections/": {
         parameters: {
             query?: never;
@@ -330,23 +276,6 @@ export interface paths {
         post?: never;
         /** @description Refused (409, naming them) while workflows' latest versions still use the connection. */
         delete: operations["tenants_connections_destroy"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/tenants/{tenant}/deliveries/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The delivery log: each alert to each channel, how many attempts it took, the last error. */
-        get: operations["tenants_deliveries_list"];
-        put?: never;
-        post?: never;
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -571,7 +500,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Rerun failed, upstream_failed and cancelled nodes and their dependants, reusing what succeeded. */
+        /**
+         * @description Rerun failed, upstream_failed and cancelled nodes and their dependants, reusing what succeeded;
+         *     on another version ("latest" with the fix, say) and with changed parameters if asked.
+         */
         post: operations["tenants_runs_repair_create"];
         delete?: never;
         options?: never;
@@ -676,6 +608,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/workflows/{workflow_id}/runs/plan/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description What starting this run would do, per node: run, reused (from where), cached (from where) or
+         *     skipped; nothing is started. The cache answers here the nodes whose inputs are known before
+         *     the run; others may still be cached once their upstream ran.
+         */
+        post: operations["tenants_workflows_runs_plan_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/workflows/{workflow_id}/validate/": {
         parameters: {
             query?: never;
@@ -715,38 +668,6 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description * `workflow.created` - Workflow Created
-         *     * `workflow.saved` - Workflow Saved
-         *     * `workflow.deleted` - Workflow Deleted
-         *     * `notebook.uploaded` - Notebook Uploaded
-         *     * `notebook.deleted` - Notebook Deleted
-         *     * `run.started` - Run Started
-         *     * `run.cancelled` - Run Cancelled
-         *     * `run.repaired` - Run Repaired
-         *     * `deployment.deployed` - Deployment Deployed
-         *     * `deployment.undeployed` - Deployment Undeployed
-         *     * `connection.created` - Connection Created
-         *     * `connection.changed` - Connection Changed
-         *     * `connection.deleted` - Connection Deleted
-         *     * `channel.created` - Channel Created
-         *     * `channel.changed` - Channel Changed
-         *     * `channel.deleted` - Channel Deleted
-         *     * `member.added` - Member Added
-         *     * `member.changed` - Member Changed
-         *     * `member.removed` - Member Removed
-         *     * `invitation.created` - Invitation Created
-         *     * `invitation.accepted` - Invitation Accepted
-         *     * `invitation.revoked` - Invitation Revoked
-         *     * `tenant.created` - Tenant Created
-         *     * `tenant.changed` - Tenant Changed
-         *     * `tenant.deleted` - Tenant Deleted
-         *     * `login.failed` - Login Failed
-         *     * `token.created` - Token Created
-         *     * `token.revoked` - Token Revoked
-         * @enum {string}
-         */
-        ActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "connection.created" | "connection.changed" | "connection.deleted" | "channel.created" | "channel.changed" | "channel.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
-        /**
          * @description * `user` - User
          *     * `anonymous` - Anonymous
          *     * `system` - System
@@ -755,38 +676,6 @@ export interface components {
          * @enum {string}
          */
         ActorKindEnum: "user" | "anonymous" | "system" | "scheduler" | "airflow";
-        AlertRule: {
-            /** @description The name of one of the tenant's notification channels. */
-            channel: string;
-            /**
-             * @description failure; success; recovery (the first success after a failure); duration (a run longer than duration_s).
-             * @default [
-             *       "failure"
-             *     ]
-             */
-            on: components["schemas"]["OnEnum"][];
-            /**
-             * @description For `duration`: a run taking longer than this many seconds alerts.
-             * @default null
-             */
-            duration_s: number | null;
-        };
-        AlertRuleRequest: {
-            /** @description The name of one of the tenant's notification channels. */
-            channel: string;
-            /**
-             * @description failure; success; recovery (the first success after a failure); duration (a run longer than duration_s).
-             * @default [
-             *       "failure"
-             *     ]
-             */
-            on: components["schemas"]["OnEnum"][];
-            /**
-             * @description For `duration`: a run taking longer than this many seconds alerts.
-             * @default null
-             */
-            duration_s: number | null;
-        };
         /** @description A token as listed: never its secret, nor anything derived from it. */
         ApiToken: {
             readonly id: number;
@@ -830,7 +719,7 @@ export interface components {
             readonly actor_kind: components["schemas"]["ActorKindEnum"];
             /** @description The client's address, for requests. */
             readonly address: string | null;
-            readonly action: components["schemas"]["ActionEnum"];
+            readonly action: components["schemas"]["AuditEntryActionEnum"];
             readonly object_type: string;
             readonly object_id: string;
             readonly object_label: string;
@@ -839,41 +728,35 @@ export interface components {
             /** @description What changed, as it became. A connection's secret fields show as "set", "replaced" or "cleared", never their values. */
             readonly after: unknown;
         };
-        Channel: {
-            readonly id: number;
-            /** @description What workflows' alert rules call the channel. */
-            name: string;
-            kind: components["schemas"]["ChannelKindEnum"];
-            /** @description webhook and slack: where alerts are POSTed. */
-            url?: string;
-            /** @description email: where alerts are mailed. */
-            address?: string;
-            readonly has_secret: boolean;
-            /** @description The workflows whose latest version has a rule naming the channel. */
-            readonly used_by: string[];
-            /** Format: date-time */
-            readonly created_at: string;
-            /** Format: date-time */
-            readonly updated_at: string;
-        };
         /**
-         * @description * `webhook` - Webhook
-         *     * `slack` - Slack
-         *     * `email` - Email
+         * @description * `workflow.created` - Workflow Created
+         *     * `workflow.saved` - Workflow Saved
+         *     * `workflow.deleted` - Workflow Deleted
+         *     * `notebook.uploaded` - Notebook Uploaded
+         *     * `notebook.deleted` - Notebook Deleted
+         *     * `run.started` - Run Started
+         *     * `run.cancelled` - Run Cancelled
+         *     * `run.repaired` - Run Repaired
+         *     * `deployment.deployed` - Deployment Deployed
+         *     * `deployment.undeployed` - Deployment Undeployed
+         *     * `connection.created` - Connection Created
+         *     * `connection.changed` - Connection Changed
+         *     * `connection.deleted` - Connection Deleted
+         *     * `member.added` - Member Added
+         *     * `member.changed` - Member Changed
+         *     * `member.removed` - Member Removed
+         *     * `invitation.created` - Invitation Created
+         *     * `invitation.accepted` - Invitation Accepted
+         *     * `invitation.revoked` - Invitation Revoked
+         *     * `tenant.created` - Tenant Created
+         *     * `tenant.changed` - Tenant Changed
+         *     * `tenant.deleted` - Tenant Deleted
+         *     * `login.failed` - Login Failed
+         *     * `token.created` - Token Created
+         *     * `token.revoked` - Token Revoked
          * @enum {string}
          */
-        ChannelKindEnum: "webhook" | "slack" | "email";
-        ChannelRequest: {
-            /** @description What workflows' alert rules call the channel. */
-            name: string;
-            kind: components["schemas"]["ChannelKindEnum"];
-            /** @description webhook and slack: where alerts are POSTed. */
-            url?: string;
-            /** @description email: where alerts are mailed. */
-            address?: string;
-            /** @description Write-only; webhooks only (other kinds keep none): the key they are signed with (X-Loom-Signature: sha256=<HMAC-SHA256 of the body>). Omit to keep the stored secret; send an empty string to clear it. */
-            secret?: string;
-        };
+        AuditEntryActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "connection.created" | "connection.changed" | "connection.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
         Connection: {
             readonly id: number;
             name: string;
@@ -938,31 +821,6 @@ export interface components {
             /** @description Write-only. Omit to keep the stored secret; send an empty string to clear it. */
             secret?: string;
         };
-        Delivery: {
-            readonly id: number;
-            /** @description None for a test alert. */
-            readonly run: number | null;
-            readonly workflow: number | null;
-            readonly channel: string;
-            readonly event: components["schemas"]["EventEnum"];
-            readonly status: components["schemas"]["DeliveryStatusEnum"];
-            readonly attempts: number;
-            readonly last_error: string;
-            /** Format: date-time */
-            readonly next_attempt_at: string | null;
-            /** Format: date-time */
-            readonly created_at: string;
-            /** Format: date-time */
-            readonly delivered_at: string | null;
-        };
-        /**
-         * @description * `pending` - Pending
-         *     * `sending` - Sending
-         *     * `delivered` - Delivered
-         *     * `failed` - Failed
-         * @enum {string}
-         */
-        DeliveryStatusEnum: "pending" | "sending" | "delivered" | "failed";
         Deployment: {
             workflow: number;
             version: number;
@@ -1072,15 +930,6 @@ export interface components {
          * @enum {string}
          */
         EngineEnum: "local" | "airflow";
-        /**
-         * @description * `failure` - Failure
-         *     * `success` - Success
-         *     * `recovery` - Recovery
-         *     * `duration` - Duration
-         *     * `test` - Test
-         * @enum {string}
-         */
-        EventEnum: "failure" | "success" | "recovery" | "duration" | "test";
         GlobalParameter: {
             /** @description Letters, digits and '_'. Every node whose notebook declares a parameter of this name gets its value (the 'global' layer), and a run may override it. */
             name: string;
@@ -1151,11 +1000,6 @@ export interface components {
              * @default []
              */
             edges: components["schemas"]["Edge"][];
-            /**
-             * @description Alert rules: which of the tenant's channels hear of which events of runs.
-             * @default []
-             */
-            alerts: components["schemas"]["AlertRule"][];
         };
         GraphError: {
             node: string | null;
@@ -1206,11 +1050,6 @@ export interface components {
              * @default []
              */
             edges: components["schemas"]["EdgeRequest"][];
-            /**
-             * @description Alert rules: which of the tenant's channels hear of which events of runs.
-             * @default []
-             */
-            alerts: components["schemas"]["AlertRuleRequest"][];
         };
         /** @description A workflow graph: global parameters, nodes (notebooks) and edges. See docs/workflow-graph.md. */
         GraphUpdateRequest: {
@@ -1256,11 +1095,6 @@ export interface components {
              * @default []
              */
             edges: components["schemas"]["EdgeRequest"][];
-            /**
-             * @description Alert rules: which of the tenant's channels hear of which events of runs.
-             * @default []
-             */
-            alerts: components["schemas"]["AlertRuleRequest"][];
             /** @description The version this edit started from. */
             base_version: number;
         };
@@ -1438,6 +1272,11 @@ export interface components {
              */
             connections: string[];
             /**
+             * @description Whether a run with the cache on may reuse an earlier result of this node with the same inputs; false for a notebook that reads the clock or external data.
+             * @default true
+             */
+            cache: boolean;
+            /**
              * @description Where the editor draws the node.
              * @default {
              *       "x": 0,
@@ -1576,6 +1415,11 @@ export interface components {
              */
             connections: string[];
             /**
+             * @description Whether a run with the cache on may reuse an earlier result of this node with the same inputs; false for a notebook that reads the clock or external data.
+             * @default true
+             */
+            cache: boolean;
+            /**
              * @description Where the editor draws the node.
              * @default {
              *       "x": 0,
@@ -1605,6 +1449,12 @@ export interface components {
             readonly items: {
                 [key: string]: number;
             } | null;
+            /** @description The workflow version this node ran on (a repair may move it to a newer one). */
+            readonly version: number | null;
+            /** @description Not executed: a partial run took its outputs from this node run ({run, node_run}); else null. */
+            readonly reused_from: components["schemas"]["Source"] | null;
+            /** @description Not executed: the cache took its outputs from this earlier node run ({run, node_run}); else null. */
+            readonly cached_from: components["schemas"]["Source"] | null;
         };
         /** @description A catalog entry with the signature of its latest version. */
         Notebook: {
@@ -1678,14 +1528,6 @@ export interface components {
             /** @description Its versions that run the notebook, newest first. */
             versions: components["schemas"]["UsingVersion"][];
         };
-        /**
-         * @description * `failure` - failure
-         *     * `success` - success
-         *     * `recovery` - recovery
-         *     * `duration` - duration
-         * @enum {string}
-         */
-        OnEnum: "failure" | "success" | "recovery" | "duration";
         Output: {
             /** @description The name the notebook sets the output under. */
             name: string;
@@ -1711,32 +1553,8 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["AuditEntry"][];
         };
-        PaginatedDeliveryList: {
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
-             */
-            next?: string | null;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
-             */
-            previous?: string | null;
-            results: components["schemas"]["Delivery"][];
-        };
         /** @enum {string} */
         ParamType: "str" | "int" | "float" | "bool" | "list" | "dict";
-        PatchedChannelRequest: {
-            /** @description What workflows' alert rules call the channel. */
-            name?: string;
-            kind?: components["schemas"]["ChannelKindEnum"];
-            /** @description webhook and slack: where alerts are POSTed. */
-            url?: string;
-            /** @description email: where alerts are mailed. */
-            address?: string;
-            /** @description Write-only; webhooks only (other kinds keep none): the key they are signed with (X-Loom-Signature: sha256=<HMAC-SHA256 of the body>). Omit to keep the stored secret; send an empty string to clear it. */
-            secret?: string;
-        };
         PatchedMemberUpdateRequest: {
             role?: components["schemas"]["RoleEnum"];
         };
@@ -1776,6 +1594,20 @@ export interface components {
              */
             node_max_procs?: number | null;
         };
+        PlannedNode: {
+            node: string;
+            action: components["schemas"]["PlannedNodeActionEnum"];
+            /** @description Where a reused or cached node's outputs come from. */
+            source: components["schemas"]["Source"] | null;
+        };
+        /**
+         * @description * `run` - run
+         *     * `reused` - reused
+         *     * `cached` - cached
+         *     * `skipped` - skipped
+         * @enum {string}
+         */
+        PlannedNodeActionEnum: "run" | "reused" | "cached" | "skipped";
         Position: {
             /** Format: double */
             x: number;
@@ -1830,8 +1662,18 @@ export interface components {
                 [key: string]: unknown;
             };
             error: string;
+            /** @description Whether the cache could answer this run's nodes. */
+            cache?: boolean;
             /** @description Node runs in graph order, one per node: a fanned-out node's own row counts its items (`items`), which the items endpoint lists. */
             nodes: components["schemas"]["NodeRun"][];
+        };
+        RunRepairRequest: {
+            /** @description The version the rerun nodes run on (a number, or "latest"); the run's own by default. */
+            version?: number | "latest";
+            /** @description Run parameters to change for the rerun. */
+            parameters?: {
+                [key: string]: unknown;
+            };
         };
         RunStartRequest: {
             /** @default local */
@@ -1842,10 +1684,27 @@ export interface components {
             };
             /** @description The version to run; the latest by default. */
             version?: number;
+            /** @description A partial run: only these nodes execute; the others reuse (see `reuse`). */
+            only?: string[];
+            /** @description A partial run: this node and everything downstream of it execute; the others reuse. */
+            from?: string;
+            /** @description A partial run: this node and everything upstream of it execute; the others reuse. */
+            to?: string;
+            /** @description The run (an id, or "latest": the newest in which they all succeeded) whose outputs the nodes outside a partial run's selection take. Refused (400) when it lacks one or a node or binding changed since. */
+            reuse?: number | "latest";
+            /**
+             * @description Take a node's outputs from the tenant's newest success with the same inputs (notebook version, resolved parameters, upstream outputs, connection names, notebook environment) instead of executing it; nodes with cache: false always run. The editor sends true; false forces every node to run.
+             * @default false
+             */
+            cache: boolean;
         };
         SessionLoginRequest: {
             username: string;
             password: string;
+        };
+        Source: {
+            run: number;
+            node_run: number;
         };
         Stale: {
             detail: string;
@@ -3113,399 +2972,6 @@ export interface operations {
             };
         };
     };
-    tenants_channels_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Channel"][];
-                };
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    tenants_channels_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ChannelRequest"];
-                "multipart/form-data": components["schemas"]["ChannelRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ChannelRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Channel"];
-                };
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The request body is larger than the limit. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's media type is not one this operation takes. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    tenants_channels_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                channel_id: number;
-                tenant: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Channel"];
-                };
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    tenants_channels_destroy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                channel_id: number;
-                tenant: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No response body */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    tenants_channels_partial_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                channel_id: number;
-                tenant: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["PatchedChannelRequest"];
-                "multipart/form-data": components["schemas"]["PatchedChannelRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedChannelRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Channel"];
-                };
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The request body is larger than the limit. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's media type is not one this operation takes. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    tenants_channels_test_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                channel_id: number;
-                tenant: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Delivery"];
-                };
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     tenants_connections_list: {
         parameters: {
             query?: never;
@@ -3802,87 +3268,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    tenants_deliveries_list: {
-        parameters: {
-            query?: {
-                /** @description A channel's name. */
-                channel?: string;
-                /** @description The pagination cursor value. */
-                cursor?: string;
-                /**
-                 * @description * `failure` - Failure
-                 *     * `success` - Success
-                 *     * `recovery` - Recovery
-                 *     * `duration` - Duration
-                 *     * `test` - Test
-                 */
-                event?: "failure" | "success" | "recovery" | "duration" | "test";
-                /** @description Number of results to return per page. */
-                limit?: number;
-                run?: number;
-                /**
-                 * @description * `pending` - Pending
-                 *     * `sending` - Sending
-                 *     * `delivered` - Delivered
-                 *     * `failed` - Failed
-                 */
-                status?: "pending" | "sending" | "delivered" | "failed";
-                workflow?: number;
-            };
-            header?: never;
-            path: {
-                tenant: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PaginatedDeliveryList"];
-                };
             };
             /** @description The request is invalid; the body says why. */
             400: {
@@ -5115,7 +4500,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RunRepairRequest"];
+                "multipart/form-data": components["schemas"]["RunRepairRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["RunRepairRequest"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -5125,7 +4516,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunDetail"];
                 };
             };
-            /** @description The request is invalid; the body says why. */
+            /** @description A kept node no longer fits the version or parameters (each in `errors`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5152,7 +4543,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            /** @description No such version */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5163,6 +4554,24 @@ export interface operations {
             };
             /** @description Not repairable */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5953,6 +5362,88 @@ export interface operations {
             };
             /** @description The engine is not configured */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_workflows_runs_plan_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RunStartRequest"];
+                "multipart/form-data": components["schemas"]["RunStartRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["RunStartRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlannedNode"][];
+                };
+            };
+            /** @description As starting the run would answer */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -144,6 +144,30 @@ export interface NodeRun {
   warnings: string[];
   /** A fanned-out node's items by status; null for a node without items (see endpoints.nodeItems). */
   items?: Partial<Record<RunStatus, number>> | null;
+  /** The workflow version this node ran on (a repair may move it to a newer one). */
+  version?: number | null;
+  /** Not executed: its outputs came from this node run of another run (a partial run's reuse, or the cache). */
+  reused_from?: RunSource | null;
+  cached_from?: RunSource | null;
+}
+
+export interface RunSource {
+  run: number;
+  node_run: number;
+}
+
+/** What a run would do with a node (POST .../runs/plan/). */
+export interface PlannedNode {
+  node: string;
+  action: "run" | "reused" | "cached" | "skipped";
+  source: RunSource | null;
+}
+
+/** A partial run's selection; {} runs every node. */
+export interface RunSelection {
+  only?: string[];
+  from?: string;
+  to?: string;
 }
 
 /** One item of a fanned-out node (GET .../runs/{id}/nodes/{node}/items/). */
@@ -164,6 +188,7 @@ export interface Page<T> {
 export interface RunDetail extends Run {
   parameters: Record<string, Json>;
   error: string | null;
+  cache?: boolean;
   nodes: NodeRun[];
 }
 

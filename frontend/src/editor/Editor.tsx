@@ -65,11 +65,13 @@ function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: numb
   const loadError = useStore((s) => s.loadError);
   const dirty = useStore((s) => s.dirty);
   const [role, setRole] = useState<Tenant["role"] | null>(null);
-  const [dialog, setDialog] = useState<"run" | "dag" | "help" | null>(null);
+  const [dialog, setDialog] = useState<"dag" | "help" | null>(null);
   const viewing = useStore((s) => s.viewingVersion);
   const canEdit = role !== null && role !== "viewer"; // read-only until the role is known
   const readOnly = !canEdit || viewing !== null; // an older version opened from History is read-only too
-  const openRun = useCallback(() => setDialog("run"), []);
+  const runDialog = useStore((s) => s.runDialog);
+  const openRunDialog = useStore((s) => s.openRunDialog);
+  const openRun = useCallback(() => openRunDialog({}), [openRunDialog]);
 
   useEffect(() => {
     // ?run=<id> opens the editor showing that run (links from elsewhere, a reload mid-run).
@@ -128,7 +130,7 @@ function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: numb
       <ViewingBanner canRestore={canEdit} />
       {!canEdit && role !== null && <div className="readonly-banner">Read only: your role in this workspace is viewer.</div>}
       <ConflictDialog />
-      {dialog === "run" && <RunDialog onClose={() => setDialog(null)} />}
+      {runDialog && <RunDialog selection={runDialog} onClose={() => openRunDialog(null)} />}
       {dialog === "dag" && <Suspense fallback={null}><DagDialog onClose={() => setDialog(null)} /></Suspense>}
       {dialog === "help" && (
         <Modal title="Keyboard shortcuts" onClose={() => setDialog(null)}>

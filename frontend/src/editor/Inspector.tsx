@@ -266,6 +266,11 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
         <TextField label="Connections (comma-separated)" value={spec.connections.join(", ") || null} placeholder="none"
           onChange={(v) => update({ connections: (v ?? "").split(",").map((s) => s.trim()).filter(Boolean) })} />
         <FieldErrors errors={errors} field="connections" />
+        <label className="field compact checkbox-field" title="Untick for a notebook that reads the clock or external data: it then runs every time.">
+          <input type="checkbox" checked={spec.cache !== false} data-testid="node-cache" onChange={(e) => update({ cache: e.target.checked })} />
+          <span>Cache: reuse an earlier result when nothing it depends on changed</span>
+        </label>
+        <FieldErrors errors={errors} field="cache" />
         <TextField label="Label" value={spec.label || null} placeholder={node.id} onChange={(v) => update({ label: v ?? "" })} />
       </fieldset>
     </div>

@@ -1,5 +1,6 @@
 import { Handle, type NodeProps, Position, useStore as useFlowStore, useUpdateNodeInternals } from "@xyflow/react";
-import { memo, useEffect, useRef } from "react";
+import { memo, useEffect, useRef, useState } from "react";
+import type { RunSelection } from "../api/types";
 import type { LoomEdge } from "../types";
 import { NODE_BODY_PAD, NODE_HEADER, NODE_ROW } from "../graph/layout";
 import { DEP_IN, DEP_OUT, outputHandle, outputName, outputType, paramHandle } from "../graph/model";
@@ -143,7 +144,9 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
           {spec.map_over && <span className="chip chip-map" title={`one run per item of ${spec.map_over}`}>⇶ {spec.map_over}</span>}
           <span className="spacer" />
           {status && <StatusChip status={status.status} extra={itemsChip(status)} />}
+          {!sketch && <NodeRunMenu id={id} />}
         </div>
+        {status?.source && <SourceBadge kind={status.source.kind} run={status.source.run} />}
         <div className="loom-node-sub">
           <span className="mono" title={spec.notebook}>{spec.notebook}</span>
           {!notebook && <span className="danger-text"> · not in catalog</span>}
@@ -154,6 +157,40 @@ function NotebookNodeView({ id, data, selected }: NodeProps<NotebookFlowNode>) {
       <Handle type="source" position={Position.Right} id={DEP_OUT} className="dep-handle dep-out" title="done: order a node after this one" />
       {body}
     </div>
+  );
+}
+
+/** "cached · run #12": the node did not execute; the link shows the run it came from. */
+function SourceBadge({ kind, run }: { kind: "cached" | "reused"; run: number }) {
+  const openRun = useStore((s) => s.openRun);
+  return (
+    <button className={`source-badge nodrag source-${kind}`} data-testid="source-badge"
+      title={`Not executed: its outputs are those of run #${run}. Show that run.`}
+      onClick={(e) => { e.stopPropagation(); void openRun(run); }}>
+      {kind} · run #{run}
+    </button>
+  );
+}
+
+/** The node's run menu: run it alone, from it on, or up to it (a partial run). */
+function NodeRunMenu({ id }: { id: string }) {
+  const openRunDialog = useStore((s) => s.openRunDialog);
+  const readOnly = useStore((s) => s.viewingVersion !== null);
+  const [open, setOpen] = useState(false);
+  if (readOnly) return null;
+  const pick = (selection: RunSelection) => { setOpen(false); openRunDialog(selection); };
+  return (
+    <span className="node-menu nodrag" onClick={(e) => e.stopPropagation()}>
+      <button className="icon-button node-menu-button" aria-label={`Run options for ${id}`} data-testid={`node-menu-${id}`}
+        aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen(!open)}>▶</button>
+      {open && (
+        <span className="node-menu-list" role="menu" onMouseLeave={() => setOpen(false)}>
+          <button role="menuitem" onClick={() => pick({ only: [id] })}>Run this node</button>
+          <button role="menuitem" onClick={() => pick({ from: id })}>Run from here</button>
+          <button role="menuitem" onClick={() => pick({ to: id })}>Run up to here</button>
+        </span>
+      )}
+    </span>
   );
 }
 

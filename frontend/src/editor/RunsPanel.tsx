@@ -5,6 +5,7 @@ import type { Run } from "../api/types";
 import { itemsChip, runFinished } from "../graph/runs";
 import { useStore } from "../store";
 import { StatusChip } from "../ui/StatusChip";
+import { RepairDialog } from "./RepairDialog";
 import { duration, timeAgo } from "../ui/format";
 
 /** The shown run (cancel, repair, per-node summary) and the workflow's run history. */
@@ -38,13 +39,13 @@ export function RunsPanel({ onRun, readOnly }: { onRun: () => void; readOnly: bo
     }
   };
 
-  const act = async (what: "cancel" | "repair") => {
+  const [repairing, setRepairing] = useState(false);
+  const cancel = async () => {
     if (!run) return;
     setBusy(true);
     try {
-      const fresh = what === "cancel" ? await endpoints.runCancel(tenant, run.id) : await endpoints.runRepair(tenant, run.id);
-      showRun(fresh);
-      toast("info", what === "cancel" ? `Cancelling run #${run.id}.` : `Repairing run #${run.id}: rerunning what failed.`);
+      showRun(await endpoints.runCancel(tenant, run.id));
+      toast("info", `Cancelling run #${run.id}.`);
     } catch (e) {
       toast("error", e instanceof ApiError ? e.message : String(e));
     } finally {
@@ -79,8 +80,8 @@ export function RunsPanel({ onRun, readOnly }: { onRun: () => void; readOnly: bo
           {run.error && <div className="callout callout-error">{run.error}</div>}
           {!readOnly && (
             <div className="button-row">
-              {!runFinished(run.status) && <button className="button danger small" disabled={busy} onClick={() => act("cancel")}>Cancel run</button>}
-              {runFinished(run.status) && failedSome && <button className="button small" disabled={busy} onClick={() => act("repair")}>Repair (rerun failed)</button>}
+              {!runFinished(run.status) && <button className="button danger small" disabled={busy} onClick={cancel}>Cancel run</button>}
+              {runFinished(run.status) && failedSome && <button className="button small" disabled={busy} onClick={() => setRepairing(true)}>Repair…</button>}
             </div>
           )}
           <ul className="node-run-list">
@@ -90,6 +91,7 @@ export function RunsPanel({ onRun, readOnly }: { onRun: () => void; readOnly: bo
                 <li key={id}>
                   <button className="link-button mono" onClick={() => { selectOnly(id); setPanel("node"); }}>{id}</button>
                   {s && <StatusChip status={s.status} extra={itemsChip(s)} />}
+                  {s?.source && <button className="link-button small" onClick={() => open(s.source!.run)}>{s.source.kind} · run #{s.source.run}</button>}
                 </li>
               );
             })}
@@ -97,6 +99,7 @@ export function RunsPanel({ onRun, readOnly }: { onRun: () => void; readOnly: bo
           <p className="help">Click a node on the canvas for its outputs, error and executed notebook.</p>
         </section>
       )}
+      {repairing && run && <RepairDialog run={run} onClose={() => setRepairing(false)} />}
       <section className="section-box" aria-label="Run history">
         <div className="run-head">
           <strong>History</strong>

@@ -77,6 +77,7 @@ export const NODE_DEFAULTS: NodeSpec = {
   max_failed_items: null,
   max_failed_ratio: null,
   connections: [],
+  cache: true,
 };
 
 export const TRIGGER_RULES = [

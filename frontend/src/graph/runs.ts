@@ -9,6 +9,8 @@ export interface NodeStatus {
   /** Items that did not succeed (failed, upstream failed, cancelled). */
   failed: number;
   attempts: number;
+  /** Not executed: where its outputs came from. */
+  source?: { kind: "cached" | "reused"; run: number };
 }
 
 const NOT_SUCCEEDED: RunStatus[] = ["failed", "upstream_failed", "cancelled"];
@@ -22,6 +24,7 @@ export function nodeStatuses(runs: NodeRun[]): Map<string, NodeStatus> {
     out.set(r.node, {
       status: r.status, total: sum(() => true), done: sum((s) => FINISHED.includes(s)),
       failed: sum((s) => NOT_SUCCEEDED.includes(s)), attempts: r.attempts,
+      source: r.cached_from ? { kind: "cached", run: r.cached_from.run } : r.reused_from ? { kind: "reused", run: r.reused_from.run } : undefined,
     });
   }
   return out;
@@ -32,6 +35,17 @@ export function itemsChip(s: NodeStatus): string | undefined {
   if (s.total <= 1) return undefined;
   if (s.done < s.total) return `${s.done}/${s.total}`;
   return s.failed ? `· ${s.failed} of ${s.total} failed` : `· ${s.total} items`;
+}
+
+/** Every node after `id` (its descendants) along the edges. */
+export function downstreamOf(edges: { source: string; target: string }[], ids: Iterable<string>): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...ids];
+  while (stack.length) {
+    const at = stack.pop()!;
+    for (const e of edges) if (e.source === at && !seen.has(e.target)) { seen.add(e.target); stack.push(e.target); }
+  }
+  return seen;
 }
 
 export function runFinished(status: RunStatus): boolean {

@@ -55,8 +55,12 @@ class AirflowEngine:
         except (AirflowUnavailable, AirflowError):
             task_send(AIRFLOW_RUN_CANCEL, run.pk, countdown=2)  # Loom's cancel stands; Airflow hears it later
 
-    def rerun(self, *, run: Run, plan: dict[str, bool], rows: list[NodeRun]) -> None:
-        """Clear the task instances of the nodes in `plan` in the same DAG run."""
+    def rerun(self, *, run: Run, plan: dict[str, bool], rows: list[NodeRun], fresh: bool = False) -> None:
+        """Clear the task instances of the nodes in `plan` in the same DAG run; on another version
+        or with other parameters, a new DAG run instead, whose conf carries the kept outputs."""
+        if fresh:
+            self._resubmit = True
+            return
         if not run.external_id:
             return
         try:

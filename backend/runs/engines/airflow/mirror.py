@@ -30,6 +30,7 @@ from runs.bookkeeping import node_summarize, run_outcome
 from runs.engines.airflow.lease import lease_take
 from runs.engines.airflow.logs import finished_details, xcom_value
 from runs.engines.airflow.states import RUN_STATUS, attempts, dag_id, row_key, state, ti_status
+from runs.engines.local import node_cache_key, node_inputs
 from runs.engines.airflow.submit import run_fail, submission_pending, submissions_check
 from runs.models import ACTIVE, FINISHED, NodeRun, Run, Status, Trigger
 from runs.signals import run_finished_send
@@ -250,8 +251,8 @@ def _apply(run: Run, dag_run, tis: list, details: dict, nodes: dict, item_values
     items_task = {}
     for ti in tis:
         node, map_index = row_key(ti, nodes)
-        if node not in nodes:
-            continue  # a task of another version of the DAG
+        if node not in nodes or node in run.reuse:
+            continue  # a task of another version of the DAG, or one returning outputs Loom gave it (run_conf)
         detail = details.get((ti.task_id, ti.map_index))
         if ti.task_id.endswith(naming.ITEMS_SUFFIX):
             items_task[node] = (ti, detail)
@@ -269,7 +270,7 @@ def _apply(run: Run, dag_run, tis: list, details: dict, nodes: dict, item_values
                 _row_update(rows[(node, None)], ti, detail)
 
     for nid, node in nodes.items():
-        if not node["map_over"]:
+        if not node["map_over"] or nid in run.reuse:
             continue
         summary = rows[(nid, None)]
         live = set(items_of[nid])
@@ -292,6 +293,7 @@ def _apply(run: Run, dag_run, tis: list, details: dict, nodes: dict, item_values
             _row_update(summary, ti, detail)  # the list could not be made: the node did not run
         summary.save()
 
+    _keys_record(run, nodes, rows)
     airflow_says = RUN_STATUS.get(state(dag_run.state), Status.QUEUED)
     run.started_at = run.started_at or dag_run.start_date
     if run.error.startswith(UNREACHABLE):
@@ -309,6 +311,21 @@ def _apply(run: Run, dag_run, tis: list, details: dict, nodes: dict, item_values
     else:
         run.status = airflow_says
     run.save(update_fields=["status", "started_at", "ended_at", "error"])
+
+
+def _keys_record(run: Run, nodes: dict, rows: dict) -> None:
+    """Give each plain node that just executed successfully its cache key, as the local engine
+    does when it dispatches one, so that later runs of either engine can be answered from it."""
+    summary = {nid: r for (nid, i), r in rows.items() if i is None}
+    for nid, row in summary.items():
+        if row.status == Status.SUCCESS and not row.cache_key and nid not in run.reuse and not nodes[nid]["map_over"]:
+            try:
+                params, _ = node_inputs(run, run.version.graph, nodes[nid], summary)
+                row.cache_key = node_cache_key(run, run.version.graph, nodes[nid], params, summary)
+            except Exception:  # noqa: BLE001 - a node without a key is only never answered from the cache
+                log.exception("run %s: no cache key for %s", run.pk, nid)
+                continue
+            row.save(update_fields=["cache_key"])
 
 
 def _row_update(row: NodeRun, ti, detail: dict | None) -> None:

@@ -24,6 +24,7 @@ from runs.engines import AIRFLOW_RUN_SUBMIT, task_send
 from runs.engines.airflow.states import dag_id
 from runs.models import ACTIVE, Lease, Run, Status
 from runs.signals import run_finished_send
+from runs.reuse import REUSE_CONF
 from workflows.services import WorkflowInvalid
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def _submit(run_id: int) -> None:
             run.save(update_fields=["external_id"])
     try:
         airflow_client().dag_runs.trigger_dag_run(dag_id(run), ac.TriggerDAGRunPostBody(
-            dag_run_id=run.external_id, conf=run.parameters, note=f"Loom run {run.pk}", logical_date=run.logical_date,
+            dag_run_id=run.external_id, conf=run_conf(run), note=f"Loom run {run.pk}", logical_date=run.logical_date,
             data_interval_start=run.data_interval_start, data_interval_end=run.data_interval_end))
     except AirflowError as e:
         if e.status != 409:  # 409: this DAG run exists already (a repeated message)
@@ -84,6 +85,16 @@ def _submit(run_id: int) -> None:
     _submission_done(run_id)
     if Run.objects.filter(pk=run.pk, status=Status.CANCELLED).exists():
         dag_run_fail(run)  # cancelled while it was being triggered
+
+
+def run_conf(run: Run) -> dict:
+    """The DAG run's conf: the run's parameters and, under REUSE_CONF, {node: outputs} of the nodes
+    Airflow must not run (reused, cached, kept by a repair): their tasks return these outputs."""
+    if not run.reuse:
+        return dict(run.parameters)
+    rows = dict(run.node_runs.filter(map_index=None, node__in=list(run.reuse)).values_list("node", "outputs"))
+    # None: the node is not part of a partial run (its task skips itself).
+    return {**run.parameters, REUSE_CONF: {nid: rows[nid] if source is not None else None for nid, source in run.reuse.items()}}
 
 
 def run_fail(run_id: int, message: str) -> None:
