@@ -7,7 +7,7 @@ from catalog.inspection import TYPES, type_of, value_fits
 from loom.errors import Conflict, Invalid
 from runs.bookkeeping import repair_plan
 from runs.engines import engine_get
-from runs.models import ACTIVE, NodeRun, Run, Status
+from runs.models import ACTIVE, NodeRun, Run, Status, Trigger
 from workflows.graph import graph_order, with_article
 from workflows.models import WorkflowVersion
 from workflows.services import workflow_version_runnable
@@ -52,8 +52,9 @@ def run_parameters_check(*, graph: dict, parameters: dict) -> dict:
     return dict(parameters)
 
 
-def run_start(*, version: WorkflowVersion, engine: str = "local", parameters: dict | None = None, user=None) -> Run:
-    """Start a run of a workflow version.
+def run_start(*, version: WorkflowVersion, engine: str = "local", parameters: dict | None = None, user=None,
+              trigger: str = Trigger.MANUAL) -> Run:
+    """Start a run of a workflow version; `trigger` says what started it (runs.models.Trigger).
 
     Raises EngineUnavailable, WorkflowInvalid (with every problem of the graph) or
     RunParametersInvalid; nothing is written then.
@@ -66,7 +67,7 @@ def run_start(*, version: WorkflowVersion, engine: str = "local", parameters: di
     with transaction.atomic():
         run = Run.objects.create(
             tenant=workflow.tenant, workflow=workflow, version=version, engine=engine, parameters=parameters,
-            created_by=user if user and user.is_authenticated else None,
+            created_by=user if user and user.is_authenticated else None, trigger=trigger,
         )
         NodeRun.objects.bulk_create([NodeRun(run=run, node=nid) for nid in graph_order(version.graph)])
         run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run.pk)

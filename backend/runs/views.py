@@ -7,8 +7,10 @@ from rest_framework.response import Response
 
 from loom.notebook_html import AnyFormat, notebook_html_response
 from runs import selectors, services
+from runs.compare import executed_notebook_text
 from runs.engines import ENGINE_NAMES, EngineUnavailable, engine_get
-from runs.models import Run, Status
+from accounts.models import ApiToken
+from runs.models import Run, Status, Trigger
 from runs.serializers import NodeItemSerializer, RunDetailSerializer, RunSerializer, RunStartSerializer
 from runtime.parameters import fan_out
 from tenancy.scoping import TenantScopedMixin
@@ -61,7 +63,9 @@ class RunListView(WorkflowScopedMixin, generics.GenericAPIView):
         data.is_valid(raise_exception=True)
         options = dict(data.validated_data)
         version = workflow_version_get(workflow=workflow, number=options.pop("version", None))
-        run = services.run_start(version=version, user=request.user, **options)
+        # A token is a script or another system; a session is a person in the editor.
+        trigger = Trigger.API if isinstance(request.auth, ApiToken) else Trigger.MANUAL
+        run = services.run_start(version=version, user=request.user, trigger=trigger, **options)
         return Response(run_detail(run), status=status.HTTP_201_CREATED)
 
 
@@ -159,10 +163,11 @@ class NodeNotebookView(RunScopedMixin, generics.GenericAPIView):
             raise Http404(f"'{node}' has no executed notebook (it is {row.status}).{hint}")
         fmt = request.query_params.get("format", "ipynb")
         name = f"run{run.pk}-{node}" + (f"-{map_index}" if map_index is not None else "")
-        if fmt == "html":
-            return notebook_html_response(row.notebook)
-        if fmt != "ipynb":
+        if fmt not in ("html", "ipynb"):
             return Response({"detail": "format must be ipynb or html."}, status=400)
-        response = HttpResponse(row.notebook, content_type="application/x-ipynb+json")
+        notebook = executed_notebook_text(row)
+        if fmt == "html":
+            return notebook_html_response(notebook)
+        response = HttpResponse(notebook, content_type="application/x-ipynb+json")
         response["Content-Disposition"] = f'attachment; filename="{name}.ipynb"'
         return response
