@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from runs.compare import duration_s, parameters_changed
 from runs.engines import ENGINE_NAMES
-from runs.models import NodeRun, Run
+from runs.models import NodeRun, Run, Status
 from catalog.serializers import DiffCellSerializer
 from workflows.serializers import no_nul, value_size
 
@@ -103,13 +103,13 @@ class RunDetailSerializer(RunSerializer):
 class NodeLogSerializer(serializers.Serializer):
     text = serializers.CharField(allow_blank=True, help_text="The log from `offset` on.")
     offset = serializers.IntegerField(help_text="Where the log ends now: the next request's offset.")
-    status = serializers.CharField(help_text="The node run's status; the log grows while it is queued or running.")
+    status = serializers.ChoiceField(choices=Status.choices, help_text="The node run's status; the log grows while it is queued or running.")
     reset = serializers.BooleanField(help_text="The log is shorter than `offset` (the node was retried elsewhere): "
                                                "`text` is the whole log.")
 
 
 class CompareSideSerializer(serializers.Serializer):
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
     started_at = serializers.DateTimeField(allow_null=True)
     ended_at = serializers.DateTimeField(allow_null=True)
     duration_s = serializers.FloatField(allow_null=True)
