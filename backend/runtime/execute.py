@@ -177,6 +177,9 @@ def notebook_execute(
             lines.flush()
     if budget:
         budget.mark(executed)
+        for index in sorted(budget.cut) if on_stream else ():  # what was cut, said where it was printed
+            for text in budget.markers(index):
+                on_stream(index, "stderr", text)
     executed = _scrub(executed, secrets)
     failure = _failure(executed, state, watchdog, timeout_s)
     if failure and sandbox is not None:
