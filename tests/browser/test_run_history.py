@@ -46,6 +46,7 @@ def test_the_log_is_live_and_two_runs_compare(page, demo, worker, shot):
     history = page.locator("[aria-label='Run history']")
     history.get_by_text("n=5").wait_for()  # the parameters that differ from the defaults
     assert "manual by editor" in history.inner_text()
+    shot(page, "run-history-and-timeline")
     page.get_by_role("button", name=f"Compare run #{first['id']} with run #{second['id']}").click()
     dialog = page.locator("[data-testid=compare-dialog]")
     params = dialog.get_by_role("table", name="Parameters that differ")
