@@ -10,7 +10,7 @@ from catalog.selectors import notebook_signatures
 from runtime import parameters
 from tenancy.models import Connection, Tenant
 from workflows import graph as graph_rules
-from workflows import values
+from loom import values
 from workflows.graph import (
     GraphError,
     connection_errors,
