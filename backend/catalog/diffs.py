@@ -54,21 +54,41 @@ def _source_lines(old: str, new: str, ops: list[dict]) -> list[dict]:
     return lines
 
 
-def _cell(cell, status: str, lines: list[dict], changed: list[str] | None = None) -> dict:
-    return {
+def _outputs_text(cell) -> list[str]:
+    """What a cell's outputs show as text: streams, text/plain, errors (ename: evalue)."""
+    texts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            texts.append(out.get("text", ""))
+        elif out.get("output_type") == "error":
+            texts.append(f"{out.get('ename')}: {out.get('evalue')}")
+        elif "text/plain" in out.get("data", {}):
+            texts.append(out["data"]["text/plain"])
+    return ["".join(t) if isinstance(t, list) else t for t in texts]
+
+
+def _cell(cell, status: str, lines: list[dict], changed: list[str] | None = None, old=None) -> dict:
+    shown = {
         "status": status,
         "cell_type": cell["cell_type"],
         "tags": list(cell.get("metadata", {}).get("tags", [])),
         "changed": changed or [],
         "lines": lines,
+        "outputs": _outputs_text(cell),
     }
+    if old is not None and "outputs" in shown["changed"]:
+        shown["outputs_before"] = _outputs_text(old)
+    return shown
 
 
-def notebook_diff(old_content: str, new_content: str) -> list[dict]:
+def notebook_diff(old_content: str, new_content: str, *, ignored: frozenset[str] = frozenset()) -> list[dict]:
     """The cells of the new version against the old: status unchanged/added/removed/modified,
-    `changed` (the cell's parts that differ: source, metadata, outputs...) and source lines."""
+    `changed` (the cell's parts that differ: source, metadata, outputs...), source lines and
+    what the outputs show as text (`outputs`; `outputs_before` when they changed). A cell whose
+    only changes are in `ignored` (besides IGNORED_CELL_KEYS) is unchanged."""
     old = nbformat.reads(old_content, as_version=4)
     new = nbformat.reads(new_content, as_version=4)
+    ignored = IGNORED_CELL_KEYS | ignored
     cell_ops = next((op["diff"] for op in diff_notebooks(old, new) if op["key"] == "cells"), [])
     cells = []
     for kind, a, b, op in _walk(cell_ops, old.cells, new.cells):
@@ -78,8 +98,9 @@ def notebook_diff(old_content: str, new_content: str) -> list[dict]:
             cells.append(_cell(b, "added", _lines(b.source, "added")))
         elif kind == "removed":
             cells.append(_cell(a, "removed", _lines(a.source, "removed")))
+            cells[-1]["outputs_before"], cells[-1]["outputs"] = cells[-1]["outputs"], []
         else:
-            parts = {o["key"]: o for o in op["diff"] if o["key"] not in IGNORED_CELL_KEYS}
+            parts = {o["key"]: o for o in op["diff"] if o["key"] not in ignored}
             source = parts.get("source")
             if source is None:
                 lines = _lines(b.source, "same")
@@ -87,5 +108,5 @@ def notebook_diff(old_content: str, new_content: str) -> list[dict]:
                 lines = _source_lines(a.source, b.source, source["diff"])
             else:  # the source replaced whole (e.g. one side empty)
                 lines = _lines(a.source, "removed") + _lines(b.source, "added")
-            cells.append(_cell(b, "modified" if parts else "unchanged", lines, sorted(parts)))
+            cells.append(_cell(b, "modified" if parts else "unchanged", lines, sorted(parts), old=a))
     return cells

@@ -120,6 +120,10 @@ class DiffCellSerializer(serializers.Serializer):
     tags = serializers.ListField(child=serializers.CharField())
     changed = serializers.ListField(child=serializers.CharField(), help_text="What of a modified cell differs: source, metadata, outputs, ...")
     lines = DiffLineSerializer(many=True, help_text="The cell's source, line by line.")
+    outputs = serializers.ListField(child=serializers.CharField(allow_blank=True),
+                                    help_text="What the cell's outputs show as text (streams, text/plain, errors).")
+    outputs_before = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False,
+                                           help_text="The old side's outputs, when they changed.")
 
 
 class NotebookDiffSerializer(serializers.Serializer):

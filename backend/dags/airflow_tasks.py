@@ -139,6 +139,8 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
             secrets=secrets,
             timeout_s=None if context["task"].execution_timeout is not None else timeout_s,
             limits=node_limits,
+            # To the task's log as it is printed, which Loom reads while the task runs (live logs).
+            on_stream=lambda cell, name, line: print(f"[cell {cell} {name}] {line}", flush=True),
         )
     except Exception as e:
         # NotebookFailed of the DAG's own copy of runtime/execute.py (so known by its method, not its class).

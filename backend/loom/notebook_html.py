@@ -25,6 +25,12 @@ def notebook_html_response(notebook_json: str) -> HttpResponse:
     from nbconvert import HTMLExporter
 
     body, _ = HTMLExporter().from_notebook_node(nbformat.reads(notebook_json, as_version=4))
+    return sandboxed_html_response(body)
+
+
+def sandboxed_html_response(body: str) -> HttpResponse:
+    """HTML holding what a notebook printed (an executed notebook, a diff of two), under the
+    sandboxing headers above."""
     response = HttpResponse(body, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = NOTEBOOK_CSP
     response["X-Content-Type-Options"] = "nosniff"

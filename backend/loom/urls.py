@@ -11,6 +11,7 @@ from deployments import views as deployments
 from ops import platform
 from runs import views as runs
 from schedules import views as schedules
+from runs import views_history as runs_history
 from tenancy import views as tenancy
 from web import urls as web
 from workflows import views as workflows
@@ -43,7 +44,12 @@ tenant_api = [
     path("workflows/<int:workflow_id>/backfills/<int:backfill_id>/cancel/", schedules.BackfillCancelView.as_view(),
          name="backfill-cancel"),
     path("workflows/<int:workflow_id>/runs/plan/", runs.RunPlanView.as_view(), name="run-plan"),
+    path("runs/", runs_history.TenantRunListView.as_view(), name="tenant-run-list"),
     path("runs/<int:run_id>/", runs.RunDetailView.as_view(), name="run-detail"),
+    path("runs/<int:run_id>/compare/", runs_history.RunCompareView.as_view(), name="run-compare"),
+    path("runs/<int:run_id>/nodes/<str:node>/notebook/diff/", runs_history.NodeNotebookDiffView.as_view(),
+         name="node-notebook-diff"),
+    path("runs/<int:run_id>/nodes/<str:node>/log/", runs_history.NodeLogView.as_view(), name="node-log"),
     path("runs/<int:run_id>/cancel/", runs.RunCancelView.as_view(), name="run-cancel"),
     path("runs/<int:run_id>/repair/", runs.RunRepairView.as_view(), name="run-repair"),
     path("runs/<int:run_id>/nodes/<str:node>/notebook/", runs.NodeNotebookView.as_view(), name="node-notebook"),

@@ -7,8 +7,28 @@ from workflows.models import VERSION_BULK, Workflow
 
 
 def run_list(*, workflow: Workflow) -> QuerySet[Run]:
-    # The version's number, not its graph: a large workflow's graph would be read once per run.
-    return workflow.runs.select_related("version", "created_by").defer(*VERSION_BULK).order_by("-id")
+    # The version's number, not its graph: a large workflow's graph would be read once per run;
+    # of the graph, only its parameters (for RunSerializer's parameters_changed).
+    return (workflow.runs.select_related("version", "created_by").defer(*VERSION_BULK)
+            .annotate(graph_parameters=KeyTransform("parameters", "version__graph")).order_by("-id"))
+
+
+def run_search(*, tenant, workflow: int | None = None, status: str = "", trigger: str = "", since=None, until=None,
+               ) -> QuerySet[Run]:
+    """The tenant's runs, newest first: of one workflow, status and trigger, created in [since, until)."""
+    runs = (Run.objects.filter(tenant=tenant).select_related("version", "created_by", "workflow")
+            .defer(*VERSION_BULK).annotate(graph_parameters=KeyTransform("parameters", "version__graph")))
+    if workflow is not None:
+        runs = runs.filter(workflow_id=workflow)
+    if status:
+        runs = runs.filter(status=status)
+    if trigger:
+        runs = runs.filter(trigger=trigger)
+    if since is not None:
+        runs = runs.filter(created_at__gte=since)
+    if until is not None:
+        runs = runs.filter(created_at__lt=until)
+    return runs.order_by("-id")
 
 
 def run_node_runs(*, run: Run) -> list[NodeRun]:

@@ -3,8 +3,10 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from runs.compare import duration_s, parameters_changed
 from runs.engines import ENGINE_NAMES
-from runs.models import NodeRun, Run
+from runs.models import NodeRun, Run, Status
+from catalog.serializers import DiffCellSerializer
 from workflows.serializers import no_nul, value_size
 
 
@@ -140,13 +142,36 @@ class NodeItemSerializer(NodeRunSerializer):
 class RunSerializer(serializers.ModelSerializer):
     workflow = serializers.IntegerField(source="workflow_id")
     version = serializers.IntegerField(source="version.number")
-    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None,
+                                       help_text="Who started it (null: a schedule, or Airflow itself).")
+    duration_s = serializers.SerializerMethodField(help_text="Seconds from start to end; null until it ends.")
+    parameters_changed = serializers.SerializerMethodField(
+        help_text="The run's parameters whose values differ from the workflow's defaults.")
 
     class Meta:
         model = Run
-        fields = ["id", "workflow", "version", "engine", "status", "created_at", "started_at", "ended_at", "created_by",
-                  "external_id", "trigger", "logical_date", "data_interval_start", "data_interval_end"]
-        extra_kwargs = {"external_id": {"help_text": "Airflow engine: the DAG run's id in Airflow."}}
+        fields = ["id", "workflow", "version", "engine", "status", "trigger", "created_at", "started_at", "ended_at",
+                  "duration_s", "created_by", "parameters_changed", "external_id", "logical_date", "data_interval_start",
+                  "data_interval_end"]
+        extra_kwargs = {"external_id": {"help_text": "Airflow engine: the DAG run's id in Airflow."},
+                        "trigger": {"help_text": "What started it: manual (the editor), api (a token), schedule, "
+                                                 "backfill, or airflow (started in Airflow)."}}
+
+    def get_duration_s(self, run) -> float | None:
+        return duration_s(run)
+
+    def get_parameters_changed(self, run) -> dict[str, Any]:
+        # A listing reads only the graph's parameters (runs.selectors), a detail the whole version.
+        return parameters_changed(run, getattr(run, "graph_parameters", None))
+
+
+class RunListItemSerializer(RunSerializer):
+    """A run in the tenant's runs page: with its workflow's name."""
+
+    workflow_name = serializers.CharField(source="workflow.name")
+
+    class Meta(RunSerializer.Meta):
+        fields = [*RunSerializer.Meta.fields, "workflow_name"]
 
 
 class RunDetailSerializer(RunSerializer):
@@ -159,3 +184,62 @@ class RunDetailSerializer(RunSerializer):
         fields = [*RunSerializer.Meta.fields, "parameters", "error", "cache", "nodes"]
         extra_kwargs = {**RunSerializer.Meta.extra_kwargs,
                         "cache": {"help_text": "Whether the cache could answer this run's nodes."}}
+
+
+class NodeLogSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, help_text="The log from `offset` on.")
+    offset = serializers.IntegerField(help_text="Where the log ends now: the next request's offset.")
+    status = serializers.ChoiceField(choices=Status.choices, help_text="The node run's status; the log grows while it is queued or running.")
+    reset = serializers.BooleanField(help_text="The log is shorter than `offset` (the node was retried elsewhere): "
+                                               "`text` is the whole log.")
+
+
+class CompareSideSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+    started_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    duration_s = serializers.FloatField(allow_null=True)
+    outputs = serializers.DictField(child=serializers.JSONField())
+    version = serializers.IntegerField(allow_null=True, help_text="The workflow version the node ran on, when recorded.")
+    items = serializers.DictField(child=serializers.IntegerField(), allow_null=True)
+
+
+class CompareChangedSerializer(serializers.Serializer):
+    status = serializers.BooleanField()
+    outputs = serializers.ListField(child=serializers.CharField(), help_text="The outputs whose values differ.")
+    notebook = serializers.BooleanField(help_text="The runs pinned different versions of its notebook.")
+    presence = serializers.BooleanField(help_text="Only one of the runs has the node.")
+
+
+class CompareNodeSerializer(serializers.Serializer):
+    node = serializers.CharField()
+    run = CompareSideSerializer(allow_null=True)
+    other = CompareSideSerializer(allow_null=True)
+    changed = CompareChangedSerializer()
+
+
+class CompareParameterSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    run = serializers.JSONField(allow_null=True)
+    other = serializers.JSONField(allow_null=True)
+
+
+class RunCompareSerializer(serializers.Serializer):
+    """Two runs side by side: `run` (the URL's) and `other` (?with=)."""
+
+    run = serializers.IntegerField()
+    other = serializers.IntegerField()
+    version = serializers.IntegerField()
+    other_version = serializers.IntegerField()
+    parameters = CompareParameterSerializer(many=True, help_text="The parameters whose values (override or default) differ.")
+    nodes = CompareNodeSerializer(many=True)
+
+
+class NodeNotebookDiffSerializer(serializers.Serializer):
+    """The executed notebook of `other` (old side) against `run`'s (new side), compared by nbdime."""
+
+    run = serializers.IntegerField()
+    other = serializers.IntegerField()
+    node = serializers.CharField()
+    map_index = serializers.IntegerField(allow_null=True)
+    cells = DiffCellSerializer(many=True)

@@ -7,7 +7,9 @@ from rest_framework.response import Response
 
 from loom.notebook_html import AnyFormat, notebook_html_response
 from runs import selectors, services
+from runs.compare import executed_notebook_text
 from runs.engines import ENGINE_NAMES, EngineUnavailable, engine_get
+from accounts.models import ApiToken
 from runs.models import Run, Status, Trigger
 from runs.serializers import (NodeItemSerializer, SourceSerializer, RunDetailSerializer, RunRepairSerializer, RunSerializer,
                               RunStartSerializer)
@@ -63,7 +65,8 @@ class RunListView(WorkflowScopedMixin, generics.GenericAPIView):
         options = dict(data.validated_data)
         options["from_"] = options.pop("from", None)
         version = workflow_version_get(workflow=workflow, number=options.pop("version", None))
-        trigger = Trigger.API if request.auth is not None else Trigger.MANUAL  # a token, or a person's session
+        # A token is a script or another system; a session is a person in the editor.
+        trigger = Trigger.API if isinstance(request.auth, ApiToken) else Trigger.MANUAL
         run = services.run_start(version=version, user=request.user, trigger=trigger, **options)
         return Response(run_detail(run), status=status.HTTP_201_CREATED)
 
@@ -191,10 +194,11 @@ class NodeNotebookView(RunScopedMixin, generics.GenericAPIView):
             raise Http404(f"'{node}' has no executed notebook (it is {row.status}).{hint}")
         fmt = request.query_params.get("format", "ipynb")
         name = f"run{run.pk}-{node}" + (f"-{map_index}" if map_index is not None else "")
-        if fmt == "html":
-            return notebook_html_response(row.notebook)
-        if fmt != "ipynb":
+        if fmt not in ("html", "ipynb"):
             return Response({"detail": "format must be ipynb or html."}, status=400)
-        response = HttpResponse(row.notebook, content_type="application/x-ipynb+json")
+        notebook = executed_notebook_text(row)
+        if fmt == "html":
+            return notebook_html_response(notebook)
+        response = HttpResponse(notebook, content_type="application/x-ipynb+json")
         response["Content-Disposition"] = f'attachment; filename="{name}.ipynb"'
         return response

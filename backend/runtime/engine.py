@@ -258,13 +258,22 @@ class _Client(PapermillNotebookClient):
     def output(self, outs, msg, display_id, cell_index):
         budget = self.state.get("budget")
         if budget is None or self.output_hook_stack[msg["parent_header"].get("msg_id")]:
+            self._stream_live(msg, cell_index)
             return super().output(outs, msg, display_id, cell_index)
         if self.clear_before_next_output:  # nbclient clears before the next output it keeps: now, then
             outs[:] = []
             self.clear_display_id_mapping(cell_index)
             self.clear_before_next_output = False
             budget.cleared(cell_index)
-        return super().output(outs, msg, display_id, cell_index) if budget.admit(msg, cell_index) else None
+        if not budget.admit(msg, cell_index):
+            return None
+        self._stream_live(msg, cell_index)
+        return super().output(outs, msg, display_id, cell_index)
+
+    def _stream_live(self, msg, cell_index) -> None:
+        """Hand what the kernel prints, as it arrives, to the caller's `on_stream` (live logs)."""
+        if msg["msg_type"] == "stream" and self.state.get("on_stream") is not None:
+            self.state["on_stream"](cell_index, msg["content"].get("name", "stdout"), msg["content"].get("text", ""))
 
     def clear_output(self, outs, msg, cell_index):
         super().clear_output(outs, msg, cell_index)

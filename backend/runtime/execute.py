@@ -120,6 +120,7 @@ def notebook_execute(
     shared: str | Path | None = None,
     cancel: threading.Event | None = None,
     limits=None,
+    on_stream=None,
     **engine_kwargs,
 ) -> NotebookResult:
     """Run a notebook with `parameters` injected; return the values of its declared `outputs`.
@@ -135,7 +136,10 @@ def notebook_execute(
     `limits` (runtime.limits.Limits) bounds output values, the notebook, its streams and the
     files in `cwd` (the node's folder), and lowers a sandboxed kernel's memory and processes
     (its memory_mb and max_procs); passed in, not imported, as DAG files load each module apart.
-    The executed notebook is written to `output_path` (when given) whether or not it failed.
+    `on_stream(cell_index, name, line)` receives each complete line the notebook prints (stdout,
+    stderr), scrubbed, while it runs; after the notebook, whatever is left without a newline.
+    The executed notebook is written to `output_path` (when given) whether or not it failed,
+    without the collector cell (collector_remove).
     """
     names = list(outputs)
     secrets = _secret_variants(secrets)
@@ -158,7 +162,8 @@ def notebook_execute(
 
     watchdog = _engine.Watchdog(timeout_s=timeout_s, cancel=cancel)
     budget = _outputs.OutputBudget(limits) if limits else None
-    state: dict[str, Any] = {"budget": budget}
+    lines = _Lines(on_stream, secrets) if on_stream else None
+    state: dict[str, Any] = {"budget": budget, "on_stream": lines.add if lines else None}
     try:
         executed = papermill_engines.execute_notebook_with_engine(
             ENGINE_NAME, nb, kernel_name=kernel_name, output_path=None, progress_bar=False, log_output=False,
@@ -168,29 +173,68 @@ def notebook_execute(
         )
     finally:
         watchdog.stop()
+        if lines:
+            lines.flush()
     if budget:
         budget.mark(executed)
+        for index in sorted(budget.cut) if on_stream else ():  # what was cut, said where it was printed
+            for text in budget.markers(index):
+                on_stream(index, "stderr", text)
     executed = _scrub(executed, secrets)
-    if output_path:
-        write_ipynb(executed, str(output_path))
-
     failure = _failure(executed, state, watchdog, timeout_s)
     if failure and sandbox is not None:
         failure.message += sandbox.explain(failure.message)
     if not failure and budget and (problem := budget.problem(names, cwd)):
         failure = NotebookFailed(problem)
+    if not failure:
+        try:
+            collected = outputs_collect(executed, names)
+        except NotebookFailed as e:
+            failure = e
+    # The user's notebook, not Loom's plumbing: the outputs are read, the collector cell goes.
+    executed = collector_remove(executed)
+    if output_path:
+        write_ipynb(executed, str(output_path))
     if failure:
         failure.message = _scrub(failure.message, secrets)
         failure.cell_source = _scrub(failure.cell_source, secrets)
         failure.traceback = _scrub(failure.traceback, secrets)
         failure.notebook = executed
         raise failure
-    try:
-        collected = outputs_collect(executed, names)
-    except NotebookFailed as e:
-        e.notebook = executed
-        raise
     return NotebookResult(outputs=_scrub(collected, secrets), notebook=executed)
+
+
+def collector_remove(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook without the cell Loom appended to collect the outputs (tagged COLLECTOR_TAG,
+    as papermill tags its injected-parameters cell): what Loom stores and serves. It is the
+    last cell, so every other cell keeps its index (an error's cell_index still points at it)."""
+    if not any(COLLECTOR_TAG in c.get("metadata", {}).get("tags", []) for c in nb.cells):
+        return nb
+    nb = nbformat.from_dict(nb)
+    nb.cells = [c for c in nb.cells if COLLECTOR_TAG not in c.get("metadata", {}).get("tags", [])]
+    return nb
+
+
+class _Lines:
+    """What the kernel prints, cut into lines per cell and stream and scrubbed line by line (a
+    secret split over two messages is whole in its line), for notebook_execute's `on_stream`."""
+
+    def __init__(self, on_line, secrets: list[str]):
+        self.on_line, self.secrets = on_line, secrets
+        self.pending: dict[tuple[int, str], str] = {}
+
+    def add(self, cell_index: int, name: str, text: str) -> None:
+        key = (cell_index, name)
+        *complete, rest = (self.pending.pop(key, "") + text).split("\n")
+        for line in complete:
+            self.on_line(cell_index, name, _scrub(line, self.secrets))
+        if rest:
+            self.pending[key] = rest
+
+    def flush(self) -> None:
+        for (cell_index, name), rest in self.pending.items():
+            self.on_line(cell_index, name, _scrub(rest, self.secrets))
+        self.pending.clear()
 
 
 

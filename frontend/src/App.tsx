@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { endpoints } from "./api/endpoints";
 import { Editor } from "./editor/Editor";
 import { Home } from "./pages/Home";
+import { RunsPage } from "./pages/RunsPage";
 import { Invitation } from "./pages/Invitation";
 import { Admin } from "./pages/admin/Admin";
 import { Platform } from "./pages/platform/Platform";
@@ -41,6 +42,7 @@ export function App() {
       {user && route.page === "tenants" && <Tenants />}
       {user && route.page === "tokens" && <Tokens />}
       {user && route.page === "home" && <Home tenant={route.tenant} />}
+      {user && route.page === "runs" && <RunsPage key={route.tenant} tenant={route.tenant} />}
       {user && route.page === "notebook" && <NotebookPage key={route.notebook} tenant={route.tenant} id={route.notebook} />}
       {user && route.page === "editor" && <Editor key={`${route.tenant}/${route.workflow}`} tenant={route.tenant} workflowId={route.workflow} />}
       {user && route.page === "admin" && <Admin key={route.tenant} tenant={route.tenant} section={route.section} />}

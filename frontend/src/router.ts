@@ -58,6 +58,7 @@ export type Route =
   | { page: "run"; tenant: string; run: number }
   | { page: "platform"; section: PlatformSection }
   | { page: "notebook"; tenant: string; notebook: number }
+  | { page: "runs"; tenant: string }
   | { page: "missing" };
 
 export const ADMIN_SECTIONS = ["members", "connections", "channels", "audit", "settings"] as const;
@@ -73,6 +74,8 @@ export function routeOf(path: string): Route {
   if (m) return { page: "home", tenant: decodeURIComponent(m[1]) };
   m = path.match(/^\/t\/([^/]+)\/notebooks\/(\d+)\/?$/);
   if (m) return { page: "notebook", tenant: decodeURIComponent(m[1]), notebook: Number(m[2]) };
+  m = path.match(/^\/t\/([^/]+)\/runs\/?$/);
+  if (m) return { page: "runs", tenant: decodeURIComponent(m[1]) };
   m = path.match(/^\/t\/([^/]+)\/workflows\/(\d+)\/?$/);
   if (m) return { page: "editor", tenant: decodeURIComponent(m[1]), workflow: Number(m[2]) };
   m = path.match(/^\/t\/([^/]+)\/runs\/(\d+)\/?$/);

@@ -12,6 +12,8 @@ import nbformat
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import DatabaseError, Error, transaction
+from django.db.models import F, TextField, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from catalog.models import NotebookVersion
@@ -66,6 +68,36 @@ class _Job:
                           "LOOM_MAP_INDEX": "" if row.map_index is None else str(row.map_index)}
         self.secrets = secrets
         self.cwd = artifacts_dir(run, row.node, row.map_index)
+        self.live = LiveLog()
+
+
+class LiveLog:
+    """The lines a running notebook prints, waiting for the heartbeat to append them to its node
+    run's log (GET .../nodes/{node}/log/ serves them while it runs). `close` takes the rest once
+    the notebook ended, after any append under way, so no line is lost or written twice."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self.closed = False
+        self.lock = threading.Lock()
+
+    def line(self, cell_index: int, name: str, text: str) -> None:
+        self.lines.append(f"[cell {cell_index} {name}] {text}\n")
+
+    def append_to(self, rows) -> None:
+        """Append what is pending to the log of `rows` (a queryset: the attempt's row, still running)."""
+        with self.lock:
+            if self.closed or not self.lines:
+                return
+            text, _ = nul_replace("".join(self.lines))
+            del self.lines[:]
+            rows.update(log=Concat(F("log"), Value(text), output_field=TextField()))
+
+    def close(self) -> str:
+        with self.lock:
+            self.closed = True
+            text, self.lines = "".join(self.lines), []
+            return text
 
 
 def node_run_execute(*, node_run_id: int, token: str) -> None:
@@ -89,10 +121,11 @@ def _execute_one(node_run_id: int, token: str) -> tuple[int, str] | None:
                 db_retry(lambda: tenant_fill(failed_tenant), what=f"filling the quota after {what}")
             return sent_here.rows[0] if sent_here.rows else None
         cancel, done = threading.Event(), threading.Event()
-        threading.Thread(target=_heartbeat, args=(node_run_id, token, cancel, done), daemon=True,
+        threading.Thread(target=_heartbeat, args=(node_run_id, token, job.live, cancel, done), daemon=True,
                          name=f"loom-heartbeat-{node_run_id}").start()
         try:  # the heartbeat goes on while the result is recorded: a slow database is no dead worker
             outcome = _execute(job, cancel)
+            outcome["streamed"] = job.live.close()  # the rest of what it printed; the log has the start
             _complete(node_run_id, token, outcome)
         finally:
             done.set()
@@ -160,7 +193,7 @@ def _execute(job: _Job, cancel: threading.Event) -> dict:
         result = notebook_execute(
             notebook=notebook, output_path=None, parameters=job.row.parameters, outputs=output_names(job.node),
             cwd=job.cwd, timeout_s=timeout_s, env=job.env, secrets=job.secrets,
-            kernel_manager=kernel, cancel=cancel, limits=limits,
+            kernel_manager=kernel, cancel=cancel, limits=limits, on_stream=job.live.line,
         )
         return {"status": Status.SUCCESS, "outputs": result.outputs, "notebook": result.notebook}
     except NotebookCancelled as e:
@@ -182,9 +215,9 @@ def _kernel_group(job: _Job, limits) -> tuple | None:
     return job.run.tenant_id, job.run.pk
 
 
-def _heartbeat(node_run_id: int, token: str, cancel: threading.Event, done: threading.Event) -> None:
-    """While the attempt runs and its result is recorded: prove the worker is alive, and notice a
-    cancel (or a reap) within 0.5 s. A database error (a dropped connection, a restart) costs a
+def _heartbeat(node_run_id: int, token: str, live: LiveLog, cancel: threading.Event, done: threading.Event) -> None:
+    """While the attempt runs and its result is recorded: prove the worker is alive, append what
+    the notebook printed to its log, and notice a cancel (or a reap) within 0.5 s. A database error (a dropped connection, a restart) costs a
     new connection and a pause of at most LOOM_HEARTBEAT_S, never the heartbeat itself."""
     last_beat, failures = timezone.now(), 0
     try:
@@ -192,6 +225,7 @@ def _heartbeat(node_run_id: int, token: str, cancel: threading.Event, done: thre
             try:
                 mine = NodeRun.objects.filter(pk=node_run_id, token=token, status=Status.RUNNING)
                 now = timezone.now()
+                live.append_to(mine)
                 if (now - last_beat).total_seconds() >= settings.LOOM_HEARTBEAT_S:
                     alive = mine.update(heartbeat_at=now)
                     last_beat = now
@@ -265,18 +299,21 @@ def _storable(outcome: dict) -> tuple[dict, int]:
     through catalog.text.nul_replace; and how many NUL characters that replaced."""
     nb = outcome.get("notebook")
     text = nb if isinstance(nb, str) or nb is None else nbformat.writes(nb)
-    log_text = "" if nb is None or isinstance(nb, str) else _notebook_log(nb)
+    if "streamed" in outcome:  # what it printed is in the log already (LiveLog) but for this rest
+        log_text = outcome["streamed"] + ("" if nb is None or isinstance(nb, str) else _notebook_log(nb, streams=False))
+    else:
+        log_text = "" if nb is None or isinstance(nb, str) else _notebook_log(nb)
     storable, nuls = nul_replace({"notebook": text, "log": log_text, "outputs": outcome.get("outputs"),
                                   "error": outcome.get("error")})
     return {**outcome, **storable}, nuls
 
 
-def _notebook_log(nb) -> str:
-    """The text a notebook printed (streams and errors), cell by cell; already scrubbed."""
+def _notebook_log(nb, *, streams: bool = True) -> str:
+    """The text a notebook printed (streams, unless streamed live, and errors), cell by cell; already scrubbed."""
     lines = []
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream":
+            if out.get("output_type") == "stream" and streams:
                 lines.append(f"[cell {i} {out.get('name')}] {out.get('text', '').rstrip()}")
             elif out.get("output_type") == "error":
                 lines.append(f"[cell {i} error] {out.get('ename')}: {out.get('evalue')}")

@@ -6,7 +6,7 @@ import type {
   Invitation, InvitationJoined, InvitationPreview, Json, Member, NodeItem, Notebook, NotebookDetail, NotebookDiff,
   Page, Role, Run, RunDetail, Tenant, Backfill, BackfillDetail, BackfillDryRun, BackfillRequest, Deployment, Channel,
   ChannelRequest, DeliveryPage, Delivery, TenantDetail, TenantUpdate, User, WorkflowDetail, WorkflowListItem,
-  WorkflowVersion, PlannedNode, RunSelection,
+  WorkflowVersion, PlannedNode, RunSelection, RunCompare, RunListItem, NodeLog,
 } from "./types";
 
 const T = (tenant: string) => `/api/tenants/${encodeURIComponent(tenant)}`;
@@ -132,6 +132,14 @@ export const endpoints = {
   nodeItems: (t: string, run: number, node: string, query: { status?: string; item?: string; sort?: string; limit?: number; offset?: number } = {}) =>
     api.get<Page<NodeItem>>(`${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/items/?${new URLSearchParams(
       Object.entries(query).filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => [k, String(v)]))}`),
+  tenantRuns: (t: string, query: { workflow?: string; status?: string; trigger?: string; since?: string; until?: string; limit?: number; offset?: number } = {}) =>
+    api.get<Page<RunListItem>>(`${T(t)}/runs/?${new URLSearchParams(
+      Object.entries(query).filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => [k, String(v)]))}`),
+  runCompare: (t: string, run: number, other: number) => api.get<RunCompare>(`${T(t)}/runs/${run}/compare/?with=${other}`),
+  nodeNotebookDiffHtmlUrl: (t: string, run: number, other: number, node: string, mapIndex: number | null = null) =>
+    `${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/notebook/diff/?with=${other}&format=html${mapIndex === null ? "" : `&map_index=${mapIndex}`}`,
+  nodeLog: (t: string, run: number, node: string, offset: number, mapIndex: number | null = null) =>
+    api.get<NodeLog>(`${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/log/?offset=${offset}${mapIndex === null ? "" : `&map_index=${mapIndex}`}`),
   notebookHtmlUrl: (t: string, run: number, node: string, mapIndex: number | null) =>
     `${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/notebook/?format=html${mapIndex === null ? "" : `&map_index=${mapIndex}`}`,
   notebookIpynbUrl: (t: string, run: number, node: string, mapIndex: number | null) =>

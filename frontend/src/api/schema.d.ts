@@ -423,6 +423,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/runs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The tenant's runs, newest first, a page at a time (limit, offset). */
+        get: operations["tenants_runs_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/runs/{run_id}/": {
         parameters: {
             query?: never;
@@ -457,6 +474,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/runs/{run_id}/compare/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description This run against ?with=: the parameters that differ, and per node both sides (status,
+         *     duration, outputs) with what changed.
+         */
+        get: operations["tenants_runs_compare_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/items/": {
         parameters: {
             query?: never;
@@ -466,6 +503,26 @@ export interface paths {
         };
         /** @description The items of a fanned-out node, a page at a time (limit, offset). */
         get: operations["tenants_runs_nodes_items_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/log/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The node run's log from `offset` on: while it runs, what it printed so far (the local
+         *     engine streams it; on Airflow, the task's log as Airflow has it now).
+         */
+        get: operations["tenants_runs_nodes_log_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -491,6 +548,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/notebook/diff/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The node's executed notebook in ?with= (old side) against this run's (new side),
+         *     cell by cell, computed by nbdime; execution counts and timings are not differences.
+         */
+        get: operations["tenants_runs_nodes_notebook_diff_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/runs/{run_id}/repair/": {
         parameters: {
             query?: never;
@@ -500,10 +577,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * @description Rerun failed, upstream_failed and cancelled nodes and their dependants, reusing what succeeded;
-         *     on another version ("latest" with the fix, say) and with changed parameters if asked.
-         */
+        /** @description Rerun failed, upstream_failed and cancelled nodes and their dependants, reusing what succeeded. */
         post: operations["tenants_runs_repair_create"];
         delete?: never;
         options?: never;
@@ -608,27 +682,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/tenants/{tenant}/workflows/{workflow_id}/runs/plan/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * @description What starting this run would do, per node: run, reused (from where), cached (from where) or
-         *     skipped; nothing is started. The cache answers here the nodes whose inputs are known before
-         *     the run; others may still be cached once their upstream ran.
-         */
-        post: operations["tenants_workflows_runs_plan_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/tenants/{tenant}/workflows/{workflow_id}/validate/": {
         parameters: {
             query?: never;
@@ -667,6 +720,35 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description * `workflow.created` - Workflow Created
+         *     * `workflow.saved` - Workflow Saved
+         *     * `workflow.deleted` - Workflow Deleted
+         *     * `notebook.uploaded` - Notebook Uploaded
+         *     * `notebook.deleted` - Notebook Deleted
+         *     * `run.started` - Run Started
+         *     * `run.cancelled` - Run Cancelled
+         *     * `run.repaired` - Run Repaired
+         *     * `deployment.deployed` - Deployment Deployed
+         *     * `deployment.undeployed` - Deployment Undeployed
+         *     * `connection.created` - Connection Created
+         *     * `connection.changed` - Connection Changed
+         *     * `connection.deleted` - Connection Deleted
+         *     * `member.added` - Member Added
+         *     * `member.changed` - Member Changed
+         *     * `member.removed` - Member Removed
+         *     * `invitation.created` - Invitation Created
+         *     * `invitation.accepted` - Invitation Accepted
+         *     * `invitation.revoked` - Invitation Revoked
+         *     * `tenant.created` - Tenant Created
+         *     * `tenant.changed` - Tenant Changed
+         *     * `tenant.deleted` - Tenant Deleted
+         *     * `login.failed` - Login Failed
+         *     * `token.created` - Token Created
+         *     * `token.revoked` - Token Revoked
+         * @enum {string}
+         */
+        ActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "connection.created" | "connection.changed" | "connection.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
         /**
          * @description * `user` - User
          *     * `anonymous` - Anonymous
@@ -719,7 +801,7 @@ export interface components {
             readonly actor_kind: components["schemas"]["ActorKindEnum"];
             /** @description The client's address, for requests. */
             readonly address: string | null;
-            readonly action: components["schemas"]["AuditEntryActionEnum"];
+            readonly action: components["schemas"]["ActionEnum"];
             readonly object_type: string;
             readonly object_id: string;
             readonly object_label: string;
@@ -728,35 +810,43 @@ export interface components {
             /** @description What changed, as it became. A connection's secret fields show as "set", "replaced" or "cleared", never their values. */
             readonly after: unknown;
         };
-        /**
-         * @description * `workflow.created` - Workflow Created
-         *     * `workflow.saved` - Workflow Saved
-         *     * `workflow.deleted` - Workflow Deleted
-         *     * `notebook.uploaded` - Notebook Uploaded
-         *     * `notebook.deleted` - Notebook Deleted
-         *     * `run.started` - Run Started
-         *     * `run.cancelled` - Run Cancelled
-         *     * `run.repaired` - Run Repaired
-         *     * `deployment.deployed` - Deployment Deployed
-         *     * `deployment.undeployed` - Deployment Undeployed
-         *     * `connection.created` - Connection Created
-         *     * `connection.changed` - Connection Changed
-         *     * `connection.deleted` - Connection Deleted
-         *     * `member.added` - Member Added
-         *     * `member.changed` - Member Changed
-         *     * `member.removed` - Member Removed
-         *     * `invitation.created` - Invitation Created
-         *     * `invitation.accepted` - Invitation Accepted
-         *     * `invitation.revoked` - Invitation Revoked
-         *     * `tenant.created` - Tenant Created
-         *     * `tenant.changed` - Tenant Changed
-         *     * `tenant.deleted` - Tenant Deleted
-         *     * `login.failed` - Login Failed
-         *     * `token.created` - Token Created
-         *     * `token.revoked` - Token Revoked
-         * @enum {string}
-         */
-        AuditEntryActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "connection.created" | "connection.changed" | "connection.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
+        CompareChanged: {
+            status: boolean;
+            /** @description The outputs whose values differ. */
+            outputs: string[];
+            /** @description The runs pinned different versions of its notebook. */
+            notebook: boolean;
+            /** @description Only one of the runs has the node. */
+            presence: boolean;
+        };
+        CompareNode: {
+            node: string;
+            run: components["schemas"]["CompareSide"] | null;
+            other: components["schemas"]["CompareSide"] | null;
+            changed: components["schemas"]["CompareChanged"];
+        };
+        CompareParameter: {
+            name: string;
+            run: unknown;
+            other: unknown;
+        };
+        CompareSide: {
+            status: components["schemas"]["StatusEnum"];
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            ended_at: string | null;
+            /** Format: double */
+            duration_s: number | null;
+            outputs: {
+                [key: string]: unknown;
+            };
+            /** @description The workflow version the node ran on, when recorded. */
+            version: number | null;
+            items: {
+                [key: string]: number;
+            } | null;
+        };
         Connection: {
             readonly id: number;
             name: string;
@@ -866,6 +956,10 @@ export interface components {
             changed: string[];
             /** @description The cell's source, line by line. */
             lines: components["schemas"]["DiffLine"][];
+            /** @description What the cell's outputs show as text (streams, text/plain, errors). */
+            outputs: string[];
+            /** @description The old side's outputs, when they changed. */
+            outputs_before?: string[];
         };
         /**
          * @description * `unchanged` - unchanged
@@ -1272,11 +1366,6 @@ export interface components {
              */
             connections: string[];
             /**
-             * @description Whether a run with the cache on may reuse an earlier result of this node with the same inputs; false for a notebook that reads the clock or external data.
-             * @default true
-             */
-            cache: boolean;
-            /**
              * @description Where the editor draws the node.
              * @default {
              *       "x": 0,
@@ -1315,6 +1404,34 @@ export interface components {
             error: components["schemas"]["NodeError"] | null;
             /** @description What the user must know about how this node ran (an unsandboxed kernel, say). */
             warnings?: unknown;
+        };
+        NodeLog: {
+            /** @description The log from `offset` on. */
+            text: string;
+            /** @description Where the log ends now: the next request's offset. */
+            offset: number;
+            /**
+             * @description The node run's status; the log grows while it is queued or running.
+             *
+             *     * `queued` - Queued
+             *     * `running` - Running
+             *     * `success` - Success
+             *     * `failed` - Failed
+             *     * `skipped` - Skipped
+             *     * `upstream_failed` - Upstream Failed
+             *     * `cancelled` - Cancelled
+             */
+            status: components["schemas"]["StatusEnum"];
+            /** @description The log is shorter than `offset` (the node was retried elsewhere): `text` is the whole log. */
+            reset: boolean;
+        };
+        /** @description The executed notebook of `other` (old side) against `run`'s (new side), compared by nbdime. */
+        NodeNotebookDiff: {
+            run: number;
+            other: number;
+            node: string;
+            map_index: number | null;
+            cells: components["schemas"]["DiffCell"][];
         };
         NodeRequest: {
             /** @description Unique in the graph: letters, digits and '_', not starting with a digit. The task id in Airflow. */
@@ -1415,11 +1532,6 @@ export interface components {
              */
             connections: string[];
             /**
-             * @description Whether a run with the cache on may reuse an earlier result of this node with the same inputs; false for a notebook that reads the clock or external data.
-             * @default true
-             */
-            cache: boolean;
-            /**
              * @description Where the editor draws the node.
              * @default {
              *       "x": 0,
@@ -1449,12 +1561,6 @@ export interface components {
             readonly items: {
                 [key: string]: number;
             } | null;
-            /** @description The workflow version this node ran on (a repair may move it to a newer one). */
-            readonly version: number | null;
-            /** @description Not executed: a partial run took its outputs from this node run ({run, node_run}); else null. */
-            readonly reused_from: components["schemas"]["Source"] | null;
-            /** @description Not executed: the cache took its outputs from this earlier node run ({run, node_run}); else null. */
-            readonly cached_from: components["schemas"]["Source"] | null;
         };
         /** @description A catalog entry with the signature of its latest version. */
         Notebook: {
@@ -1594,20 +1700,6 @@ export interface components {
              */
             node_max_procs?: number | null;
         };
-        PlannedNode: {
-            node: string;
-            action: components["schemas"]["PlannedNodeActionEnum"];
-            /** @description Where a reused or cached node's outputs come from. */
-            source: components["schemas"]["Source"] | null;
-        };
-        /**
-         * @description * `run` - run
-         *     * `reused` - reused
-         *     * `cached` - cached
-         *     * `skipped` - skipped
-         * @enum {string}
-         */
-        PlannedNodeActionEnum: "run" | "reused" | "cached" | "skipped";
         Position: {
             /** Format: double */
             x: number;
@@ -1633,15 +1725,45 @@ export interface components {
             version: number;
             engine?: string;
             status?: components["schemas"]["StatusEnum"];
+            /**
+             * @description What started it: manual (the editor), api (a token), schedule, backfill, or airflow (started in Airflow).
+             *
+             *     * `manual` - Manual
+             *     * `api` - Api
+             *     * `schedule` - Schedule
+             *     * `backfill` - Backfill
+             *     * `airflow` - Airflow
+             */
+            trigger?: components["schemas"]["TriggerEnum"];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
             started_at?: string | null;
             /** Format: date-time */
             ended_at?: string | null;
+            /**
+             * Format: double
+             * @description Seconds from start to end; null until it ends.
+             */
+            readonly duration_s: number | null;
+            /** @description Who started it (null: a schedule, or Airflow itself). */
             created_by?: string | null;
+            /** @description The run's parameters whose values differ from the workflow's defaults. */
+            readonly parameters_changed: {
+                [key: string]: unknown;
+            };
             /** @description Airflow engine: the DAG run's id in Airflow. */
             external_id?: string;
+        };
+        /** @description Two runs side by side: `run` (the URL's) and `other` (?with=). */
+        RunCompare: {
+            run: number;
+            other: number;
+            version: number;
+            other_version: number;
+            /** @description The parameters whose values (override or default) differ. */
+            parameters: components["schemas"]["CompareParameter"][];
+            nodes: components["schemas"]["CompareNode"][];
         };
         RunDetail: {
             readonly id: number;
@@ -1649,31 +1771,79 @@ export interface components {
             version: number;
             engine?: string;
             status?: components["schemas"]["StatusEnum"];
+            /**
+             * @description What started it: manual (the editor), api (a token), schedule, backfill, or airflow (started in Airflow).
+             *
+             *     * `manual` - Manual
+             *     * `api` - Api
+             *     * `schedule` - Schedule
+             *     * `backfill` - Backfill
+             *     * `airflow` - Airflow
+             */
+            trigger?: components["schemas"]["TriggerEnum"];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
             started_at?: string | null;
             /** Format: date-time */
             ended_at?: string | null;
+            /**
+             * Format: double
+             * @description Seconds from start to end; null until it ends.
+             */
+            readonly duration_s: number | null;
+            /** @description Who started it (null: a schedule, or Airflow itself). */
             created_by?: string | null;
+            /** @description The run's parameters whose values differ from the workflow's defaults. */
+            readonly parameters_changed: {
+                [key: string]: unknown;
+            };
             /** @description Airflow engine: the DAG run's id in Airflow. */
             external_id?: string;
             parameters: {
                 [key: string]: unknown;
             };
             error: string;
-            /** @description Whether the cache could answer this run's nodes. */
-            cache?: boolean;
             /** @description Node runs in graph order, one per node: a fanned-out node's own row counts its items (`items`), which the items endpoint lists. */
             nodes: components["schemas"]["NodeRun"][];
         };
-        RunRepairRequest: {
-            /** @description The version the rerun nodes run on (a number, or "latest"); the run's own by default. */
-            version?: number | "latest";
-            /** @description Run parameters to change for the rerun. */
-            parameters?: {
+        /** @description A run in the tenant's runs page: with its workflow's name. */
+        RunListItem: {
+            readonly id: number;
+            workflow: number;
+            version: number;
+            engine?: string;
+            status?: components["schemas"]["StatusEnum"];
+            /**
+             * @description What started it: manual (the editor), api (a token), schedule, backfill, or airflow (started in Airflow).
+             *
+             *     * `manual` - Manual
+             *     * `api` - Api
+             *     * `schedule` - Schedule
+             *     * `backfill` - Backfill
+             *     * `airflow` - Airflow
+             */
+            trigger?: components["schemas"]["TriggerEnum"];
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** Format: date-time */
+            ended_at?: string | null;
+            /**
+             * Format: double
+             * @description Seconds from start to end; null until it ends.
+             */
+            readonly duration_s: number | null;
+            /** @description Who started it (null: a schedule, or Airflow itself). */
+            created_by?: string | null;
+            /** @description The run's parameters whose values differ from the workflow's defaults. */
+            readonly parameters_changed: {
                 [key: string]: unknown;
             };
+            /** @description Airflow engine: the DAG run's id in Airflow. */
+            external_id?: string;
+            workflow_name: string;
         };
         RunStartRequest: {
             /** @default local */
@@ -1684,27 +1854,10 @@ export interface components {
             };
             /** @description The version to run; the latest by default. */
             version?: number;
-            /** @description A partial run: only these nodes execute; the others reuse (see `reuse`). */
-            only?: string[];
-            /** @description A partial run: this node and everything downstream of it execute; the others reuse. */
-            from?: string;
-            /** @description A partial run: this node and everything upstream of it execute; the others reuse. */
-            to?: string;
-            /** @description The run (an id, or "latest": the newest in which they all succeeded) whose outputs the nodes outside a partial run's selection take. Refused (400) when it lacks one or a node or binding changed since. */
-            reuse?: number | "latest";
-            /**
-             * @description Take a node's outputs from the tenant's newest success with the same inputs (notebook version, resolved parameters, upstream outputs, connection names, notebook environment) instead of executing it; nodes with cache: false always run. The editor sends true; false forces every node to run.
-             * @default false
-             */
-            cache: boolean;
         };
         SessionLoginRequest: {
             username: string;
             password: string;
-        };
-        Source: {
-            run: number;
-            node_run: number;
         };
         Stale: {
             detail: string;
@@ -1812,6 +1965,15 @@ export interface components {
             /** @description Default LOOM_TOKEN_DEFAULT_DAYS, at most LOOM_TOKEN_MAX_DAYS. */
             expires_in_days?: number;
         };
+        /**
+         * @description * `manual` - Manual
+         *     * `api` - Api
+         *     * `schedule` - Schedule
+         *     * `backfill` - Backfill
+         *     * `airflow` - Airflow
+         * @enum {string}
+         */
+        TriggerEnum: "manual" | "api" | "schedule" | "backfill" | "airflow";
         User: {
             id: number;
             username: string;
@@ -4232,6 +4394,72 @@ export interface operations {
             };
         };
     };
+    tenants_runs_list: {
+        parameters: {
+            query?: {
+                /** @description Only the runs created at or after (ISO 8601). */
+                since?: string;
+                status?: "cancelled" | "failed" | "queued" | "running" | "skipped" | "success" | "upstream_failed";
+                trigger?: "airflow" | "api" | "backfill" | "manual" | "schedule";
+                /** @description Only the runs created before (ISO 8601). */
+                until?: string;
+                /** @description Only the runs of this workflow. */
+                workflow?: number;
+            };
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunListItem"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     tenants_runs_retrieve: {
         parameters: {
             query?: never;
@@ -4357,6 +4585,67 @@ export interface operations {
             };
         };
     };
+    tenants_runs_compare_retrieve: {
+        parameters: {
+            query: {
+                /** @description The other run (same tenant). */
+                with: number;
+            };
+            header?: never;
+            path: {
+                run_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunCompare"];
+                };
+            };
+            /** @description No ?with= */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     tenants_runs_nodes_items_retrieve: {
         parameters: {
             query?: {
@@ -4383,6 +4672,70 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NodeItem"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_runs_nodes_log_retrieve: {
+        parameters: {
+            query?: {
+                /** @description The item of a fanned-out node. */
+                map_index?: number;
+                /** @description Characters of the log already read (0 by default). */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                node: string;
+                run_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeLog"];
                 };
             };
             /** @description The request is invalid; the body says why. */
@@ -4490,33 +4843,36 @@ export interface operations {
             };
         };
     };
-    tenants_runs_repair_create: {
+    tenants_runs_nodes_notebook_diff_retrieve: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description json (default) or html. */
+                format?: "html" | "json";
+                /** @description The item of a fanned-out node. */
+                map_index?: number;
+                /** @description The other run (same tenant). */
+                with: number;
+            };
             header?: never;
             path: {
+                node: string;
                 run_id: number;
                 tenant: string;
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["RunRepairRequest"];
-                "multipart/form-data": components["schemas"]["RunRepairRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["RunRepairRequest"];
-            };
-        };
+        requestBody?: never;
         responses: {
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunDetail"];
+                    "application/json": components["schemas"]["NodeNotebookDiff"];
+                    "text/html": string;
                 };
             };
-            /** @description A kept node no longer fits the version or parameters (each in `errors`) */
+            /** @description The request is invalid; the body says why. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4543,7 +4899,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such version */
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_runs_repair_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4554,24 +4968,6 @@ export interface operations {
             };
             /** @description Not repairable */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The request body is larger than the limit. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's media type is not one this operation takes. */
-            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5362,88 +5758,6 @@ export interface operations {
             };
             /** @description The engine is not configured */
             503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    tenants_workflows_runs_plan_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant: string;
-                workflow_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["RunStartRequest"];
-                "multipart/form-data": components["schemas"]["RunStartRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["RunStartRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PlannedNode"][];
-                };
-            };
-            /** @description As starting the run would answer */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The request body is larger than the limit. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's media type is not one this operation takes. */
-            415: {
                 headers: {
                     [name: string]: unknown;
                 };

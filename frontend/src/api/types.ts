@@ -118,11 +118,23 @@ export interface Run {
   started_at: string | null;
   ended_at: string | null;
   created_by: string | null;
-  trigger?: "manual" | "api" | "schedule" | "backfill" | "airflow";
+  trigger: Schemas["TriggerEnum"];
+  duration_s: number | null;
+  /** The run's parameters whose values differ from the workflow's defaults. */
+  parameters_changed: Record<string, Json>;
   logical_date?: string | null;
   data_interval_start?: string | null;
   data_interval_end?: string | null;
 }
+
+/** A run in the tenant's runs page (GET .../runs/). */
+export interface RunListItem extends Run {
+  workflow_name: string;
+}
+export type RunCompare = Schemas["RunCompare"];
+export type CompareNode = Schemas["CompareNode"];
+export type NodeLog = Schemas["NodeLog"];
+export type NodeNotebookDiff = Schemas["NodeNotebookDiff"];
 
 export interface NodeRunError {
   message: string;

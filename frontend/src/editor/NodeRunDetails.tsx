@@ -7,6 +7,7 @@ import { Modal } from "../ui/Modal";
 import { StatusChip } from "../ui/StatusChip";
 import { duration } from "../ui/format";
 import { staticHtml } from "../ui/notebookHtml";
+import { LiveLog } from "./LiveLog";
 
 function traceback(tb: string | string[] | null): string {
   if (!tb) return "";
@@ -75,6 +76,9 @@ function NodeRunCard({ node, nr, runId, summary, label }: {
           {nr.error.cell_source && <pre className="code-block small">{nr.error.cell_source}</pre>}
           {nr.error.traceback && <details><summary>Traceback</summary><pre className="code-block small">{traceback(nr.error.traceback)}</pre></details>}
         </div>
+      )}
+      {!summary && !["queued", "upstream_failed", "skipped"].includes(nr.status) && (
+        <LiveLog runId={runId} node={node} mapIndex={nr.map_index} status={nr.status} />
       )}
       {hasNotebook && (
         <div className="run-card-actions">

@@ -7,6 +7,11 @@ import { useStore } from "../store";
 import { StatusChip } from "../ui/StatusChip";
 import { RepairDialog } from "./RepairDialog";
 import { duration, timeAgo } from "../ui/format";
+import { CompareDialog } from "./CompareDialog";
+import { RunTimeline } from "./RunTimeline";
+
+/** What a run changed from the defaults, in one line: `x=5, name="b"`. */
+const changedText = (p: Record<string, unknown>) => Object.entries(p).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
 
 /** The shown run (cancel, repair, per-node summary) and the workflow's run history. */
 export function RunsPanel({ onRun, readOnly }: { onRun: () => void; readOnly: boolean }) {
@@ -22,6 +27,7 @@ export function RunsPanel({ onRun, readOnly }: { onRun: () => void; readOnly: bo
   const [runs, setRuns] = useState<Run[] | null>(null);
   const [unavailable, setUnavailable] = useState("");
   const [busy, setBusy] = useState(false);
+  const [comparing, setComparing] = useState<number | null>(null);
 
   useEffect(() => {
     if (workflowId === null) return;
@@ -96,7 +102,8 @@ export function RunsPanel({ onRun, readOnly }: { onRun: () => void; readOnly: bo
               );
             })}
           </ul>
-          <p className="help">Click a node on the canvas for its outputs, error and executed notebook.</p>
+          <RunTimeline nodes={run.nodes} />
+          <p className="help">Click a node on the canvas for its outputs, log, error and executed notebook.</p>
         </section>
       )}
       {repairing && run && <RepairDialog run={run} onClose={() => setRepairing(false)} />}
@@ -108,19 +115,28 @@ export function RunsPanel({ onRun, readOnly }: { onRun: () => void; readOnly: bo
         </div>
         {unavailable && <p className="muted small">{unavailable}</p>}
         {runs && runs.length === 0 && <p className="muted small">No runs yet.</p>}
+        {run && runs && runs.length > 1 && <p className="help">⇄ compares a run with the shown run #{run.id}.</p>}
         <ul className="run-history">
           {runs?.map((r) => (
-            <li key={r.id}>
+            <li key={r.id} className="run-history-row">
               <button className={`run-history-item${run?.id === r.id ? " active" : ""}`} onClick={() => open(r.id)}>
                 <span className="mono">#{r.id}</span>
                 <StatusChip status={r.status} />
-                <span className="muted small">v{r.version} · {r.engine}</span>
+                <span className="muted small">v{r.version} · {r.engine} · {r.trigger}{r.created_by ? ` by ${r.created_by}` : ""}</span>
                 <span className="spacer" />
-                <span className="muted small">{timeAgo(r.created_at)}</span>
+                <span className="muted small">{r.duration_s !== null && r.duration_s !== undefined ? `${r.duration_s.toFixed(1)}s · ` : ""}{timeAgo(r.created_at)}</span>
+                {Object.keys(r.parameters_changed ?? {}).length > 0 && (
+                  <span className="run-history-params mono small" title="Parameters that differ from the defaults">{changedText(r.parameters_changed)}</span>
+                )}
               </button>
+              {run && run.id !== r.id && (
+                <button className="icon-button" title={`Compare run #${r.id} with run #${run.id}`} aria-label={`Compare run #${r.id} with run #${run.id}`}
+                  onClick={() => setComparing(r.id)}>⇄</button>
+              )}
             </li>
           ))}
         </ul>
+        {run && comparing !== null && <CompareDialog tenant={tenant} run={Math.max(run.id, comparing)} other={Math.min(run.id, comparing)} onClose={() => setComparing(null)} />}
       </section>
     </div>
   );

@@ -94,6 +94,7 @@ export function Home({ tenant }: { tenant: string }) {
       <TopBar admin={info?.role === "admin" ? tenant : undefined}>
         <span className="crumb-sep">/</span>
         <a className="crumb" {...linkProps(`/t/${tenant}`)}>{info?.name ?? tenant}</a>
+        <a className="button ghost small" {...linkProps(`/t/${encodeURIComponent(tenant)}/runs`)}>Runs</a>
         {!onlyOne && <a className="button ghost small" {...linkProps("/?all")}>Switch workspace</a>}
       </TopBar>
       <main className="content">
