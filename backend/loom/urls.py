@@ -38,6 +38,10 @@ tenant_api = [
     path("runs/<int:run_id>/repair/", runs.RunRepairView.as_view(), name="run-repair"),
     path("runs/<int:run_id>/nodes/<str:node>/notebook/", runs.NodeNotebookView.as_view(), name="node-notebook"),
     path("runs/<int:run_id>/nodes/<str:node>/items/", runs.NodeItemsView.as_view(), name="node-items"),
+    path("runs/<int:run_id>/nodes/<str:node>/items/histogram/", runs.NodeItemsHistogramView.as_view(),
+         name="node-items-histogram"),
+    path("runs/<int:run_id>/nodes/<str:node>/retry-failed/", runs.NodeRetryFailedItemsView.as_view(),
+         name="node-retry-failed"),
     path("audit/", audit.TenantAuditView.as_view(), name="tenant-audit"),
 ]
 

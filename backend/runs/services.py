@@ -1,11 +1,11 @@
-"""Writes on runs: start, cancel, repair. Engines (runs.engines) do the engine-specific part."""
+"""Writes on runs: start, cancel, repair, retry failed items. Engines (runs.engines) do the engine-specific part."""
 from django.db import transaction
 from django.utils import timezone
 
 from audit.services import Action, record
 from catalog.inspection import TYPES, type_of, value_fits
 from loom.errors import Conflict, Invalid
-from runs.bookkeeping import repair_plan
+from runs.bookkeeping import NOT_SUCCEEDED, repair_plan, retry_items_plan
 from runs.engines import engine_get
 from runs.models import ACTIVE, NodeRun, Run, Status
 from workflows.graph import graph_order, with_article
@@ -100,21 +100,43 @@ def run_repair(*, run: Run) -> Run:
     """Rerun, in the same run, the nodes that failed, were upstream_failed or cancelled, and every
     node downstream of them (runs.bookkeeping.repair_plan); nodes that succeeded keep their
     outputs. A fanned-out node whose inputs are not rerun keeps its successful items and reruns
-    only the others. The engine is told first, outside any transaction (Airflow clears the task
-    instances), then the rows are reset."""
+    only the others."""
+    def plan(run, graph, summary):
+        _repairable(run)
+        return repair_plan(graph, summary)
+    return _rerun(run, plan)
+
+
+def run_retry_failed_items(*, run: Run, node: str) -> Run:
+    """Rerun, in the same run, the items of the fanned-out `node` that did not succeed (also when
+    the node succeeded within its allowance of failed items) and every node downstream of it."""
+    def plan(run, graph, summary):
+        if run.status in ACTIVE:
+            raise RunNotRepairable(f"Run {run.pk} is {run.status}: retry its failed items once it has finished.")
+        spec = next((n for n in graph["nodes"] if n["id"] == node), None)
+        if spec is None or not spec.get("map_over"):
+            raise Invalid(f"Run {run.pk} has no fanned-out node '{node}'.")
+        if not run.node_runs.filter(node=node, map_index__isnull=False, status__in=NOT_SUCCEEDED).exists():
+            raise RunNotRepairable(f"'{node}' has no failed items in run {run.pk}.")
+        return retry_items_plan(graph, node)
+    return _rerun(run, plan, retried_items_of=node)
+
+
+def _rerun(run: Run, plan_of, **audit) -> Run:
+    """Reset the rows of `plan_of(run, graph, summary rows)` (a repair plan) and start them again.
+    The engine is told first, outside any transaction (Airflow clears the task instances), then
+    the rows are reset; plan_of is asked again under the run's lock and raises if it cannot."""
     runner = engine_get(run.engine)
     run = Run.objects.select_related("version", "tenant", "workflow").get(pk=run.pk)
-    _repairable(run)
     graph = run.version.graph
     rows = list(run.node_runs.all())
-    plan = repair_plan(graph, {r.node: r for r in rows if r.map_index is None})
+    plan = plan_of(run, graph, {r.node: r for r in rows if r.map_index is None})
     runner.rerun(run=run, plan=plan, rows=rows)
     with transaction.atomic():
         run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run.pk)
-        _repairable(run)
         rows = list(run.node_runs.all())
         summary = {r.node: r for r in rows if r.map_index is None}
-        for nid, keep_items in repair_plan(graph, summary).items():
+        for nid, keep_items in plan_of(run, graph, summary).items():
             items = [r for r in rows if r.node == nid and r.map_index is not None]
             if keep_items and items:
                 for item in items:
@@ -124,7 +146,7 @@ def run_repair(*, run: Run) -> Run:
                 NodeRun.objects.filter(pk__in=[i.pk for i in items]).delete()
             _reset(summary[nid], parameters={})
         record(Action.RUN_REPAIRED, tenant=run.tenant, obj=run, before={"status": run.status},
-               after={"status": Status.RUNNING, "rerun": sorted(plan)})
+               after={"status": Status.RUNNING, "rerun": sorted(plan), **audit})
         run.status, run.ended_at, run.error = Status.RUNNING, None, ""
         run.save(update_fields=["status", "ended_at", "error"])
         runner.start(run=run)

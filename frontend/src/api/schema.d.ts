@@ -474,6 +474,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/items/histogram/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A numeric output across a fanned-out node's items, counted into bins (e.g. AUC per account). */
+        get: operations["tenants_runs_nodes_items_histogram_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/notebook/": {
         parameters: {
             query?: never;
@@ -485,6 +502,23 @@ export interface paths {
         get: operations["tenants_runs_nodes_notebook_retrieve"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/retry-failed/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Rerun the items of a fanned-out node that did not succeed, and everything downstream of the node. */
+        post: operations["tenants_runs_nodes_retry_failed_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1074,6 +1108,13 @@ export interface components {
             /** @description The version this edit started from. */
             base_version: number;
         };
+        HistogramBin: {
+            /** Format: double */
+            start: number;
+            /** Format: double */
+            end: number;
+            count: number;
+        };
         Invitation: {
             readonly id: number;
             /** Format: email */
@@ -1115,6 +1156,19 @@ export interface components {
         InvitationTokenRequest: {
             /** @description The token of the mailed link (…/invitations/<token>). */
             token: string;
+        };
+        ItemsHistogram: {
+            output: string;
+            /** @description Items with a number for the output. */
+            count: number;
+            /** @description Items without one (unfinished, failed, or not a number). */
+            missing: number;
+            /** Format: double */
+            min: number | null;
+            /** Format: double */
+            max: number | null;
+            /** @description Equal-width bins from min to max; the last includes max. */
+            bins: components["schemas"]["HistogramBin"][];
         };
         JsonValue: (string | number | boolean | components["schemas"]["JsonValue"][] | {
             [key: string]: components["schemas"]["JsonValue"];
@@ -4326,6 +4380,72 @@ export interface operations {
             };
         };
     };
+    tenants_runs_nodes_items_histogram_retrieve: {
+        parameters: {
+            query: {
+                /** @description How many bins (1-100, default 20). */
+                bins?: number;
+                /** @description The numeric output to count. */
+                output: string;
+                /** @description Only the items in this state. */
+                status?: "cancelled" | "failed" | "queued" | "running" | "skipped" | "success" | "upstream_failed";
+            };
+            header?: never;
+            path: {
+                node: string;
+                run_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemsHistogram"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     tenants_runs_nodes_notebook_retrieve: {
         parameters: {
             query?: {
@@ -4384,6 +4504,83 @@ export interface operations {
             };
             /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_runs_nodes_retry_failed_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node: string;
+                run_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description Not a fanned-out node of the run */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The run is not finished, or the node has no failed items */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The run's engine is unreachable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
