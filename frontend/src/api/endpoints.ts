@@ -2,7 +2,7 @@
 import { api, request } from "./client";
 import type {
   ApiToken, ApiTokenCreate, ApiTokenCreated, Connection, ConnectionKind, ConnectionRequest, Engine, Graph, GraphError, Invitation,
-  InvitationJoined, InvitationPreview, Json, Member, NodeItem, Notebook, NotebookDetail, NotebookDiff, Page, Role, Run, RunDetail, Tenant,
+  InvitationJoined, InvitationPreview, ItemsHistogram, Json, Member, NodeItem, Notebook, NotebookDetail, NotebookDiff, Page, Role, Run, RunDetail, Tenant,
   TenantDetail, TenantUpdate, User, WorkflowDetail, WorkflowListItem, WorkflowVersion,
 } from "./types";
 
@@ -80,6 +80,10 @@ export const endpoints = {
   nodeItems: (t: string, run: number, node: string, query: { status?: string; item?: string; sort?: string; limit?: number; offset?: number } = {}) =>
     api.get<Page<NodeItem>>(`${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/items/?${new URLSearchParams(
       Object.entries(query).filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => [k, String(v)]))}`),
+  itemsHistogram: (t: string, run: number, node: string, output: string, bins = 20) =>
+    api.get<ItemsHistogram>(`${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/items/histogram/?${new URLSearchParams({ output, bins: String(bins) })}`),
+  retryFailedItems: (t: string, run: number, node: string) =>
+    api.post<RunDetail>(`${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/retry-failed/`),
   notebookHtmlUrl: (t: string, run: number, node: string, mapIndex: number | null) =>
     `${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/notebook/?format=html${mapIndex === null ? "" : `&map_index=${mapIndex}`}`,
   notebookIpynbUrl: (t: string, run: number, node: string, mapIndex: number | null) =>
