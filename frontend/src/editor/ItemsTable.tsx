@@ -89,6 +89,7 @@ export function ItemsTable({ nr, run, readOnly }: { nr: NodeRun; run: RunDetail;
 
   return (
     <div className="node-items" data-testid={`items-${nr.node}`}>
+      <ItemsHistogram node={nr.node} runId={run.id} outputs={numericOutputs(declared, loaded.map((i) => i.outputs ?? {}))} refresh={counts} />
       <div className="items-filters">
         <select className="input" value={status} aria-label="Items by status" onChange={(e) => setStatus(e.target.value)}>
           <option value="">all statuses</option>
@@ -136,7 +137,6 @@ export function ItemsTable({ nr, run, readOnly }: { nr: NodeRun; run: RunDetail;
         <button className="button small" disabled={busy} onClick={retry}
           title="Rerun only the items that did not succeed, then what depends on this node">Retry {failed.toLocaleString()} failed item{failed === 1 ? "" : "s"}</button>
       )}
-      <ItemsHistogram node={nr.node} runId={run.id} outputs={numericOutputs(declared, loaded.map((i) => i.outputs ?? {}))} refresh={counts} />
       {selected && (
         <NodeRunCard key={selected.map_index} node={nr.node} nr={selected} runId={run.id} summary={false} label={`${nr.node} · ${itemLabel(selected)}`} />
       )}
