@@ -17,6 +17,8 @@ import nbformat
 from papermill.exceptions import PapermillException
 from papermill.translators import papermill_translators
 
+from loom.values import json_body_problem, text_shown
+
 # The parameter types a workflow can check and an editor can offer an input for.
 TYPES = ("str", "int", "float", "bool", "list", "dict")
 _ANNOTATION_TYPES = {"str": "str", "int": "int", "float": "float", "bool": "bool",
@@ -78,7 +80,7 @@ def notebook_read(data: bytes, *, max_bytes: int) -> InspectedNotebook:
         raise NotebookError(f"The file is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}).")
     except RecursionError:
         raise NotebookError(f"The notebook nests lists and objects deeper than {MAX_DEPTH} levels.")
-    problem = _json_problem(raw)
+    problem = json_body_problem(raw, max_depth=MAX_DEPTH, where=_notebook_path)
     if problem:
         raise NotebookError(f"The notebook {problem}.")
     if not isinstance(raw, dict) or "cells" not in raw or "nbformat" not in raw:
@@ -107,31 +109,9 @@ def notebook_read(data: bytes, *, max_bytes: int) -> InspectedNotebook:
     )
 
 
-def _json_problem(value) -> str | None:
-    """Why no notebook can hold `value`'s JSON: nesting deeper than MAX_DEPTH, or a lone surrogate
-    (an escape such as \\ud800 that is no character, which no database row or response can
-    hold), and where. Walks without recursion, so any depth is safe."""
-    stack = [(value, ())]
-    while stack:
-        item, path = stack.pop()
-        if isinstance(item, (dict, list)) and len(path) >= MAX_DEPTH:
-            return f"nests lists and objects deeper than {MAX_DEPTH} levels (at {_where(path[:3])}/...)"
-        if isinstance(item, dict):
-            stack.extend((key, (*path, key)) for key in item)  # a key is checked as text where it is
-            stack.extend((inner, (*path, key)) for key, inner in item.items())
-        elif isinstance(item, list):
-            stack.extend((inner, (*path, i)) for i, inner in enumerate(item))
-        elif isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError as e:
-                shown = item[e.start].encode("utf-8", "backslashreplace").decode()
-                return f"holds a lone surrogate ({shown}), which is not a character, at {_where(path) or 'its top level'}"
-    return None
-
-
-def _where(path: tuple) -> str:
-    return "/".join(str(p).encode("utf-8", "backslashreplace").decode() for p in path)
+def _notebook_path(path: tuple) -> str:
+    """Where in a notebook, as nbformat's validator says it: ", at cells/2/source"."""
+    return ", at " + "/".join(text_shown(p) for p in path) if path else ""
 
 
 def parameters_infer(node: nbformat.NotebookNode, *, kernel_name: str, language: str) -> list[Parameter]:

@@ -34,6 +34,14 @@ def notebook_version_get(*, notebook: Notebook, number: int | None = None) -> No
         raise NotebookVersion.DoesNotExist(f"Notebook {notebook.name} has no version {number}.") from None
 
 
+def notebook_usage_get(*, notebook: Notebook) -> list[dict]:
+    """What runs the notebook, as the apps built on the catalog say: per workflow, {"workflow",
+    "workflow_id", "latest": whether its latest version runs it, "versions": [{"number",
+    "notebook_version"}]}."""
+    usage = [u for _, found in notebook_users.send(sender=Notebook, notebook=notebook) for u in found]
+    return sorted(usage, key=lambda u: (u["workflow"], u["workflow_id"]))
+
+
 def notebook_users_get(*, notebook: Notebook) -> list[str]:
-    """What uses the notebook (the workflows whose latest version runs it), as the apps built on the catalog say."""
-    return sorted(name for _, names in notebook_users.send(sender=Notebook, notebook=notebook) for name in names)
+    """What keeps the notebook from being deleted: the workflows whose latest version runs it."""
+    return [u["workflow"] for u in notebook_usage_get(notebook=notebook) if u["latest"]]

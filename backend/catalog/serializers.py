@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Notebook, NotebookVersion
-from catalog.selectors import notebook_users_get
+from catalog.selectors import notebook_usage_get
 
 
 class ParameterSerializer(serializers.Serializer):
@@ -64,16 +64,38 @@ class NotebookSerializer(serializers.ModelSerializer):
         return DiscoveredOutputSerializer(self._latest(notebook).outputs, many=True).data
 
 
+class UsingVersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField(help_text="The workflow version.")
+    notebook_version = serializers.IntegerField(help_text="The notebook version it pinned.")
+
+
+class NotebookUsageSerializer(serializers.Serializer):
+    workflow = serializers.CharField()
+    workflow_id = serializers.IntegerField()
+    latest = serializers.BooleanField(help_text="Whether the workflow's latest version runs it.")
+    versions = UsingVersionSerializer(many=True, help_text="Its versions that run the notebook, newest first.")
+
+
 class NotebookDetailSerializer(NotebookSerializer):
     content = serializers.SerializerMethodField(help_text="The notebook (nbformat 4 JSON) of the requested version.")
     versions = serializers.SerializerMethodField()
     used_by = serializers.SerializerMethodField(help_text="Workflows whose latest version runs this notebook (a delete is refused while any does).")
+    used_in = serializers.SerializerMethodField(help_text="Every workflow that runs it in some version, with those versions.")
 
     class Meta(NotebookSerializer.Meta):
-        fields = [*NotebookSerializer.Meta.fields, "content", "versions", "used_by"]
+        fields = [*NotebookSerializer.Meta.fields, "content", "versions", "used_by", "used_in"]
+
+    def _usage(self, notebook) -> list[dict]:
+        if getattr(self, "_usage_of", (None,))[0] != notebook.pk:
+            self._usage_of = (notebook.pk, notebook_usage_get(notebook=notebook))
+        return self._usage_of[1]
 
     def get_used_by(self, notebook) -> list[str]:
-        return notebook_users_get(notebook=notebook)
+        return [u["workflow"] for u in self._usage(notebook) if u["latest"]]
+
+    @extend_schema_field(NotebookUsageSerializer(many=True))
+    def get_used_in(self, notebook) -> list[dict]:
+        return NotebookUsageSerializer(self._usage(notebook), many=True).data
 
     def get_content(self, notebook) -> dict:
         return json.loads(self._latest(notebook).content)

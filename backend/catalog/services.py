@@ -3,6 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from audit.services import Action, record
 from catalog.inspection import NotebookError, notebook_read
@@ -80,3 +81,4 @@ def notebook_delete(*, notebook: Notebook) -> None:
         record(Action.NOTEBOOK_DELETED, tenant=notebook.tenant, obj=notebook,
                before={"versions": notebook.versions.count()})
         notebook.delete()
+        Tenant.objects.filter(pk=notebook.tenant_id).update(notebooks_deleted=F("notebooks_deleted") + 1)

@@ -1,6 +1,6 @@
 """Signals the catalog sends, so apps built on it can take part without the catalog importing them."""
 from django.dispatch import Signal
 
-# Sent before a notebook is deleted, with `notebook`; each receiver returns the names of what still
-# uses it (a list, empty when nothing does). Any name refuses the delete with NotebookInUse.
+# Sent with `notebook` to learn what runs it; each receiver returns a list of usages (dicts shaped as
+# catalog.selectors.notebook_usage_get says). One whose latest version runs it refuses a delete.
 notebook_users = Signal()

@@ -6,7 +6,7 @@ from airflow_client import client as ac
 
 from dags import naming
 from dags.airflow_tasks import SECRET_KEYS_EXTRA
-from deployments.client import AirflowError, airflow_client
+from deployments.client import AirflowError, airflow_client, paged
 from tenancy.models import Connection, Tenant
 
 # The Airflow Variable a DAG reads its artifacts folder from when its worker has no
@@ -25,13 +25,8 @@ def airflow_connections_sync(*, tenant: Tenant) -> None:
     included. This is the only place secrets leave Loom: into Airflow's connections."""
     client = airflow_client()
     prefix = naming.airflow_conn_id(tenant=tenant.slug, connection="")
-    existing, offset = set(), 0
-    while True:
-        page = client.connections.get_connections(connection_id_prefix_pattern=prefix, limit=100, offset=offset)
-        existing |= {c.connection_id for c in page.connections if c.connection_id.startswith(prefix)}
-        offset += len(page.connections)
-        if not page.connections or offset >= page.total_entries:
-            break
+    existing = {c.connection_id for c in paged(client.connections.get_connections, "connections",
+                                               connection_id_prefix_pattern=prefix) if c.connection_id.startswith(prefix)}
     wanted = set()
     for conn in Connection.objects.filter(tenant=tenant):
         conn_id = naming.airflow_conn_id(tenant=tenant.slug, connection=conn.name)
@@ -63,13 +58,8 @@ def airflow_pools_sync(*, tenant: Tenant) -> None:
     client = airflow_client()
     main = naming.airflow_pool(tenant=tenant.slug)
     wanted = {naming.airflow_pool(tenant=tenant.slug, pool=p): n for p, n in tenant.pool_slots().items()}
-    existing, offset = {}, 0
-    while True:
-        page = client.pools.get_pools(pool_name_prefix_pattern=main, limit=100, offset=offset)
-        existing |= {p.name: p for p in page.pools if p.name == main or p.name.startswith(f"{main}__")}
-        offset += len(page.pools)
-        if not page.pools or offset >= page.total_entries:
-            break
+    existing = {p.name: p for p in paged(client.pools.get_pools, "pools", pool_name_prefix_pattern=main)
+                if p.name == main or p.name.startswith(f"{main}__")}
     for name in sorted(wanted.keys() | existing.keys()):
         slots = wanted.get(name, 0)
         pool = existing.get(name)

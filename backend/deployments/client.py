@@ -140,6 +140,19 @@ class AirflowClient:
         return AirflowUnavailable(f"Airflow at {self.url} is unreachable: {reason}")
 
 
+def paged(list_call, field: str, page: int = 100, **filters) -> list:
+    """Every item of a list endpoint of Airflow's API, a page of `page` (Airflow's largest by
+    default) at a time: paged(client.dags.get_dags, "dags", dag_id_prefix_pattern="loom__")."""
+    items, offset = [], 0
+    while True:
+        response = list_call(limit=page, offset=offset, **filters)
+        found = getattr(response, field)
+        items += found
+        offset += len(found)
+        if not found or offset >= response.total_entries:
+            return items
+
+
 class _Api:
     """One API class of apache-airflow-client, its methods called through AirflowClient._call."""
 

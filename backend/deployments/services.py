@@ -15,7 +15,7 @@ from audit.services import Action, record
 from dags import naming
 from dags.selectors import dag_file_get, dag_notebook_files
 from deployments.airflow_sync import ARTIFACTS_VARIABLE, airflow_connections_sync, airflow_pools_sync, airflow_variable_set
-from deployments.client import AirflowError, airflow_client
+from deployments.client import AirflowError, airflow_client, paged
 from deployments.files import NOTEBOOKS_FOLDER, dag_path, notebooks_prune, sha256, tenant_dir, write_atomic
 from deployments.models import Deployment, DeploymentStatus
 from deployments.signals import undeploying
@@ -110,6 +110,41 @@ def deployment_check(*, deployment: Deployment) -> Deployment:
     return current
 
 
+# {(dag id, source sha256): Airflow's last_parsed_time of the DAG when deployments_check last
+# looked at that file's deployment in full}: this process's memory, so a restart costs one look more.
+_looked: dict[tuple[str, str], object] = {}
+
+
+def deployments_check(*, deployments) -> None:
+    """deployment_check for many deployments awaiting Airflow's parse, at a cost per poll that
+    does not grow with how many wait: one listing of Loom's DAGs and one of the import errors
+    (a request per 100 each), then the full check (two requests) only of a deployment whose DAG
+    Airflow parsed since it was last looked at, that has a new import error, or whose time is up."""
+    waiting = [d for d in deployments if d.status == DeploymentStatus.DEPLOYING]
+    if not waiting:
+        _looked.clear()
+        return
+    client = airflow_client()
+    parsed = {d.dag_id: d.last_parsed_time for d in paged(client.dags.get_dags, "dags",
+                                                         dag_id_prefix_pattern=f"{naming.PREFIX}__")}
+    errors = paged(client.import_errors.get_import_errors, "import_errors", filename_pattern=f"{naming.PREFIX}__")
+    now = timezone.now()
+    for deployment in waiting:
+        key, parsed_at = (deployment.dag_id, deployment.source_sha256), parsed.get(deployment.dag_id)
+        error_at = _import_error(tenant=deployment.tenant.slug, dag_id=deployment.dag_id, found=errors)[0]
+        new_error = error_at is not None and (deployment.stale_error_at is None or error_at > deployment.stale_error_at)
+        timed_out = (now - deployment.requested_at).total_seconds() >= settings.LOOM_AIRFLOW_PARSE_TIMEOUT_S
+        if not (new_error or timed_out or (parsed_at is not None and _looked.get(key) != parsed_at)):
+            continue
+        _looked[key] = parsed_at
+        try:
+            deployment_check(deployment=deployment)
+        except Exception:  # noqa: BLE001 - one deployment's trouble must not stop the others
+            log.exception("checking %s failed", deployment.dag_id)
+    for key in _looked.keys() - {(d.dag_id, d.source_sha256) for d in waiting}:
+        del _looked[key]
+
+
 def deployment_wait(*, deployment: Deployment, interval: float = 0.25) -> Deployment:
     """Check until the deployment is deployed or failed (at most LOOM_AIRFLOW_PARSE_TIMEOUT_S)."""
     while True:
@@ -186,10 +221,12 @@ def _reparse(dag_id: str) -> None:
             raise
 
 
-def _import_error(*, tenant: str, dag_id: str) -> tuple:
-    """(Airflow's timestamp, stack trace) of the import error of a DAG file, or (None, None)."""
+def _import_error(*, tenant: str, dag_id: str, found: list | None = None) -> tuple:
+    """(Airflow's timestamp, stack trace) of the import error of a DAG file, or (None, None); among
+    `found` (import errors listed already) if given, else asking Airflow."""
     relpath = f"{tenant}/{dag_id}.py"
-    found = airflow_client().import_errors.get_import_errors(filename_pattern=dag_id, limit=100).import_errors
+    if found is None:
+        found = airflow_client().import_errors.get_import_errors(filename_pattern=dag_id, limit=100).import_errors
     for error in found:
         if error.filename == relpath or error.filename.endswith("/" + relpath):
             return error.timestamp, error.stack_trace

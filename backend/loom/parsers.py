@@ -1,5 +1,5 @@
 """Request bodies. The API's JSON parser: bounded in depth, no lone surrogates
-(workflows.values), so such a body is a 400 naming the problem on every endpoint, never a
+(loom.values), so such a body is a 400 naming the problem on every endpoint, never a
 RecursionError or an encoding crash. Uploads: a multipart body over the size limit is refused
 from its Content-Length, before any of it is read or spooled to disk. Both limits answer 413
 in JSON (loom.errors)."""
@@ -12,10 +12,10 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.utils.json import strict_constant
 
-from workflows.values import json_body_problem
+from loom.values import json_body_problem
 
 # A body nests its values a few levels deep (a graph's node parameters are 4 levels in), so
-# values stay within workflows.values.MAX_DEPTH and validation can still name node and field.
+# values stay within loom.values.MAX_DEPTH and validation can still name node and field.
 BODY_MAX_DEPTH = 64
 
 

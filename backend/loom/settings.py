@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "knox",
     "axes",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "tenancy",
     "catalog",
@@ -95,6 +96,7 @@ MIDDLEWARE = [
     # refused by another middleware) answers JSON, never Django's HTML page.
     "loom.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "loom.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # /static/, see "Production serving" below
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -219,6 +221,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Workflows of parameterized notebooks, run locally or on Apache Airflow.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar's files, served by Loom: no CDN (loom.csp).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Runs and deployments both have a `status`, with different choices: name the second enum.
     "ENUM_NAME_OVERRIDES": {

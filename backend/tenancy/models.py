@@ -61,6 +61,9 @@ class Tenant(models.Model):
         null=True, blank=True,
         help_text="Processes and threads a kernel may run, for nodes that set no max_procs (at most "
                   "LOOM_KERNEL_MAX_PROCS). Empty: LOOM_KERNEL_MAX_PROCS.")
+    # Counts notebook deletes: a workflow version's kept validation that saw this count knows its
+    # pinned notebook versions are all still there without asking (workflows.selectors).
+    notebooks_deleted = models.PositiveIntegerField(default=0, editable=False)
     # Pools subdivide the quota (README, "Roles"): each named pool has its slots, nodes without a
     # pool share what is left, so the tenant never runs more than concurrency_quota notebooks.
     pools = models.JSONField(

@@ -28,15 +28,6 @@ NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Loom</title>
 The API is up: <a href="/api/docs/">/api/docs/</a>.</p></body>"""
 
 
-# The editor loads only its own files and talks only to its own origin; an injected <script>
-# or a remote load is refused by the browser. Inline styles stay allowed (React Flow positions
-# nodes with them, and the executed-notebook viewer's srcdoc frame inherits this policy with
-# nbconvert's <style> and data: images; its scripts are removed and the frame is sandboxed).
-EDITOR_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-              "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-              "frame-ancestors 'none'")
-
-
 def _dist() -> Path:
     return Path(settings.LOOM_FRONTEND_DIST)
 
@@ -48,8 +39,7 @@ def index(request, path=""):
     if not page.is_file():
         return HttpResponse(NOT_BUILT, status=503)
     response = HttpResponse(page.read_bytes(), content_type="text/html; charset=utf-8")
-    response["Cache-Control"] = "no-cache"
-    response["Content-Security-Policy"] = EDITOR_CSP
+    response["Cache-Control"] = "no-cache"  # its Content-Security-Policy: loom.csp
     return response
 
 

@@ -14,7 +14,7 @@ from croniter import croniter
 
 from catalog.inspection import TYPES, type_of, value_fits
 from runtime.parameters import MAP_ITEMS_OUTPUT, fan_out, node_parameters
-from workflows.values import json_value_problem, text_shown
+from loom.values import json_value_problem, text_shown
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 TRIGGER_RULES = (

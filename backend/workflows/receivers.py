@@ -5,13 +5,13 @@ from catalog.models import Notebook
 from catalog.signals import notebook_users
 from tenancy.models import Connection
 from tenancy.signals import connection_users
-from workflows.selectors import workflow_names_using_connections, workflow_names_using_notebook
+from workflows.selectors import notebook_usage, workflow_names_using_connections
 
 
 @receiver(notebook_users, sender=Notebook)
-def workflows_using_notebook(sender, *, notebook: Notebook, **kwargs) -> list[str]:
-    """A notebook the latest version of a workflow runs is in use."""
-    return workflow_names_using_notebook(tenant=notebook.tenant, notebook_name=notebook.name)
+def workflows_using_notebook(sender, *, notebook: Notebook, **kwargs) -> list[dict]:
+    """The workflows whose versions run the notebook; it is in use while a latest version does."""
+    return notebook_usage(tenant=notebook.tenant, notebook_name=notebook.name)
 
 
 @receiver(connection_users, sender=Connection)

@@ -1,7 +1,7 @@
 import hashlib
 from pathlib import Path
 
-from django.db.models import F, OuterRef, QuerySet, Subquery, TextField
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 
 from catalog import inspection
@@ -10,7 +10,7 @@ from catalog.selectors import notebook_signatures
 from runtime import parameters
 from tenancy.models import Connection, Tenant
 from workflows import graph as graph_rules
-from workflows import values
+from loom import values
 from workflows.graph import (
     GraphError,
     connection_errors,
@@ -123,22 +123,31 @@ def workflow_version_errors(*, version: WorkflowVersion) -> list[GraphError]:
     now (connections, pools, allowed queues). The version and its pins never change, so the
     problems kept at save serve, unless the rules changed since (then they are found and kept
     again) or a pinned notebook was deleted (then found without it, not kept: re-uploading the
-    content brings it back)."""
-    kept = version.validation
-    if not (kept and kept.get("rules") == RULES and "placements" in kept and _pins_intact(version)):
+    content brings it back). Whether one was is asked only after the tenant deleted a notebook."""
+    kept, tenant = version.validation, version.workflow.tenant
+    fresh = bool(kept) and kept.get("rules") == RULES and "placements" in kept
+    if fresh and kept.get("notebooks_deleted") != tenant.notebooks_deleted:
+        fresh = _pins_intact(version)
+        if fresh:
+            kept = _keep(version, {**kept, "notebooks_deleted": tenant.notebooks_deleted})
+    if not fresh:
         notebooks = {name: v.parameters for name, v in version_notebooks(version=version).items()}
-        kept = version_validation(graph=version.graph, notebooks=notebooks)
+        kept = {**version_validation(graph=version.graph, notebooks=notebooks), "notebooks_deleted": tenant.notebooks_deleted}
         if notebooks.keys() == version.notebook_pins.keys():
-            version.validation = kept
-            WorkflowVersion.objects.filter(pk=version.pk).update(validation=kept)
+            _keep(version, kept)
     errors = [GraphError(**e) for e in kept["errors"]]
     if kept["connections"]:
         names = Connection.objects.filter(tenant_id=version.workflow.tenant_id).values_list("name", flat=True)
         errors += connection_errors(kept["connections"], names)
     if kept["placements"]:
-        tenant = version.workflow.tenant
         errors += placement_errors(kept["placements"], tenant.pools, tenant.allowed_queues)
     return errors
+
+
+def _keep(version: WorkflowVersion, validation: dict) -> dict:
+    version.validation = validation
+    WorkflowVersion.objects.filter(pk=version.pk).update(validation=validation)
+    return validation
 
 
 def workflow_names_using_connections(*, tenant: Tenant, names) -> dict[str, list[str]]:
@@ -154,10 +163,23 @@ def workflow_names_using_connections(*, tenant: Tenant, names) -> dict[str, list
     return used
 
 
-def workflow_names_using_notebook(*, tenant: Tenant, notebook_name: str) -> list[str]:
-    """Workflows whose latest version has a node running this notebook."""
-    latest = WorkflowVersion.objects.filter(
-        workflow__tenant=tenant, number=F("workflow__latest_version")
-    ).select_related("workflow").order_by("workflow__name", "workflow__id")
-    return [v.workflow.name for v in latest
-            if any(n.get("notebook") == notebook_name for n in v.graph.get("nodes", []))]
+def notebook_usage(*, tenant: Tenant, notebook_name: str) -> list[dict]:
+    """Each workflow that runs the notebook in any of its versions: the versions that pinned it
+    (with the notebook version each pinned, newest first) and whether its latest version runs it
+    (what keeps the notebook from being deleted)."""
+    versions = WorkflowVersion.objects.filter(workflow__tenant=tenant).filter(
+        Q(notebook_pins__has_key=notebook_name) | Q(number=F("workflow__latest_version"))
+    ).select_related("workflow").order_by("workflow__name", "workflow__id", "-number")
+    usage: dict[int, dict] = {}
+    for v in versions:
+        pin = v.notebook_pins.get(notebook_name)
+        latest = v.number == v.workflow.latest_version and any(
+            n.get("notebook") == notebook_name for n in v.graph.get("nodes", []))
+        if not (pin or latest):
+            continue
+        entry = usage.setdefault(v.workflow_id, {"workflow": v.workflow.name, "workflow_id": v.workflow_id,
+                                                 "latest": False, "versions": []})
+        entry["latest"] |= latest
+        if pin:
+            entry["versions"].append({"number": v.number, "notebook_version": pin["version"]})
+    return list(usage.values())

@@ -44,7 +44,8 @@ def _version_create(*, workflow: Workflow, number: int, graph: dict, user) -> Wo
         workflow=workflow, number=number, graph=graph,
         notebook_pins={name: {"version": v.number, "sha256": v.sha256} for name, v in pinned.items()},
         # Validated once, here, against what it pins: reads use what is kept.
-        validation=version_validation(graph=graph, notebooks={name: v.parameters for name, v in pinned.items()}),
+        validation={**version_validation(graph=graph, notebooks={name: v.parameters for name, v in pinned.items()}),
+                    "notebooks_deleted": workflow.tenant.notebooks_deleted},
         created_by=user if user and user.is_authenticated else None,
     )
     workflow.name = graph["name"]

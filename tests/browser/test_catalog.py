@@ -22,6 +22,8 @@ def test_notebook_page_diff_and_delete(page, demo, shot, console):
     page.get_by_role("table", name="Notebooks").get_by_role("link", name="ingest.ipynb").click()
     body = page.get_by_test_id("notebook-page")
     body.get_by_text("Used by Churn per account").wait_for()
+    # Which versions run it: the demo's version 1 pinned the notebook's version 1 (the upload above is v2).
+    body.get_by_role("list", name="Workflow versions that run it").get_by_text("v1 runs notebook v1").wait_for()
     assert "limit" in body.locator(".param-pills").inner_text()
 
     page.get_by_label("Compare with").select_option("1")

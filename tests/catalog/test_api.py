@@ -130,3 +130,20 @@ def test_a_version_previews_as_sandboxed_html(api):
     page = response.content.decode()
     assert '<h1 id="test-notebook">' in page and '<span class="mi">1</span>' in page  # version 1's markdown and code
     assert api.get(f"/api/tenants/acme/notebooks/{nb['id']}/preview/?version=9").status_code == 404
+
+
+def test_the_detail_lists_each_workflow_version_running_the_notebook_and_which_notebook_version(api):
+    nb = upload(api, "acme", "nb.ipynb", notebook_bytes("x = 1")).json()
+    wf = api.post("/api/tenants/acme/workflows/", {"name": "once", "nodes": [{"id": "a", "notebook": "nb.ipynb"}]},
+                  format="json").json()
+    upload(api, "acme", "nb.ipynb", notebook_bytes("x = 2"))
+    graph = api.get(f"/api/tenants/acme/workflows/{wf['id']}/").json()["graph"]
+    for base, nodes in ((1, graph["nodes"]), (2, [])):  # v2 pins the notebook's v2; v3 drops the node
+        saved = api.put(f"/api/tenants/acme/workflows/{wf['id']}/", {**graph, "nodes": nodes, "base_version": base},
+                        format="json")
+        assert saved.status_code == 200, saved.content
+
+    detail = api.get(f"/api/tenants/acme/notebooks/{nb['id']}/").json()
+    assert detail["used_by"] == []  # no latest version runs it: it may be deleted
+    assert detail["used_in"] == [{"workflow": "once", "workflow_id": wf["id"], "latest": False, "versions": [
+        {"number": 2, "notebook_version": 2}, {"number": 1, "notebook_version": 1}]}]

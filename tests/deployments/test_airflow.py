@@ -157,3 +157,46 @@ def test_deleting_a_deployed_workflow_removes_its_dag(airflow_engine, api, tenan
     with pytest.raises(AirflowError) as gone:
         airflow_client().dags.get_dag(dag_id)
     assert gone.value.status == 404
+
+
+def test_a_poll_asks_airflow_about_waiting_deployments_in_bulk_and_looks_closer_only_at_parsed_ones(
+        airflow_engine, tenant, nb, workflow, monkeypatch, settings):
+    import urllib3
+    from collections import Counter
+
+    from deployments.models import Deployment, DeploymentStatus
+    from workflows.models import WorkflowVersion
+
+    nb("step.ipynb", "x: int = 1", "y = x + 1")
+    versions = [WorkflowVersion.objects.get(workflow_id=workflow(nodes=[{"id": "s", "notebook": "step.ipynb"}]))
+                for _ in range(4)]
+    requests, checked, real_open, real_check = [0], Counter(), urllib3.connectionpool.HTTPConnectionPool.urlopen, services.deployment_check
+
+    def counted_open(pool, *args, **kwargs):
+        requests[0] += 1
+        return real_open(pool, *args, **kwargs)
+
+    def counted_check(*, deployment):
+        checked[deployment.dag_id] += 1
+        return real_check(deployment=deployment)
+
+    for version in versions:
+        services.deployment_deploy(version=version)
+    monkeypatch.setattr(urllib3.connectionpool.HTTPConnectionPool, "urlopen", counted_open)
+    monkeypatch.setattr(services, "deployment_check", counted_check)
+    polls, deadline = [], time.monotonic() + settings.LOOM_AIRFLOW_PARSE_TIMEOUT_S + 30
+    waiting = Deployment.objects.filter(status=DeploymentStatus.DEPLOYING, tenant=tenant).select_related("tenant")
+    while waiting.exists():
+        assert time.monotonic() < deadline, polls
+        before, looked = requests[0], sum(checked.values())
+        services.deployments_check(deployments=waiting.all())  # read afresh each poll, as the mirror does
+        polls.append((requests[0] - before, sum(checked.values()) - looked))
+        time.sleep(0.2)
+
+    assert set(Deployment.objects.filter(tenant=tenant).values_list("status", flat=True)) == {DeploymentStatus.DEPLOYED}
+    # Two listings a poll (Loom's DAGs, the import errors), plus at most three requests (source,
+    # import error, unpause) for each deployment Airflow parsed since the last look, which comes
+    # once for a new DAG; never one request per waiting deployment per poll.
+    assert all(made <= 2 + 3 * full for made, full in polls), polls
+    assert max(checked.values()) == 1 and len(checked) == 4, checked
+    print(f"\n{len(polls)} polls while 4 deployments awaited Airflow's parse: {polls} (requests, full checks)")

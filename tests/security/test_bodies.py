@@ -106,9 +106,9 @@ def notebook_with(where: str, value: str) -> bytes:
 
 
 @pytest.mark.parametrize("where, value, detail", [
-    ("cell", '"x = \'a\\ud800b\'"', "holds a lone surrogate (\\ud800), which is not a character, at cells/2/source"),
-    ('"\\udc00"', "1", "holds a lone surrogate (\\udc00), which is not a character, at metadata/\\udc00"),
-    ('"deep"', "[" * 99 + "]" * 99, f"nests lists and objects deeper than {MAX_DEPTH} levels (at metadata/deep/0/...)"),
+    ("cell", '"x = \'a\\ud800b\'"', "holds a string with a lone surrogate (\\ud800), which is not a character, at cells/2/source"),
+    ('"\\udc00"', "1", "has a key with a lone surrogate (\\udc00), which is not a character, at metadata"),
+    ('"deep"', "[" * 99 + "]" * 99, f"nests lists and objects deeper than {MAX_DEPTH} levels"),
     ('"deep"', "[" * 5000 + "]" * 5000, f"nests lists and objects deeper than {MAX_DEPTH} levels"),
 ], ids=["surrogate in a cell", "surrogate in a key", "101 deep", "5000 deep"])
 def test_a_notebook_no_database_row_can_hold_is_a_400_naming_where(api, tenant, where, value, detail):

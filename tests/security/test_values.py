@@ -6,7 +6,7 @@ from dags.rendering import PinnedNotebook, dag_context, dag_render
 from helpers import notebook_bytes, upload
 from runs.services import RunParametersInvalid, run_parameters_check
 from workflows.graph import graph_normalize, graph_validate
-from workflows.values import MAX_DEPTH, json_value_problem
+from loom.values import MAX_DEPTH, json_value_problem
 
 
 def nested(depth: int, leaf=1):

@@ -1,4 +1,6 @@
 """The SPA is served by Django, and the browser logs in with a session and CSRF."""
+import re
+
 import pytest
 from django.test import Client
 
@@ -72,8 +74,16 @@ def test_session_login_needs_csrf(db, make_user, tenant):
     assert "CSRF" in response.json()["detail"]
 
 
-def test_the_editor_page_carries_a_content_security_policy(db, dist):
-    page = Client().get("/workflows/1")
+@pytest.mark.parametrize("path", ["/workflows/1", "/admin/login/", "/api/docs/", "/api/engines/"])
+def test_every_page_carries_a_content_security_policy(db, dist, path):
+    page = Client().get(path)
     csp = [d.strip() for d in page["Content-Security-Policy"].split(";")]
     assert "script-src 'self'" in csp and "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert "object-src 'none'" in csp and "base-uri 'none'" in csp
+
+
+def test_the_api_docs_load_nothing_from_another_origin(db):
+    page = Client().get("/api/docs/").content.decode()
+    assert "<script>" not in page.replace(" ", "")  # no inline script: its script is a file of its own
+    remote = [u for u in re.findall(r'(?:src|href)="([^"]+)"', page) if "//" in u]
+    assert remote == [], remote

@@ -100,3 +100,19 @@ def test_pools_and_queues_are_checked_against_the_tenant_on_every_read(api, tena
     tenant.save()
     assert api.get(f"{URL}{wid}/").json()["errors"] == []
     assert len(validations) == 1
+
+
+def test_a_read_asks_whether_the_pinned_notebooks_exist_only_after_the_tenant_deleted_one(api, catalog, monkeypatch):
+    asked, real = [], selectors._pins_intact
+    monkeypatch.setattr(selectors, "_pins_intact", lambda version: asked.append(version.number) or real(version))
+    wid = api.post(URL, graph(), format="json").json()["id"]
+    upload(api, "acme", "spare.ipynb", notebook_bytes("x = 1"))
+    for _ in range(3):
+        api.get(f"{URL}{wid}/")
+    assert asked == []
+
+    spare = next(n["id"] for n in api.get("/api/tenants/acme/notebooks/").json() if n["name"] == "spare.ipynb")
+    assert api.delete(f"/api/tenants/acme/notebooks/{spare}/").status_code == 204
+    for _ in range(3):
+        assert [e["node"] for e in api.get(f"{URL}{wid}/").json()["errors"]] == ["load", "train"]
+    assert asked == [1]  # once: the answer (all still there) is kept with the new count

@@ -1510,6 +1510,8 @@ export interface components {
             }[];
             /** @description Workflows whose latest version runs this notebook (a delete is refused while any does). */
             readonly used_by: string[];
+            /** @description Every workflow that runs it in some version, with those versions. */
+            readonly used_in: components["schemas"]["NotebookUsage"][];
         };
         /** @description Two versions of a notebook compared by nbdime, cell by cell. */
         NotebookDiff: {
@@ -1531,6 +1533,14 @@ export interface components {
             file: string;
             /** @description Catalog name; defaults to the file's name. */
             name?: string;
+        };
+        NotebookUsage: {
+            workflow: string;
+            workflow_id: number;
+            /** @description Whether the workflow's latest version runs it. */
+            latest: boolean;
+            /** @description Its versions that run the notebook, newest first. */
+            versions: components["schemas"]["UsingVersion"][];
         };
         Output: {
             /** @description The name the notebook sets the output under. */
@@ -1780,6 +1790,12 @@ export interface components {
             username: string;
             /** @description Admin of every tenant; owns quotas, pools and queues. */
             is_platform_admin: boolean;
+        };
+        UsingVersion: {
+            /** @description The workflow version. */
+            number: number;
+            /** @description The notebook version it pinned. */
+            notebook_version: number;
         };
         ValidateRequestRequest: {
             /** @description A graph to check; the latest saved version when absent. */

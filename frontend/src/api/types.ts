@@ -37,6 +37,8 @@ export interface NotebookDetail extends Notebook {
   content: { cells?: { cell_type: string; source: string | string[]; metadata?: { tags?: string[] } }[] };
   versions: { number: number; sha256: string; created_at: string; parameters: NotebookParameter[]; outputs: Notebook["outputs"] }[];
   used_by: string[];
+  /** Every workflow that runs it in some version, with those versions and the notebook version each pinned. */
+  used_in: Schemas["NotebookUsage"][];
 }
 
 /** Two versions of a notebook compared by nbdime (GET notebooks/{id}/diff/), cell by cell. */

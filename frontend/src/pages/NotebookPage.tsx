@@ -65,9 +65,20 @@ export function NotebookPage({ tenant, id }: { tenant: string; id: number }) {
               <span className="spacer" />
               {role && role !== "viewer" && <button className="button danger-text" onClick={() => setDeleting(true)}>Delete</button>}
             </div>
-            <p className="muted" data-testid="used-by">
-              {nb.used_by.length ? <>Used by {nb.used_by.map((w, i) => <span key={w}>{i ? ", " : ""}<strong>{w}</strong></span>)} (their latest versions).</> : "No workflow uses it."}
-            </p>
+            <div className="muted" data-testid="used-by">
+              <p>{nb.used_by.length ? <>Used by {nb.used_by.map((w, i) => <span key={w}>{i ? ", " : ""}<strong>{w}</strong></span>)} (their latest versions).</> : "No workflow uses it."}</p>
+              {nb.used_in.length > 0 && (
+                <ul className="used-in" aria-label="Workflow versions that run it">
+                  {nb.used_in.map((u) => (
+                    <li key={u.workflow_id}>
+                      <a {...linkProps(`/t/${tenant}/workflows/${u.workflow_id}`)}>{u.workflow}</a>
+                      {u.latest ? "" : " (not its latest version)"}:{" "}
+                      {u.versions.map((v) => `v${v.number} runs notebook v${v.notebook_version}`).join(", ") || "its latest version (saved before this notebook was uploaded)"}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </div>
             <div className="param-pills">
               <span className="muted small">Parameters:</span>
               {nb.parameters.map((p) => <span key={p.name} className={`pill type-${p.type ?? "any"}`} title={p.help || p.default_source}>{p.name}<span className="pill-type">{p.type ?? "any"}</span></span>)}

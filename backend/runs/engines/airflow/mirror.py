@@ -24,7 +24,7 @@ from catalog.text import nul_replace
 from dags import naming
 from deployments.client import AirflowError, AirflowUnavailable, airflow_client
 from deployments.models import Deployment, DeploymentStatus
-from deployments.services import deployment_check
+from deployments.services import deployments_check
 from runs.bookkeeping import node_summarize, run_outcome
 from runs.engines.airflow.lease import lease_take
 from runs.engines.airflow.logs import finished_details, xcom_value
@@ -61,11 +61,12 @@ def airflow_runs_sync() -> None:
     import the DAG runs Airflow started by itself, and bring every active Airflow run of Loom up
     to date."""
     submissions_check()
-    for deployment in Deployment.objects.filter(status=DeploymentStatus.DEPLOYING).select_related("tenant"):
-        try:
-            deployment_check(deployment=deployment)
-        except Exception:  # noqa: BLE001 - one deployment's trouble must not stop the mirror
-            log.exception("checking %s failed", deployment.dag_id)
+    try:
+        deployments_check(deployments=Deployment.objects.filter(status=DeploymentStatus.DEPLOYING).select_related("tenant"))
+    except AirflowUnavailable:
+        pass  # said on each active run below
+    except Exception:  # noqa: BLE001 - the deployments' trouble must not stop the mirror
+        log.exception("checking the deployments awaiting their parse failed")
     # Taken before Airflow is asked: a run cancelled after this point is left as it is (see _run_sync).
     active = dict(Run.objects.filter(engine="airflow", status__in=ACTIVE).exclude(external_id="")
                   .values_list("pk", "status"))

@@ -24,14 +24,16 @@ def json_value_problem(value, *, max_depth: int = MAX_DEPTH) -> str | None:
     return _walk(value, max_depth, _scalar_problem, _text_problem)
 
 
-def json_body_problem(value, *, max_depth: int) -> str | None:
-    """The part of the rule that must hold before any serializer looks at a request body:
-    depth (recursive code would crash) and lone surrogates (no response or database row could
-    hold them). The rest is left to the serializers and validation, which name the field."""
-    return _walk(value, max_depth, _surrogate_in_scalar, _surrogate_problem)
+def json_body_problem(value, *, max_depth: int, where=None) -> str | None:
+    """The part of the rule that must hold before any serializer looks at a request body (or an
+    uploaded notebook): depth (recursive code would crash) and lone surrogates (no response or
+    database row could hold them). The rest is left to the serializers and validation, which name
+    the field. `where` shows the path of a problem (by default " at ['a'][0]")."""
+    return _walk(value, max_depth, _surrogate_in_scalar, _surrogate_problem, where or _at)
 
 
-def _walk(value, max_depth: int, scalar_problem, key_problem) -> str | None:
+def _walk(value, max_depth: int, scalar_problem, key_problem, where=None) -> str | None:
+    _at_ = where or _at
     stack = [(value, 0, ())]
     while stack:
         item, level, path = stack.pop()
@@ -41,17 +43,17 @@ def _walk(value, max_depth: int, scalar_problem, key_problem) -> str | None:
             if isinstance(item, dict):
                 for key, inner in item.items():
                     if not isinstance(key, str):
-                        return f"has a key that is not text ({type(key).__name__}){_at(path)}"
+                        return f"has a key that is not text ({type(key).__name__}){_at_(path)}"
                     problem = key_problem(key)
                     if problem:
-                        return f"has a key with {problem}{_at(path)}"
+                        return f"has a key with {problem}{_at_(path)}"
                     stack.append((inner, level + 1, (*path, key)))
             else:
                 stack.extend((inner, level + 1, (*path, i)) for i, inner in enumerate(item))
             continue
         problem = scalar_problem(item)
         if problem:
-            return f"{problem}{_at(path)}"
+            return f"{problem}{_at_(path)}"
     return None
 
 
