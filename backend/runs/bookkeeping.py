@@ -7,7 +7,8 @@ whichever engine ran it.
 - `run_outcome`: a run's status and message from its node rows: any node failed,
   upstream_failed or cancelled makes the run failed, whatever the engine says of the run;
 - `repair_plan`: which nodes a repair reruns (failed, upstream_failed and cancelled ones and
-  everything downstream of them) and which fanned-out nodes keep their successful items.
+  everything downstream of them) and which fanned-out nodes keep their successful items;
+  `retry_items_plan`: the same for "retry failed items" of one fanned-out node.
 """
 from collections import Counter
 
@@ -84,3 +85,9 @@ def repair_plan(graph: dict, summaries: dict[str, NodeRun], *, also=()) -> dict[
     rerun |= set(also)
     rerun |= {d for nid in list(rerun) for d in descendants(graph, nid)}
     return {nid: nid not in also and not (ancestors(graph, nid) & rerun) for nid in rerun}
+
+
+def retry_items_plan(graph: dict, node: str) -> dict[str, bool]:
+    """The plan of "retry failed items" of a fanned-out `node` (repair_plan's shape): its items
+    that did not succeed, and everything downstream of it, which sees the node's new results."""
+    return {node: True, **{d: False for d in descendants(graph, node)}}

@@ -1,3 +1,5 @@
+import math
+
 from django.db.models import Count, F, QuerySet
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 
@@ -81,3 +83,29 @@ def node_run_get(*, run: Run, node: str, map_index: int | None) -> NodeRun:
     except NodeRun.DoesNotExist:
         item = f" item {map_index}." if map_index is not None else "."
         raise NodeRun.DoesNotExist(f"Run {run.pk} has no node '{node}'{item}") from None
+
+
+def node_items_histogram(*, run: Run, node: str, output: str, bins: int = 20, status: str = "") -> dict:
+    """A numeric output of a fanned-out node's items as `bins` equal-width bins between its
+    least and greatest value: {output, count, missing, min, max, bins: [{start, end, count}]}.
+    Only the output's values leave the database, not the rows; `missing` counts the items
+    without a number (unfinished, failed, or a value that is not a number)."""
+    rows = run.node_runs.filter(node=node, map_index__isnull=False)
+    if status:
+        rows = rows.filter(status=status)
+    values = list(rows.annotate(value=KeyTransform(output, "outputs")).values_list("value", flat=True))
+    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)]
+    result = {"output": output, "count": len(numbers), "missing": len(values) - len(numbers), "bins": [],
+              "min": min(numbers, default=None), "max": max(numbers, default=None)}
+    if not numbers:
+        return result
+    low, high = result["min"], result["max"]
+    if low == high:  # one value: one bin around it
+        result["bins"] = [{"start": low, "end": high, "count": len(numbers)}]
+        return result
+    width = (high - low) / bins
+    counts = [0] * bins
+    for x in numbers:
+        counts[min(int((x - low) / width), bins - 1)] += 1  # the greatest value falls in the last bin
+    result["bins"] = [{"start": low + i * width, "end": low + (i + 1) * width, "count": c} for i, c in enumerate(counts)]
+    return result

@@ -243,3 +243,18 @@ class NodeNotebookDiffSerializer(serializers.Serializer):
     node = serializers.CharField()
     map_index = serializers.IntegerField(allow_null=True)
     cells = DiffCellSerializer(many=True)
+
+
+class HistogramBinSerializer(serializers.Serializer):
+    start = serializers.FloatField()
+    end = serializers.FloatField()
+    count = serializers.IntegerField()
+
+
+class ItemsHistogramSerializer(serializers.Serializer):
+    output = serializers.CharField()
+    count = serializers.IntegerField(help_text="Items with a number for the output.")
+    missing = serializers.IntegerField(help_text="Items without one (unfinished, failed, or not a number).")
+    min = serializers.FloatField(allow_null=True)
+    max = serializers.FloatField(allow_null=True)
+    bins = HistogramBinSerializer(many=True, help_text="Equal-width bins from min to max; the last includes max.")

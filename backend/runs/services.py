@@ -1,11 +1,11 @@
-"""Writes on runs: start, cancel, repair. Engines (runs.engines) do the engine-specific part."""
+"""Writes on runs: start, cancel, repair, retry failed items. Engines (runs.engines) do the engine-specific part."""
 from django.db import transaction
 from django.utils import timezone
 
 from audit.services import Action, ActorKind, record
 from catalog.inspection import TYPES, type_of, value_fits
 from loom.errors import Conflict, Invalid
-from runs.bookkeeping import repair_plan
+from runs.bookkeeping import NOT_SUCCEEDED, repair_plan, retry_items_plan
 from runs.engines import engine_get
 from runs.engines.local import cache_plan
 from runs.models import ACTIVE, NodeRun, Run, Status, Trigger
@@ -187,7 +187,7 @@ def run_cancel(*, run: Run) -> Run:
     return run
 
 
-def run_repair(*, run: Run, version=None, parameters: dict | None = None) -> Run:
+def run_repair(*, run: Run, version=None, parameters: dict | None = None, retry_items_of: str | None = None) -> Run:
     """Rerun, in the same run, the nodes that failed, were upstream_failed or cancelled, and every
     node downstream of them (runs.bookkeeping.repair_plan); nodes that succeeded keep their
     outputs. A fanned-out node whose inputs are not rerun keeps its successful items and reruns
@@ -200,20 +200,20 @@ def run_repair(*, run: Run, version=None, parameters: dict | None = None) -> Run
     names each that does not. On Airflow either makes a new DAG run, fed the kept outputs."""
     runner = engine_get(run.engine)
     run = Run.objects.select_related("version", "tenant", "workflow").get(pk=run.pk)
-    _repairable(run)
+    if retry_items_of is None:
+        _repairable(run)
     target = _repair_version(run, version)
     params = run_parameters_check(graph=target.graph, parameters={**run.parameters, **(parameters or {})})
     fresh = target.pk != run.version_id or params != run.parameters
     if fresh:
         workflow_version_runnable(version=target)
     rows = list(run.node_runs.select_related("version").all())
-    plan = _repair_checked(run, target, params, rows, fresh)
+    plan = _repair_checked(run, target, params, rows, fresh, retry_items_of)
     runner.rerun(run=run, plan=plan, rows=rows, fresh=fresh)
     with transaction.atomic():
         run = Run.objects.select_for_update().select_related("version", "tenant").get(pk=run.pk)
-        _repairable(run)
         rows = list(run.node_runs.all())
-        if _repair_checked(run, target, params, rows, fresh) != plan:
+        if _repair_checked(run, target, params, rows, fresh, retry_items_of) != plan:
             raise RunNotRepairable("The run changed while it was being repaired; try again.")
         graph = target.graph
         ids = {n["id"] for n in graph["nodes"]}
@@ -233,7 +233,8 @@ def run_repair(*, run: Run, version=None, parameters: dict | None = None) -> Run
             _reset(summary[nid], parameters={}, version=target)
         record(Action.RUN_REPAIRED, tenant=run.tenant, obj=run, before={"status": run.status, "version": run.version.number},
                after={"status": Status.RUNNING, "rerun": sorted(plan), "version": target.number,
-                      **({"parameters": params} if params != run.parameters else {})})
+                      **({"parameters": params} if params != run.parameters else {}),
+                      **({"retried_items_of": retry_items_of} if retry_items_of else {})})
         if fresh:
             # Airflow: a new DAG run (its conf has the new parameters), fed what is kept.
             run.external_id = ""
@@ -245,6 +246,19 @@ def run_repair(*, run: Run, version=None, parameters: dict | None = None) -> Run
     return run
 
 
+def run_retry_failed_items(*, run: Run, node: str) -> Run:
+    """Rerun, in the same run, the items of the fanned-out `node` that did not succeed (also when
+    the node succeeded within its allowance of failed items) and every node downstream of it."""
+    if run.status in ACTIVE:
+        raise RunNotRepairable(f"Run {run.pk} is {run.status}: retry its failed items once it has finished.")
+    spec = next((n for n in run.version.graph["nodes"] if n["id"] == node), None)
+    if spec is None or not spec.get("map_over"):
+        raise Invalid(f"Run {run.pk} has no fanned-out node '{node}'.")
+    if not run.node_runs.filter(node=node, map_index__isnull=False, status__in=NOT_SUCCEEDED).exists():
+        raise RunNotRepairable(f"'{node}' has no failed items in run {run.pk}.")
+    return run_repair(run=run, retry_items_of=node)
+
+
 def _repair_version(run: Run, version) -> WorkflowVersion:
     if version is None:
         return run.version
@@ -252,14 +266,17 @@ def _repair_version(run: Run, version) -> WorkflowVersion:
     return workflow_version_get(workflow=run.workflow, number=number)
 
 
-def _repair_checked(run: Run, target: WorkflowVersion, params: dict, rows: list[NodeRun], fresh: bool) -> dict[str, bool]:
-    """The repair plan on `target`; ReuseInvalid naming each kept node that no longer fits."""
+def _repair_checked(run: Run, target: WorkflowVersion, params: dict, rows: list[NodeRun], fresh: bool,
+                    retry_items_of: str | None = None) -> dict[str, bool]:
+    """The repair plan on `target` (or, with `retry_items_of`, retry_items_plan's for that
+    fanned-out node); ReuseInvalid naming each kept node that no longer fits."""
     summary = {r.node: r for r in rows if r.map_index is None}
     graph = target.graph
     also = set()
     if fresh and run.engine == "airflow":  # a new DAG run cannot be fed a fanned-out node's items
         also = {n["id"] for n in graph["nodes"] if n["map_over"]}
-    plan = repair_plan(graph, {nid: r for nid, r in summary.items() if nid in {n["id"] for n in graph["nodes"]}}, also=also)
+    plan = retry_items_plan(graph, retry_items_of) if retry_items_of else repair_plan(
+        graph, {nid: r for nid, r in summary.items() if nid in {n["id"] for n in graph["nodes"]}}, also=also)
     changed = {k for k in params.keys() | run.parameters.keys() if params.get(k) != run.parameters.get(k)}
     errors = []
     for nid, row in summary.items():

@@ -5,13 +5,15 @@ from rest_framework import generics, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
+from loom.errors import Invalid
 from loom.notebook_html import AnyFormat, notebook_html_response
 from runs import selectors, services
 from runs.compare import executed_notebook_text
 from runs.engines import ENGINE_NAMES, EngineUnavailable, engine_get
 from accounts.models import ApiToken
 from runs.models import Run, Status, Trigger
-from runs.serializers import (NodeItemSerializer, SourceSerializer, RunDetailSerializer, RunRepairSerializer, RunSerializer,
+from runs.serializers import (ItemsHistogramSerializer, NodeItemSerializer, SourceSerializer, RunDetailSerializer,
+                              RunRepairSerializer, RunSerializer,
                               RunStartSerializer)
 from runtime.parameters import fan_out
 from tenancy.scoping import TenantScopedMixin
@@ -154,13 +156,9 @@ class NodeItemsView(RunScopedMixin, generics.GenericAPIView):
     def get(self, request, tenant, run_id, node):
         """The items of a fanned-out node, a page at a time (limit, offset)."""
         run = self.get_object()
-        spec = next((n for n in run.version.graph["nodes"] if n["id"] == node), None)
-        if spec is None or not spec.get("map_over"):
-            raise Http404(f"Run {run.pk} has no fanned-out node '{node}'.")
+        parameter = _fanned_out_parameter(run, node)
         query = request.query_params
-        if query.get("status") and query["status"] not in Status.values:
-            return Response({"detail": f"status must be one of {', '.join(Status.values)}."}, status=400)
-        parameter = fan_out(spec["map_over"], spec.get("map_parameter")).parameter
+        _status_check(query)
         try:
             rows = selectors.node_items(run=run, node=node, parameter=parameter, status=query.get("status", ""),
                                         item=query.get("item", ""), sort=query.get("sort") or "map_index")
@@ -168,6 +166,54 @@ class NodeItemsView(RunScopedMixin, generics.GenericAPIView):
             return Response({"detail": str(e)}, status=400)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(NodeItemSerializer(page, many=True, context={"parameter": parameter}).data)
+
+
+class NodeItemsHistogramView(RunScopedMixin, generics.GenericAPIView):
+    serializer_class = ItemsHistogramSerializer
+
+    @extend_schema(parameters=[
+        OpenApiParameter("output", str, required=True, description="The numeric output to count."),
+        OpenApiParameter("bins", int, description="How many bins (1-100, default 20)."),
+        OpenApiParameter("status", str, enum=list(Status.values), description="Only the items in this state."),
+    ])
+    def get(self, request, tenant, run_id, node):
+        """A numeric output across a fanned-out node's items, counted into bins (e.g. AUC per account)."""
+        run = self.get_object()
+        _fanned_out_parameter(run, node)
+        query = request.query_params
+        _status_check(query)
+        if not query.get("output"):
+            raise Invalid("output is required: the name of a numeric output of the node.")
+        bins = query.get("bins") or "20"
+        if not bins.isdigit() or not 1 <= int(bins) <= 100:
+            raise Invalid("bins must be an integer from 1 to 100.")
+        return Response(ItemsHistogramSerializer(selectors.node_items_histogram(
+            run=run, node=node, output=query["output"], bins=int(bins), status=query.get("status", ""))).data)
+
+
+class NodeRetryFailedItemsView(RunScopedMixin, generics.GenericAPIView):
+    serializer_class = RunDetailSerializer
+
+    @extend_schema(request=None, responses={
+        200: RunDetailSerializer, 400: OpenApiResponse(description="Not a fanned-out node of the run"),
+        409: OpenApiResponse(description="The run is not finished, or the node has no failed items"),
+        503: OpenApiResponse(description="The run's engine is unreachable")})
+    def post(self, request, tenant, run_id, node):
+        """Rerun the items of a fanned-out node that did not succeed, and everything downstream of the node."""
+        return Response(run_detail(services.run_retry_failed_items(run=self.get_object(), node=node)))
+
+
+def _fanned_out_parameter(run: Run, node: str) -> str:
+    """The parameter a fanned-out node of the run gives each item; 404 for any other node."""
+    spec = next((n for n in run.version.graph["nodes"] if n["id"] == node), None)
+    if spec is None or not spec.get("map_over"):
+        raise Http404(f"Run {run.pk} has no fanned-out node '{node}'.")
+    return fan_out(spec["map_over"], spec.get("map_parameter")).parameter
+
+
+def _status_check(query) -> None:
+    if query.get("status") and query["status"] not in Status.values:
+        raise Invalid(f"status must be one of {', '.join(Status.values)}.")
 
 
 class NodeNotebookView(RunScopedMixin, generics.GenericAPIView):

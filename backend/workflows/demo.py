@@ -12,27 +12,32 @@ DEMO_PASSWORD = "loom-demo"
 
 CHURN_GRAPH = {
     "name": "Churn per account",
-    "description": "Ingest the day's events, train one model per customer account, report the best.",
+    "description": ("Generate the day's customer table of a few hundred accounts, train a scikit-learn churn model per "
+                    "account (one fanned-out item each, a ROC plot in each executed notebook), rank the accounts."),
     "schedule": "@daily",
     "start_date": "2026-11-01",
     "catchup": False,
     "tags": ["demo"],
     "parameters": [
         {"name": "run_date", "type": "str", "default": "2026-11-01", "help": "The day to process"},
-        {"name": "accounts", "type": "list", "default": ["acme", "globex", "initech"], "help": "One model per account"},
+        {"name": "n_accounts", "type": "int", "default": 200, "help": "How many accounts ingest generates"},
+        {"name": "accounts", "type": "list", "default": [], "help": "Only these accounts (empty: all generated ones)"},
     ],
     "nodes": [
         {"id": "ingest", "notebook": "ingest.ipynb", "parameters": {"source": "warehouse"},
-         "outputs": [{"name": "dataset_path", "type": "str"}, {"name": "row_count", "type": "int"}],
-         "retries": 1, "retry_delay_s": 5, "timeout_s": 600, "position": {"x": 60, "y": 120}},
-        {"id": "train", "notebook": "train.ipynb", "map_over": "accounts", "map_parameter": "account",
-         "outputs": [{"name": "auc", "type": "float"}], "timeout_s": 600, "position": {"x": 400, "y": 120}},
+         "outputs": [{"name": "dataset_path", "type": "str"}, {"name": "row_count", "type": "int"},
+                     {"name": "accounts", "type": "list"}],
+         "retries": 1, "retry_delay_s": 5, "timeout_s": 600, "position": {"x": 40, "y": 120}},
+        {"id": "train", "notebook": "train.ipynb", "map_over": "ingest.accounts", "map_parameter": "account",
+         "max_failed_ratio": 0.02, "outputs": [{"name": "auc", "type": "float"}, {"name": "customers", "type": "int"},
+                                               {"name": "churn_rate", "type": "float"}],
+         "timeout_s": 600, "position": {"x": 400, "y": 120}},
         {"id": "report", "notebook": "report.ipynb", "parameters": {"threshold": 0.75},
-         "outputs": ["best_account", {"name": "mean_auc", "type": "float"}], "position": {"x": 740, "y": 120}},
+         "outputs": ["best_account", {"name": "mean_auc", "type": "float"}], "position": {"x": 760, "y": 120}},
     ],
     "edges": [
         {"source": "ingest", "target": "train", "bind": {"dataset_path": "input_path"}},
-        {"source": "train", "target": "report", "bind": {"auc": "aucs"}},
+        {"source": "train", "target": "report", "bind": {"auc": "aucs", "map_items": "accounts"}},
     ],
 }
 

@@ -5,6 +5,7 @@ import { ApiError } from "./api/client";
 import { endpoints } from "./api/endpoints";
 import type { Conflict, GraphError, Json, Notebook, RunDetail, RunSelection, User, WorkflowDetail } from "./api/types";
 import { type Clip, clipCopy, clipPaste } from "./graph/clipboard";
+import { mapOverWire } from "./graph/fanout";
 import { type WorkflowMeta, bindingEdgeId, depEdgeId, flowToGraph, graphToFlow } from "./graph/convert";
 import { type History, historyPush, historyRedo, historyUndo } from "./graph/history";
 import { isIdentifier, nodeIdFor } from "./graph/ids";
@@ -80,6 +81,8 @@ interface State {
   checkpoint: (key?: string) => void;
   addNode: (notebook: string, position: { x: number; y: number }) => void;
   updateNode: (id: string, patch: Partial<NodeSpec>, key?: string) => void;
+  /** Fan a node out over a list (null: run once), ordering it after the list's node if nothing does yet. */
+  fanOut: (id: string, mapOver: string | null, mapParameter?: string | null) => void;
   setNodeParameter: (id: string, name: string, value: Json | undefined) => void;
   renameNode: (id: string, to: string) => string | null;
   updateMeta: (patch: Partial<WorkflowMeta>, key?: string) => void;
@@ -271,6 +274,13 @@ export const useStore = create<State>()((set, get) => {
       set({ nodes: get().nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, node: { ...n.data.node, ...patch } } } : n)) });
     },
 
+    fanOut: (id, mapOver, mapParameter) => {
+      const patch: Partial<NodeSpec> = mapParameter === undefined ? { map_over: mapOver } : { map_over: mapOver, map_parameter: mapParameter };
+      const wire = mapOverWire(id, mapOver, get().edges);
+      get().updateNode(id, patch);
+      if (wire) set({ edges: [...get().edges, wire] });
+    },
+
     setNodeParameter: (id, name, value) => {
       const node = get().nodes.find((n) => n.id === id);
       if (!node) return;
@@ -324,11 +334,12 @@ export const useStore = create<State>()((set, get) => {
     paste: () => {
       const clip = get().clip;
       if (!clip) return;
-      const pasted = clipPaste(clip, new Set(get().nodes.map((n) => n.id)));
+      const { nodes, edges, meta } = get();
+      const pasted = clipPaste(clip, new Set(nodes.map((n) => n.id)), undefined, { nodes, edges, globals: meta.parameters });
       checkpoint();
       set({
-        nodes: [...get().nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...(pasted.nodes as LoomNode[])],
-        edges: [...get().edges, ...pasted.edges],
+        nodes: [...nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...(pasted.nodes as LoomNode[])],
+        edges: [...edges, ...pasted.edges, ...pasted.wires],
         // Pasting again lands one step further along instead of on top of this paste.
         clip: { nodes: pasted.nodes.map((n) => ({ ...n, selected: false })), edges: pasted.edges },
       });

@@ -84,6 +84,7 @@ def test_build_save_and_run_a_workflow(page, demo, shot, console, request):
     shot(page, "run-view")
 
     select_node(page, "train")
+    page.get_by_test_id("items-train").get_by_test_id("item-row-0").click()  # an item's card opens from its row
     page.locator("[data-testid=node-run-train-0]").get_by_role("button", name="Open executed notebook").click()
     frame = page.frame_locator("[data-testid=notebook-viewer] iframe")
     frame.locator("body").get_by_text("auc=").first.wait_for()

@@ -41,7 +41,7 @@ def test_churn_on_airflow_gives_the_local_engines_outputs(airflow_engine, api, t
         assert (node["status"], node["attempts"], node["error"]) == ("success", 1, None), key
         assert node["started_at"] and node["ended_at"] and node["started_at"] <= node["ended_at"], key
     assert airflow_nodes["train"]["outputs"]["auc"] == [airflow_nodes["train", i]["outputs"]["auc"] for i in range(4)]
-    assert airflow_nodes["ingest"]["outputs"]["row_count"] == 40
+    assert airflow_nodes["ingest"]["outputs"]["row_count"] == 600  # 4 accounts x 150 customers
 
     # The executed notebooks (from the artifacts folder Airflow's tasks wrote) and the task logs.
     base = f"/api/tenants/{tenant.slug}/runs/{on_airflow['id']}/nodes"

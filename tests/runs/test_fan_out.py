@@ -1,6 +1,6 @@
 """Fanned-out nodes on the local engine: failed items within the node's allowance, and the
 items endpoint. Real worker, real kernels (tests/runs/conftest.py)."""
-from tests.runs.support import nodes_of
+from tests.runs.support import nodes_of, wait_run
 
 
 def test_failed_items_within_the_allowance_pass_on_the_successful_results_with_their_items(
@@ -33,6 +33,39 @@ def test_failed_items_within_the_allowance_pass_on_the_successful_results_with_t
     assert nodes["item"]["status"] == "failed" and nodes["item"]["outputs"] == {}
     assert nodes["item"]["error"]["message"].startswith("2 of 5 items did not succeed")
     assert nodes["total"]["status"] == "upstream_failed"
+
+
+def test_retry_failed_items_reruns_only_them_and_what_depends_on_the_node(
+        engine, api, tenant, nb, workflow, run_wf, tmp_path):
+    nb("item.ipynb", "n = 0\nflag = ''",
+       "import os\nif n % 2 == 0 and not os.path.exists(flag):\n    raise RuntimeError('not yet')\nsquare = n * n")
+    nb("total.ipynb", "squares = []", "total = sum(squares)")
+    wid = workflow(
+        parameters=[{"name": "ns", "type": "list", "default": [1, 2, 3, 4, 5]}],
+        nodes=[{"id": "item", "notebook": "item.ipynb", "map_over": "ns", "map_parameter": "n", "max_failed_items": 2,
+                "parameters": {"flag": str(tmp_path / "flag")}, "outputs": ["square"]},
+               {"id": "total", "notebook": "total.ipynb", "outputs": ["total"]}],
+        edges=[{"source": "item", "target": "total", "bind": {"square": "squares"}}],
+    )
+    detail = run_wf(wid)
+    assert detail["status"] == "success" and nodes_of(detail)["total"]["outputs"] == {"total": 35}
+    url = f"/api/tenants/{tenant.slug}/runs/{detail['id']}/nodes/item/retry-failed/"
+    # A successful run may retry the items its node tolerated: the plain repair refuses it.
+    assert api.post(f"/api/tenants/{tenant.slug}/runs/{detail['id']}/repair/").status_code == 409
+    (tmp_path / "flag").write_text("go")
+    response = api.post(url)
+    assert response.status_code == 200 and response.json()["status"] == "running", response.content
+    nodes = nodes_of(wait_run(api, tenant.slug, detail["id"]))
+    assert [nodes["item", i]["status"] for i in range(5)] == ["success"] * 5
+    assert [nodes["item", i]["attempts"] for i in range(5)] == [1] * 5
+    assert nodes["item"]["items"] == {"success": 5} and nodes["item"]["warnings"] == []
+    assert nodes["total"]["outputs"] == {"total": 55}
+    from runs.models import NodeRun
+
+    assert NodeRun.objects.get(run_id=detail["id"], node="item", map_index=0).log.count("started") == 1
+    # Nothing left to retry; a node without items is not one to retry.
+    assert api.post(url).status_code == 409
+    assert api.post(url.replace("/item/", "/total/")).status_code == 400
 
 
 def test_the_allowance_is_checked_with_the_graph(api, tenant, nb):

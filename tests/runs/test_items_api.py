@@ -65,3 +65,22 @@ def test_run_details_do_not_grow_with_items(api, tenant, items, django_assert_ma
     assert detail["nodes"][0]["items"] == {"success": items - failed, "failed": failed}
     assert detail["nodes"][1]["items"] is None
     assert len(response.content) < 1500, len(response.content)  # as small for 500 items as for 5
+
+
+def test_histogram_of_an_output_across_items(api, tenant, django_assert_max_num_queries):
+    run = _run(tenant, 5000)
+    url = f"/api/tenants/{tenant.slug}/runs/{run.pk}/nodes/train/items/histogram/"
+    with django_assert_max_num_queries(8):
+        response = api.get(url, {"output": "auc", "bins": 10})
+    hist = response.json()
+    assert response.status_code == 200, hist
+    assert (hist["count"], hist["missing"], hist["min"], hist["max"]) == (4500, 500, 0.0, 0.99)
+    assert [b["count"] for b in hist["bins"]] == [450] * 10  # the AUCs are evenly spread
+    assert hist["bins"][0]["start"] == 0.0 and abs(hist["bins"][-1]["end"] - 0.99) < 1e-9
+    assert len(response.content) < 2000  # bins, not the 5,000 items
+
+    assert api.get(url, {"output": "auc", "status": "failed"}).json()["bins"] == []
+    assert api.get(url, {"output": "auc"}).json()["bins"].__len__() == 20
+    assert api.get(url).status_code == 400
+    assert "bins" in api.get(url, {"output": "auc", "bins": 0}).json()["detail"]
+    assert api.get(url.replace("/train/", "/report/"), {"output": "auc"}).status_code == 404

@@ -135,7 +135,7 @@ def test_the_demo_pipeline_runs_sandboxed(engine, api, tenant, workflow, run_wf)
     assert detail["status"] == "success", json.dumps(nodes, indent=1)[:3000]
     path = Path(nodes["ingest"]["outputs"]["dataset_path"])
     assert path.is_file() and path.is_relative_to(settings.LOOM_ARTIFACTS_DIR)
-    assert nodes["ingest"]["outputs"]["row_count"] == 20  # the 2 accounts of the workflow x 10 rows
+    assert nodes["ingest"]["outputs"]["row_count"] == 300  # the 2 accounts of the workflow x 150 customers
     assert all(a > 0.6 for a in nodes["train"]["outputs"]["auc"])
     assert all(n["warnings"] == [] for n in detail["nodes"])  # sandboxed: nothing to warn about
 

@@ -6,7 +6,7 @@ import type {
   Invitation, InvitationJoined, InvitationPreview, Json, Member, NodeItem, Notebook, NotebookDetail, NotebookDiff,
   Page, Role, Run, RunDetail, Tenant, Backfill, BackfillDetail, BackfillDryRun, BackfillRequest, Deployment, Channel,
   ChannelRequest, DeliveryPage, Delivery, TenantDetail, TenantUpdate, User, WorkflowDetail, WorkflowListItem,
-  WorkflowVersion, PlannedNode, RunSelection, RunCompare, RunListItem, NodeLog,
+  WorkflowVersion, PlannedNode, RunSelection, RunCompare, RunListItem, NodeLog, ItemsHistogram,
 } from "./types";
 
 const T = (tenant: string) => `/api/tenants/${encodeURIComponent(tenant)}`;
@@ -140,6 +140,10 @@ export const endpoints = {
     `${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/notebook/diff/?with=${other}&format=html${mapIndex === null ? "" : `&map_index=${mapIndex}`}`,
   nodeLog: (t: string, run: number, node: string, offset: number, mapIndex: number | null = null) =>
     api.get<NodeLog>(`${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/log/?offset=${offset}${mapIndex === null ? "" : `&map_index=${mapIndex}`}`),
+  itemsHistogram: (t: string, run: number, node: string, output: string, bins = 20) =>
+    api.get<ItemsHistogram>(`${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/items/histogram/?${new URLSearchParams({ output, bins: String(bins) })}`),
+  retryFailedItems: (t: string, run: number, node: string) =>
+    api.post<RunDetail>(`${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/retry-failed/`),
   notebookHtmlUrl: (t: string, run: number, node: string, mapIndex: number | null) =>
     `${T(t)}/runs/${run}/nodes/${encodeURIComponent(node)}/notebook/?format=html${mapIndex === null ? "" : `&map_index=${mapIndex}`}`,
   notebookIpynbUrl: (t: string, run: number, node: string, mapIndex: number | null) =>

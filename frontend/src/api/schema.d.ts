@@ -423,23 +423,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/tenants/{tenant}/runs/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The tenant's runs, newest first, a page at a time (limit, offset). */
-        get: operations["tenants_runs_list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/tenants/{tenant}/runs/{run_id}/": {
         parameters: {
             query?: never;
@@ -474,26 +457,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/tenants/{tenant}/runs/{run_id}/compare/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * @description This run against ?with=: the parameters that differ, and per node both sides (status,
-         *     duration, outputs) with what changed.
-         */
-        get: operations["tenants_runs_compare_retrieve"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/items/": {
         parameters: {
             query?: never;
@@ -511,18 +474,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/log/": {
+    "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/items/histogram/": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /**
-         * @description The node run's log from `offset` on: while it runs, what it printed so far (the local
-         *     engine streams it; on Airflow, the task's log as Airflow has it now).
-         */
-        get: operations["tenants_runs_nodes_log_retrieve"];
+        /** @description A numeric output across a fanned-out node's items, counted into bins (e.g. AUC per account). */
+        get: operations["tenants_runs_nodes_items_histogram_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -548,20 +508,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/notebook/diff/": {
+    "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/retry-failed/": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /**
-         * @description The node's executed notebook in ?with= (old side) against this run's (new side),
-         *     cell by cell, computed by nbdime; execution counts and timings are not differences.
-         */
-        get: operations["tenants_runs_nodes_notebook_diff_retrieve"];
+        get?: never;
         put?: never;
-        post?: never;
+        /** @description Rerun the items of a fanned-out node that did not succeed, and everything downstream of the node. */
+        post: operations["tenants_runs_nodes_retry_failed_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -810,43 +767,6 @@ export interface components {
             /** @description What changed, as it became. A connection's secret fields show as "set", "replaced" or "cleared", never their values. */
             readonly after: unknown;
         };
-        CompareChanged: {
-            status: boolean;
-            /** @description The outputs whose values differ. */
-            outputs: string[];
-            /** @description The runs pinned different versions of its notebook. */
-            notebook: boolean;
-            /** @description Only one of the runs has the node. */
-            presence: boolean;
-        };
-        CompareNode: {
-            node: string;
-            run: components["schemas"]["CompareSide"] | null;
-            other: components["schemas"]["CompareSide"] | null;
-            changed: components["schemas"]["CompareChanged"];
-        };
-        CompareParameter: {
-            name: string;
-            run: unknown;
-            other: unknown;
-        };
-        CompareSide: {
-            status: components["schemas"]["StatusEnum"];
-            /** Format: date-time */
-            started_at: string | null;
-            /** Format: date-time */
-            ended_at: string | null;
-            /** Format: double */
-            duration_s: number | null;
-            outputs: {
-                [key: string]: unknown;
-            };
-            /** @description The workflow version the node ran on, when recorded. */
-            version: number | null;
-            items: {
-                [key: string]: number;
-            } | null;
-        };
         Connection: {
             readonly id: number;
             name: string;
@@ -956,10 +876,6 @@ export interface components {
             changed: string[];
             /** @description The cell's source, line by line. */
             lines: components["schemas"]["DiffLine"][];
-            /** @description What the cell's outputs show as text (streams, text/plain, errors). */
-            outputs: string[];
-            /** @description The old side's outputs, when they changed. */
-            outputs_before?: string[];
         };
         /**
          * @description * `unchanged` - unchanged
@@ -1192,6 +1108,13 @@ export interface components {
             /** @description The version this edit started from. */
             base_version: number;
         };
+        HistogramBin: {
+            /** Format: double */
+            start: number;
+            /** Format: double */
+            end: number;
+            count: number;
+        };
         Invitation: {
             readonly id: number;
             /** Format: email */
@@ -1233,6 +1156,19 @@ export interface components {
         InvitationTokenRequest: {
             /** @description The token of the mailed link (…/invitations/<token>). */
             token: string;
+        };
+        ItemsHistogram: {
+            output: string;
+            /** @description Items with a number for the output. */
+            count: number;
+            /** @description Items without one (unfinished, failed, or not a number). */
+            missing: number;
+            /** Format: double */
+            min: number | null;
+            /** Format: double */
+            max: number | null;
+            /** @description Equal-width bins from min to max; the last includes max. */
+            bins: components["schemas"]["HistogramBin"][];
         };
         JsonValue: (string | number | boolean | components["schemas"]["JsonValue"][] | {
             [key: string]: components["schemas"]["JsonValue"];
@@ -1404,34 +1340,6 @@ export interface components {
             error: components["schemas"]["NodeError"] | null;
             /** @description What the user must know about how this node ran (an unsandboxed kernel, say). */
             warnings?: unknown;
-        };
-        NodeLog: {
-            /** @description The log from `offset` on. */
-            text: string;
-            /** @description Where the log ends now: the next request's offset. */
-            offset: number;
-            /**
-             * @description The node run's status; the log grows while it is queued or running.
-             *
-             *     * `queued` - Queued
-             *     * `running` - Running
-             *     * `success` - Success
-             *     * `failed` - Failed
-             *     * `skipped` - Skipped
-             *     * `upstream_failed` - Upstream Failed
-             *     * `cancelled` - Cancelled
-             */
-            status: components["schemas"]["StatusEnum"];
-            /** @description The log is shorter than `offset` (the node was retried elsewhere): `text` is the whole log. */
-            reset: boolean;
-        };
-        /** @description The executed notebook of `other` (old side) against `run`'s (new side), compared by nbdime. */
-        NodeNotebookDiff: {
-            run: number;
-            other: number;
-            node: string;
-            map_index: number | null;
-            cells: components["schemas"]["DiffCell"][];
         };
         NodeRequest: {
             /** @description Unique in the graph: letters, digits and '_', not starting with a digit. The task id in Airflow. */
@@ -1725,45 +1633,15 @@ export interface components {
             version: number;
             engine?: string;
             status?: components["schemas"]["StatusEnum"];
-            /**
-             * @description What started it: manual (the editor), api (a token), schedule, backfill, or airflow (started in Airflow).
-             *
-             *     * `manual` - Manual
-             *     * `api` - Api
-             *     * `schedule` - Schedule
-             *     * `backfill` - Backfill
-             *     * `airflow` - Airflow
-             */
-            trigger?: components["schemas"]["TriggerEnum"];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
             started_at?: string | null;
             /** Format: date-time */
             ended_at?: string | null;
-            /**
-             * Format: double
-             * @description Seconds from start to end; null until it ends.
-             */
-            readonly duration_s: number | null;
-            /** @description Who started it (null: a schedule, or Airflow itself). */
             created_by?: string | null;
-            /** @description The run's parameters whose values differ from the workflow's defaults. */
-            readonly parameters_changed: {
-                [key: string]: unknown;
-            };
             /** @description Airflow engine: the DAG run's id in Airflow. */
             external_id?: string;
-        };
-        /** @description Two runs side by side: `run` (the URL's) and `other` (?with=). */
-        RunCompare: {
-            run: number;
-            other: number;
-            version: number;
-            other_version: number;
-            /** @description The parameters whose values (override or default) differ. */
-            parameters: components["schemas"]["CompareParameter"][];
-            nodes: components["schemas"]["CompareNode"][];
         };
         RunDetail: {
             readonly id: number;
@@ -1771,33 +1649,13 @@ export interface components {
             version: number;
             engine?: string;
             status?: components["schemas"]["StatusEnum"];
-            /**
-             * @description What started it: manual (the editor), api (a token), schedule, backfill, or airflow (started in Airflow).
-             *
-             *     * `manual` - Manual
-             *     * `api` - Api
-             *     * `schedule` - Schedule
-             *     * `backfill` - Backfill
-             *     * `airflow` - Airflow
-             */
-            trigger?: components["schemas"]["TriggerEnum"];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
             started_at?: string | null;
             /** Format: date-time */
             ended_at?: string | null;
-            /**
-             * Format: double
-             * @description Seconds from start to end; null until it ends.
-             */
-            readonly duration_s: number | null;
-            /** @description Who started it (null: a schedule, or Airflow itself). */
             created_by?: string | null;
-            /** @description The run's parameters whose values differ from the workflow's defaults. */
-            readonly parameters_changed: {
-                [key: string]: unknown;
-            };
             /** @description Airflow engine: the DAG run's id in Airflow. */
             external_id?: string;
             parameters: {
@@ -1806,44 +1664,6 @@ export interface components {
             error: string;
             /** @description Node runs in graph order, one per node: a fanned-out node's own row counts its items (`items`), which the items endpoint lists. */
             nodes: components["schemas"]["NodeRun"][];
-        };
-        /** @description A run in the tenant's runs page: with its workflow's name. */
-        RunListItem: {
-            readonly id: number;
-            workflow: number;
-            version: number;
-            engine?: string;
-            status?: components["schemas"]["StatusEnum"];
-            /**
-             * @description What started it: manual (the editor), api (a token), schedule, backfill, or airflow (started in Airflow).
-             *
-             *     * `manual` - Manual
-             *     * `api` - Api
-             *     * `schedule` - Schedule
-             *     * `backfill` - Backfill
-             *     * `airflow` - Airflow
-             */
-            trigger?: components["schemas"]["TriggerEnum"];
-            /** Format: date-time */
-            readonly created_at: string;
-            /** Format: date-time */
-            started_at?: string | null;
-            /** Format: date-time */
-            ended_at?: string | null;
-            /**
-             * Format: double
-             * @description Seconds from start to end; null until it ends.
-             */
-            readonly duration_s: number | null;
-            /** @description Who started it (null: a schedule, or Airflow itself). */
-            created_by?: string | null;
-            /** @description The run's parameters whose values differ from the workflow's defaults. */
-            readonly parameters_changed: {
-                [key: string]: unknown;
-            };
-            /** @description Airflow engine: the DAG run's id in Airflow. */
-            external_id?: string;
-            workflow_name: string;
         };
         RunStartRequest: {
             /** @default local */
@@ -1965,15 +1785,6 @@ export interface components {
             /** @description Default LOOM_TOKEN_DEFAULT_DAYS, at most LOOM_TOKEN_MAX_DAYS. */
             expires_in_days?: number;
         };
-        /**
-         * @description * `manual` - Manual
-         *     * `api` - Api
-         *     * `schedule` - Schedule
-         *     * `backfill` - Backfill
-         *     * `airflow` - Airflow
-         * @enum {string}
-         */
-        TriggerEnum: "manual" | "api" | "schedule" | "backfill" | "airflow";
         User: {
             id: number;
             username: string;
@@ -4394,72 +4205,6 @@ export interface operations {
             };
         };
     };
-    tenants_runs_list: {
-        parameters: {
-            query?: {
-                /** @description Only the runs created at or after (ISO 8601). */
-                since?: string;
-                status?: "cancelled" | "failed" | "queued" | "running" | "skipped" | "success" | "upstream_failed";
-                trigger?: "airflow" | "api" | "backfill" | "manual" | "schedule";
-                /** @description Only the runs created before (ISO 8601). */
-                until?: string;
-                /** @description Only the runs of this workflow. */
-                workflow?: number;
-            };
-            header?: never;
-            path: {
-                tenant: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RunListItem"];
-                };
-            };
-            /** @description The request is invalid; the body says why. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     tenants_runs_retrieve: {
         parameters: {
             query?: never;
@@ -4585,67 +4330,6 @@ export interface operations {
             };
         };
     };
-    tenants_runs_compare_retrieve: {
-        parameters: {
-            query: {
-                /** @description The other run (same tenant). */
-                with: number;
-            };
-            header?: never;
-            path: {
-                run_id: number;
-                tenant: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RunCompare"];
-                };
-            };
-            /** @description No ?with= */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     tenants_runs_nodes_items_retrieve: {
         parameters: {
             query?: {
@@ -4712,13 +4396,15 @@ export interface operations {
             };
         };
     };
-    tenants_runs_nodes_log_retrieve: {
+    tenants_runs_nodes_items_histogram_retrieve: {
         parameters: {
-            query?: {
-                /** @description The item of a fanned-out node. */
-                map_index?: number;
-                /** @description Characters of the log already read (0 by default). */
-                offset?: number;
+            query: {
+                /** @description How many bins (1-100, default 20). */
+                bins?: number;
+                /** @description The numeric output to count. */
+                output: string;
+                /** @description Only the items in this state. */
+                status?: "cancelled" | "failed" | "queued" | "running" | "skipped" | "success" | "upstream_failed";
             };
             header?: never;
             path: {
@@ -4735,7 +4421,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["NodeLog"];
+                    "application/json": components["schemas"]["ItemsHistogram"];
                 };
             };
             /** @description The request is invalid; the body says why. */
@@ -4843,16 +4529,9 @@ export interface operations {
             };
         };
     };
-    tenants_runs_nodes_notebook_diff_retrieve: {
+    tenants_runs_nodes_retry_failed_create: {
         parameters: {
-            query: {
-                /** @description json (default) or html. */
-                format?: "html" | "json";
-                /** @description The item of a fanned-out node. */
-                map_index?: number;
-                /** @description The other run (same tenant). */
-                with: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 node: string;
@@ -4868,11 +4547,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["NodeNotebookDiff"];
-                    "text/html": string;
+                    "application/json": components["schemas"]["RunDetail"];
                 };
             };
-            /** @description The request is invalid; the body says why. */
+            /** @description Not a fanned-out node of the run */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4901,6 +4579,24 @@ export interface operations {
             };
             /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The run is not finished, or the node has no failed items */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The run's engine is unreachable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -190,6 +190,16 @@ export interface NodeItem extends Omit<NodeRun, "node" | "items"> {
   duration_s: number | null;
 }
 
+/** A numeric output across a node's items, counted into equal-width bins (…/items/histogram/). */
+export interface ItemsHistogram {
+  output: string;
+  count: number;
+  missing: number;
+  min: number | null;
+  max: number | null;
+  bins: { start: number; end: number; count: number }[];
+}
+
 export interface Page<T> {
   count: number;
   next: string | null;

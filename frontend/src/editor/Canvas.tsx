@@ -1,6 +1,8 @@
 import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, useUpdateNodeInternals } from "@xyflow/react";
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
+import { type FanOutOffer, fanOutOffer } from "../graph/fanout";
 import { useStore } from "../store";
+import { ConfirmDialog } from "../ui/Dialogs";
 import type { LoomNode } from "../types";
 import { useDetailed } from "./NotebookNode";
 import { nodeTypes } from "./nodeTypes";
@@ -24,6 +26,8 @@ export function Canvas({ readOnly }: { readOnly: boolean }) {
   const setPanel = useStore((s) => s.setPanel);
   const loaded = useStore((s) => s.workflowId);
   const loadSeq = useStore((s) => s.loadSeq);
+  const fanOut = useStore((s) => s.fanOut);
+  const [offer, setOffer] = useState<(FanOutOffer & { target: string }) | null>(null);
   const { onDragOver, onDrop } = useDnD();
   const fitAll = useFitAll();
 
@@ -64,7 +68,12 @@ export function Canvas({ readOnly }: { readOnly: boolean }) {
           // A refused wire ends over a handle that React Flow marked invalid: say why.
           if (state.isValid !== false || !state.fromHandle || !state.toHandle) return;
           const [from, to] = state.fromHandle.type === "source" ? [state.fromHandle, state.toHandle] : [state.toHandle, state.fromHandle];
-          const verdict = connectionVerdict({ source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null });
+          const c = { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null };
+          // A list dropped on a parameter taking one value: offer to fan out over it instead.
+          const s = useStore.getState();
+          const fan = fanOutOffer(c, s.nodes, s.edges, s.notebookMap);
+          if (fan) return setOffer({ ...fan, target: c.target });
+          const verdict = connectionVerdict(c);
           if (!verdict.ok) toast("error", verdict.reason);
         }}
         onNodeDragStart={() => checkpoint()}
@@ -84,6 +93,12 @@ export function Canvas({ readOnly }: { readOnly: boolean }) {
         <Controls showInteractive={false} showFitView={false} position="bottom-left" />
         <MiniMap<LoomNode> pannable zoomable nodeColor={minimapColour} position="bottom-right" ariaLabel="Minimap" style={{ width: 168, height: 112 }} />
       </ReactFlow>
+      {offer && (
+        <ConfirmDialog title="Fan out over this list?" confirm="Fan out"
+          text={`${offer.map_over} is a list; '${offer.map_parameter}' of ${offer.target} takes one value. Fan ${offer.target} out: one run per item of ${offer.map_over}, each item going to '${offer.map_parameter}'.`}
+          onConfirm={() => { fanOut(offer.target, offer.map_over, offer.map_parameter); setOffer(null); }}
+          onClose={() => setOffer(null)} />
+      )}
       {nodes.length === 0 && loaded !== null && (
         <div className="canvas-empty">
           <div>

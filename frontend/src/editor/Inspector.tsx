@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from "react";
 import { PARAM_TYPES, type ParamType } from "../api/types";
 import { type ParamValue, globalsReaching, mapTarget, parametersResolve } from "../graph/params";
 import { type NodeSpec, TRIGGER_RULES, outputName, outputType } from "../graph/model";
+import { mapChoices as mapChoicesOf } from "../graph/fanout";
 import { valueShort } from "../graph/values";
 import { useStore } from "../store";
 import type { LoomNode } from "../types";
@@ -10,6 +11,7 @@ import { NewerNotebook } from "./NewerNotebook";
 import { NodeRunDetails } from "./NodeRunDetails";
 import { ValueInput } from "./ValueInput";
 
+const MAP_GROUP_LABELS = { global: "Global parameters", upstream: "Upstream outputs", "other node": "Other nodes' outputs (runs after them)" };
 const FORM_FIELDS = ["outputs", "map_over", "map_parameter", "trigger_rule", "connections", "id"];
 
 const LAYER_TEXT: Record<ParamValue["layer"], string> = {
@@ -98,12 +100,9 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
   const resolved = parametersResolve(node, signature, incoming, globals);
   const reach = globalsReaching(node, signature, incoming, globals);
   const general = errors?.filter((e) => !e.field.startsWith("parameters.") && !FORM_FIELDS.includes(e.field)) ?? [];
-  const upstream = useMemo(() => new Set(edges.filter((e) => e.target === node.id).map((e) => e.source)), [edges, node.id]);
-  const mapChoices = [
-    ...globals.filter((g) => g.type === "list").map((g) => g.name),
-    ...nodes.filter((n) => upstream.has(n.id)).flatMap((n) => n.data.node.outputs.map((o) => `${n.id}.${outputName(o)}`)),
-  ];
-  if (spec.map_over && !mapChoices.includes(spec.map_over)) mapChoices.push(spec.map_over);
+  const mapChoices = useMemo(() => mapChoicesOf(node.id, nodes, edges, globals), [node.id, nodes, edges, globals]);
+  const fanOut = useStore((s) => s.fanOut);
+  const mapGroups = (["global", "upstream", "other node"] as const).map((from) => [from, mapChoices.filter((c) => c.from === from)] as const);
 
   const declared = new Set(spec.outputs.map(outputName));
   const discovered = (notebook?.outputs ?? []).filter((o) => !declared.has(o.name));
@@ -126,7 +125,7 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
       </div>
 
       <NewerNotebook nodeId={node.id} readOnly={readOnly} />
-      {run && <NodeRunDetails nodeId={node.id} />}
+      {run && <NodeRunDetails nodeId={node.id} readOnly={readOnly} />}
 
       {general.map((e, i) => <div key={i} className="callout callout-error" role="alert">{e.message}</div>)}
       <FieldErrors errors={errors} field="id" />
@@ -220,9 +219,14 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
         <label className="field compact">
           <span>Map over</span>
           <select className="input" value={spec.map_over ?? ""} aria-label="Map over"
-            onChange={(e) => update({ map_over: e.target.value || null })}>
+            onChange={(e) => fanOut(node.id, e.target.value || null)}>
             <option value="">— run once</option>
-            {mapChoices.map((c) => <option key={c} value={c}>{c}</option>)}
+            {spec.map_over && !mapChoices.some((c) => c.value === spec.map_over) && <option value={spec.map_over}>{spec.map_over}</option>}
+            {mapGroups.map(([from, choices]) => choices.length > 0 && (
+              <optgroup key={from} label={MAP_GROUP_LABELS[from]}>
+                {choices.map((c) => <option key={c.value} value={c.value}>{c.value}</option>)}
+              </optgroup>
+            ))}
           </select>
         </label>
         <FieldErrors errors={errors} field="map_over" />
@@ -240,7 +244,7 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
           <NumberField label="Failed items accepted" value={spec.max_failed_items} nullable placeholder="none" onChange={(v) => update({ max_failed_items: v })} />
           <FieldErrors errors={errors} field="max_failed_items" />
         </>}
-        {!spec.map_over && mapChoices.length === 0 && <p className="help">Add a global parameter of type list, or wire an upstream node, to fan out over it.</p>}
+        {!spec.map_over && mapChoices.length === 0 && <p className="help">Add a global parameter of type list, or a node with a list output, to fan out over it.</p>}
       </fieldset>
 
       <fieldset className="section-box" disabled={readOnly}>

@@ -1,5 +1,7 @@
 // Copy and paste: selected nodes with the wires among them, under fresh ids.
 import { bindingEdgeId, depEdgeId } from "./convert";
+import type { GlobalParameter } from "../api/types";
+import { mapOverWire, mapSource, pastedMapOver } from "./fanout";
 import { nodeIdFor } from "./ids";
 import { type FlowEdge, type FlowNode, handleParse } from "./model";
 
@@ -17,8 +19,17 @@ export function clipCopy(nodes: FlowNode[], edges: FlowEdge[]): Clip {
   };
 }
 
-/** The clip's nodes and edges renamed so as not to clash with `taken`, shifted by `offset`, selected. */
-export function clipPaste(clip: Clip, taken: Set<string>, offset = { x: 40, y: 40 }): Clip {
+/** What the paste lands on: a fanned-out node's list must be one it can see there (fanout.ts). */
+export interface PasteTarget {
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+  globals: GlobalParameter[];
+}
+
+/** The clip's nodes and edges renamed so as not to clash with `taken`, shifted by `offset`,
+ * selected; with `target`, a fanned-out node maps over a list it can see there or over none, and
+ * `wires` order it after a node of the canvas whose list it keeps. */
+export function clipPaste(clip: Clip, taken: Set<string>, offset = { x: 40, y: 40 }, target?: PasteTarget): Clip & { wires: FlowEdge[] } {
   const rename = new Map<string, string>();
   const used = new Set(taken);
   for (const n of clip.nodes) {
@@ -26,12 +37,16 @@ export function clipPaste(clip: Clip, taken: Set<string>, offset = { x: 40, y: 4
     used.add(id);
     rename.set(n.id, id);
   }
-  const nodes = clip.nodes.map((n) => ({
-    ...structuredClone(n),
-    id: rename.get(n.id)!,
-    position: { x: n.position.x + offset.x, y: n.position.y + offset.y },
-    selected: true,
-  }));
+  const nodes = clip.nodes.map((n) => {
+    const node = { ...structuredClone(n), id: rename.get(n.id)!, position: { x: n.position.x + offset.x, y: n.position.y + offset.y }, selected: true };
+    const spec = node.data.node;
+    const over = pastedMapOver(spec.map_over, rename, target?.nodes ?? clip.nodes, target?.globals ?? []);
+    if (spec.map_over && !target && !mapSource(spec.map_over)) return node; // a global: nothing to check it against
+    if (over !== spec.map_over) {
+      node.data.node = over ? { ...spec, map_over: over } : { ...spec, map_over: null, map_parameter: null, max_failed_items: null, max_failed_ratio: null };
+    }
+    return node;
+  });
   const edges = clip.edges.map((e) => {
     const source = rename.get(e.source)!;
     const target = rename.get(e.target)!;
@@ -40,5 +55,10 @@ export function clipPaste(clip: Clip, taken: Set<string>, offset = { x: 40, y: 4
     const id = out?.kind === "output" && inp?.kind === "param" ? bindingEdgeId(source, out.name, target, inp.name) : depEdgeId(source, target);
     return { ...e, id, source, target, selected: false };
   });
-  return { nodes, edges };
+  const wires: FlowEdge[] = [];
+  for (const n of nodes) {
+    const wire = target && mapOverWire(n.id, n.data.node.map_over, [...target.edges, ...edges, ...wires]);
+    if (wire) wires.push(wire);
+  }
+  return { nodes, edges, wires };
 }

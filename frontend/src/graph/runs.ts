@@ -33,8 +33,9 @@ export function nodeStatuses(runs: NodeRun[]): Map<string, NodeStatus> {
 /** What the node's chip adds to its status for a fanned-out node: "3/5" while it runs, "1 of 3 failed" after. */
 export function itemsChip(s: NodeStatus): string | undefined {
   if (s.total <= 1) return undefined;
-  if (s.done < s.total) return `${s.done}/${s.total}`;
-  return s.failed ? `· ${s.failed} of ${s.total} failed` : `· ${s.total} items`;
+  const n = (x: number) => x.toLocaleString("en-US");
+  if (s.done < s.total) return `${n(s.done)}/${n(s.total)}`;
+  return s.failed ? `· ${n(s.failed)} of ${n(s.total)} failed` : `· ${n(s.total)} items`;
 }
 
 /** Every node after `id` (its descendants) along the edges. */
