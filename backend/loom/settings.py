@@ -238,6 +238,7 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "runs.models.Status",
         "DeploymentStatusEnum": "deployments.models.DeploymentStatus",
         "BackfillStatusEnum": "schedules.models.BackfillStatus",
+        "ActionEnum": "audit.models.Action",
     },
     # Every operation's error answers, with their one JSON shape (loom/openapi.py).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "loom.openapi.error_responses"],

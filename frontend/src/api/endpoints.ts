@@ -15,6 +15,8 @@ export interface CursorPage<T> {
   next: string | null;
   previous: string | null;
   results: T[];
+}
+
 /** POST .../runs/: the run's engine, parameters and version, a partial run's selection and reuse, and the cache. */
 export interface RunStartBody extends RunSelection {
   engine: string;

@@ -190,6 +190,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/platform/tenants/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every tenant, active or not, with its members' count and its admins. */
+        get: operations["platform_tenants_list"];
+        put?: never;
+        /** @description Open a tenant with its first admin (both or neither). */
+        post: operations["platform_tenants_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/platform/tenants/{slug}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description Rename, describe, deactivate or activate a tenant. */
+        patch: operations["platform_tenants_partial_update"];
+        trace?: never;
+    };
+    "/api/platform/usage/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Per tenant over the last `days` (default 30): runs, failed runs, node-hours; artifacts on disk now. */
+        get: operations["platform_usage_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/": {
         parameters: {
             query?: never;
@@ -244,6 +296,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/channels/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
+        get: operations["tenants_channels_list"];
+        put?: never;
+        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
+        post: operations["tenants_channels_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/channels/{channel_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
+        get: operations["tenants_channels_retrieve"];
+        put?: never;
+        post?: never;
+        /** @description Refused (409, naming them) while workflows' latest versions have rules naming the channel. */
+        delete: operations["tenants_channels_destroy"];
+        options?: never;
+        head?: never;
+        /** @description Channels are the tenant admins': they hold where alerts go and the webhooks' secrets. */
+        patch: operations["tenants_channels_partial_update"];
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/channels/{channel_id}/test/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Send a test alert now (one attempt); the delivery says whether the receiver took it. */
+        post: operations["tenants_channels_test_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/connections/": {
         parameters: {
             query?: never;
@@ -276,6 +382,47 @@ export interface paths {
         post?: never;
         /** @description Refused (409, naming them) while workflows' latest versions still use the connection. */
         delete: operations["tenants_connections_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/connections/{connection_id}/test/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Test connection (admins): POST asks a worker to try it from inside a notebook sandbox (202,
+         *     pending); GET is the latest test, to poll until it is no longer pending.
+         */
+        get: operations["tenants_connections_test_retrieve"];
+        put?: never;
+        /**
+         * @description Test connection (admins): POST asks a worker to try it from inside a notebook sandbox (202,
+         *     pending); GET is the latest test, to poll until it is no longer pending.
+         */
+        post: operations["tenants_connections_test_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/deliveries/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The delivery log: each alert to each channel, how many attempts it took, the last error. */
+        get: operations["tenants_deliveries_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -423,6 +570,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/runs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The tenant's runs, newest first, a page at a time (limit, offset). */
+        get: operations["tenants_runs_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/runs/{run_id}/": {
         parameters: {
             query?: never;
@@ -451,6 +615,26 @@ export interface paths {
         put?: never;
         /** @description Cancel: running kernels are stopped, and what did not finish becomes cancelled. */
         post: operations["tenants_runs_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/runs/{run_id}/compare/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description This run against ?with=: the parameters that differ, and per node both sides (status,
+         *     duration, outputs) with what changed.
+         */
+        get: operations["tenants_runs_compare_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -491,6 +675,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/log/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The node run's log from `offset` on: while it runs, what it printed so far (the local
+         *     engine streams it; on Airflow, the task's log as Airflow has it now).
+         */
+        get: operations["tenants_runs_nodes_log_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/notebook/": {
         parameters: {
             query?: never;
@@ -500,6 +704,26 @@ export interface paths {
         };
         /** @description The executed notebook of a node run (also of a failed one). */
         get: operations["tenants_runs_nodes_notebook_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/runs/{run_id}/nodes/{node}/notebook/diff/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The node's executed notebook in ?with= (old side) against this run's (new side),
+         *     cell by cell, computed by nbdime; execution counts and timings are not differences.
+         */
+        get: operations["tenants_runs_nodes_notebook_diff_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -534,7 +758,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Rerun failed, upstream_failed and cancelled nodes and their dependants, reusing what succeeded. */
+        /**
+         * @description Rerun failed, upstream_failed and cancelled nodes and their dependants, reusing what succeeded;
+         *     on another version ("latest" with the fix, say) and with changed parameters if asked.
+         */
         post: operations["tenants_runs_repair_create"];
         delete?: never;
         options?: never;
@@ -579,6 +806,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/workflows/{workflow_id}/backfills/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The workflow's backfills, newest first (the last 50). */
+        get: operations["tenants_workflows_backfills_list"];
+        put?: never;
+        /** @description Start a backfill, or with dry_run list the logical dates it would run (200). */
+        post: operations["tenants_workflows_backfills_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/workflows/{workflow_id}/backfills/{backfill_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The backfill and each of its dates: queued, running, success, failed or cancelled. */
+        get: operations["tenants_workflows_backfills_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/workflows/{workflow_id}/backfills/{backfill_id}/cancel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Cancel: dates not started yet never run; runs already started go on. */
+        post: operations["tenants_workflows_backfills_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant}/workflows/{workflow_id}/dag/": {
         parameters: {
             query?: never;
@@ -604,21 +883,26 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description `deploying` until Airflow has parsed the DAG; then `deployed` (and unpaused), or `failed`
-         *     with the import error Airflow reported.
+         * @description On Airflow `deploying` until Airflow has parsed the DAG; then `deployed`, or `failed` with
+         *     the import error Airflow reported. On the local engine `deployed` at once.
          */
         get: operations["tenants_workflows_deployment_retrieve"];
         put?: never;
         /**
-         * @description Deploy a version (the latest by default), replacing the deployed one: the DAG file and its
-         *     notebooks are written, the tenant's connections and pool synced. Watch GET for the outcome.
+         * @description Deploy a version (the latest by default) to an engine, replacing the deployed one. Airflow:
+         *     the DAG file and its notebooks are written, the tenant's connections and pool synced; watch
+         *     GET for the outcome. Local: Loom's scheduler runs it from now on.
          */
         post: operations["tenants_workflows_deployment_create"];
-        /** @description Undeploy: pause the DAG, cancel its active runs, remove its file and the DAG from Airflow. */
+        /**
+         * @description Undeploy. Airflow: pause the DAG, cancel its active runs, remove its file and the DAG from
+         *     Airflow. Local: the scheduler starts no more runs (active ones go on).
+         */
         delete: operations["tenants_workflows_deployment_destroy"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** @description Pause (`{"paused": true}`) or resume the schedule. On Airflow the DAG is paused too. */
+        patch: operations["tenants_workflows_deployment_partial_update"];
         trace?: never;
     };
     "/api/tenants/{tenant}/workflows/{workflow_id}/runs/": {
@@ -633,6 +917,27 @@ export interface paths {
         put?: never;
         /** @description Start a run. An invalid graph or bad parameters get 400 with every problem. */
         post: operations["tenants_workflows_runs_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant}/workflows/{workflow_id}/runs/plan/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description What starting this run would do, per node: run, reused (from where), cached (from where) or
+         *     skipped; nothing is started. The cache answers here the nodes whose inputs are known before
+         *     the run; others may still be cached once their upstream ran.
+         */
+        post: operations["tenants_workflows_runs_plan_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -688,9 +993,16 @@ export interface components {
          *     * `run.repaired` - Run Repaired
          *     * `deployment.deployed` - Deployment Deployed
          *     * `deployment.undeployed` - Deployment Undeployed
+         *     * `deployment.paused` - Deployment Paused
+         *     * `deployment.resumed` - Deployment Resumed
+         *     * `backfill.started` - Backfill Started
+         *     * `backfill.cancelled` - Backfill Cancelled
          *     * `connection.created` - Connection Created
          *     * `connection.changed` - Connection Changed
          *     * `connection.deleted` - Connection Deleted
+         *     * `channel.created` - Channel Created
+         *     * `channel.changed` - Channel Changed
+         *     * `channel.deleted` - Channel Deleted
          *     * `member.added` - Member Added
          *     * `member.changed` - Member Changed
          *     * `member.removed` - Member Removed
@@ -705,7 +1017,7 @@ export interface components {
          *     * `token.revoked` - Token Revoked
          * @enum {string}
          */
-        ActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "connection.created" | "connection.changed" | "connection.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
+        ActionEnum: "workflow.created" | "workflow.saved" | "workflow.deleted" | "notebook.uploaded" | "notebook.deleted" | "run.started" | "run.cancelled" | "run.repaired" | "deployment.deployed" | "deployment.undeployed" | "deployment.paused" | "deployment.resumed" | "backfill.started" | "backfill.cancelled" | "connection.created" | "connection.changed" | "connection.deleted" | "channel.created" | "channel.changed" | "channel.deleted" | "member.added" | "member.changed" | "member.removed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "tenant.created" | "tenant.changed" | "tenant.deleted" | "login.failed" | "token.created" | "token.revoked";
         /**
          * @description * `user` - User
          *     * `anonymous` - Anonymous
@@ -715,6 +1027,38 @@ export interface components {
          * @enum {string}
          */
         ActorKindEnum: "user" | "anonymous" | "system" | "scheduler" | "airflow";
+        AlertRule: {
+            /** @description The name of one of the tenant's notification channels. */
+            channel: string;
+            /**
+             * @description failure; success; recovery (the first success after a failure); duration (a run longer than duration_s).
+             * @default [
+             *       "failure"
+             *     ]
+             */
+            on: components["schemas"]["OnEnum"][];
+            /**
+             * @description For `duration`: a run taking longer than this many seconds alerts.
+             * @default null
+             */
+            duration_s: number | null;
+        };
+        AlertRuleRequest: {
+            /** @description The name of one of the tenant's notification channels. */
+            channel: string;
+            /**
+             * @description failure; success; recovery (the first success after a failure); duration (a run longer than duration_s).
+             * @default [
+             *       "failure"
+             *     ]
+             */
+            on: components["schemas"]["OnEnum"][];
+            /**
+             * @description For `duration`: a run taking longer than this many seconds alerts.
+             * @default null
+             */
+            duration_s: number | null;
+        };
         /** @description A token as listed: never its secret, nor anything derived from it. */
         ApiToken: {
             readonly id: number;
@@ -766,6 +1110,188 @@ export interface components {
             readonly before: unknown;
             /** @description What changed, as it became. A connection's secret fields show as "set", "replaced" or "cleared", never their values. */
             readonly after: unknown;
+        };
+        Backfill: {
+            readonly id: number;
+            workflow: number;
+            version: number;
+            engine?: string;
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            reprocess?: components["schemas"]["ReprocessEnum"];
+            /** Format: int64 */
+            max_active_runs?: number;
+            status?: components["schemas"]["BackfillStatusEnum"];
+            error?: string;
+            external_id?: string;
+            created_by?: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            ended_at?: string | null;
+            /** @description {status: number of dates}. */
+            readonly progress: {
+                [key: string]: number;
+            };
+        };
+        BackfillDate: {
+            /** Format: date-time */
+            logical_date: string;
+            /** Format: date-time */
+            data_interval_start: string;
+            /** Format: date-time */
+            data_interval_end: string;
+            run: number | null;
+            /** @description queued (no run yet), cancelled, or its run's status. */
+            readonly status: string;
+        };
+        BackfillDetail: {
+            readonly id: number;
+            workflow: number;
+            version: number;
+            engine?: string;
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            reprocess?: components["schemas"]["ReprocessEnum"];
+            /** Format: int64 */
+            max_active_runs?: number;
+            status?: components["schemas"]["BackfillStatusEnum"];
+            error?: string;
+            external_id?: string;
+            created_by?: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            ended_at?: string | null;
+            /** @description {status: number of dates}. */
+            readonly progress: {
+                [key: string]: number;
+            };
+            dates: components["schemas"]["BackfillDate"][];
+        };
+        BackfillRequestRequest: {
+            /**
+             * Format: date-time
+             * @description The first logical date covered (inclusive).
+             */
+            start: string;
+            /**
+             * Format: date-time
+             * @description The last logical date covered (inclusive; at most now).
+             */
+            end: string;
+            /**
+             * @description Default: the engine the workflow is deployed to, else local.
+             *
+             *     * `local` - local
+             *     * `airflow` - airflow
+             */
+            engine?: components["schemas"]["EngineEnum"];
+            /** @description Default: the deployed version, else the latest. */
+            version?: number;
+            /**
+             * @description Runs of the backfill active at once.
+             * @default 4
+             */
+            max_active_runs: number;
+            /**
+             * @description Dates that have a run already: run none of them again, the failed ones, or all (never one whose run is active).
+             *
+             *     * `none` - None
+             *     * `failed` - Failed
+             *     * `all` - All
+             * @default none
+             */
+            reprocess: components["schemas"]["ReprocessEnum"];
+            /**
+             * @description Only list the logical dates it would run.
+             * @default false
+             */
+            dry_run: boolean;
+        };
+        /**
+         * @description * `running` - Running
+         *     * `success` - Success
+         *     * `failed` - Failed
+         *     * `cancelled` - Cancelled
+         * @enum {string}
+         */
+        BackfillStatusEnum: "running" | "success" | "failed" | "cancelled";
+        Channel: {
+            readonly id: number;
+            /** @description What workflows' alert rules call the channel. */
+            name: string;
+            kind: components["schemas"]["ChannelKindEnum"];
+            /** @description webhook and slack: where alerts are POSTed. */
+            url?: string;
+            /** @description email: where alerts are mailed. */
+            address?: string;
+            readonly has_secret: boolean;
+            /** @description The workflows whose latest version has a rule naming the channel. */
+            readonly used_by: string[];
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        /**
+         * @description * `webhook` - Webhook
+         *     * `slack` - Slack
+         *     * `email` - Email
+         * @enum {string}
+         */
+        ChannelKindEnum: "webhook" | "slack" | "email";
+        ChannelRequest: {
+            /** @description What workflows' alert rules call the channel. */
+            name: string;
+            kind: components["schemas"]["ChannelKindEnum"];
+            /** @description webhook and slack: where alerts are POSTed. */
+            url?: string;
+            /** @description email: where alerts are mailed. */
+            address?: string;
+            /** @description Write-only; webhooks only (other kinds keep none): the key they are signed with (X-Loom-Signature: sha256=<HMAC-SHA256 of the body>). Omit to keep the stored secret; send an empty string to clear it. */
+            secret?: string;
+        };
+        CompareChanged: {
+            status: boolean;
+            /** @description The outputs whose values differ. */
+            outputs: string[];
+            /** @description The runs pinned different versions of its notebook. */
+            notebook: boolean;
+            /** @description Only one of the runs has the node. */
+            presence: boolean;
+        };
+        CompareNode: {
+            node: string;
+            run: components["schemas"]["CompareSide"] | null;
+            other: components["schemas"]["CompareSide"] | null;
+            changed: components["schemas"]["CompareChanged"];
+        };
+        CompareParameter: {
+            name: string;
+            run: unknown;
+            other: unknown;
+        };
+        CompareSide: {
+            status: components["schemas"]["StatusEnum"];
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            ended_at: string | null;
+            /** Format: double */
+            duration_s: number | null;
+            outputs: {
+                [key: string]: unknown;
+            };
+            /** @description The workflow version the node ran on, when recorded. */
+            version: number | null;
+            items: {
+                [key: string]: number;
+            } | null;
         };
         Connection: {
             readonly id: number;
@@ -831,28 +1357,92 @@ export interface components {
             /** @description Write-only. Omit to keep the stored secret; send an empty string to clear it. */
             secret?: string;
         };
+        ConnectionTest: {
+            readonly id: number;
+            /**
+             * @description pending: no worker has tried it yet; ok; failed (see message).
+             *
+             *     * `pending` - Pending
+             *     * `ok` - Ok
+             *     * `failed` - Failed
+             */
+            readonly status: components["schemas"]["ConnectionTestStatusEnum"];
+            /** @description The server's answer or error text; never a secret. */
+            readonly message: string;
+            /** @default  */
+            readonly requested_by: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly finished_at: string | null;
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `ok` - Ok
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        ConnectionTestStatusEnum: "pending" | "ok" | "failed";
+        Delivery: {
+            readonly id: number;
+            /** @description None for a test alert. */
+            readonly run: number | null;
+            readonly workflow: number | null;
+            readonly channel: string;
+            readonly event: components["schemas"]["EventEnum"];
+            readonly status: components["schemas"]["DeliveryStatusEnum"];
+            readonly attempts: number;
+            readonly last_error: string;
+            /** Format: date-time */
+            readonly next_attempt_at: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly delivered_at: string | null;
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `sending` - Sending
+         *     * `delivered` - Delivered
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        DeliveryStatusEnum: "pending" | "sending" | "delivered" | "failed";
         Deployment: {
             workflow: number;
             version: number;
-            dag_id: string;
-            status?: components["schemas"]["DeploymentStatusEnum"];
+            /** @description Where the schedule runs: local or airflow. */
+            readonly engine: string;
+            /** @description A paused deployment starts no scheduled run. */
+            readonly paused: boolean;
+            /** @description Scheduled runs active at once (local engine). */
+            readonly max_active_runs: number;
+            /** @description The deployed version's schedule (null: runs only when started). */
+            readonly schedule: string | null;
+            /** @description The schedule in words, e.g. 'At 02:00 (UTC)'. */
+            readonly schedule_text: string;
+            readonly catchup: boolean;
+            /** @description The next logical dates its schedule fires (none while paused). */
+            readonly next_runs: string[];
+            readonly dag_id: string;
+            readonly status: components["schemas"]["DeploymentStatusEnum"];
             /** @description The import error Airflow reported, or why the deploy failed. */
-            error?: string;
+            readonly error: string;
             /**
              * Format: date-time
              * @description When the files of this version were written.
              */
-            requested_at: string;
+            readonly requested_at: string;
             /**
              * Format: date-time
              * @description When Airflow had parsed this version.
              */
-            deployed_at?: string | null;
+            readonly deployed_at: string | null;
             /**
              * Format: double
              * @description From the files written to the DAG visible in Airflow.
              */
-            parse_seconds?: number | null;
+            readonly parse_seconds: number | null;
             deployed_by?: string | null;
             /** @description The DAG in Airflow's UI. */
             readonly airflow_url: string;
@@ -860,6 +1450,15 @@ export interface components {
         DeploymentRequestRequest: {
             /** @description The version to deploy; the latest by default. */
             version?: number;
+            /**
+             * @description Where the schedule runs: `airflow` when Airflow is configured, else `local`.
+             *
+             *     * `local` - local
+             *     * `airflow` - airflow
+             */
+            engine?: components["schemas"]["EngineEnum"];
+            /** @description Scheduled runs active at once on the local engine (default 16). */
+            max_active_runs?: number;
         };
         /**
          * @description * `deploying` - Deploying
@@ -876,6 +1475,10 @@ export interface components {
             changed: string[];
             /** @description The cell's source, line by line. */
             lines: components["schemas"]["DiffLine"][];
+            /** @description What the cell's outputs show as text (streams, text/plain, errors). */
+            outputs: string[];
+            /** @description The old side's outputs, when they changed. */
+            outputs_before?: string[];
         };
         /**
          * @description * `unchanged` - unchanged
@@ -900,6 +1503,10 @@ export interface components {
             name: string;
             /** @description str, int, float, bool, list, dict, or null when unknown. */
             type: string | null;
+        };
+        DryRun: {
+            dry_run: boolean;
+            dates: components["schemas"]["PlannedDate"][];
         };
         Edge: {
             /** @description The upstream node's id. */
@@ -940,6 +1547,15 @@ export interface components {
          * @enum {string}
          */
         EngineEnum: "local" | "airflow";
+        /**
+         * @description * `failure` - Failure
+         *     * `success` - Success
+         *     * `recovery` - Recovery
+         *     * `duration` - Duration
+         *     * `test` - Test
+         * @enum {string}
+         */
+        EventEnum: "failure" | "success" | "recovery" | "duration" | "test";
         GlobalParameter: {
             /** @description Letters, digits and '_'. Every node whose notebook declares a parameter of this name gets its value (the 'global' layer), and a run may override it. */
             name: string;
@@ -1010,6 +1626,11 @@ export interface components {
              * @default []
              */
             edges: components["schemas"]["Edge"][];
+            /**
+             * @description Alert rules: which of the tenant's channels hear of which events of runs.
+             * @default []
+             */
+            alerts: components["schemas"]["AlertRule"][];
         };
         GraphError: {
             node: string | null;
@@ -1060,6 +1681,11 @@ export interface components {
              * @default []
              */
             edges: components["schemas"]["EdgeRequest"][];
+            /**
+             * @description Alert rules: which of the tenant's channels hear of which events of runs.
+             * @default []
+             */
+            alerts: components["schemas"]["AlertRuleRequest"][];
         };
         /** @description A workflow graph: global parameters, nodes (notebooks) and edges. See docs/workflow-graph.md. */
         GraphUpdateRequest: {
@@ -1105,6 +1731,11 @@ export interface components {
              * @default []
              */
             edges: components["schemas"]["EdgeRequest"][];
+            /**
+             * @description Alert rules: which of the tenant's channels hear of which events of runs.
+             * @default []
+             */
+            alerts: components["schemas"]["AlertRuleRequest"][];
             /** @description The version this edit started from. */
             base_version: number;
         };
@@ -1302,6 +1933,11 @@ export interface components {
              */
             connections: string[];
             /**
+             * @description Whether a run with the cache on may reuse an earlier result of this node with the same inputs; false for a notebook that reads the clock or external data.
+             * @default true
+             */
+            cache: boolean;
+            /**
              * @description Where the editor draws the node.
              * @default {
              *       "x": 0,
@@ -1340,6 +1976,34 @@ export interface components {
             error: components["schemas"]["NodeError"] | null;
             /** @description What the user must know about how this node ran (an unsandboxed kernel, say). */
             warnings?: unknown;
+        };
+        NodeLog: {
+            /** @description The log from `offset` on. */
+            text: string;
+            /** @description Where the log ends now: the next request's offset. */
+            offset: number;
+            /**
+             * @description The node run's status; the log grows while it is queued or running.
+             *
+             *     * `queued` - Queued
+             *     * `running` - Running
+             *     * `success` - Success
+             *     * `failed` - Failed
+             *     * `skipped` - Skipped
+             *     * `upstream_failed` - Upstream Failed
+             *     * `cancelled` - Cancelled
+             */
+            status: components["schemas"]["StatusEnum"];
+            /** @description The log is shorter than `offset` (the node was retried elsewhere): `text` is the whole log. */
+            reset: boolean;
+        };
+        /** @description The executed notebook of `other` (old side) against `run`'s (new side), compared by nbdime. */
+        NodeNotebookDiff: {
+            run: number;
+            other: number;
+            node: string;
+            map_index: number | null;
+            cells: components["schemas"]["DiffCell"][];
         };
         NodeRequest: {
             /** @description Unique in the graph: letters, digits and '_', not starting with a digit. The task id in Airflow. */
@@ -1440,6 +2104,11 @@ export interface components {
              */
             connections: string[];
             /**
+             * @description Whether a run with the cache on may reuse an earlier result of this node with the same inputs; false for a notebook that reads the clock or external data.
+             * @default true
+             */
+            cache: boolean;
+            /**
              * @description Where the editor draws the node.
              * @default {
              *       "x": 0,
@@ -1469,6 +2138,12 @@ export interface components {
             readonly items: {
                 [key: string]: number;
             } | null;
+            /** @description The workflow version this node ran on (a repair may move it to a newer one). */
+            readonly version: number | null;
+            /** @description Not executed: a partial run took its outputs from this node run ({run, node_run}); else null. */
+            readonly reused_from: components["schemas"]["Source"] | null;
+            /** @description Not executed: the cache took its outputs from this earlier node run ({run, node_run}); else null. */
+            readonly cached_from: components["schemas"]["Source"] | null;
         };
         /** @description A catalog entry with the signature of its latest version. */
         Notebook: {
@@ -1542,6 +2217,14 @@ export interface components {
             /** @description Its versions that run the notebook, newest first. */
             versions: components["schemas"]["UsingVersion"][];
         };
+        /**
+         * @description * `failure` - failure
+         *     * `success` - success
+         *     * `recovery` - recovery
+         *     * `duration` - duration
+         * @enum {string}
+         */
+        OnEnum: "failure" | "success" | "recovery" | "duration";
         Output: {
             /** @description The name the notebook sets the output under. */
             name: string;
@@ -1567,10 +2250,44 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["AuditEntry"][];
         };
+        PaginatedDeliveryList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["Delivery"][];
+        };
         /** @enum {string} */
         ParamType: "str" | "int" | "float" | "bool" | "list" | "dict";
+        PatchedChannelRequest: {
+            /** @description What workflows' alert rules call the channel. */
+            name?: string;
+            kind?: components["schemas"]["ChannelKindEnum"];
+            /** @description webhook and slack: where alerts are POSTed. */
+            url?: string;
+            /** @description email: where alerts are mailed. */
+            address?: string;
+            /** @description Write-only; webhooks only (other kinds keep none): the key they are signed with (X-Loom-Signature: sha256=<HMAC-SHA256 of the body>). Omit to keep the stored secret; send an empty string to clear it. */
+            secret?: string;
+        };
+        PatchedDeploymentPatchRequest: {
+            /** @description true: the schedule starts no run; false: it does again. */
+            paused?: boolean;
+        };
         PatchedMemberUpdateRequest: {
             role?: components["schemas"]["RoleEnum"];
+        };
+        PatchedTenantPlatformUpdateRequest: {
+            name?: string;
+            description?: string;
+            /** @description false: its members can no longer open it. */
+            is_active?: boolean;
         };
         /** @description Tenant admins change name and description; the other fields are the platform admin's. */
         PatchedTenantUpdateRequest: {
@@ -1608,6 +2325,43 @@ export interface components {
              */
             node_max_procs?: number | null;
         };
+        PlannedDate: {
+            /** Format: date-time */
+            logical_date: string;
+            /** Format: date-time */
+            data_interval_start: string;
+            /** Format: date-time */
+            data_interval_end: string;
+            /** @description The run of this date it reprocesses, if any. */
+            existing_run: number | null;
+            existing_status: string | null;
+        };
+        PlannedNode: {
+            node: string;
+            action: components["schemas"]["PlannedNodeActionEnum"];
+            /** @description Where a reused or cached node's outputs come from. */
+            source: components["schemas"]["Source"] | null;
+        };
+        /**
+         * @description * `run` - run
+         *     * `reused` - reused
+         *     * `cached` - cached
+         *     * `skipped` - skipped
+         * @enum {string}
+         */
+        PlannedNodeActionEnum: "run" | "reused" | "cached" | "skipped";
+        PlatformTenant: {
+            readonly slug: string;
+            readonly name: string;
+            readonly description: string;
+            readonly is_active: boolean;
+            /** @description How many people belong to the tenant. */
+            readonly members: number;
+            /** @description The usernames of its admins. */
+            readonly admins: string[];
+            /** Format: date-time */
+            readonly created_at: string;
+        };
         Position: {
             /** Format: double */
             x: number;
@@ -1621,6 +2375,13 @@ export interface components {
             y: number;
         };
         /**
+         * @description * `none` - None
+         *     * `failed` - Failed
+         *     * `all` - All
+         * @enum {string}
+         */
+        ReprocessEnum: "none" | "failed" | "all";
+        /**
          * @description * `viewer` - Viewer
          *     * `editor` - Editor
          *     * `admin` - Admin
@@ -1633,15 +2394,51 @@ export interface components {
             version: number;
             engine?: string;
             status?: components["schemas"]["StatusEnum"];
+            /**
+             * @description What started it: manual (the editor), api (a token), schedule, backfill, or airflow (started in Airflow).
+             *
+             *     * `manual` - Manual
+             *     * `api` - Api
+             *     * `schedule` - Schedule
+             *     * `backfill` - Backfill
+             *     * `airflow` - Airflow
+             */
+            trigger?: components["schemas"]["TriggerEnum"];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
             started_at?: string | null;
             /** Format: date-time */
             ended_at?: string | null;
+            /**
+             * Format: double
+             * @description Seconds from start to end; null until it ends.
+             */
+            readonly duration_s: number | null;
+            /** @description Who started it (null: a schedule, or Airflow itself). */
             created_by?: string | null;
+            /** @description The run's parameters whose values differ from the workflow's defaults. */
+            readonly parameters_changed: {
+                [key: string]: unknown;
+            };
             /** @description Airflow engine: the DAG run's id in Airflow. */
             external_id?: string;
+            /** Format: date-time */
+            logical_date?: string | null;
+            /** Format: date-time */
+            data_interval_start?: string | null;
+            /** Format: date-time */
+            data_interval_end?: string | null;
+        };
+        /** @description Two runs side by side: `run` (the URL's) and `other` (?with=). */
+        RunCompare: {
+            run: number;
+            other: number;
+            version: number;
+            other_version: number;
+            /** @description The parameters whose values (override or default) differ. */
+            parameters: components["schemas"]["CompareParameter"][];
+            nodes: components["schemas"]["CompareNode"][];
         };
         RunDetail: {
             readonly id: number;
@@ -1649,21 +2446,101 @@ export interface components {
             version: number;
             engine?: string;
             status?: components["schemas"]["StatusEnum"];
+            /**
+             * @description What started it: manual (the editor), api (a token), schedule, backfill, or airflow (started in Airflow).
+             *
+             *     * `manual` - Manual
+             *     * `api` - Api
+             *     * `schedule` - Schedule
+             *     * `backfill` - Backfill
+             *     * `airflow` - Airflow
+             */
+            trigger?: components["schemas"]["TriggerEnum"];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
             started_at?: string | null;
             /** Format: date-time */
             ended_at?: string | null;
+            /**
+             * Format: double
+             * @description Seconds from start to end; null until it ends.
+             */
+            readonly duration_s: number | null;
+            /** @description Who started it (null: a schedule, or Airflow itself). */
             created_by?: string | null;
+            /** @description The run's parameters whose values differ from the workflow's defaults. */
+            readonly parameters_changed: {
+                [key: string]: unknown;
+            };
             /** @description Airflow engine: the DAG run's id in Airflow. */
             external_id?: string;
+            /** Format: date-time */
+            logical_date?: string | null;
+            /** Format: date-time */
+            data_interval_start?: string | null;
+            /** Format: date-time */
+            data_interval_end?: string | null;
             parameters: {
                 [key: string]: unknown;
             };
             error: string;
+            /** @description Whether the cache could answer this run's nodes. */
+            cache?: boolean;
             /** @description Node runs in graph order, one per node: a fanned-out node's own row counts its items (`items`), which the items endpoint lists. */
             nodes: components["schemas"]["NodeRun"][];
+        };
+        /** @description A run in the tenant's runs page: with its workflow's name. */
+        RunListItem: {
+            readonly id: number;
+            workflow: number;
+            version: number;
+            engine?: string;
+            status?: components["schemas"]["StatusEnum"];
+            /**
+             * @description What started it: manual (the editor), api (a token), schedule, backfill, or airflow (started in Airflow).
+             *
+             *     * `manual` - Manual
+             *     * `api` - Api
+             *     * `schedule` - Schedule
+             *     * `backfill` - Backfill
+             *     * `airflow` - Airflow
+             */
+            trigger?: components["schemas"]["TriggerEnum"];
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** Format: date-time */
+            ended_at?: string | null;
+            /**
+             * Format: double
+             * @description Seconds from start to end; null until it ends.
+             */
+            readonly duration_s: number | null;
+            /** @description Who started it (null: a schedule, or Airflow itself). */
+            created_by?: string | null;
+            /** @description The run's parameters whose values differ from the workflow's defaults. */
+            readonly parameters_changed: {
+                [key: string]: unknown;
+            };
+            /** @description Airflow engine: the DAG run's id in Airflow. */
+            external_id?: string;
+            /** Format: date-time */
+            logical_date?: string | null;
+            /** Format: date-time */
+            data_interval_start?: string | null;
+            /** Format: date-time */
+            data_interval_end?: string | null;
+            workflow_name: string;
+        };
+        RunRepairRequest: {
+            /** @description The version the rerun nodes run on (a number, or "latest"); the run's own by default. */
+            version?: number | "latest";
+            /** @description Run parameters to change for the rerun. */
+            parameters?: {
+                [key: string]: unknown;
+            };
         };
         RunStartRequest: {
             /** @default local */
@@ -1674,10 +2551,42 @@ export interface components {
             };
             /** @description The version to run; the latest by default. */
             version?: number;
+            /** @description A partial run: only these nodes execute; the others reuse (see `reuse`). */
+            only?: string[];
+            /** @description A partial run: this node and everything downstream of it execute; the others reuse. */
+            from?: string;
+            /** @description A partial run: this node and everything upstream of it execute; the others reuse. */
+            to?: string;
+            /** @description The run (an id, or "latest": the newest in which they all succeeded) whose outputs the nodes outside a partial run's selection take. Refused (400) when it lacks one or a node or binding changed since. */
+            reuse?: number | "latest";
+            /**
+             * @description Take a node's outputs from the tenant's newest success with the same inputs (notebook version, resolved parameters, upstream outputs, connection names, notebook environment) instead of executing it; nodes with cache: false always run. The editor sends true; false forces every node to run.
+             * @default false
+             */
+            cache: boolean;
+            /**
+             * Format: date-time
+             * @description The date the run stands for; now by default.
+             */
+            logical_date?: string;
+            /**
+             * Format: date-time
+             * @description Default: the logical date.
+             */
+            data_interval_start?: string;
+            /**
+             * Format: date-time
+             * @description Default: the logical date.
+             */
+            data_interval_end?: string;
         };
         SessionLoginRequest: {
             username: string;
             password: string;
+        };
+        Source: {
+            run: number;
+            node_run: number;
         };
         Stale: {
             detail: string;
@@ -1735,6 +2644,17 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
+        TenantOpenRequest: {
+            slug: string;
+            name: string;
+            /** @default  */
+            description: string;
+            /** @description The first admin: an existing user, or a new one. */
+            admin_username: string;
+            /** @description Only to create a new user. */
+            admin_password?: string;
+            admin_email?: string;
+        };
         TenantRequest: {
             slug: string;
             name: string;
@@ -1771,6 +2691,22 @@ export interface components {
              */
             node_max_procs?: number | null;
         };
+        TenantUsage: {
+            tenant: string;
+            name: string;
+            is_active: boolean;
+            /** @description Runs created in the period. */
+            runs: number;
+            /** @description Of those, the runs that failed. */
+            failed_runs: number;
+            /**
+             * Format: double
+             * @description Time notebooks ran (executions that ended in the period), in hours.
+             */
+            node_hours: number;
+            /** @description What the tenant's artifacts take on the local engine's disk now. */
+            artifacts_bytes: number;
+        };
         TokenError: {
             detail: string;
         };
@@ -1785,6 +2721,15 @@ export interface components {
             /** @description Default LOOM_TOKEN_DEFAULT_DAYS, at most LOOM_TOKEN_MAX_DAYS. */
             expires_in_days?: number;
         };
+        /**
+         * @description * `manual` - Manual
+         *     * `api` - Api
+         *     * `schedule` - Schedule
+         *     * `backfill` - Backfill
+         *     * `airflow` - Airflow
+         * @enum {string}
+         */
+        TriggerEnum: "manual" | "api" | "schedule" | "backfill" | "airflow";
         User: {
             id: number;
             username: string;
@@ -2618,6 +3563,251 @@ export interface operations {
             };
         };
     };
+    platform_tenants_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlatformTenant"][];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    platform_tenants_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantOpenRequest"];
+                "multipart/form-data": components["schemas"]["TenantOpenRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["TenantOpenRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlatformTenant"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    platform_tenants_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedTenantPlatformUpdateRequest"];
+                "multipart/form-data": components["schemas"]["PatchedTenantPlatformUpdateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedTenantPlatformUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlatformTenant"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    platform_usage_list: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantUsage"][];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     tenants_list: {
         parameters: {
             query?: never;
@@ -2905,6 +4095,399 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedAuditEntryList"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"][];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelRequest"];
+                "multipart/form-data": components["schemas"]["ChannelRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ChannelRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedChannelRequest"];
+                "multipart/form-data": components["schemas"]["PatchedChannelRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedChannelRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_channels_test_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
                 };
             };
             /** @description The request is invalid; the body says why. */
@@ -3241,6 +4824,203 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_connections_test_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTest"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Never tested. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_connections_test_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTest"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_deliveries_list: {
+        parameters: {
+            query?: {
+                /** @description A channel's name. */
+                channel?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /**
+                 * @description * `failure` - Failure
+                 *     * `success` - Success
+                 *     * `recovery` - Recovery
+                 *     * `duration` - Duration
+                 *     * `test` - Test
+                 */
+                event?: "failure" | "success" | "recovery" | "duration" | "test";
+                /** @description Number of results to return per page. */
+                limit?: number;
+                run?: number;
+                /**
+                 * @description * `pending` - Pending
+                 *     * `sending` - Sending
+                 *     * `delivered` - Delivered
+                 *     * `failed` - Failed
+                 */
+                status?: "pending" | "sending" | "delivered" | "failed";
+                workflow?: number;
+            };
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDeliveryList"];
+                };
             };
             /** @description The request is invalid; the body says why. */
             400: {
@@ -4205,6 +5985,72 @@ export interface operations {
             };
         };
     };
+    tenants_runs_list: {
+        parameters: {
+            query?: {
+                /** @description Only the runs created at or after (ISO 8601). */
+                since?: string;
+                status?: "cancelled" | "failed" | "queued" | "running" | "skipped" | "success" | "upstream_failed";
+                trigger?: "airflow" | "api" | "backfill" | "manual" | "schedule";
+                /** @description Only the runs created before (ISO 8601). */
+                until?: string;
+                /** @description Only the runs of this workflow. */
+                workflow?: number;
+            };
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunListItem"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     tenants_runs_retrieve: {
         parameters: {
             query?: never;
@@ -4321,6 +6167,67 @@ export interface operations {
             };
             /** @description The run's engine is unreachable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_runs_compare_retrieve: {
+        parameters: {
+            query: {
+                /** @description The other run (same tenant). */
+                with: number;
+            };
+            header?: never;
+            path: {
+                run_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunCompare"];
+                };
+            };
+            /** @description No ?with= */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4462,6 +6369,70 @@ export interface operations {
             };
         };
     };
+    tenants_runs_nodes_log_retrieve: {
+        parameters: {
+            query?: {
+                /** @description The item of a fanned-out node. */
+                map_index?: number;
+                /** @description Characters of the log already read (0 by default). */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                node: string;
+                run_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeLog"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     tenants_runs_nodes_notebook_retrieve: {
         parameters: {
             query?: {
@@ -4488,6 +6459,73 @@ export interface operations {
                     "application/x-ipynb+json": {
                         [key: string]: unknown;
                     };
+                    "text/html": string;
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_runs_nodes_notebook_diff_retrieve: {
+        parameters: {
+            query: {
+                /** @description json (default) or html. */
+                format?: "html" | "json";
+                /** @description The item of a fanned-out node. */
+                map_index?: number;
+                /** @description The other run (same tenant). */
+                with: number;
+            };
+            header?: never;
+            path: {
+                node: string;
+                run_id: number;
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeNotebookDiff"];
                     "text/html": string;
                 };
             };
@@ -4616,7 +6654,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RunRepairRequest"];
+                "multipart/form-data": components["schemas"]["RunRepairRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["RunRepairRequest"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -4626,7 +6670,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunDetail"];
                 };
             };
-            /** @description The request is invalid; the body says why. */
+            /** @description A kept node no longer fits the version or parameters (each in `errors`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4653,7 +6697,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            /** @description No such version */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4664,6 +6708,24 @@ export interface operations {
             };
             /** @description Not repairable */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5028,6 +7090,290 @@ export interface operations {
             };
         };
     };
+    tenants_workflows_backfills_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Backfill"][];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_workflows_backfills_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackfillRequestRequest"];
+                "multipart/form-data": components["schemas"]["BackfillRequestRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["BackfillRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DryRun"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDetail"];
+                };
+            };
+            /** @description No cron schedule, a bad range, too many dates, or Airflow refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backfill of this workflow is running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Airflow is not configured or unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_workflows_backfills_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backfill_id: number;
+                tenant: string;
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDetail"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_workflows_backfills_cancel_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backfill_id: number;
+                tenant: string;
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackfillDetail"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     tenants_workflows_dag_retrieve: {
         parameters: {
             query?: {
@@ -5314,6 +7660,97 @@ export interface operations {
             };
         };
     };
+    tenants_workflows_deployment_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedDeploymentPatchRequest"];
+                "multipart/form-data": components["schemas"]["PatchedDeploymentPatchRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedDeploymentPatchRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description The request is invalid; the body says why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not deployed */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Airflow is not configured or unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     tenants_workflows_runs_list: {
         parameters: {
             query?: never;
@@ -5454,6 +7891,88 @@ export interface operations {
             };
             /** @description The engine is not configured */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tenants_workflows_runs_plan_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RunStartRequest"];
+                "multipart/form-data": components["schemas"]["RunStartRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["RunStartRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlannedNode"][];
+                };
+            };
+            /** @description As starting the run would answer */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: none given, a wrong, expired or revoked token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: the role is too low for this, or a session request lacks its CSRF token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's media type is not one this operation takes. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runs', '0005_run_trigger_dates_reuse'),
+        ('runs', '0006_unique_scheduled_run'),
     ]
 
     operations = [
