@@ -85,7 +85,8 @@ def test_run_started_cancelled_and_repaired(api, tenant):
 
     assert api.post(f"/api/tenants/acme/runs/{run['id']}/repair/").status_code == 200
     repaired = one("run.repaired")
-    assert repaired.before == {"status": "cancelled"} and repaired.after == {"status": "running", "rerun": ["a"]}
+    assert repaired.before == {"status": "cancelled", "version": 1}
+    assert repaired.after == {"status": "running", "rerun": ["a"], "version": 1}
     assert api.post(f"/api/tenants/acme/runs/{run['id']}/repair/").status_code == 409  # running: refused, unrecorded
     assert len(entries(action="run.repaired")) == 1
     api.post(f"/api/tenants/acme/runs/{run['id']}/cancel/")
