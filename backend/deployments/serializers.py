@@ -4,6 +4,8 @@ from django.conf import settings
 from rest_framework import serializers
 
 from deployments.models import Deployment
+from deployments.selectors import deployment_next_runs
+from workflows import timetable
 
 
 class DeploymentRequestSerializer(serializers.Serializer):
@@ -44,14 +46,10 @@ class DeploymentSerializer(serializers.ModelSerializer):
         return deployment.version.graph.get("schedule")
 
     def get_schedule_text(self, deployment) -> str:
-        from schedules.timetable import describe
-
-        return describe(deployment.version.graph.get("schedule"))
+        return timetable.describe(deployment.version.graph.get("schedule"))
 
     def get_catchup(self, deployment) -> bool:
         return bool(deployment.version.graph.get("catchup"))
 
     def get_next_runs(self, deployment) -> list[datetime]:
-        from schedules.scheduler import next_runs
-
-        return next_runs(deployment)
+        return deployment_next_runs(deployment)

@@ -20,7 +20,7 @@ from deployments.models import Deployment
 from loom.errors import Conflict, FieldsInvalid, Unavailable
 from runs.models import ACTIVE, FINISHED, Run, Status, Trigger
 from runs.services import run_cancel, run_start
-from schedules import timetable
+from workflows import timetable
 from schedules.models import Backfill, BackfillDate, BackfillStatus, Reprocess
 from workflows.models import Workflow, WorkflowVersion
 

@@ -6,7 +6,7 @@ LOOM_SCHEDULER_TICK_S (one PeriodicTask row, schedules.beat); whichever worker r
 only while it holds the `scheduler` lease, so exactly one scheduler acts at a time however many
 beats or workers run. The unique constraint `unique_scheduled_run` (workflow, logical date) is
 the last word: a second run for one logical date is never written, even by a scheduler whose
-lease expired while it worked. Which dates are due is timetable.py's (croniter); the clock is
+lease expired while it worked. Which dates are due is workflows/timetable.py's (croniter); the clock is
 the caller's `now`, so tests move it.
 """
 import logging
@@ -22,7 +22,7 @@ from deployments.models import Deployment
 from runs.engines.airflow.lease import lease_take
 from runs.models import ACTIVE, Lease, Run, Trigger
 from runs.services import run_start
-from schedules import timetable
+from workflows import timetable
 
 log = logging.getLogger(__name__)
 LEASE = "scheduler"
@@ -74,12 +74,3 @@ def deployment_tick(deployment: Deployment, *, now: datetime) -> list[Run]:
         except IntegrityError:
             log.info("workflow %s: a run for %s exists already", deployment.workflow_id, slot.logical_date)
     return started
-
-
-def next_runs(deployment: Deployment, *, now: datetime | None = None, count: int = 5) -> list[datetime]:
-    """When the deployment's schedule fires next (none while paused)."""
-    graph = deployment.version.graph
-    if deployment.paused or not graph.get("schedule"):
-        return []
-    return timetable.next_fire_times(graph["schedule"], start_date=graph.get("start_date", "2026-01-01"),
-                                     now=now or timezone.now(), count=count)

@@ -1,7 +1,7 @@
 """Which logical dates a schedule makes due (schedules.timetable): pure, the clock passed in."""
 from datetime import datetime, timezone
 
-from schedules.timetable import describe, due_slots, next_fire_times, slots_between
+from workflows.timetable import describe, due_slots, next_fire_times, slots_between
 
 
 def at(*args) -> datetime:
