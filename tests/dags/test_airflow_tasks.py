@@ -3,7 +3,7 @@
 The real thing runs in test_airflow.py; these pin down the edge cases cheaply."""
 import hashlib
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import nbformat
@@ -47,6 +47,12 @@ def pin(notebooks, content: bytes = notebook_bytes("x = 1", "y = x")) -> str:
     return relpath
 
 
+def dag_run(conf: dict) -> SimpleNamespace:
+    """What a task's context holds of a manual DAG run: its conf, and no logical date (Airflow 3)."""
+    return SimpleNamespace(conf=conf, logical_date=None, run_after=datetime(2026, 11, 30, tzinfo=timezone.utc),
+                           data_interval_start=None, data_interval_end=None)
+
+
 def test_a_fanned_out_node_that_accepts_failed_items_gives_the_successful_items_with_their_values():
     ti = FakeTI({"fan-items": ["x", "y", "z"], ("fan", 0): {"a": 1, "b": 2}, ("fan", 2): {"a": 3, "b": 4}})
     # No allowance: one failed item fails the node, as on the local engine (runs.bookkeeping).
@@ -69,7 +75,7 @@ def test_a_failed_upstream_has_no_outputs():
 
 
 def test_items_come_from_conf_before_params_and_must_be_a_list():
-    context = {"ti": FakeTI({}, task_id="fan-items"), "dag_run": SimpleNamespace(conf={"accounts": ["c"]}),
+    context = {"ti": FakeTI({}, task_id="fan-items"), "dag_run": dag_run({"accounts": ["c"]}),
                "params": {"accounts": ["a", "b"]}}
     assert airflow_tasks.map_items(NODES, SETTINGS, context, parameters=parameters) == ["c"]
     context["dag_run"].conf = {}
@@ -81,7 +87,7 @@ def test_items_come_from_conf_before_params_and_must_be_a_list():
 
 
 def test_items_of_an_upstream_output_need_an_upstream_that_succeeded():
-    context = {"ti": FakeTI({"plain": {"a": [1, 2]}}, task_id="each-items"), "dag_run": SimpleNamespace(conf={}),
+    context = {"ti": FakeTI({"plain": {"a": [1, 2]}}, task_id="each-items"), "dag_run": dag_run({}),
                "params": {}}
     assert airflow_tasks.map_items(NODES, SETTINGS, context, parameters=parameters) == [1, 2]
     context["ti"] = FakeTI({"plain": []}, task_id="each-items")
@@ -107,7 +113,7 @@ def test_node_run_resolves_layers_and_gives_the_kernel_its_connections(tmp_path,
         return SimpleNamespace(outputs={"a": 1, "b": 2})
 
     ti = FakeTI({"plain": {"a": 99}}, task_id="fan", map_index=1)
-    context = {"ti": ti, "dag_run": SimpleNamespace(conf={"g": "{{ ds }}"}), "params": {"g": "global", "x": 5},
+    context = {"ti": ti, "dag_run": dag_run({"g": "{{ ds }}"}), "params": {"g": "global", "x": 5},
                "dag": SimpleNamespace(fileloc=str(tmp_path / "dags" / "d.py")),
                "task": SimpleNamespace(execution_timeout=None)}
     assert airflow_tasks.node_run(nodes, SETTINGS, context, "acme", parameters=parameters, execute=execute,
@@ -145,7 +151,7 @@ def test_a_failed_notebook_leaves_its_error_in_xcom(tmp_path, monkeypatch):
         raise error
 
     ti = FakeTI({}, task_id="plain")
-    context = {"ti": ti, "dag_run": SimpleNamespace(conf={}), "params": {},
+    context = {"ti": ti, "dag_run": dag_run({}), "params": {},
                "dag": SimpleNamespace(fileloc=str(tmp_path / "d.py")),
                "task": SimpleNamespace(execution_timeout=timedelta(seconds=30))}
     with pytest.raises(NotebookFailed):
@@ -164,7 +170,7 @@ def test_a_changed_notebook_fails_the_task_before_it_runs(tmp_path, monkeypatch)
                        "connections": {}}}
     ran = []
     ti = FakeTI({}, task_id="plain")
-    context = {"ti": ti, "dag_run": SimpleNamespace(conf={}), "params": {},
+    context = {"ti": ti, "dag_run": dag_run({}), "params": {},
                "dag": SimpleNamespace(fileloc=str(tmp_path / "d.py")), "task": SimpleNamespace(execution_timeout=None)}
     with pytest.raises(airflow_tasks.NotebookChanged) as changed:
         airflow_tasks.node_run(nodes, SETTINGS, context, parameters=parameters, execute=lambda **kw: ran.append(kw),
@@ -189,7 +195,7 @@ def test_a_tenant_over_its_artifacts_quota_cannot_start_tasks(tmp_path, monkeypa
 
     def task(settings):
         ti = FakeTI({}, task_id="plain")
-        context = {"ti": ti, "dag_run": SimpleNamespace(conf={}), "params": {},
+        context = {"ti": ti, "dag_run": dag_run({}), "params": {},
                    "dag": SimpleNamespace(fileloc=str(tmp_path / "d.py")), "task": SimpleNamespace(execution_timeout=None)}
         try:
             return airflow_tasks.node_run(nodes, settings, context, parameters=parameters, connection_env=connection_env,
@@ -230,7 +236,7 @@ def test_with_loom_sandbox_on_the_task_runs_its_notebook_sandboxed(tmp_path, mon
         "import resource\nc = [resource.getrlimit(r)[1] for r in (resource.RLIMIT_DATA, resource.RLIMIT_NPROC)]"))
     nodes = {"plain": {**NODES["plain"], "outputs": ["a", "b", "c"], "notebook": relpath, "memory_mb": 700,
                        "parameters": ["artifacts_dir"], "values": {}, "inputs": {}, "connections": {}}}
-    context = {"ti": FakeTI({}, task_id="plain"), "dag_run": SimpleNamespace(conf={}), "params": {},
+    context = {"ti": FakeTI({}, task_id="plain"), "dag_run": dag_run({}), "params": {},
                "dag": SimpleNamespace(fileloc=str(tmp_path / "d.py")), "task": SimpleNamespace(execution_timeout=None)}
     outputs = airflow_tasks.node_run(
         nodes, {**SETTINGS, "tenant_limits": {"node_memory_mb": 600, "node_max_procs": 40}}, context,
