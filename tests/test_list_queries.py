@@ -1,4 +1,6 @@
 """No list endpoint issues a query per row: each answers 20 rows with no more queries than 1 row."""
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -147,6 +149,11 @@ def test_the_workflow_detail_costs_the_same_queries_for_200_nodes_as_for_2(
         assert len(api.get(f"{T}/workflows/{big.pk}/").json()["graph"]["nodes"]) == 200
 
 
+# The graph column, except where one of its keys is extracted (SQLite's JSON functions,
+# PostgreSQL's ->): that key is all the database sends (the run list's parameters, a deployment's schedule).
+WHOLE_GRAPH = re.compile(r"""\."graph"(?!, '\$\."\w+"'| -> '\w+')""")
+
+
 def test_lists_naming_versions_do_not_read_their_graphs(api, tenant, editor, workflow):
     """A large workflow's graph is read where it is shown, not once per run or version listed."""
     from django.utils import timezone
@@ -161,4 +168,4 @@ def test_lists_naming_versions_do_not_read_their_graphs(api, tenant, editor, wor
             response = api.get(f"{T}/workflows/{workflow.pk}/{path}")
         assert response.status_code == 200, response.content
         assert response.json(), path
-        assert not [q["sql"] for q in queries if '"graph"' in q["sql"]], path
+        assert not [q["sql"] for q in queries if WHOLE_GRAPH.search(q["sql"])], path

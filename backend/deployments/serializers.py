@@ -4,7 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from deployments.models import Deployment
-from deployments.selectors import deployment_next_runs
+from deployments.selectors import deployment_next_runs, deployment_timing
 from workflows import timetable
 
 
@@ -43,13 +43,13 @@ class DeploymentSerializer(serializers.ModelSerializer):
         return f"{settings.LOOM_AIRFLOW_URL.rstrip('/')}/dags/{deployment.dag_id}"
 
     def get_schedule(self, deployment) -> str | None:
-        return deployment.version.graph.get("schedule")
+        return deployment_timing(deployment)["schedule"]
 
     def get_schedule_text(self, deployment) -> str:
-        return timetable.describe(deployment.version.graph.get("schedule"))
+        return timetable.describe(deployment_timing(deployment)["schedule"])
 
     def get_catchup(self, deployment) -> bool:
-        return bool(deployment.version.graph.get("catchup"))
+        return bool(deployment_timing(deployment)["catchup"])
 
     def get_next_runs(self, deployment) -> list[datetime]:
         return deployment_next_runs(deployment)

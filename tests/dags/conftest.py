@@ -2,6 +2,7 @@
 with a SQLite database, the example DAGs rendered into its DAG folder and their notebooks
 deployed under the notebooks base directory, as a deploy would."""
 import json
+import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass
@@ -24,6 +25,14 @@ class Airflow:
     def run(self, *args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([str(self.venv / "bin" / "airflow"), *args], env={**self.env, **(env or {})},
                               capture_output=True, text=True, timeout=timeout)
+
+    def outputs(self, run: Path, task: str, map_index: int = -1) -> dict | None:
+        """What a task returned (its node's outputs, XCom's return_value), read from Airflow's own
+        database; `run` is the run's artifacts folder, named after the DAG and the run."""
+        with sqlite3.connect(Path(self.env["AIRFLOW_HOME"]) / "airflow.db") as db:
+            row = db.execute("SELECT value FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?"
+                             " AND key = 'return_value'", (run.parent.name, run.name, task, map_index)).fetchone()
+        return None if row is None else json.loads(row[0])
 
     def json(self, *args: str):
         """A CLI command's `-o json` answer (Airflow prints warnings before it on stdout; a

@@ -1,17 +1,12 @@
 """The rendered DAGs in a real Airflow 3.3: they import, and `airflow dags test` runs them
-end to end. Assertions read what the notebooks produced (the executed notebooks)."""
+end to end. Assertions read what the notebooks were given (the executed notebooks) and what
+their tasks returned (XCom, in Airflow's database)."""
 import nbformat
 import pytest
 
-from runtime.execute import outputs_collect
 from tests.dags.examples import JINJA_TEXT, WORKFLOWS, example_dag_id, example_source, notebook_files
 
 pytestmark = pytest.mark.airflow
-
-
-def outputs(run_dir, task: str, notebook: str, names: list[str]) -> dict:
-    """The declared outputs an executed notebook holds."""
-    return outputs_collect(nbformat.read(run_dir / task / notebook, as_version=4), names)
 
 
 def injected(run_dir, task: str, notebook: str) -> str:
@@ -38,10 +33,10 @@ def test_chain_passes_outputs_conf_and_connections(airflow):
     done, run = airflow.dags_test(example_dag_id("chain"), conf=conf)
     assert done.returncode == 0, done.stdout[-5000:]
     # The notebook saw the connection through its kernel's environment.
-    assert outputs(run, "extract", "extract.ipynb", ["rows", "dsn_user"]) == {"rows": [5, 6, 7], "dsn_user": "loom_reader"}
+    assert airflow.outputs(run, "extract") == {"rows": [5, 6, 7], "dsn_user": "loom_reader"}
     # Upstream output bound to `rows`; run conf overrides the global factor 2.
-    assert outputs(run, "transform", "transform.ipynb", ["total", "echo"]) == {"total": 180, "echo": JINJA_TEXT}
-    load = outputs(run, "load", "load.ipynb", ["summary", "path"])
+    assert airflow.outputs(run, "transform") == {"total": 180, "echo": JINJA_TEXT}
+    load = airflow.outputs(run, "load")
     assert load["summary"] == "2026-12-31: 180"
     # artifacts_dir is the task's own folder; Jinja-looking conf reached the notebook as text.
     assert load["path"] == str(run / "load" / "summary.txt")
@@ -56,9 +51,9 @@ def test_fanout_runs_once_per_item_in_order(airflow):
     accounts = WORKFLOWS["fanout"]["parameters"][0]["default"]
     assert sorted(p.name for p in (run / "score").iterdir()) == ["0", "1", "2"]
     for i, account in enumerate(accounts):
-        assert outputs(run, f"score/{i}", "score.ipynb", ["who"]) == {"who": account}
+        assert airflow.outputs(run, "score", i) == {"who": account}
     assert sorted(p.name for p in (run / "scale").iterdir()) == ["0", "1", "2"]
-    collected = outputs(run, "collect", "collect.ipynb", ["total", "seen", "scaled_total"])
+    collected = airflow.outputs(run, "collect")
     assert collected == {"total": sum(len(a) for a in accounts), "seen": accounts, "scaled_total": 2 * (1 + 2 + 3)}
 
 
@@ -66,8 +61,8 @@ def test_all_done_runs_after_a_failure(airflow):
     done, run = airflow.dags_test(example_dag_id("trigger_rules"))
     assert "expected failure" in done.stdout + done.stderr
     assert "expected failure" in injected(run, "boom", "fail.ipynb")
-    assert outputs(run, "cleanup", "step.ipynb", ["out"]) == {"out": 7}
-    assert outputs(run, "on_failure", "step.ipynb", ["out"]) == {"out": 0}
+    assert airflow.outputs(run, "cleanup") == {"out": 7}
+    assert airflow.outputs(run, "on_failure") == {"out": 0}
     assert not (run / "after_success").exists()
 
 
