@@ -37,7 +37,7 @@ class TenantRunListView(TenantScopedMixin, generics.GenericAPIView):
     serializer_class = RunListItemSerializer
     pagination_class = RunsPagination
 
-    @extend_schema(operation_id="tenants_runs_list", parameters=[
+    @extend_schema(operation_id="tenants_runs_list", responses=RunListItemSerializer(many=True), parameters=[
         OpenApiParameter("workflow", int, description="Only the runs of this workflow."),
         OpenApiParameter("status", str, enum=list(Status.values)),
         OpenApiParameter("trigger", str, enum=list(Trigger.values)),

@@ -51,7 +51,7 @@ def test_fanout_runs_once_per_item_in_order(airflow):
     accounts = WORKFLOWS["fanout"]["parameters"][0]["default"]
     assert sorted(p.name for p in (run / "score").iterdir()) == ["0", "1", "2"]
     for i, account in enumerate(accounts):
-        assert airflow.outputs(run, "score", i) == {"who": account}
+        assert airflow.outputs(run, "score", i)["who"] == account
     assert sorted(p.name for p in (run / "scale").iterdir()) == ["0", "1", "2"]
     collected = airflow.outputs(run, "collect")
     assert collected == {"total": sum(len(a) for a in accounts), "seen": accounts, "scaled_total": 2 * (1 + 2 + 3)}

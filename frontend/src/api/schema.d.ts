@@ -2263,6 +2263,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Delivery"][];
         };
+        PaginatedRunListItemList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["RunListItem"][];
+        };
         /** @enum {string} */
         ParamType: "str" | "int" | "float" | "bool" | "list" | "dict";
         PatchedChannelRequest: {
@@ -5988,6 +6003,10 @@ export interface operations {
     tenants_runs_list: {
         parameters: {
             query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
                 /** @description Only the runs created at or after (ISO 8601). */
                 since?: string;
                 status?: "cancelled" | "failed" | "queued" | "running" | "skipped" | "success" | "upstream_failed";
@@ -6010,7 +6029,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunListItem"];
+                    "application/json": components["schemas"]["PaginatedRunListItemList"];
                 };
             };
             /** @description The request is invalid; the body says why. */
