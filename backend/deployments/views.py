@@ -1,3 +1,4 @@
+from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -7,6 +8,9 @@ from deployments.models import Deployment
 from deployments.serializers import DeploymentPatchSerializer, DeploymentRequestSerializer, DeploymentSerializer
 from workflows.selectors import workflow_version_get
 from workflows.views import WorkflowScopedMixin
+
+# The deployment, or null when there is none (OpenAPI 3.0 says "nullable" beside a $ref this way).
+NOT_DEPLOYED_OR_DEPLOYMENT = {"allOf": [{"$ref": "#/components/schemas/Deployment"}], "nullable": True}
 
 
 class DeploymentView(WorkflowScopedMixin, generics.GenericAPIView):
@@ -18,11 +22,16 @@ class DeploymentView(WorkflowScopedMixin, generics.GenericAPIView):
     def get_deployment(self) -> Deployment:
         return selectors.deployment_get(workflow=self.get_object())
 
-    @extend_schema(responses={200: DeploymentSerializer, 404: OpenApiResponse(description="Not deployed")})
+    @extend_schema(responses={200: NOT_DEPLOYED_OR_DEPLOYMENT, 404: OpenApiResponse(description="No such workflow")})
     def get(self, request, tenant, workflow_id):
         """On Airflow `deploying` until Airflow has parsed the DAG; then `deployed`, or `failed` with
-        the import error Airflow reported. On the local engine `deployed` at once."""
-        return Response(DeploymentSerializer(self.get_deployment()).data)
+        the import error Airflow reported. On the local engine `deployed` at once. `null` when the
+        workflow is not deployed: a state the editor shows, not an error."""
+        workflow = self.get_object()
+        try:
+            return Response(DeploymentSerializer(selectors.deployment_get(workflow=workflow)).data)
+        except Deployment.DoesNotExist:
+            return JsonResponse(None, safe=False)  # DRF renders None as an empty body, not as null
 
     @extend_schema(request=DeploymentRequestSerializer, responses={
         202: DeploymentSerializer,

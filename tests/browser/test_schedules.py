@@ -26,8 +26,7 @@ def beat(worker, tmp_path):
     process.wait(15)
 
 
-def test_deploy_pause_backfill_and_the_run_calendar(page, demo, worker, beat, console, shot):
-    console.allow(r"status of 404")  # the deployment, before there is one
+def test_deploy_pause_backfill_and_the_run_calendar(page, demo, worker, beat, shot):
     version = workflow_create(tenant=Tenant.objects.get(slug="demo"), graph={
         "name": "Nightly ingest", "schedule": "0 2 * * *", "start_date": "2026-11-01",
         "nodes": [{"id": "ingest", "notebook": "ingest.ipynb", "outputs": ["row_count"]}]})

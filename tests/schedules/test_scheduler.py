@@ -88,6 +88,18 @@ def test_a_paused_deployment_starts_nothing_until_resumed(db, api, tenant, deplo
     assert [r.logical_date for r in schedules_tick(now=at(2026, 1, 1, 3, 6))] == [at(2026, 1, 1, 3)]
 
 
+def test_a_workflow_not_deployed_answers_null_and_an_undeployed_one_too(db, api, tenant, deployed, workflow):
+    url = f"/api/tenants/{tenant.slug}/workflows/{{}}/deployment/"
+    never = workflow([{"id": "a", "notebook": "dated.ipynb"}], schedule="@daily")
+    response = api.get(url.format(never))
+    assert (response.status_code, response.json()) == (200, None)
+    wid = deployed(schedule="@daily")
+    assert api.get(url.format(wid)).json()["schedule"] == "@daily"
+    assert api.delete(url.format(wid)).status_code == 204
+    assert api.get(url.format(wid)).json() is None
+    assert api.get(url.format(999_999)).status_code == 404
+
+
 def test_only_the_holder_of_the_lease_acts(db, deployed):
     deployed(catchup=True)
     assert lease_take(LEASE, holder="another-scheduler", ttl=__import__("datetime").timedelta(seconds=60))

@@ -110,7 +110,8 @@ export const endpoints = {
   // The DAG view answers text/x-python; asking for JSON would get 406.
   dag: (t: string, id: number, version?: number) => request<string>("GET", endpoints.dagUrl(t, id, version), undefined, "text/x-python, text/plain, */*"),
 
-  deployment: (t: string, workflow: number) => api.get<Deployment>(`${T(t)}/workflows/${workflow}/deployment/`),
+  /** The workflow's deployment; null when it is not deployed. */
+  deployment: (t: string, workflow: number) => api.get<Deployment | null>(`${T(t)}/workflows/${workflow}/deployment/`),
   deploy: (t: string, workflow: number, body: { version?: number; engine?: "local" | "airflow" }) =>
     api.post<Deployment>(`${T(t)}/workflows/${workflow}/deployment/`, body),
   deploymentPause: (t: string, workflow: number, paused: boolean) =>

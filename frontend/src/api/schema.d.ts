@@ -884,7 +884,8 @@ export interface paths {
         };
         /**
          * @description On Airflow `deploying` until Airflow has parsed the DAG; then `deployed`, or `failed` with
-         *     the import error Airflow reported. On the local engine `deployed` at once.
+         *     the import error Airflow reported. On the local engine `deployed` at once. `null` when the
+         *     workflow is not deployed: a state the editor shows, not an error.
          */
         get: operations["tenants_workflows_deployment_retrieve"];
         put?: never;
@@ -7472,7 +7473,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Deployment"];
+                    "application/json": components["schemas"]["Deployment"] | null;
                 };
             };
             /** @description The request is invalid; the body says why. */
@@ -7502,7 +7503,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not deployed */
+            /** @description No such workflow */
             404: {
                 headers: {
                     [name: string]: unknown;

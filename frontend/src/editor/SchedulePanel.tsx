@@ -24,7 +24,7 @@ export function SchedulePanel({ readOnly }: { readOnly: boolean }) {
 
   const load = useCallback(() => {
     if (workflowId === null) return;
-    endpoints.deployment(tenant, workflowId).then(setDeployment, (e) => setDeployment(e instanceof ApiError && e.status === 404 ? null : undefined));
+    endpoints.deployment(tenant, workflowId).then(setDeployment, () => setDeployment(undefined));
   }, [tenant, workflowId]);
   useEffect(load, [load]);
   useEffect(() => {
