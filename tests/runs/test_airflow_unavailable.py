@@ -13,7 +13,8 @@ def test_unconfigured_or_unreachable_airflow_is_503_and_local_runs_still_work(en
     response = api.post(runs, {"engine": "airflow"}, format="json")
     assert response.status_code == 503
     assert "not configured" in response.json()["detail"] and "LOOM_AIRFLOW_URL" in response.json()["detail"]
-    assert api.post(deployment, {}, format="json").status_code == 503
+    response = api.post(deployment, {"engine": "airflow"}, format="json")
+    assert response.status_code == 503 and "LOOM_AIRFLOW_URL" in response.json()["detail"]
 
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     settings.LOOM_AIRFLOW_URL, settings.LOOM_AIRFLOW_DAGS_DIR = url, str(tmp_path / "dags")
@@ -21,10 +22,10 @@ def test_unconfigured_or_unreachable_airflow_is_503_and_local_runs_still_work(en
     assert response.status_code == 503
     assert response.json()["detail"] == f"Airflow at {url} is unreachable: Failed to establish a new connection: " \
                                         "[Errno 111] Connection refused"
-    response = api.post(deployment, {}, format="json")
+    response = api.post(deployment, {}, format="json")  # configured: Airflow is the default engine
     assert response.status_code == 503 and response.json()["detail"].startswith(f"Airflow at {url} is unreachable")
     assert api.get(runs).json() == [] and not (tmp_path / "dags").exists()  # nothing half-written
-    assert api.get(deployment).status_code == 404
+    assert api.get(deployment).json() is None
 
     detail = run_wf(wid)
     assert detail["status"] == "success" and detail["nodes"][0]["outputs"] == {"y": 2}
