@@ -245,7 +245,7 @@ def deployment_undeploy(*, deployment: Deployment) -> None:
     undeploying.send(sender=Deployment, workflow_id=deployment.workflow_id)
     with transaction.atomic():
         record(Action.DEPLOYMENT_UNDEPLOYED, tenant=deployment.tenant, obj=deployment.workflow,
-               before={"version": deployment.version.number, "dag_id": deployment.dag_id})
+               before={"version": deployment.version.number, "dag_id": deployment.dag_id, "engine": "airflow"})
         deployment.delete()  # receivers.deployment_deleted removes the file and the DAG
 
 

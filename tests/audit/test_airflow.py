@@ -21,7 +21,7 @@ def test_deploys_and_runs_airflow_starts_are_recorded_with_who_started_them(airf
     deployed = AuditEntry.objects.get(action="deployment.deployed")
     assert (deployed.actor, deployed.tenant_slug, deployed.object_type, deployed.object_id) == (
         "eddie", tenant.slug, "workflow", str(wid))
-    assert deployed.after == {"version": 1, "dag_id": dag_id}
+    assert deployed.after == {"version": 1, "dag_id": dag_id, "engine": "airflow"}
     deadline = time.monotonic() + 60
     while api.get(url).json()["status"] == "deploying":
         assert time.monotonic() < deadline
@@ -41,4 +41,4 @@ def test_deploys_and_runs_airflow_starts_are_recorded_with_who_started_them(airf
 
     assert api.delete(url).status_code == 204
     undeployed = AuditEntry.objects.get(action="deployment.undeployed")
-    assert (undeployed.actor, undeployed.object_id, undeployed.before) == ("eddie", str(wid), {"version": 1, "dag_id": dag_id})
+    assert (undeployed.actor, undeployed.object_id, undeployed.before) == ("eddie", str(wid), {"version": 1, "dag_id": dag_id, "engine": "airflow"})
