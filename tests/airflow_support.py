@@ -46,6 +46,8 @@ def airflow_env(root: Path, dags: Path, **extra: str) -> dict:
         # Loom fans out over up to LOOM_MAP_MAX_ITEMS (10,000); Airflow's default is 1,024.
         "AIRFLOW__CORE__MAX_MAP_LENGTH": "10000",
         "AIRFLOW__API_AUTH__JWT_SECRET": "loom-tests-only",
+        # Tasks' kernels run from the notebook environment, as on Loom's engine (numpy, scikit-learn...).
+        "LOOM_NOTEBOOK_ENV": str(REPO / ".venv-notebook"),
         **extra,
     })
     return env

@@ -22,6 +22,9 @@ ERROR_XCOM_KEY = "loom_error"
 SECRET_KEYS_EXTRA = "loom_secret_keys"
 # The DAG run conf key with {node: outputs} of the nodes that must not run (runs/reuse.py's REUSE_CONF).
 REUSE_CONF = "__loom_reuse"
+# The conf key with the run's dates when its DAG run cannot carry them (a repair's second DAG run;
+# runs/engines/airflow/submit.py's DATES_CONF).
+DATES_CONF = "__loom_dates"
 
 
 def map_items(nodes: dict, settings: dict, context, *, parameters) -> list:
@@ -72,7 +75,8 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
 
     With LOOM_SANDBOX=on in the task's environment (off by default on Airflow), the kernel runs
     in runtime/sandbox.py's sandbox: `sandboxed(kernel name, view_at)` makes its manager, and
-    the node's memory_mb and max_procs (else the tenant's defaults) lower its limits."""
+    the node's memory_mb and max_procs (else the tenant's defaults) lower its limits. Without it
+    the kernel runs from LOOM_NOTEBOOK_ENV's Python when that is set, as Loom's own engine does."""
     ti = context["ti"]
     node = nodes[ti.task_id]
     given = (context["dag_run"].conf or {}).get(REUSE_CONF) or {}
@@ -122,14 +126,16 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
             if problem:
                 raise NodeRefused(problem)
         notebook = notebook_verified(notebooks, node["notebook"])
-        sandbox = {}
+        runs_in = {}
         if sandboxed is not None and os.environ.get("LOOM_SANDBOX", "off").strip().lower() == "on":
             # The run's folder is the view: this task writes its own folder and reads its upstreams'.
             kernel = notebook.metadata.get("kernelspec", {}).get("name") or "python3"
-            sandbox = {"kernel_manager": sandboxed(kernel, run_dir), "shared": run_dir}
-            node_limits = node_limits.kernel(node=node, tenant=own, platform=sandbox["kernel_manager"].sandbox.config)
+            runs_in = {"kernel_manager": sandboxed(kernel, run_dir), "shared": run_dir}
+            node_limits = node_limits.kernel(node=node, tenant=own, platform=runs_in["kernel_manager"].sandbox.config)
+        elif os.path.exists(python := os.path.join(os.environ.get("LOOM_NOTEBOOK_ENV") or "/nonexistent", "bin", "python")):
+            runs_in = {"kernel_python": python}  # unsandboxed, the kernel still runs from the notebook environment
         result = execute(
-            **sandbox,
+            **runs_in,
             notebook=notebook,
             output_path=output_dir / Path(node["notebook"]).name,
             parameters={name: r.value for name, r in resolved.items()},
@@ -174,6 +180,8 @@ def context_dates(context) -> dict:
     """The DAG run's logical date and data interval (ISO 8601), from the task's context, for
     notebooks that declare parameters of these names; a manual run without one: its run_after."""
     dag_run = context["dag_run"]
+    if given := (dag_run.conf or {}).get(DATES_CONF):
+        return dict(given)
     when = dag_run.logical_date or dag_run.run_after
     dates = {"logical_date": when, "data_interval_start": dag_run.data_interval_start or when,
              "data_interval_end": dag_run.data_interval_end or when}

@@ -84,7 +84,7 @@ def _worker_ready(**kwargs) -> None:
     with _lock:
         if settings.LOOM_KERNEL_POOL > 0 and not problem:
             _pool = KernelPool(size=settings.LOOM_KERNEL_POOL, cwd=tempfile.gettempdir(),
-                               sandbox=config if config.enabled else None,
+                               sandbox=config if config.enabled else None, python=config.unsandboxed_python,
                                view_at=str(settings.LOOM_ARTIFACTS_DIR)).start()
         if settings.LOOM_RUN_SANDBOXES > 0 and config.enabled and not problem:
             _runs = RunSandboxes(config, view_at=str(settings.LOOM_ARTIFACTS_DIR), slots=settings.LOOM_WORKER_CONCURRENCY,

@@ -67,7 +67,7 @@ class Watchdog:
                 _kill(self._km)
 
 
-def kernel_manager(kernel_name: str, *, sandbox=None):
+def kernel_manager(kernel_name: str, *, sandbox=None, python: str | None = None):
     """A (not yet started) kernel manager talking over Unix sockets, not TCP: no port to race
     another kernel for, and nothing listening on the network.
 
@@ -85,7 +85,34 @@ def kernel_manager(kernel_name: str, *, sandbox=None):
         return km
     folder = os.path.join(tempfile.gettempdir(), "loom-kernels")
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    return AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(folder, uuid.uuid4().hex[:16]))
+    ip = os.path.join(folder, uuid.uuid4().hex[:16])
+    if not python:
+        return AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=ip)
+    km = _own_python_manager_class()(kernel_name=kernel_name, transport="ipc", ip=ip)
+    km.python = python
+    return km
+
+
+def _own_python_manager_class():
+    """AsyncKernelManager whose Python kernel (`-m ipykernel_launcher`) runs with `python`."""
+    if _OWN_PYTHON:
+        return _OWN_PYTHON[0]
+    from jupyter_client.manager import AsyncKernelManager
+
+    class OwnPythonKernelManager(AsyncKernelManager):
+        python = None
+
+        def format_kernel_cmd(self, extra_arguments=None):
+            cmd = super().format_kernel_cmd(extra_arguments)
+            if self.python and cmd[1:3] == ["-m", "ipykernel_launcher"]:
+                cmd[0] = self.python
+            return cmd
+
+    _OWN_PYTHON.append(OwnPythonKernelManager)
+    return OwnPythonKernelManager
+
+
+_OWN_PYTHON = []
 
 
 _SANDBOXED = []
@@ -292,11 +319,12 @@ class LoomEngine(NBClientEngine):
 
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, *, km=None, kernel_env=None, extra_env=None,
-                                 kernel_cwd=None, watchdog, state, start_timeout=60, execution_timeout=None, **kwargs):
+                                 kernel_cwd=None, watchdog, state, start_timeout=60, execution_timeout=None,
+                                 kernel_python=None, **kwargs):
         prologue = ""
         fresh = km is None
         if fresh:
-            km = kernel_manager(kernel_name)
+            km = kernel_manager(kernel_name, python=kernel_python)
         else:
             # The kernel started before this notebook was known; bring it to where a fresh one would be.
             prologue = f"import os as _o\n_o.environ.update({extra_env or {}!r})\n"

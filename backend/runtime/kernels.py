@@ -38,9 +38,10 @@ class KernelPool:
 
     def __init__(self, *, size: int, kernel_name: str = "python3", cwd: str | None = None,
                  sandbox: SandboxConfig | None = None, view_at: str | None = None,
-                 quiet_s: float = 0.5, busy_every_s: float = 3.0):
+                 quiet_s: float = 0.5, busy_every_s: float = 3.0, python: str | None = None):
         self.size = size
         self.sandbox = sandbox
+        self.python = python  # unsandboxed kernels' interpreter (SandboxConfig.unsandboxed_python)
         self.view_at = view_at or tempfile.gettempdir()
         self.quiet_s = quiet_s
         self.busy_every_s = busy_every_s
@@ -85,7 +86,7 @@ class KernelPool:
     def fresh(self, kernel_name: str) -> AsyncKernelManager:
         """A new, not yet started kernel manager of that name, sandboxed like the pool's."""
         sandbox = Sandbox(self.sandbox, view_at=self.view_at) if self.sandbox else None
-        return kernel_manager(kernel_name, sandbox=sandbox)
+        return kernel_manager(kernel_name, sandbox=sandbox, python=None if sandbox else self.python)
 
     def idle(self) -> int:
         with self._wanted:

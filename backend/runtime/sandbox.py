@@ -73,6 +73,11 @@ class SandboxConfig:
     def python(self) -> str:
         return str(Path(self.env_dir) / "bin" / "python")
 
+    @property
+    def unsandboxed_python(self) -> str | None:
+        """What runs a kernel with LOOM_SANDBOX=off: still the notebook environment, when there is one."""
+        return self.python if self.env_dir and Path(self.python).exists() else None
+
 
 def sandbox_config(environ: Mapping[str, str] | None = None, *, root: str | Path | None = None) -> SandboxConfig:
     """LOOM_SANDBOX (on|off), LOOM_SANDBOX_NETWORK (egress|none|host), LOOM_KERNEL_MEMORY_MB,

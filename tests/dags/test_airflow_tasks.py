@@ -246,3 +246,13 @@ def test_with_loom_sandbox_on_the_task_runs_its_notebook_sandboxed(tmp_path, mon
     # The node's memory_mb, and the tenant's max_procs for a node without its own.
     assert outputs == {"a": 3, "b": False, "c": [700 << 20, 40]}
     assert (run_dir / "plain" / "out.txt").read_text() == "written"
+
+
+def test_a_dag_run_without_a_logical_date_takes_the_runs_dates_from_its_conf():
+    """A repaired run's second DAG run cannot hold the logical date (the first one does): the conf carries it."""
+    dates = {"logical_date": "2026-11-01T00:00:00+00:00", "data_interval_start": "2026-10-31T00:00:00+00:00",
+             "data_interval_end": "2026-11-01T00:00:00+00:00"}
+    assert airflow_tasks.context_dates({"dag_run": dag_run({airflow_tasks.DATES_CONF: dates})}) == dates
+    now = "2026-11-30T00:00:00+00:00"
+    assert airflow_tasks.context_dates({"dag_run": dag_run({})}) == {
+        "logical_date": now, "data_interval_start": now, "data_interval_end": now}

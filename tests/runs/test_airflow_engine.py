@@ -24,7 +24,8 @@ def test_churn_on_airflow_gives_the_local_engines_outputs(airflow_engine, api, t
 
     on_airflow = run_wf(wid, parameters, engine="airflow", timeout=180)
     on_local = run_wf(wid, parameters, engine="local", timeout=60)
-    assert on_airflow["status"] == on_local["status"] == "success", (on_airflow, on_local)
+    assert on_airflow["status"] == on_local["status"] == "success", "\n".join(
+        f"{run['engine']} {n['node']} {n['map_index']}: {n['status']} {n['error']}" for run in (on_airflow, on_local) for n in run["nodes"])
     assert on_airflow["engine"] == "airflow" and on_airflow["external_id"].startswith(f"loom-{on_airflow['id']}-")
     assert on_airflow["parameters"] == parameters and on_airflow["error"] == ""
 

@@ -194,6 +194,7 @@ def _execute(job: _Job, cancel: threading.Event) -> dict:
             notebook=notebook, output_path=None, parameters=job.row.parameters, outputs=output_names(job.node),
             cwd=job.cwd, timeout_s=timeout_s, env=job.env, secrets=job.secrets,
             kernel_manager=kernel, cancel=cancel, limits=limits, on_stream=job.live.line,
+            kernel_python=settings.LOOM_SANDBOX.unsandboxed_python if kernel is None else None,
         )
         return {"status": Status.SUCCESS, "outputs": result.outputs, "notebook": result.notebook}
     except NotebookCancelled as e:

@@ -28,6 +28,9 @@ from runs.reuse import REUSE_CONF
 from workflows.services import WorkflowInvalid
 
 log = logging.getLogger(__name__)
+# The DAG run conf key with the run's logical date and data interval, when Airflow's DAG run
+# cannot carry them (dags/airflow_tasks.py).
+DATES_CONF = "__loom_dates"
 SUBMIT_LEASE = "airflow-submit-"
 RESENT = "resent"
 
@@ -75,16 +78,36 @@ def _submit(run_id: int) -> None:
             # Known before Airflow is asked, so the mirror never takes it for a run Airflow started.
             run.external_id = f"loom-{run.pk}-{uuid.uuid4().hex[:6]}"
             run.save(update_fields=["external_id"])
+    dates = {"logical_date": run.logical_date, "data_interval_start": run.data_interval_start,
+             "data_interval_end": run.data_interval_end}
     try:
-        airflow_client().dag_runs.trigger_dag_run(dag_id(run), ac.TriggerDAGRunPostBody(
-            dag_run_id=run.external_id, conf=run_conf(run), note=f"Loom run {run.pk}", logical_date=run.logical_date,
-            data_interval_start=run.data_interval_start, data_interval_end=run.data_interval_end))
+        _trigger(run, conf=run_conf(run), **dates)
     except AirflowError as e:
-        if e.status != 409:  # 409: this DAG run exists already (a repeated message)
+        if e.status != 409:
             raise
+        if not _dag_run_exists(run):
+            # Not a repeated message: Airflow keeps one DAG run per logical date, and a repaired run's
+            # first DAG run holds it. This one goes without; its tasks read the dates from the conf.
+            _trigger(run, conf={**run_conf(run), DATES_CONF: {k: v.isoformat() for k, v in dates.items() if v}},
+                     logical_date=None, data_interval_start=None, data_interval_end=None)
     _submission_done(run_id)
     if Run.objects.filter(pk=run.pk, status=Status.CANCELLED).exists():
         dag_run_fail(run)  # cancelled while it was being triggered
+
+
+def _trigger(run: Run, *, conf: dict, **dates) -> None:
+    airflow_client().dag_runs.trigger_dag_run(dag_id(run), ac.TriggerDAGRunPostBody(
+        dag_run_id=run.external_id, conf=conf, note=f"Loom run {run.pk}", **dates))
+
+
+def _dag_run_exists(run: Run) -> bool:
+    try:
+        airflow_client().dag_runs.get_dag_run(dag_id(run), run.external_id)
+        return True
+    except AirflowError as e:
+        if e.status == 404:
+            return False
+        raise
 
 
 def run_conf(run: Run) -> dict:
