@@ -153,9 +153,14 @@ def delivery_attempt(*, delivery_id: int) -> None:
     if not claimed:
         return
     delivery = Delivery.objects.select_related("channel__tenant", "run__workflow", "run__version", "run__tenant").get(pk=delivery_id)
-    rule = next((r for r in delivery.run.version.graph.get("alerts") or [] if r.get("channel") == delivery.channel.name
-                 and delivery.event in (r.get("on") or ())), {})
-    message = alert_message(run=delivery.run, event=delivery.event, duration_s=rule.get("duration_s"))
+    try:
+        rule = next((r for r in delivery.run.version.graph.get("alerts") or [] if r.get("channel") == delivery.channel.name
+                     and delivery.event in (r.get("on") or ())), {})
+        message = alert_message(run=delivery.run, event=delivery.event, duration_s=rule.get("duration_s"))
+    except Exception as e:  # noqa: BLE001 - as in _attempt: never left "sending"
+        log.exception("delivery %s: its message could not be made", delivery.pk)
+        _update(delivery, status=DeliveryStatus.FAILED, last_error=f"{type(e).__name__}: {e}"[:2000], next_attempt_at=None)
+        return
     _attempt(delivery, delivery.channel, message, retry=True)
 
 

@@ -304,7 +304,11 @@ LOOM_REAP_INTERVAL_S = float(os.environ.get("LOOM_REAP_INTERVAL_S", 5))
 LOOM_SCHEDULER_TICK_S = float(os.environ.get("LOOM_SCHEDULER_TICK_S", 5))
 LOOM_BACKFILL_MAX_DATES = int(os.environ.get("LOOM_BACKFILL_MAX_DATES", 1000))
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE = {"loom-scheduler-tick": {"task": "schedules.tick", "schedule": LOOM_SCHEDULER_TICK_S}}
+CELERY_BEAT_SCHEDULE = {
+    "loom-scheduler-tick": {"task": "schedules.tick", "schedule": LOOM_SCHEDULER_TICK_S},
+    # Alert deliveries whose message the broker lost or whose worker stopped are sent again.
+    "loom-alerts-resend": {"task": "alerts.deliveries_resend", "schedule": 60.0},
+}
 LOOM_REDISPATCH_AFTER_S = float(os.environ.get("LOOM_REDISPATCH_AFTER_S", 120))
 LOOM_ARTIFACTS_DIR = Path(os.environ.get("LOOM_ARTIFACTS_DIR", DATA_DIR / "artifacts"))
 # Where notebooks run (README): LOOM_SANDBOX, LOOM_SANDBOX_NETWORK, LOOM_KERNEL_MEMORY_MB,

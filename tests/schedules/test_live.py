@@ -122,3 +122,31 @@ def test_cancelling_a_backfill_stops_what_has_not_started(engine, api, tenant, n
     schedules_tick()
     assert Run.objects.filter(workflow_id=wid).count() == 1
     assert Backfill.objects.get(pk=created["id"]).status == "cancelled"
+
+
+def test_beat_sends_again_an_alert_whose_message_was_lost(engine, beat, admin_api, tenant, nb, workflow):
+    """A pending delivery overdue by minutes (its broker message lost, its worker gone) is sent by
+    the beat's periodic alerts.deliveries_resend, without anyone asking."""
+    from alerts.models import Channel, Delivery, DeliveryStatus
+    from runs.models import Status
+    from tests.alerts.support import Receiver
+    from tests.alerts.test_api import finished_run
+
+    receiver = Receiver()
+    try:
+        response = admin_api.post(f"/api/tenants/{tenant.slug}/channels/", {"name": "ops", "kind": "webhook",
+                                                                           "url": receiver.url}, format="json")
+        assert response.status_code == 201, response.content
+        nb("work.ipynb", "x = 1")
+        wid = workflow([{"id": "load", "notebook": "work.ipynb"}], alerts=[{"channel": "ops", "on": ["failure"]}])
+        run = finished_run(wid, Status.FAILED)
+        lost = Delivery.objects.create(tenant=tenant, run=run, channel=Channel.objects.get(pk=response.json()["id"]),
+                                       event="failure", next_attempt_at=datetime.now(timezone.utc) - timedelta(minutes=5))
+        deadline = time.monotonic() + 120  # the beat sends it every minute
+        while (Delivery.objects.get(pk=lost.pk).status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+               and time.monotonic() < deadline):
+            time.sleep(0.5)
+        assert Delivery.objects.get(pk=lost.pk).status == DeliveryStatus.DELIVERED
+        assert receiver.json()["event"] == "failure" and receiver.json()["run"]["id"] == run.pk
+    finally:
+        receiver.close()
