@@ -62,6 +62,7 @@ interface State {
   loadSeq: number; // bumped when a workflow is (re)loaded from the server: the canvas fits to it
   restoredDraft: Pick<Draft, "version" | "savedAt"> | null; // the canvas is a draft kept from an earlier visit
   viewingVersion: number | null; // an older version shown read-only (editor/HistoryPanel)
+  canEdit: boolean; // the user's role here may edit and run (set by the Editor once the role is known)
   diffMarks: Map<string, "added" | "changed">; // nodes marked by the version comparison shown
   pins: WorkflowDetail["notebook_pins"]; // the notebook versions the saved version runs
 
@@ -159,6 +160,7 @@ export const useStore = create<State>()((set, get) => {
     loadSeq: 0,
     restoredDraft: null,
     viewingVersion: null,
+    canEdit: false,
     diffMarks: new Map(),
     pins: {},
 

@@ -114,6 +114,7 @@ def test_a_viewer_reads_but_cannot_edit(page, demo):
     page.wait_for_selector("[data-testid=node-train]")
     page.get_by_text("Read only: your role in this workspace is viewer.").wait_for()
     assert page.get_by_role("button", name="Save").count() == 0
+    assert page.locator("[data-testid^=node-menu-]").count() == 0  # no run menu on the nodes either
     select_node(page, "train")
     assert page.get_by_label("Map over").is_disabled()
     page.keyboard.press("Delete")

@@ -68,6 +68,7 @@ function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: numb
   const [dialog, setDialog] = useState<"dag" | "help" | null>(null);
   const viewing = useStore((s) => s.viewingVersion);
   const canEdit = role !== null && role !== "viewer"; // read-only until the role is known
+  useEffect(() => useStore.setState({ canEdit }), [canEdit]);
   const readOnly = !canEdit || viewing !== null; // an older version opened from History is read-only too
   const runDialog = useStore((s) => s.runDialog);
   const openRunDialog = useStore((s) => s.openRunDialog);

@@ -175,7 +175,7 @@ function SourceBadge({ kind, run }: { kind: "cached" | "reused"; run: number }) 
 /** The node's run menu: run it alone, from it on, or up to it (a partial run). */
 function NodeRunMenu({ id }: { id: string }) {
   const openRunDialog = useStore((s) => s.openRunDialog);
-  const readOnly = useStore((s) => s.viewingVersion !== null);
+  const readOnly = useStore((s) => s.viewingVersion !== null || !s.canEdit);
   const [open, setOpen] = useState(false);
   if (readOnly) return null;
   const pick = (selection: RunSelection) => { setOpen(false); openRunDialog(selection); };
