@@ -1,5 +1,5 @@
 """Keeping Airflow's side of a tenant in step with Loom: its connections (secrets included),
-its pools, and the Variables Loom's DAGs read."""
+its pools, its DAGs' pause (a deactivated tenant's stand still), and the Variables Loom's DAGs read."""
 import json
 
 from airflow_client import client as ac
@@ -7,6 +7,7 @@ from airflow_client import client as ac
 from dags import naming
 from dags.airflow_tasks import SECRET_KEYS_EXTRA
 from deployments.client import AirflowError, airflow_client, paged
+from deployments.models import Deployment, DeploymentStatus
 from tenancy.models import Connection, Tenant
 
 # The Airflow Variable a DAG reads its artifacts folder from when its worker has no
@@ -14,10 +15,20 @@ from tenancy.models import Connection, Tenant
 ARTIFACTS_VARIABLE = "loom_artifacts_dir"
 
 def airflow_tenant_sync(*, tenant_id: int) -> None:
-    """The tenant's connections and pool in Airflow, as they are in Loom now."""
+    """The tenant's connections, pool and DAGs' pause in Airflow, as they are in Loom now."""
     tenant = Tenant.objects.get(pk=tenant_id)
     airflow_connections_sync(tenant=tenant)
     airflow_pools_sync(tenant=tenant)
+    airflow_dags_pause_sync(tenant=tenant)
+
+
+def airflow_dags_pause_sync(*, tenant: Tenant) -> None:
+    """Pause the DAGs of a deactivated tenant; unpause them again, except those paused in Loom."""
+    client = airflow_client()
+    for deployment in Deployment.objects.filter(tenant=tenant, engine="airflow", status=DeploymentStatus.DEPLOYED):
+        deployment.tenant = tenant
+        client.dags.patch_dag(deployment.dag_id, ac.DAGPatchBody(is_paused=deployment.schedule_paused),
+                              update_mask=["is_paused"])
 
 
 def airflow_connections_sync(*, tenant: Tenant) -> None:

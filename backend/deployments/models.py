@@ -44,3 +44,8 @@ class Deployment(TenantOwned):
 
     def __str__(self):
         return f"{self.dag_id} v{self.version.number} ({self.status})"
+
+    @property
+    def schedule_paused(self) -> bool:
+        """Whether its schedule stands still: paused by someone, or its tenant deactivated."""
+        return self.paused or not self.tenant.is_active

@@ -14,16 +14,16 @@ TIMING = ("schedule", "start_date", "catchup")
 def deployment_get(*, workflow: Workflow) -> Deployment:
     """The workflow's deployment; Deployment.DoesNotExist saying so when it is not deployed."""
     try:
-        return (Deployment.objects.select_related("version", "deployed_by").defer(*VERSION_BULK)
+        return (Deployment.objects.select_related("version", "deployed_by", "tenant").defer(*VERSION_BULK)
                 .annotate(**{f"graph_{key}": KeyTransform(key, "version__graph") for key in TIMING}).get(workflow=workflow))
     except Deployment.DoesNotExist:
         raise Deployment.DoesNotExist(f"Workflow '{workflow.name}' is not deployed.") from None
 
 
 def deployment_next_runs(deployment: Deployment, *, now: datetime | None = None, count: int = 5) -> list[datetime]:
-    """When the deployment's schedule fires next (none while paused)."""
+    """When the deployment's schedule fires next (none while paused or its tenant is deactivated)."""
     timing = deployment_timing(deployment)
-    if deployment.paused or not timing["schedule"]:
+    if deployment.schedule_paused or not timing["schedule"]:
         return []
     return timetable.next_fire_times(timing["schedule"], start_date=timing["start_date"] or "2026-01-01",
                                      now=now or timezone.now(), count=count)

@@ -108,7 +108,7 @@ def deployment_check(*, deployment: Deployment) -> Deployment:
                           "(LOOM_AIRFLOW_PARSE_TIMEOUT_S). Is its dag-processor running, and does its DAG folder "
                           "contain LOOM_AIRFLOW_DAGS_DIR?")
     else:
-        client.dags.patch_dag(deployment.dag_id, ac.DAGPatchBody(is_paused=deployment.paused), update_mask=["is_paused"])
+        client.dags.patch_dag(deployment.dag_id, ac.DAGPatchBody(is_paused=deployment.schedule_paused), update_mask=["is_paused"])
     now = timezone.now()
     with transaction.atomic():
         current = Deployment.objects.select_for_update().get(pk=deployment.pk)
@@ -214,7 +214,8 @@ def deployment_pause(*, deployment: Deployment, paused: bool) -> Deployment:
     if deployment.engine == "airflow" and deployment.status == DeploymentStatus.DEPLOYED:
         client = airflow_client()
         client.check()
-        client.dags.patch_dag(deployment.dag_id, ac.DAGPatchBody(is_paused=paused), update_mask=["is_paused"])
+        client.dags.patch_dag(deployment.dag_id, ac.DAGPatchBody(is_paused=paused or not deployment.tenant.is_active),
+                              update_mask=["is_paused"])
     with transaction.atomic():
         before = deployment.paused
         deployment.paused = paused

@@ -40,7 +40,8 @@ def schedules_tick(*, now: datetime | None = None, holder: str | None = None) ->
     now = now or timezone.now()
     try:
         started = []
-        for deployment in Deployment.objects.filter(engine="local", paused=False).select_related("version", "workflow"):
+        due = Deployment.objects.filter(engine="local", paused=False, tenant__is_active=True)
+        for deployment in due.select_related("version", "workflow"):
             try:
                 started += deployment_tick(deployment, now=now)
             except Exception:  # noqa: BLE001 - one workflow's trouble must not stop the others

@@ -9,9 +9,17 @@ import pytest
 from deployments.client import airflow_client
 from runs.models import Run, Trigger
 from schedules.backfills import backfills_advance
+from tenancy.services import tenant_activate
 from tests.runs.support import nodes_of, wait_run
 
 pytestmark = pytest.mark.airflow
+
+
+def _wait_paused(dag_id: str, paused: bool) -> None:
+    deadline = time.monotonic() + 30
+    while airflow_client().dags.get_dag(dag_id).is_paused is not paused:
+        assert time.monotonic() < deadline, f"{dag_id} is_paused is not {paused}"
+        time.sleep(0.2)
 
 
 def test_a_backfill_on_airflow_runs_its_dates_and_mirrors_them_back(airflow_engine, api, tenant, nb, workflow):
@@ -34,6 +42,12 @@ def test_a_backfill_on_airflow_runs_its_dates_and_mirrors_them_back(airflow_engi
     assert airflow_client().dags.get_dag(deployment["dag_id"]).is_paused is True
     assert api.patch(url, {"paused": False}, format="json").status_code == 200
     assert airflow_client().dags.get_dag(deployment["dag_id"]).is_paused is False
+
+    # A deactivated tenant's DAGs stand still (the tenant sync pauses them), and go on when it is active again.
+    tenant_activate(tenant=tenant, active=False)
+    _wait_paused(deployment["dag_id"], True)
+    tenant_activate(tenant=tenant, active=True)
+    _wait_paused(deployment["dag_id"], False)
 
     today = datetime.combine(date.today(), datetime.min.time(), tzinfo=timezone.utc)
     days = [today - timedelta(days=d) for d in (4, 3, 2)]

@@ -100,6 +100,17 @@ def test_a_workflow_not_deployed_answers_null_and_an_undeployed_one_too(db, api,
     assert api.get(url.format(999_999)).status_code == 404
 
 
+def test_a_deactivated_tenants_schedules_stand_still_until_it_is_active_again(db, api, tenant, deployed):
+    from tenancy.services import tenant_activate
+
+    wid = deployed(catchup=False)
+    tenant_activate(tenant=tenant, active=False)
+    assert schedules_tick(now=at(2026, 1, 1, 3, 5)) == []
+    assert Deployment.objects.select_related("tenant").get(workflow_id=wid).schedule_paused
+    tenant_activate(tenant=tenant, active=True)
+    assert [r.logical_date for r in schedules_tick(now=at(2026, 1, 1, 3, 6))] == [at(2026, 1, 1, 3)]
+
+
 def test_only_the_holder_of_the_lease_acts(db, deployed):
     deployed(catchup=True)
     assert lease_take(LEASE, holder="another-scheduler", ttl=__import__("datetime").timedelta(seconds=60))
