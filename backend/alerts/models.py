@@ -60,7 +60,7 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Delivery(TenantOwned):
-    """One event of one run to one channel: made once (the unique constraint), then attempted until
+    """One event of one run's end to one channel: made once (the unique constraint), then attempted until
     delivered, refused, or out of attempts (alerts.services.delivery_attempt)."""
 
     run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
@@ -71,13 +71,16 @@ class Delivery(TenantOwned):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When the run ended, for this event: a repaired run that ends again alerts again, a repeated
+    # signal of the same end does not (the unique constraint).
+    run_ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
-        constraints = [models.UniqueConstraint(fields=["run", "channel", "event"], condition=models.Q(run__isnull=False),
-                                               name="unique_delivery")]
+        constraints = [models.UniqueConstraint(fields=["run", "run_ended_at", "channel", "event"],
+                                               condition=models.Q(run__isnull=False), name="unique_delivery")]
         indexes = [models.Index(fields=["tenant", "-id"]), models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self):

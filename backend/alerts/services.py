@@ -116,8 +116,9 @@ def run_events(*, run: Run, rule: dict) -> set[str]:
 
 
 def deliveries_create(*, run: Run) -> list[Delivery]:
-    """The deliveries a finished run's alert rules (its version's graph) call for, each made once
-    whatever number of times this is called; their first attempt is sent to the workers."""
+    """The deliveries a finished run's alert rules (its version's graph) call for, each made once per
+    end of the run (a repaired run that fails again alerts again) whatever number of times this is
+    called; their first attempt is sent to the workers."""
     rules = run.version.graph.get("alerts") or []
     channels = {c.name: c for c in Channel.objects.filter(tenant_id=run.tenant_id, name__in=[r.get("channel") for r in rules])}
     made = []
@@ -130,9 +131,9 @@ def deliveries_create(*, run: Run) -> list[Delivery]:
             try:
                 with transaction.atomic():
                     made.append(Delivery.objects.create(tenant_id=run.tenant_id, run=run, channel=channel, event=event,
-                                                        next_attempt_at=timezone.now()))
+                                                        run_ended_at=run.ended_at, next_attempt_at=timezone.now()))
             except IntegrityError:
-                continue  # delivered (or under way) already: once per run outcome
+                continue  # delivered (or under way) already: once per end of the run
     for delivery in made:
         _send(delivery.pk)
     return made

@@ -117,6 +117,17 @@ def test_a_failed_run_alerts_once_and_a_500_is_retried(admin_api, tenant, channe
     assert admin_api.get(f"/api/tenants/{tenant.slug}/deliveries/?event=success").json()["results"] == []
 
 
+def test_a_repaired_run_that_fails_again_alerts_again(db, channel, alerting, receiver):
+    channel(name="ops", kind="webhook", url=receiver().url)
+    run = finished_run(alerting([{"channel": "ops", "on": ["failure"]}]), Status.FAILED)
+    assert len(deliveries_create(run=run)) == 1
+    # Repaired, it ran again and failed again: a new end, a new alert; its repeated signal, none.
+    Run.objects.filter(pk=run.pk).update(ended_at=run.ended_at + timedelta(minutes=3))
+    run.refresh_from_db()
+    assert len(deliveries_create(run=run)) == 1 and deliveries_create(run=run) == []
+    assert Delivery.objects.filter(run=run, event="failure").count() == 2
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_receiver_that_refuses_is_not_retried_and_attempts_run_out(channel, alerting, receiver, settings):
     refusing, down = receiver(statuses=[404]), receiver(statuses=[503, 503, 503])
