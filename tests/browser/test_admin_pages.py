@@ -12,6 +12,8 @@ from browser.conftest import login
 from tenancy.models import Connection, Membership, Role, Tenant
 from tenancy.services import connection_save
 from tests.runs.support import worker_start
+from workflows.models import Workflow
+from workflows.services import workflow_update
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "warehouse-pass-2026"
@@ -42,6 +44,8 @@ def test_a_failing_connection_test_shows_its_error(page, demo, shot, tmp_path):
 def test_audit_log_filters_and_links(page, demo, console, shot):
     Membership.objects.filter(tenant=demo, user__username="editor").update(role="admin")  # a tenant admin
     connection_save(tenant=demo, data={"name": "crm", "kind": "http", "host": "https://crm.example"})
+    churn = Workflow.objects.get(tenant=demo, name="Churn per account")
+    workflow_update(workflow=churn, graph={**churn.versions.get(number=1).graph, "description": "v2"}, base_version=1)
     login(page, "editor")
     page.goto("/t/demo/admin")
     page.get_by_role("link", name="Audit log").click()
@@ -66,8 +70,10 @@ def test_audit_log_filters_and_links(page, demo, console, shot):
     page.get_by_text("No entry matches these filters.").wait_for()
     filters.get_by_role("button", name="Clear").click()
     table.get_by_text("workflow.created").first.wait_for()
-    link = table.get_by_role("link", name="workflow").first
-    assert "/t/demo/workflows/" in link.get_attribute("href")
+    # An entry naming a version opens that version, read only (version 2 is the latest here).
+    table.get_by_role("link", name="workflow Churn per account · version 1").click()
+    page.get_by_test_id("viewing-banner").get_by_text("Version 1").wait_for()
+    assert page.url.endswith(f"/t/demo/workflows/{churn.pk}?version=1")
 
 
 def test_platform_admin_opens_renames_deactivates_and_sees_usage(page, demo, console, shot):

@@ -7,7 +7,7 @@ import { useStore } from "../store";
 import { Modal } from "../ui/Modal";
 import { Canvas } from "./Canvas";
 import { ConflictDialog } from "./ConflictDialog";
-import { HistoryPanel, ViewingBanner } from "./HistoryPanel";
+import { HistoryPanel, ViewingBanner, versionOpen } from "./HistoryPanel";
 import { Inspector } from "./Inspector";
 import { DraftBanner, LeaveGuard } from "./LeaveGuard";
 import { Palette } from "./Palette";
@@ -75,10 +75,18 @@ function EditorScreen({ tenant, workflowId }: { tenant: string; workflowId: numb
   const openRun = useCallback(() => openRunDialog({}), [openRunDialog]);
 
   useEffect(() => {
-    // ?run=<id> opens the editor showing that run (links from elsewhere, a reload mid-run).
-    const runId = Number(new URLSearchParams(location.search).get("run"));
+    // ?run=<id> opens the editor showing that run (links from elsewhere, a reload mid-run);
+    // ?version=<n> shows that version read-only (the audit log's links).
+    const params = new URLSearchParams(location.search);
+    const runId = Number(params.get("run"));
+    const versionNumber = Number(params.get("version"));
     void load(tenant, workflowId).then(async () => {
-      if (!runId || useStore.getState().loadError) return;
+      if (useStore.getState().loadError) return;
+      if (versionNumber && versionNumber !== useStore.getState().version) {
+        await versionOpen(versionNumber).then(() => useStore.getState().setPanel("history"),
+          (e) => useStore.getState().toast("error", `Version ${versionNumber}: ${e instanceof Error ? e.message : String(e)}`));
+      }
+      if (!runId) return;
       try {
         useStore.getState().showRun(await endpoints.run(tenant, runId));
         useStore.getState().setPanel("runs");

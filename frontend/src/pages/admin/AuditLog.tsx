@@ -133,7 +133,10 @@ export function entryHref(tenant: string, e: AuditEntry): string | null {
   if (e.action.endsWith(".deleted") || e.action === "member.removed" || !e.object_id) return null;
   switch (e.object_type) {
     case "run": return `${t}/runs/${e.object_id}`;
-    case "workflow": case "deployment": return `${t}/workflows/${e.object_id}`;
+    case "workflow": case "deployment": {
+      const version = field(e.after ?? undefined, "version") ?? field(e.before ?? undefined, "version");
+      return `${t}/workflows/${e.object_id}${typeof version === "number" ? `?version=${version}` : ""}`;
+    }
     case "notebook": return `${t}/notebooks/${e.object_id}`;
     case "connection": return `${t}/admin/connections`;
     case "member": case "invitation": return `${t}/admin/members`;
