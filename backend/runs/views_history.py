@@ -1,5 +1,7 @@
 """Looking back at runs: the tenant's runs page, two runs compared, a node's two executed
 notebooks diffed, and a node's log while it runs."""
+from datetime import timezone as dt_timezone
+
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils.dateparse import parse_datetime
@@ -60,7 +62,10 @@ class TenantRunListView(TenantScopedMixin, generics.GenericAPIView):
             if query.get(name):
                 try:
                     filters[name] = parse_datetime(query[name])
-                except ValueError:
+                    if filters[name] is not None and filters[name].tzinfo is not None:
+                        # In UTC: PostgreSQL refuses offsets past ±15:59 that Python parses.
+                        filters[name] = filters[name].astimezone(dt_timezone.utc)
+                except (ValueError, OverflowError):
                     filters[name] = None
                 if filters[name] is None:
                     errors[name] = [f"An ISO 8601 date and time is required, not {query[name]!r}."]
