@@ -66,17 +66,16 @@ class NotebookChanged(NodeRefused):
 
 
 def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, execute, connection_env, limits,
-             sandboxed=None) -> dict:
+             kernel_for=None) -> dict:
     """Run the task's node: resolve its parameters, check its notebook is the pinned version, run
     it with its connections in the kernel's environment and the limits of this worker's
     environment and the tenant's (runtime/limits.py, the same rules as the local engine's), and
     return its declared outputs (the task's XCom). A tenant over its artifacts quota fails the
     task before the notebook starts.
 
-    With LOOM_SANDBOX=on in the task's environment (off by default on Airflow), the kernel runs
-    in runtime/sandbox.py's sandbox: `sandboxed(kernel name, view_at)` makes its manager, and
-    the node's memory_mb and max_procs (else the tenant's defaults) lower its limits. Without it
-    the kernel runs from LOOM_NOTEBOOK_ENV's Python when that is set, as Loom's own engine does."""
+    `kernel_for(kernel name, view_at)` (runtime/sandbox.py's task_kernel) says how the kernel
+    runs: sandboxed with LOOM_SANDBOX=on in the task's environment, where the node's memory_mb
+    and max_procs (else the tenant's defaults) lower its limits; else from the notebook environment."""
     ti = context["ti"]
     node = nodes[ti.task_id]
     given = (context["dag_run"].conf or {}).get(REUSE_CONF) or {}
@@ -126,14 +125,10 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
             if problem:
                 raise NodeRefused(problem)
         notebook = notebook_verified(notebooks, node["notebook"])
-        runs_in = {}
-        if sandboxed is not None and os.environ.get("LOOM_SANDBOX", "off").strip().lower() == "on":
-            # The run's folder is the view: this task writes its own folder and reads its upstreams'.
-            kernel = notebook.metadata.get("kernelspec", {}).get("name") or "python3"
-            runs_in = {"kernel_manager": sandboxed(kernel, run_dir), "shared": run_dir}
+        kernel = notebook.metadata.get("kernelspec", {}).get("name") or "python3"
+        runs_in = kernel_for(kernel, run_dir) if kernel_for is not None else {}
+        if "kernel_manager" in runs_in:  # sandboxed: the node's and the tenant's limits lower the platform's
             node_limits = node_limits.kernel(node=node, tenant=own, platform=runs_in["kernel_manager"].sandbox.config)
-        elif os.path.exists(python := os.path.join(os.environ.get("LOOM_NOTEBOOK_ENV") or "/nonexistent", "bin", "python")):
-            runs_in = {"kernel_python": python}  # unsandboxed, the kernel still runs from the notebook environment
         result = execute(
             **runs_in,
             notebook=notebook,

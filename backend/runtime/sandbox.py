@@ -428,3 +428,17 @@ def sandboxed_kernel(kernel_name: str, *, view_at: str | Path, kernel_manager, e
         raise SandboxUnavailable(problem)
     return kernel_manager(kernel_name, sandbox=Sandbox(config, view_at=view_at))
 
+
+def task_kernel(kernel_name: str, *, view_at: str | Path, kernel_manager, environ: Mapping[str, str] | None = None) -> dict:
+    """How an Airflow task runs its kernel, as runtime/execute.py's keyword arguments: in a fresh
+    sandbox when the task's environment sets LOOM_SANDBOX=on (off by default there: Airflow's
+    workers may not allow user namespaces), else from the notebook environment, as the local
+    engine's unsandboxed kernels do (SandboxConfig.unsandboxed_python)."""
+    env = os.environ if environ is None else environ
+    config = sandbox_config({**env, "LOOM_SANDBOX": env.get("LOOM_SANDBOX") or "off"})
+    if config.enabled:
+        # The run's folder is the view: the task writes its own folder and reads its upstreams'.
+        return {"kernel_manager": sandboxed_kernel(kernel_name, view_at=view_at, kernel_manager=kernel_manager, environ=env),
+                "shared": view_at}
+    return {"kernel_python": config.unsandboxed_python} if config.unsandboxed_python else {}
+

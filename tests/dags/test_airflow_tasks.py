@@ -219,7 +219,7 @@ def test_with_loom_sandbox_on_the_task_runs_its_notebook_sandboxed(tmp_path, mon
     """The DAG's own copy of runtime/sandbox.py is this module; a real sandboxed kernel runs the
     notebook: it writes its folder, reads its upstream's, and sees nothing else of the host."""
     from runtime import execute as runtime
-    from runtime.sandbox import sandboxed_kernel
+    from runtime.sandbox import task_kernel
 
     monkeypatch.setenv("LOOM_T_NB", str(tmp_path / "nb"))
     monkeypatch.setenv("LOOM_T_ART", str(tmp_path / "art"))
@@ -242,7 +242,7 @@ def test_with_loom_sandbox_on_the_task_runs_its_notebook_sandboxed(tmp_path, mon
         nodes, {**SETTINGS, "tenant_limits": {"node_memory_mb": 600, "node_max_procs": 40}}, context,
         parameters=parameters, execute=runtime.notebook_execute,
         connection_env=connection_env, limits=limits,
-        sandboxed=lambda name, view_at: sandboxed_kernel(name, view_at=view_at, kernel_manager=runtime.kernel_manager))
+        kernel_for=lambda name, view_at: task_kernel(name, view_at=view_at, kernel_manager=runtime.kernel_manager))
     # The node's memory_mb, and the tenant's max_procs for a node without its own.
     assert outputs == {"a": 3, "b": False, "c": [700 << 20, 40]}
     assert (run_dir / "plain" / "out.txt").read_text() == "written"

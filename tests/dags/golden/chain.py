@@ -126,7 +126,7 @@ def run_node(item=None, **context):
                                                    execute=runtime.notebook_execute,
                                                    connection_env=runtime.connection_env,
                                                    limits=_loom("runtime/limits.py"),
-                                                   sandboxed=lambda name, view_at: _loom("runtime/sandbox.py").sandboxed_kernel(
+                                                   kernel_for=lambda name, view_at: _loom("runtime/sandbox.py").task_kernel(
                                                        name, view_at=view_at, kernel_manager=runtime.kernel_manager))
 
 
