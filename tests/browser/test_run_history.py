@@ -7,7 +7,8 @@ from helpers import notebook_bytes, upload
 from tests.browser.conftest import login
 from tests.runs.support import wait_run
 
-SLOW = "print(f'counting to {n}', flush=True)\nimport time\ntime.sleep(8)\ntotal = n * 2\nprint('finished')"
+# Runs n * 6 s: the second run (n=5) still runs while a loaded machine logs in and opens it.
+SLOW = "print(f'counting to {n}', flush=True)\nimport time\ntime.sleep(n * 6)\ntotal = n * 2\nprint('finished')"
 
 
 def _setup():
