@@ -60,8 +60,9 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Delivery(TenantOwned):
-    """One event of one run's end to one channel: made once (the unique constraint), then attempted until
-    delivered, refused, or out of attempts (alerts.services.delivery_attempt)."""
+    """One event of one run's end to one channel (`duration`: of the run, maybe before it ends): made
+    once (the unique constraints), then attempted until delivered, refused, or out of attempts
+    (alerts.services.delivery_attempt)."""
 
     run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
                             help_text="None for a test alert.")
@@ -72,7 +73,8 @@ class Delivery(TenantOwned):
     last_error = models.TextField(blank=True, default="")
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # When the run ended, for this event: a repaired run that ends again alerts again, a repeated
-    # signal of the same end does not (the unique constraint).
+    # signal of the same end does not (the unique constraint). None: a duration alert sent while the
+    # run was still going (alerts.services.duration_deliveries_create).
     run_ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -80,7 +82,11 @@ class Delivery(TenantOwned):
     class Meta:
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["run", "run_ended_at", "channel", "event"],
-                                               condition=models.Q(run__isnull=False), name="unique_delivery")]
+                                               condition=models.Q(run__isnull=False), name="unique_delivery"),
+                       # A run's duration alerts once per channel, whether it was seen running too long
+                       # or ending too late (NULLs of run_ended_at would not collide above).
+                       models.UniqueConstraint(fields=["run", "channel"], condition=models.Q(run__isnull=False, event="duration"),
+                                               name="unique_duration_delivery")]
         indexes = [models.Index(fields=["tenant", "-id"]), models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from alerts.messages import alert_message, run_duration_s, test_message
 from alerts.models import Channel, ChannelKind, Delivery, DeliveryStatus, Event
-from alerts.selectors import channel_users_of
+from alerts.selectors import channel_users_of, runs_past_duration
 from alerts.senders import Refused, Retry, alert_send
 from audit.services import Action, record
 from loom.errors import Conflict, FieldsInvalid
@@ -117,23 +117,52 @@ def run_events(*, run: Run, rule: dict) -> set[str]:
 
 def deliveries_create(*, run: Run) -> list[Delivery]:
     """The deliveries a finished run's alert rules (its version's graph) call for, each made once per
-    end of the run (a repaired run that fails again alerts again) whatever number of times this is
-    called; their first attempt is sent to the workers."""
+    end of the run (a repaired run that fails again alerts again; `duration` once per run) whatever
+    number of times this is called; their first attempt is sent to the workers."""
     rules = run.version.graph.get("alerts") or []
     channels = {c.name: c for c in Channel.objects.filter(tenant_id=run.tenant_id, name__in=[r.get("channel") for r in rules])}
-    made = []
+    wanted = []
     for rule in rules:
         channel = channels.get(rule.get("channel"))
         if channel is None:
             log.warning("run %s: alert rule names channel %r, which the tenant does not have", run.pk, rule.get("channel"))
             continue
-        for event in sorted(run_events(run=run, rule=rule)):
-            try:
-                with transaction.atomic():
-                    made.append(Delivery.objects.create(tenant_id=run.tenant_id, run=run, channel=channel, event=event,
-                                                        run_ended_at=run.ended_at, next_attempt_at=timezone.now()))
-            except IntegrityError:
-                continue  # delivered (or under way) already: once per end of the run
+        wanted += [(run, channel, event) for event in sorted(run_events(run=run, rule=rule))]
+    return _deliveries_make(wanted)
+
+
+def duration_deliveries_create(*, now=None) -> list[Delivery]:
+    """The `duration` deliveries of runs still going past their rules' duration_s (Celery beat asks
+    every LOOM_ALERT_DURATION_CHECK_S): made once per run and channel, so that a run that ends
+    later, or a second beat, does not alert for its duration again (the constraint decides a race)."""
+    overdue = runs_past_duration(now=now or timezone.now())
+    if not overdue:
+        return []
+    done = set(Delivery.objects.filter(event=Event.DURATION, run_id__in=[run.pk for run, _ in overdue])
+               .values_list("run_id", "channel_id"))
+    channels = {(c.tenant_id, c.name): c for c in Channel.objects.filter(
+        tenant_id__in={run.tenant_id for run, _ in overdue}, name__in={r.get("channel") for _, rules in overdue for r in rules})}
+    wanted = []
+    for run, rules in overdue:
+        for rule in rules:
+            channel = channels.get((run.tenant_id, rule.get("channel")))
+            if channel is not None and (run.pk, channel.pk) not in done:
+                done.add((run.pk, channel.pk))  # two rules naming one channel: one alert
+                wanted.append((run, channel, Event.DURATION))
+    return _deliveries_make(wanted)
+
+
+def _deliveries_make(wanted: list) -> list[Delivery]:
+    """A delivery for each (run, channel, event) that has none yet (the constraints say), tied to the
+    run's end (None: it had not ended); their first attempts are sent to the workers."""
+    made = []
+    for run, channel, event in wanted:
+        try:
+            with transaction.atomic():
+                made.append(Delivery.objects.create(tenant_id=run.tenant_id, run=run, channel=channel, event=event,
+                                                    run_ended_at=run.ended_at, next_attempt_at=timezone.now()))
+        except IntegrityError:
+            continue  # delivered (or under way) already
     for delivery in made:
         _send(delivery.pk)
     return made

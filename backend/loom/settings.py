@@ -196,6 +196,8 @@ LOOM_INVITATION_DAYS = int(os.environ.get("LOOM_INVITATION_DAYS", 7))
 LOOM_ALERT_RETRY_S = float(os.environ.get("LOOM_ALERT_RETRY_S", 30))
 LOOM_ALERT_ATTEMPTS = int(os.environ.get("LOOM_ALERT_ATTEMPTS", 6))
 LOOM_ALERT_TIMEOUT_S = float(os.environ.get("LOOM_ALERT_TIMEOUT_S", 10))
+# How often beat looks for runs still going past their duration rules (a duration alert's lateness).
+LOOM_ALERT_DURATION_CHECK_S = float(os.environ.get("LOOM_ALERT_DURATION_CHECK_S", 60))
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -308,6 +310,8 @@ CELERY_BEAT_SCHEDULE = {
     "loom-scheduler-tick": {"task": "schedules.tick", "schedule": LOOM_SCHEDULER_TICK_S},
     # Alert deliveries whose message the broker lost or whose worker stopped are sent again.
     "loom-alerts-resend": {"task": "alerts.deliveries_resend", "schedule": 60.0},
+    # Runs on either engine still going past their version's duration rules alert before they end.
+    "loom-alerts-durations": {"task": "alerts.durations_check", "schedule": LOOM_ALERT_DURATION_CHECK_S},
 }
 LOOM_REDISPATCH_AFTER_S = float(os.environ.get("LOOM_REDISPATCH_AFTER_S", 120))
 LOOM_ARTIFACTS_DIR = Path(os.environ.get("LOOM_ARTIFACTS_DIR", DATA_DIR / "artifacts"))

@@ -235,9 +235,12 @@ class AlertRuleSerializer(serializers.Serializer):
     on = serializers.ListField(
         child=serializers.ChoiceField(choices=ALERT_EVENTS), required=False, default=_default(ALERT_DEFAULTS, "on"),
         max_length=len(ALERT_EVENTS),
-        help_text="failure; success; recovery (the first success after a failure); duration (a run longer than duration_s).")
-    duration_s = serializers.IntegerField(min_value=1, allow_null=True, required=False, default=ALERT_DEFAULTS["duration_s"],
-                                          help_text="For `duration`: a run taking longer than this many seconds alerts.")
+        help_text="failure; success; recovery (the first success after a failure); duration (a run longer than "
+                  "duration_s, alerted while it is still running, once per run).")
+    duration_s = serializers.IntegerField(
+        min_value=1, allow_null=True, required=False, default=ALERT_DEFAULTS["duration_s"],
+        help_text="For `duration`: a run going longer than this many seconds alerts while it is still running "
+                  "(Celery beat checks every LOOM_ALERT_DURATION_CHECK_S), or at its end if it ended first; once per run.")
 
 
 G = GRAPH_DEFAULTS

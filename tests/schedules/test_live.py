@@ -1,6 +1,6 @@
 """With a real worker and a real Celery beat (`manage.py loom_scheduler`): a cron schedule fires a
-run by itself, a manual run's logical date reaches its notebook, and a backfill runs its dates
-at most max_active_runs at once."""
+run by itself, a manual run's logical date reaches its notebook, a backfill runs its dates at
+most max_active_runs at once, and a run going past its duration rule alerts before it ends."""
 import subprocess
 import sys
 import time
@@ -24,7 +24,8 @@ def beat(worker, tmp_path):
     """Celery beat with django-celery-beat's database schedule, sending ticks to the worker's queue."""
     log = open(tmp_path / "beat.log", "wb")
     process = subprocess.Popen([sys.executable, "manage.py", "loom_scheduler", "-l", "INFO"], cwd=REPO,
-                               env={**worker.env, "LOOM_SCHEDULER_TICK_S": "1"}, stdout=log, stderr=subprocess.STDOUT)
+                               env={**worker.env, "LOOM_SCHEDULER_TICK_S": "1", "LOOM_ALERT_DURATION_CHECK_S": "1"},
+                               stdout=log, stderr=subprocess.STDOUT)
     yield process
     process.terminate()
     try:
@@ -148,5 +149,40 @@ def test_beat_sends_again_an_alert_whose_message_was_lost(engine, beat, admin_ap
             time.sleep(0.5)
         assert Delivery.objects.get(pk=lost.pk).status == DeliveryStatus.DELIVERED
         assert receiver.json()["event"] == "failure" and receiver.json()["run"]["id"] == run.pk
+    finally:
+        receiver.close()
+
+
+def test_a_run_going_past_its_duration_alerts_while_it_runs_and_once(engine, beat, admin_api, api, tenant, nb, workflow,
+                                                                     tmp_path):
+    """The beat's alerts.durations_check (every second here) sees the run past duration_s while its
+    notebook still sleeps (until the test lets it go), and the worker posts the alert; the run's
+    end, later, does not alert for its duration again."""
+    from alerts.models import Delivery
+    from tests.alerts.support import Receiver
+
+    receiver = Receiver()
+    try:
+        response = admin_api.post(f"/api/tenants/{tenant.slug}/channels/", {"name": "ops", "kind": "webhook",
+                                                                           "url": receiver.url}, format="json")
+        assert response.status_code == 201, response.content
+        go = tmp_path / "go"
+        nb("slow.ipynb", "go = ''", "import os, time\nstart = time.monotonic()\n"
+           "while not os.path.exists(go) and time.monotonic() - start < 600:\n    time.sleep(0.2)")
+        wid = workflow([{"id": "a", "notebook": "slow.ipynb", "parameters": {"go": str(go)}}],
+                       alerts=[{"channel": "ops", "on": ["duration", "failure"], "duration_s": 2}])
+        started = api.post(f"/api/tenants/{tenant.slug}/workflows/{wid}/runs/", {}, format="json")
+        assert started.status_code == 201, started.content
+        receiver.wait(1, timeout=120)
+        assert Run.objects.get(pk=started.json()["id"]).status == "running"  # not ended: the notebook waits for us
+        body = receiver.json()
+        assert body["event"] == "duration" and body["run"]["id"] == started.json()["id"]
+        assert body["run"]["status"] == "running" and body["run"]["ended_at"] is None and body["duration_limit_s"] == 2
+        go.touch()
+        detail = wait_run(api, tenant.slug, started.json()["id"], timeout=120)
+        assert detail["status"] == "success", detail
+        time.sleep(3)  # room for a second alert (beat checks every second), if there were one
+        assert len(receiver.requests) == 1, receiver.requests
+        assert list(Delivery.objects.values_list("event", "status")) == [("duration", "delivered")]
     finally:
         receiver.close()

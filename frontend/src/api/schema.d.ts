@@ -1032,14 +1032,14 @@ export interface components {
             /** @description The name of one of the tenant's notification channels. */
             channel: string;
             /**
-             * @description failure; success; recovery (the first success after a failure); duration (a run longer than duration_s).
+             * @description failure; success; recovery (the first success after a failure); duration (a run longer than duration_s, alerted while it is still running, once per run).
              * @default [
              *       "failure"
              *     ]
              */
             on: components["schemas"]["OnEnum"][];
             /**
-             * @description For `duration`: a run taking longer than this many seconds alerts.
+             * @description For `duration`: a run going longer than this many seconds alerts while it is still running (Celery beat checks every LOOM_ALERT_DURATION_CHECK_S), or at its end if it ended first; once per run.
              * @default null
              */
             duration_s: number | null;
@@ -1048,14 +1048,14 @@ export interface components {
             /** @description The name of one of the tenant's notification channels. */
             channel: string;
             /**
-             * @description failure; success; recovery (the first success after a failure); duration (a run longer than duration_s).
+             * @description failure; success; recovery (the first success after a failure); duration (a run longer than duration_s, alerted while it is still running, once per run).
              * @default [
              *       "failure"
              *     ]
              */
             on: components["schemas"]["OnEnum"][];
             /**
-             * @description For `duration`: a run taking longer than this many seconds alerts.
+             * @description For `duration`: a run going longer than this many seconds alerts while it is still running (Celery beat checks every LOOM_ALERT_DURATION_CHECK_S), or at its end if it ended first; once per run.
              * @default null
              */
             duration_s: number | null;
