@@ -32,7 +32,7 @@ def dag_file_get(*, version: WorkflowVersion) -> DagFile:
 
 
 def tenant_limits(tenant) -> dict:
-    """The tenant's own limits a DAG carries (README, "Limits"); a change reaches Airflow with the next deploy."""
+    """The tenant's own limits a DAG carries (docs/sandbox.md, "Limits"); a change reaches Airflow with the next deploy."""
     return {field: getattr(tenant, field) for field in
             ("node_timeout_s", "artifacts_quota_mb", "node_memory_mb", "node_max_procs")}
 

@@ -315,7 +315,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 LOOM_REDISPATCH_AFTER_S = float(os.environ.get("LOOM_REDISPATCH_AFTER_S", 120))
 LOOM_ARTIFACTS_DIR = Path(os.environ.get("LOOM_ARTIFACTS_DIR", DATA_DIR / "artifacts"))
-# Where notebooks run (README): LOOM_SANDBOX, LOOM_SANDBOX_NETWORK, LOOM_KERNEL_MEMORY_MB,
+# Where notebooks run (docs/sandbox.md): LOOM_SANDBOX, LOOM_SANDBOX_NETWORK, LOOM_KERNEL_MEMORY_MB,
 # LOOM_KERNEL_MAX_PROCS, LOOM_NOTEBOOK_ENV, read by the Django-free runtime.sandbox. Per-kernel
 # folders live beside the artifacts (same filesystem: upstream files are hard-linked in).
 LOOM_SANDBOX = sandbox_config(os.environ, root=os.environ.get("LOOM_SANDBOX_DIR") or DATA_DIR / "sandboxes")
@@ -345,7 +345,7 @@ LOOM_AIRFLOW_SUBMIT_TIMEOUT_S = float(os.environ.get("LOOM_AIRFLOW_SUBMIT_TIMEOU
 # Timeout of one request to Airflow's REST API.
 LOOM_AIRFLOW_TIMEOUT_S = float(os.environ.get("LOOM_AIRFLOW_TIMEOUT_S", 10))
 
-# --- Limits of one notebook (README, "Where notebooks run" > "Limits") ---------------------------
+# --- Limits of one notebook (docs/sandbox.md, "Limits") ---------------------------
 # LOOM_NODE_TIMEOUT_S, LOOM_NODE_TIMEOUT_MAX_S, LOOM_OUTPUT_MAX_BYTES, LOOM_NOTEBOOK_OUTPUT_MAX_BYTES,
 # LOOM_STREAM_MAX_BYTES, LOOM_NODE_FILES_MAX, LOOM_NODE_ARTIFACTS_MAX_MB, LOOM_TENANT_ARTIFACTS_MAX_MB
 # (all artifacts of one tenant; its own quota may only be lower): read by runtime.limits, whose

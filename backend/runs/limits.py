@@ -1,5 +1,5 @@
 """The limits one node run of the local engine gets: platform settings, the tenant's own values,
-the node's timeout_s, memory_mb and max_procs (README, "Limits"). The rules and the enforcing code
+the node's timeout_s, memory_mb and max_procs (docs/sandbox.md, "Limits"). The rules and the enforcing code
 are runtime/limits.py's (and runtime/sandbox.py's), shared with Airflow.
 
 Disk has no quota on these machines (no cgroups or filesystem quotas), so a tenant's artifacts

@@ -122,7 +122,7 @@ def sandbox_problem(config: SandboxConfig) -> str | None:
 
 
 def _probe(config: SandboxConfig) -> str | None:
-    fix = "Install bubblewrap and slirp4netns (see README, 'Where notebooks run'), or set LOOM_SANDBOX=off to run notebooks unsandboxed."
+    fix = "Install bubblewrap and slirp4netns (see docs/sandbox.md, 'Where notebooks run'), or set LOOM_SANDBOX=off to run notebooks unsandboxed."
     if not shutil.which("bwrap"):
         return f"bubblewrap (bwrap) is not installed. {fix}"
     if config.network == "egress" and not shutil.which("slirp4netns"):

@@ -47,7 +47,7 @@ class Tenant(models.Model):
     concurrency_quota = models.PositiveIntegerField(
         default=8, help_text="How many notebooks of this tenant may run at once (also its Airflow pool size)."
     )
-    # Limits (README, "Limits"): empty means the platform's setting; never above the platform maximum.
+    # Limits (docs/sandbox.md, "Limits"): empty means the platform's setting; never above the platform maximum.
     node_timeout_s = models.PositiveIntegerField(
         null=True, blank=True,
         help_text="Timeout of a node that sets no timeout_s, in seconds (at most LOOM_NODE_TIMEOUT_MAX_S). "

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -12,6 +13,23 @@ from tenancy.models import (
     connection_name_validator,
     slug_validator,
 )
+
+
+def kernel_limit_max(key: str, setting: str, unit: str):
+    """A validator: at most the platform's LOOM_KERNEL_* setting (read when validating), named.
+    A node's own limits (workflows.serializers) and a tenant's defaults share it."""
+    def check(value):
+        top = getattr(settings.LOOM_SANDBOX, key)
+        if value is not None and value > top:
+            raise serializers.ValidationError(f"At most {top:,} {unit}: the platform maximum ({setting}).")
+    return check
+
+
+# A tenant's defaults for its nodes: never above the platform maximum a node could ask for.
+_LIMITS_MAX = {
+    "node_memory_mb": {"validators": [kernel_limit_max("memory_mb", "LOOM_KERNEL_MEMORY_MB", "MB")]},
+    "node_max_procs": {"validators": [kernel_limit_max("max_procs", "LOOM_KERNEL_MAX_PROCS", "processes and threads")]},
+}
 
 
 class _TenantFields(serializers.ModelSerializer):
@@ -32,6 +50,7 @@ class TenantSerializer(_TenantFields):
         model = Tenant
         fields = ["slug", "name", "description", *PLATFORM_FIELDS, "role", "created_at"]
         read_only_fields = ["created_at"]
+        extra_kwargs = _LIMITS_MAX
 
     def get_role(self, tenant) -> str:
         return self.context.get("roles", {}).get(tenant.pk, Role.ADMIN)
@@ -43,6 +62,7 @@ class TenantUpdateSerializer(_TenantFields):
     class Meta:
         model = Tenant
         fields = ["name", "description", *PLATFORM_FIELDS]
+        extra_kwargs = _LIMITS_MAX
 
 
 class MemberSerializer(serializers.ModelSerializer):

@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.inspection import TYPES
+from tenancy.serializers import kernel_limit_max
 from workflows.graph import ALERT_DEFAULTS, ALERT_EVENTS, EDGE_DEFAULTS, GRAPH_DEFAULTS, NODE_DEFAULTS, TRIGGER_RULES
 from workflows.models import Workflow, WorkflowVersion
 
@@ -53,15 +54,6 @@ def graph_size(data) -> None:
         if isinstance(items, list) and len(items) > limit:
             raise serializers.ValidationError(
                 {field: [f"The graph has {len(items):,} {field}; the limit is {limit:,} ({setting})."]})
-
-
-def kernel_limit_max(key: str, setting: str, unit: str):
-    """A validator: at most the platform's LOOM_KERNEL_* setting (read when validating), named."""
-    def check(value):
-        top = getattr(settings.LOOM_SANDBOX, key)
-        if value is not None and value > top:
-            raise serializers.ValidationError(f"At most {top:,} {unit}: the platform maximum ({setting}).")
-    return check
 
 
 def _default(defaults: dict, name: str):
@@ -175,7 +167,7 @@ class NodeSerializer(serializers.Serializer):
     timeout_s = serializers.IntegerField(
         min_value=1, max_value=7 * 86400, allow_null=True, required=False, default=N["timeout_s"],
         help_text="Seconds the whole notebook may run before its kernel is killed; null: no limit.")
-    # The kernel's limits (README, "Limits"), enforced by its sandbox: at most the platform's.
+    # The kernel's limits (docs/sandbox.md, "Limits"), enforced by its sandbox: at most the platform's.
     memory_mb = serializers.IntegerField(
         min_value=1, allow_null=True, required=False, default=N["memory_mb"],
         validators=[kernel_limit_max("memory_mb", "LOOM_KERNEL_MEMORY_MB", "MB")],

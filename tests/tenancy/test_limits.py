@@ -11,3 +11,22 @@ def test_platform_admins_set_the_tenants_timeout_and_artifacts_quota(api, root_a
     cleared = admin_api.patch(f"/api/tenants/{tenant.slug}/", {"node_timeout_s": None}, format="json").json()
     assert cleared["node_timeout_s"] is None  # back to the platform's LOOM_NODE_TIMEOUT_S
     assert admin_api.patch(f"/api/tenants/{tenant.slug}/", {"artifacts_quota_mb": -1}, format="json").status_code == 400
+
+
+def test_a_tenants_kernel_defaults_above_the_platform_maximum_are_refused_naming_it(root_api, tenant, settings):
+    """A node cannot ask for more than LOOM_KERNEL_MEMORY_MB or LOOM_KERNEL_MAX_PROCS; nor can its tenant's defaults."""
+    top = settings.LOOM_SANDBOX
+    url = f"/api/tenants/{tenant.slug}/"
+    over = root_api.patch(url, {"node_memory_mb": top.memory_mb + 1, "node_max_procs": top.max_procs + 1}, format="json")
+    assert over.status_code == 400
+    body = over.json()
+    assert f"At most {top.memory_mb:,} MB: the platform maximum (LOOM_KERNEL_MEMORY_MB)." in str(body), body
+    assert (f"At most {top.max_procs:,} processes and threads: the platform maximum (LOOM_KERNEL_MAX_PROCS)."
+            in str(body)), body
+    tenant.refresh_from_db()
+    assert (tenant.node_memory_mb, tenant.node_max_procs) == (None, None)
+    at_most = {"node_memory_mb": top.memory_mb, "node_max_procs": top.max_procs}
+    assert root_api.patch(url, at_most, format="json").status_code == 200
+    created = root_api.post("/api/tenants/", {"slug": "bigger", "name": "Bigger", "node_memory_mb": top.memory_mb + 1},
+                            format="json")
+    assert created.status_code == 400 and "LOOM_KERNEL_MEMORY_MB" in str(created.json())
