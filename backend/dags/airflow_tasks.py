@@ -20,6 +20,9 @@ ERROR_XCOM_KEY = "loom_error"
 # Loom lists a connection's secret `extra` keys (tenancy/kinds.py) under this key of the Airflow
 # connection's extra, so the task scrubs their values too; the kernel never sees the list.
 SECRET_KEYS_EXTRA = "loom_secret_keys"
+# A line of the task's log starting with this is a warning its node run shows in Loom (the mirror
+# reads it back: runs/engines/airflow/logs.py), such as runtime/sandbox.py's UNSANDBOXED_WARNING.
+WARNING_PREFIX = "Loom warning: "
 # The DAG run conf key with {node: outputs} of the nodes that must not run (runs/reuse.py's REUSE_CONF).
 REUSE_CONF = "__loom_reuse"
 # The conf key with the run's dates when its DAG run cannot carry them (a repair's second DAG run;
@@ -75,7 +78,8 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
 
     `kernel_for(kernel name, view_at)` (runtime/sandbox.py's task_kernel) says how the kernel
     runs: sandboxed with LOOM_SANDBOX=on in the task's environment, where the node's memory_mb
-    and max_procs (else the tenant's defaults) lower its limits; else from the notebook environment."""
+    and max_procs (else the tenant's defaults) lower its limits; else from the notebook environment,
+    with a warning the task logs (WARNING_PREFIX) for its node run to show."""
     ti = context["ti"]
     node = nodes[ti.task_id]
     given = (context["dag_run"].conf or {}).get(REUSE_CONF) or {}
@@ -113,9 +117,12 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
     own = settings.get("tenant_limits", {})
     platform = limits.limits_from_env(os.environ)
     # A node's own timeout_s is the task's execution_timeout, which Airflow enforces; others get a default.
-    timeout_s, node_limits = platform.timeout(
-        None if context["task"].execution_timeout is None else context["task"].execution_timeout.total_seconds(),
-        own.get("node_timeout_s"))
+    # Either way never more than this worker's LOOM_NODE_TIMEOUT_MAX_S (the local engine's rule): below
+    # the execution_timeout, the notebook's own watchdog stops it first, naming that limit.
+    own_s = None if context["task"].execution_timeout is None else context["task"].execution_timeout.total_seconds()
+    timeout_s, node_limits = platform.timeout(own_s, own.get("node_timeout_s"))
+    if own_s is not None and (timeout_s is None or timeout_s >= own_s):
+        timeout_s = None  # Airflow's execution_timeout comes first
     try:
         if platform.tenant_bytes_max or own.get("artifacts_quota_mb"):
             # Measured by every task (Airflow's workers share no cache): the tenant's whole root.
@@ -127,6 +134,8 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
         notebook = notebook_verified(notebooks, node["notebook"])
         kernel = notebook.metadata.get("kernelspec", {}).get("name") or "python3"
         runs_in = kernel_for(kernel, run_dir) if kernel_for is not None else {}
+        if warning := runs_in.pop("warning", None):  # to the log before a cell runs: shown even if it fails
+            print(WARNING_PREFIX + warning, flush=True)
         if "kernel_manager" in runs_in:  # sandboxed: the node's and the tenant's limits lower the platform's
             node_limits = node_limits.kernel(node=node, tenant=own, platform=runs_in["kernel_manager"].sandbox.config)
         result = execute(
@@ -138,7 +147,7 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
             cwd=output_dir,
             env=env,
             secrets=secrets,
-            timeout_s=None if context["task"].execution_timeout is not None else timeout_s,
+            timeout_s=timeout_s,
             limits=node_limits,
             # To the task's log as it is printed, which Loom reads while the task runs (live logs).
             on_stream=lambda cell, name, line: print(f"[cell {cell} {name}] {line}", flush=True),

@@ -15,6 +15,7 @@ import jinja2
 
 from dags import naming
 from dags.literals import Literal, py_literal
+from runtime.limits import Limits
 from workflows.graph import graph_bindings, graph_order, output_names
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "dag_templates"
@@ -60,6 +61,7 @@ def dag_context(
     notebooks: Mapping[str, PinnedNotebook],
     runtime: Mapping[str, str],
     tenant_limits: Mapping[str, int | None] | None = None,
+    timeout_max_s: float | None = None,
 ) -> dict:
     """Everything dag.py.j2 prints, for a normalized graph (as stored: see workflows.services)
     that passed validation.
@@ -67,7 +69,8 @@ def dag_context(
     `notebooks` holds the pinned notebook of every node's notebook name; `runtime` maps each
     of RUNTIME_FILES to the source the DAG carries (`runtime_sources()` in production);
     `tenant_limits` the tenant's own limits (node_timeout_s, artifacts_quota_mb, node_memory_mb,
-    node_max_procs; empty ones are the platform's), which its tasks apply as the local engine does.
+    node_max_procs; empty ones are the platform's), which its tasks apply as the local engine does;
+    `timeout_max_s` the platform's LOOM_NODE_TIMEOUT_MAX_S, which caps a node's execution_timeout.
     """
     g = graph
     dag_id = naming.airflow_dag_id(tenant=tenant, workflow_id=workflow_id)
@@ -109,7 +112,7 @@ def dag_context(
         "nodes": {nid: _node_spec(nodes[nid], inputs[nid], tenant, notebooks) for nid in order},
         "dag": _dag_args(g, tenant),
         "params": [_param(p) for p in g["parameters"]],
-        "tasks": [task for nid in order for task in _tasks(nodes[nid], tenant)],
+        "tasks": [task for nid in order for task in _tasks(nodes[nid], tenant, timeout_max_s)],
         "dependencies": [list(d) for d in dependencies],
         "runtime": dict(runtime),
     }
@@ -150,8 +153,10 @@ def _tolerant(node: Mapping) -> bool:
     return bool(node["map_over"]) and (node.get("max_failed_items") is not None or node.get("max_failed_ratio") is not None)
 
 
-def _tasks(node: Mapping, tenant: str) -> list[dict]:
+def _tasks(node: Mapping, tenant: str, timeout_max_s: float | None) -> list[dict]:
     nid = node["id"]
+    # The node's own timeout_s, never above the platform maximum (the local engine's rule).
+    timeout_s, _ = Limits(timeout_max_s=timeout_max_s).timeout(node["timeout_s"])
     name = node["label"] or nid
     common = {
         "pool": naming.airflow_pool(tenant=tenant, pool=node["pool"]),
@@ -166,7 +171,7 @@ def _tasks(node: Mapping, tenant: str) -> list[dict]:
         "doc_md": node["description"] or None,
         "retries": node["retries"],
         "retry_delay_s": node["retry_delay_s"],
-        "timeout_s": node["timeout_s"],
+        "timeout_s": timeout_s if timeout_s is None else int(timeout_s),
         "max_active": node["max_active"],
         "expand": None,
     }

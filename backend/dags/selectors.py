@@ -1,5 +1,7 @@
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from dags import naming
 from dags.rendering import PinnedNotebook, dag_context, dag_filename, dag_render, runtime_sources
 from workflows.models import WorkflowVersion
@@ -26,6 +28,7 @@ def dag_file_get(*, version: WorkflowVersion) -> DagFile:
     context = dag_context(
         graph=version.graph, tenant=tenant, workflow_id=workflow.id, version=version.number,
         notebooks=notebooks, runtime=runtime_sources(), tenant_limits=tenant_limits(workflow.tenant),
+        timeout_max_s=settings.LOOM_NODE_LIMITS.timeout_max_s,
     )
     return DagFile(filename=dag_filename(tenant=tenant, workflow_id=workflow.id), source=dag_render(context),
                    version=version.number)

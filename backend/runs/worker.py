@@ -21,7 +21,7 @@ from django.conf import settings
 
 from runtime.execute import kernel_manager
 from runtime.kernels import KernelPool, RefusedKernelManager
-from runtime.sandbox import Sandbox, sandbox_info, sandbox_problem, sandboxes_sweep
+from runtime.sandbox import UNSANDBOXED_WARNING, Sandbox, sandbox_info, sandbox_problem, sandboxes_sweep
 from runtime.zygote import RunSandboxes
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def sandbox_warning() -> str | None:
     (for the run details; the engine records it)."""
     if settings.LOOM_SANDBOX.enabled:
         return None
-    return "This notebook ran WITHOUT a sandbox (LOOM_SANDBOX=off on its worker): it could read the worker's files and secrets."
+    return UNSANDBOXED_WARNING
 
 
 @signals.worker_ready.connect

@@ -51,8 +51,9 @@ OUTPUTS_MIME, SCRAP_MIME = _outputs.OUTPUTS_MIME, _outputs.SCRAP_MIME
 COLLECTOR_TAG = "loom-outputs"
 SCRUBBED = "********"
 # Variables of the calling process a notebook's kernel must not inherit: the orchestrator's
-# own database, broker and encryption settings. Connection fields are added back by name.
-KERNEL_ENV_DROP = re.compile(r"^(LOOM_|DATABASE_URL$|REDIS_URL$|DJANGO_|CELERY_|AIRFLOW__)")
+# own database, broker and encryption settings, and Airflow's connections and variables given
+# as AIRFLOW_CONN_*/AIRFLOW_VAR_* (every tenant's). The node's connections are added back by name.
+KERNEL_ENV_DROP = re.compile(r"^(LOOM_|DATABASE_URL$|REDIS_URL$|DJANGO_|CELERY_|AIRFLOW__|AIRFLOW_CONN_|AIRFLOW_VAR_)")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 _COLLECTOR = """\

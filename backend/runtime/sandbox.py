@@ -36,6 +36,10 @@ WORK = "/loom/work"
 SANDBOX_UID = 1000
 NETWORKS = ("egress", "none", "host")
 NOBODY = 65534
+# What a node run shows when its notebook ran unsandboxed, on either engine (runs/worker.py; on
+# Airflow, dags/airflow_tasks.py logs it and Loom's mirror reads it back).
+UNSANDBOXED_WARNING = ("This notebook ran WITHOUT a sandbox (LOOM_SANDBOX=off on its worker): it could read "
+                       "the worker's files and secrets.")
 NS_GET_USERNS = 0xB701  # ioctl: the user namespace owning a namespace (linux/nsfs.h)
 # What Python, SSL, DNS and fonts read in /etc; the host's /etc is never mounted whole.
 ETC = ("ssl", "ca-certificates", "ca-certificates.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
@@ -433,12 +437,14 @@ def task_kernel(kernel_name: str, *, view_at: str | Path, kernel_manager, enviro
     """How an Airflow task runs its kernel, as runtime/execute.py's keyword arguments: in a fresh
     sandbox when the task's environment sets LOOM_SANDBOX=on (off by default there: Airflow's
     workers may not allow user namespaces), else from the notebook environment, as the local
-    engine's unsandboxed kernels do (SandboxConfig.unsandboxed_python)."""
+    engine's unsandboxed kernels do (SandboxConfig.unsandboxed_python), and then with `warning`
+    (UNSANDBOXED_WARNING) too, which the task takes out and reports for its node run."""
     env = os.environ if environ is None else environ
     config = sandbox_config({**env, "LOOM_SANDBOX": env.get("LOOM_SANDBOX") or "off"})
     if config.enabled:
         # The run's folder is the view: the task writes its own folder and reads its upstreams'.
         return {"kernel_manager": sandboxed_kernel(kernel_name, view_at=view_at, kernel_manager=kernel_manager, environ=env),
                 "shared": view_at}
-    return {"kernel_python": config.unsandboxed_python} if config.unsandboxed_python else {}
+    return {"warning": UNSANDBOXED_WARNING,
+            **({"kernel_python": config.unsandboxed_python} if config.unsandboxed_python else {})}
 

@@ -3,6 +3,8 @@
 The real thing runs in test_airflow.py; these pin down the edge cases cheaply."""
 import hashlib
 import os
+import sys
+import time
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -256,3 +258,99 @@ def test_a_dag_run_without_a_logical_date_takes_the_runs_dates_from_its_conf():
     now = "2026-11-30T00:00:00+00:00"
     assert airflow_tasks.context_dates({"dag_run": dag_run({})}) == {
         "logical_date": now, "data_interval_start": now, "data_interval_end": now}
+
+
+def _task(tmp_path, monkeypatch, notebook: bytes, *, outputs=(), connections=None, execution_timeout=None):
+    """A task of node `plain` running `notebook` for real (runtime/execute.py, its kernel as the DAG
+    file's run_node chooses it: runtime/sandbox.py's task_kernel); (run it, its task instance)."""
+    from runtime import execute as runtime
+    from runtime.sandbox import task_kernel
+
+    monkeypatch.setenv("LOOM_T_NB", str(tmp_path / "nb"))
+    monkeypatch.setenv("LOOM_T_ART", str(tmp_path / "art"))
+    nodes = {"plain": {**NODES["plain"], "outputs": list(outputs), "notebook": pin(tmp_path / "nb", notebook),
+                       "parameters": [], "values": {}, "inputs": {}, "connections": connections or {}}}
+    ti = FakeTI({}, task_id="plain")
+    context = {"ti": ti, "dag_run": dag_run({}), "params": {}, "dag": SimpleNamespace(fileloc=str(tmp_path / "d.py")),
+               "task": SimpleNamespace(execution_timeout=execution_timeout)}
+    return lambda: airflow_tasks.node_run(
+        nodes, SETTINGS, context, parameters=parameters, execute=runtime.notebook_execute,
+        connection_env=connection_env, limits=limits,
+        kernel_for=lambda name, view_at: task_kernel(name, view_at=view_at, kernel_manager=runtime.kernel_manager)), ti
+
+
+class AirflowConnections:
+    """Stands in for airflow.sdk (its Connection.get): the tenant's connections as Airflow holds them."""
+
+    def __init__(self, **connections):
+        self.connections, self.asked = connections, []
+        self.Connection = SimpleNamespace(get=self.get)
+
+    def get(self, conn_id):
+        self.asked.append(conn_id)
+        return self.connections[conn_id]
+
+
+@pytest.mark.parametrize("sandbox", ["off", "on"])
+def test_a_kernel_receives_only_the_connections_its_node_names(tmp_path, monkeypatch, sandbox):
+    """The tenant has two connections in Airflow (here also in the Airflow worker's environment, as
+    AIRFLOW_CONN_* variables, one way to configure them); the node names one. The kernel sees that
+    one's LOOM_CONN_WAREHOUSE_* and nothing of the other, its secret included, sandboxed or not."""
+    monkeypatch.setenv("LOOM_SANDBOX", sandbox)
+    monkeypatch.setenv("LOOM_SANDBOX_NETWORK", "none")
+    monkeypatch.setenv("AIRFLOW_CONN_LOOM__ACME__WAREHOUSE", "postgres://u:wh-pw-71@db:5432/sales")
+    monkeypatch.setenv("AIRFLOW_CONN_LOOM__ACME__ARCHIVE", "s3://k:archive-pw-93@bucket")
+    airflow = AirflowConnections(
+        loom__acme__warehouse=SimpleNamespace(conn_type="postgres", host="db", port=5432, login="u",
+                                              password="wh-pw-71", schema="sales", extra_dejson={}),
+        loom__acme__archive=SimpleNamespace(conn_type="s3", host="bucket", port=None, login="k",
+                                            password="archive-pw-93", schema="", extra_dejson={}))
+    monkeypatch.setitem(sys.modules, "airflow", SimpleNamespace(sdk=airflow))
+    monkeypatch.setitem(sys.modules, "airflow.sdk", airflow)
+    run, _ = _task(tmp_path, monkeypatch, notebook_bytes(
+        "x = 1", "import os\nnames = sorted(k for k in os.environ if k.startswith(('LOOM_CONN_', 'AIRFLOW_CONN_')))\n"
+        "uri = os.environ['LOOM_CONN_WAREHOUSE_URI'].replace(os.environ['LOOM_CONN_WAREHOUSE_PASSWORD'], 'pw')\n"
+        "leaked = sorted(k for k, v in os.environ.items() if 'archive' in (k + v).lower())"),
+        outputs=["names", "uri", "leaked"], connections={"warehouse": "loom__acme__warehouse"})
+    outputs = run()
+    assert airflow.asked == ["loom__acme__warehouse"]  # the other one is never even fetched
+    assert outputs == {"names": sorted(connection_env("warehouse")), "uri": "postgres://u:pw@db:5432/sales",
+                       "leaked": []}
+
+
+def test_a_nodes_own_timeout_is_capped_at_this_workers_maximum(tmp_path, monkeypatch):
+    """The local engine's rule (runtime/limits.py): a node's timeout_s (the task's execution_timeout)
+    never runs past LOOM_NODE_TIMEOUT_MAX_S of the Airflow worker; the error names that limit."""
+    monkeypatch.setenv("LOOM_NODE_TIMEOUT_MAX_S", "2")
+    run, ti = _task(tmp_path, monkeypatch, notebook_bytes("x = 1", "import time\ntime.sleep(60)"),
+                    execution_timeout=timedelta(seconds=100))
+    started = time.monotonic()
+    with pytest.raises(NotebookFailed) as failed:
+        run()
+    assert time.monotonic() - started < 30
+    assert failed.value.message == ("Timed out after 2 s while cell 2 ran (LOOM_NODE_TIMEOUT_MAX_S, the platform "
+                                    "maximum; the node's timeout_s asked for 100 s); the kernel was stopped.")
+    assert ti.pushed[airflow_tasks.ERROR_XCOM_KEY]["message"] == failed.value.message
+
+
+def test_an_unsandboxed_task_logs_the_warning_its_node_run_shows(tmp_path, monkeypatch, capsys):
+    """LOOM_SANDBOX off in the task's environment (Airflow's default): the task logs the local
+    engine's warning, before the notebook runs; Loom's mirror reads it back from the log."""
+    from runs.engines.airflow.logs import log_warnings
+    from runtime.sandbox import UNSANDBOXED_WARNING
+
+    monkeypatch.delenv("LOOM_SANDBOX", raising=False)
+    run, _ = _task(tmp_path, monkeypatch, notebook_bytes("x = 1", "print('Loom warning: made up by the notebook')\n"
+                                                                  "y = x + 1"), outputs=["y"])
+    assert run() == {"y": 2}
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == airflow_tasks.WARNING_PREFIX + UNSANDBOXED_WARNING
+    # The mirror's reading of the task's log (Airflow's events, one per printed line): the warning
+    # the local engine records, and nothing a notebook prints.
+    assert log_warnings([{"event": line, "logger": "task.stdout"} for line in printed]) == [UNSANDBOXED_WARNING]
+    assert log_warnings([{"event": line} for line in printed[1:]]) == []
+    monkeypatch.setenv("LOOM_SANDBOX", "on")
+    monkeypatch.setenv("LOOM_SANDBOX_NETWORK", "none")
+    run, _ = _task(tmp_path / "on", monkeypatch, notebook_bytes("x = 1", "y = x + 1"), outputs=["y"])
+    assert run() == {"y": 2}
+    assert airflow_tasks.WARNING_PREFIX not in capsys.readouterr().out  # sandboxed: nothing to warn about

@@ -103,3 +103,22 @@ def test_render_dag_command_explains_refusals(tenant, chain):
     workflow_update(workflow=chain, graph={**WORKFLOWS["chain"], "nodes": WORKFLOWS["chain"]["nodes"][:2]}, base_version=1)
     with pytest.raises(CommandError, match="refers to unknown node 'load'"):
         call_command("render_dag", "acme", str(chain.id))
+
+
+def test_a_nodes_execution_timeout_is_capped_at_the_platform_maximum(tenant, chain, settings):
+    """The local engine's rule (runtime/limits.py's Limits.timeout): a node's timeout_s, never more
+    than LOOM_NODE_TIMEOUT_MAX_S; one below it renders as it is, one without none."""
+    from dataclasses import replace
+
+    graph = {**WORKFLOWS["chain"], "nodes": [{**n, "timeout_s": {"extract": 7200, "transform": 600}.get(n["id"])}
+                                              for n in WORKFLOWS["chain"]["nodes"]]}
+    workflow_update(workflow=chain, graph=graph, base_version=1)
+    settings.LOOM_NODE_LIMITS = replace(settings.LOOM_NODE_LIMITS, timeout_max_s=3600.0)
+    source = dag_file_get(version=chain.versions.get(number=2)).source
+    timeouts = {}
+    for call in ast.walk(ast.parse(source.split("# ==== Loom runtime: begin")[0])):
+        if isinstance(call, ast.Call) and getattr(call.func, "attr", None) == "override":
+            kw = {k.arg: k.value for k in call.keywords}
+            timeouts[ast.literal_eval(kw["task_id"])] = (ast.literal_eval(kw["execution_timeout"].keywords[0].value)
+                                                         if "execution_timeout" in kw else None)
+    assert timeouts == {"extract": 3600, "transform": 600, "load": None}

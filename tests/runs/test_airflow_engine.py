@@ -9,6 +9,7 @@ import pytest
 from catalog.services import notebooks_sync
 from deployments.client import airflow_client
 from runs.models import NodeRun
+from runtime.sandbox import UNSANDBOXED_WARNING
 from tests.runs.support import nodes_of, wait_run
 from workflows.demo import CHURN_GRAPH
 
@@ -42,6 +43,10 @@ def test_churn_on_airflow_gives_the_local_engines_outputs(airflow_engine, api, t
         assert (node["status"], node["attempts"], node["error"]) == ("success", 1, None), key
         assert node["started_at"] and node["ended_at"] and node["started_at"] <= node["ended_at"], key
     assert airflow_nodes["train"]["outputs"]["auc"] == [airflow_nodes["train", i]["outputs"]["auc"] for i in range(4)]
+    # Both engines run these notebooks unsandboxed (LOOM_SANDBOX off, Airflow's default): each node run
+    # that executed says so, in the same words (the task logs it; the mirror reads it back).
+    for key, node in airflow_nodes.items():
+        assert node["warnings"] == local_nodes[key]["warnings"] == ([] if key == "train" else [UNSANDBOXED_WARNING]), key
     assert airflow_nodes["ingest"]["outputs"]["row_count"] == 600  # 4 accounts x 150 customers
 
     # The executed notebooks (from the artifacts folder Airflow's tasks wrote) and the task logs.

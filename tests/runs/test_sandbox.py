@@ -2,6 +2,7 @@
 each, asserting the block, the node's error, and that a benign workflow runs right after on
 the same worker. The runtime-level properties are in tests/runtime/test_sandbox.py."""
 import json
+import os
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -11,7 +12,11 @@ import pytest
 from django.conf import settings
 
 from helpers import upload
+from runs.engines.local import artifacts_dir
+from runs.models import Run
+from runtime.execute import connection_env
 from tests.runs.support import nodes_of, worker_fixtures, worker_start
+from tests.runtime.support import kernel_pool, outside_server  # noqa: F401 - a fixture
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,6 +35,7 @@ def hostile(engine, nb, workflow, run_wf):
            "y = int(numpy.int64(x) + 1)\nsb.glue('glued', y)")
         after = run_wf(workflow(nodes=[{"id": "b", "notebook": "benign.ipynb", "outputs": ["y", "glued"]}]))
         assert after["status"] == "success" and nodes_of(after)["b"]["outputs"] == {"y": 2, "glued": 2}, after
+        assert (artifacts_dir(Run.objects.get(pk=after["id"]), "b") / "a.txt").read_text() == "ok"  # its artifact
         return nodes_of(detail)["h"]
     return run
 
@@ -69,6 +75,75 @@ def test_other_kernels_connection_files_are_out_of_reach(hostile):
     assert node["status"] == "success" and len(node["outputs"]["files"]) == 1  # its own only
     others = [p for p in Path(root).glob("*/conn/*.json") if str(p) != node["outputs"]["files"][0]]
     assert others, "the worker keeps other kernels started, which the notebook did not see"
+
+
+def test_another_live_kernel_cannot_be_attached_to(hostile):
+    """Another tenant's live kernel in its sandbox (started here, beside the worker's own; attached to
+    from the host, so its connection file works): a notebook given that file's contents, and those
+    of every kernel the worker keeps, and scanning for sockets, reaches none of them."""
+    from jupyter_client import BlockingKernelClient
+
+    def attach(info: dict) -> None:
+        kc = BlockingKernelClient()
+        kc.load_connection_info(info)
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=30)
+        finally:
+            kc.stop_channels()
+
+    theirs = kernel_pool(sandbox=settings.LOOM_SANDBOX, view_at=str(settings.LOOM_ARTIFACTS_DIR))
+    try:
+        with theirs._wanted:
+            assert theirs._wanted.wait_for(lambda: len(theirs._idle) == 2, timeout=60)
+            other = json.loads(Path(theirs._idle[-1].connection_file).read_text())
+        attach(other)  # live, and attachable from outside any sandbox
+        infos = [other] + [json.loads(p.read_text()) for p in Path(settings.LOOM_SANDBOX.root).glob("*/conn/kernel.json")
+                           if json.loads(p.read_text())["ip"] != other["ip"]]
+        node = hostile(
+            "import json, os, stat\nfrom ipykernel.connect import get_connection_file\n"
+            "from jupyter_client import BlockingKernelClient\nmine = json.load(open(get_connection_file()))\n"
+            "found = []\nfor d, _, files in os.walk('/', onerror=lambda e: None):\n"
+            "    if d.startswith(('/proc', '/sys', '/dev', '/usr', os.environ['VIRTUAL_ENV'])):\n        continue\n"
+            "    for f in files:\n        p = os.path.join(d, f)\n"
+            "        if not p.startswith(mine['ip']) and stat.S_ISSOCK(os.lstat(p).st_mode):\n            found.append(p)\n"
+            "if found:\n    raise RuntimeError(f'sockets in view: {found}')\n"
+            f"for info in {infos!r}:\n    if info['ip'] == mine['ip']:\n        continue\n"
+            "    kc = BlockingKernelClient()\n    kc.load_connection_info(info)\n    kc.start_channels()\n"
+            "    kc.wait_for_ready(timeout=3)\n    raise RuntimeError(f\"attached to {info['ip']}\")")
+        attach(other)  # still live: it was there to be reached all along
+    finally:
+        theirs.close()
+    assert node["status"] == "failed"
+    # jupyter_client's words for a kernel that never answers: its heartbeat, else its kernel_info, timed out first.
+    assert node["error"]["message"] in ("Cell 2 raised RuntimeError: Kernel died before replying to kernel_info",
+                                        "Cell 2 raised RuntimeError: Kernel didn't respond in 3 seconds"), node["error"]
+
+
+def test_a_kernel_receives_only_the_connections_its_node_names(hostile, admin_api, tenant):
+    """The tenant has two connections; the node names one: its kernel has that one's variables and
+    nothing of the other's, whose secret appears nowhere in its environment."""
+    for body in ({"name": "warehouse", "kind": "postgres", "host": "db.example", "login": "u", "secret": "wh-pw-71"},
+                 {"name": "archive", "kind": "http", "host": "archive.example", "secret": "archive-pw-93",
+                  "extra": {"token": "archive-tok-55"}}):
+        response = admin_api.post(f"/api/tenants/{tenant.slug}/connections/", body, format="json")
+        assert response.status_code == 201, response.content
+    node = hostile("import os\nnames = sorted(k for k in os.environ if 'CONN' in k)\n"
+                   "user = os.environ['LOOM_CONN_WAREHOUSE_LOGIN']\n"
+                   "leaked = sorted(k for k, v in os.environ.items() if 'archive' in (k + v).lower())",
+                   outputs=["names", "user", "leaked"], connections=["warehouse"])
+    assert node["status"] == "success", node
+    assert node["outputs"] == {"names": sorted(connection_env("warehouse")), "user": "u", "leaked": []}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="creating a network namespace needs root")
+def test_egress_reaches_an_outside_server(hostile, outside_server):
+    """LOOM_SANDBOX_NETWORK=egress (the worker's default): a server outside, in a network namespace of
+    the test's own, answers a notebook."""
+    assert settings.LOOM_SANDBOX.network == "egress"
+    node = hostile(f"import urllib.request\nseen = urllib.request.urlopen({outside_server!r}, timeout=10).read().decode()",
+                   outputs=["seen"])
+    assert node["status"] == "success" and node["outputs"] == {"seen": "hello from outside"}, node
 
 
 @pytest.mark.parametrize("service", ["postgresql", "redis", "web"])

@@ -19,7 +19,7 @@ from helpers import notebook_bytes
 from runtime.execute import NotebookFailed, notebook_execute
 from runtime.limits import Limits
 from runtime.sandbox import Sandbox, sandbox_config, sandbox_problem
-from tests.runtime.support import kernel_pool
+from tests.runtime.support import kernel_pool, outside_server  # noqa: F401 - a fixture
 
 REPO = Path(__file__).resolve().parents[2]
 HOST_SECRET = "host-secret-3f1c9a"
@@ -173,47 +173,6 @@ def test_loom_services_on_loopback_are_unreachable(root, network):
         pool.close()
         web.shutdown()
     assert set(seen.values()) == {"blocked"}, seen
-
-
-@pytest.fixture
-def outside_server():
-    """A web server in a network namespace of its own, reached over a veth pair in a private /30:
-    the only place the egress test talks to."""
-    ns, host_if, peer_if = "loomsbx-test", "loomsbx0", "loomsbx1"
-    host_ip, server_ip = "10.203.77.1", "10.203.77.2"
-
-    def sh(*cmd):
-        subprocess.run(cmd, check=True, capture_output=True)
-
-    subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-    sh("ip", "netns", "add", ns)
-    server = None
-    try:
-        sh("ip", "link", "add", host_if, "type", "veth", "peer", "name", peer_if)
-        sh("ip", "link", "set", peer_if, "netns", ns)
-        sh("ip", "addr", "add", f"{host_ip}/30", "dev", host_if)
-        sh("ip", "link", "set", host_if, "up")
-        sh("ip", "-n", ns, "addr", "add", f"{server_ip}/30", "dev", peer_if)
-        sh("ip", "-n", ns, "link", "set", peer_if, "up")
-        sh("ip", "-n", ns, "link", "set", "lo", "up")
-        server = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c",
-                                   "import http.server as h\n"
-                                   "class H(h.BaseHTTPRequestHandler):\n"
-                                   "    def do_GET(self):\n        self.send_response(200); self.end_headers(); self.wfile.write(b'hello from outside')\n"
-                                   "h.HTTPServer(('0.0.0.0', 8080), H).serve_forever()"])
-        for _ in range(50):
-            if subprocess.run(["ip", "netns", "exec", ns, "python3", "-c",
-                               "import socket; socket.create_connection(('127.0.0.1', 8080), 1)"],
-                              capture_output=True).returncode == 0:
-                break
-            threading.Event().wait(0.1)
-        yield f"http://{server_ip}:8080/"
-    finally:
-        if server:
-            server.kill()
-            server.wait()
-        subprocess.run(["ip", "link", "del", host_if], capture_output=True)
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="creating a network namespace needs root")

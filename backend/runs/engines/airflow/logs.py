@@ -1,22 +1,27 @@
 """What a finished task instance left in Airflow: its log (parsed from Airflow's structured
-events), its outputs or error (XCom; for a crash or a timeout, the exception in its log), and
-its executed notebook (from LOOM_AIRFLOW_ARTIFACTS_DIR)."""
+events), its outputs or error (XCom; for a crash or a timeout, the exception in its log), the
+warnings its node run shows (from its log), and its executed notebook (from LOOM_AIRFLOW_ARTIFACTS_DIR)."""
 import json
 from pathlib import Path
 
 
 from dags import naming
-from dags.airflow_tasks import ERROR_XCOM_KEY
+from dags.airflow_tasks import ERROR_XCOM_KEY, WARNING_PREFIX
 from deployments.client import AirflowError
 from runs.artifacts import executed_notebook_read
 from runs.bookkeeping import node_error
 from runs.models import Status
+from runtime.sandbox import UNSANDBOXED_WARNING
+
+# The warnings a task may log (dags/airflow_tasks.py's WARNING_PREFIX): only these, word for word,
+# so that what a notebook prints cannot put other text among its node run's warnings.
+TASK_WARNINGS = (UNSANDBOXED_WARNING,)
 
 
 def finished_details(client, run, dag_id: str, ti, status: str, nodes: dict) -> dict:
-    """{log, outputs (success) or error (failure), notebook (when written)} of a finished task."""
+    """{log, warnings, outputs (success) or error (failure), notebook (when written)} of a finished task."""
     logged = log_read(client, dag_id, run.external_id, ti)
-    detail = {"log": logged["text"]}
+    detail = {"log": logged["text"], "warnings": log_warnings(logged["events"])}
     items_task = ti.task_id.endswith(naming.ITEMS_SUFFIX)
     if status == Status.SUCCESS and not items_task:
         detail["outputs"] = _xcom(client, dag_id, run.external_id, ti, "return_value") or {}
@@ -68,6 +73,12 @@ def log_read(client, dag_id: str, run_id: str, ti) -> dict:
         for err in e.get("error_detail") or []:
             lines.append(f"    {err.get('exc_type')}: {err.get('exc_value')}")
     return {"text": "\n".join(lines) + "\n", "events": events}
+
+
+def log_warnings(events: list) -> list[str]:
+    """The warnings a task logged for its node run (an unsandboxed kernel, say), as the local engine records them."""
+    logged = {e.get("event") for e in events}
+    return [w for w in TASK_WARNINGS if WARNING_PREFIX + w in logged]
 
 
 def log_error(events: list, ti) -> dict:

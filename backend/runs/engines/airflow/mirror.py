@@ -341,6 +341,7 @@ def _row_update(row: NodeRun, ti, detail: dict | None) -> None:
         row.outputs = detail.get("outputs", {})
         row.error = detail.get("error")
         row.notebook = detail.get("notebook", row.notebook)
+        row.warnings = [*row.warnings, *(w for w in detail.get("warnings", ()) if w not in row.warnings)]
     elif status == Status.SUCCESS:
         row.error = None
     row.save()
