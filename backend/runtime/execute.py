@@ -60,6 +60,7 @@ _COLLECTOR = """\
 import json as _loom_json
 from IPython.display import display as _loom_display
 _loom_found, _loom_bad, _loom_big = {{}}, {{}}, {{}}
+_loom_max = {max_bytes!r}
 for _loom_name in {names!r}:
     if _loom_name in globals():
         try:
@@ -67,7 +68,7 @@ for _loom_name in {names!r}:
         except (TypeError, ValueError) as _loom_e:
             _loom_bad[_loom_name] = type(globals()[_loom_name]).__name__
             continue
-        if {max_bytes!r} is not None and len(_loom_text.encode()) > {max_bytes!r}:
+        if _loom_max is not None and len(_loom_text.encode()) > _loom_max:
             _loom_big[_loom_name] = len(_loom_text.encode())
         else:
             _loom_found[_loom_name] = _loom_json.loads(_loom_text)

@@ -7,6 +7,7 @@ import pytest
 
 from helpers import notebook_bytes
 from runtime.execute import NotebookCancelled, NotebookFailed, connection_env, kernel_environment, notebook_execute
+from runtime.limits import Limits
 
 
 def nb(parameters, *cells):
@@ -24,6 +25,15 @@ def test_parameters_in_outputs_out_from_variables_and_glue(tmp_path, pool):
                               outputs=["y", "glued"], kernel_manager=pool.take("python3"))
     assert result.outputs == {"y": 42, "glued": ["b", 21]}
     assert "injected-parameters" in out.read_text()
+
+
+def test_collecting_outputs_prints_nothing_into_the_nodes_log(pool):
+    """Loom's collector cell is its own plumbing: no warning of it reaches what the user reads."""
+    lines = []
+    notebook_execute(notebook=nb("x = 1", "y = x"), output_path=None, parameters={}, outputs=["y"],
+                     limits=Limits(output_max_bytes=1000), kernel_manager=pool.take("python3"),
+                     on_stream=lambda cell, name, line: lines.append(line))
+    assert lines == []
 
 
 def test_a_pre_started_kernel_gets_the_env_and_cwd_and_serves_one_notebook(tmp_path, pool):
