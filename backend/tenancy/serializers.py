@@ -15,20 +15,27 @@ from tenancy.models import (
 )
 
 
-def kernel_limit_max(key: str, setting: str, unit: str):
-    """A validator: at most the platform's LOOM_KERNEL_* setting (read when validating), named.
-    A node's own limits (workflows.serializers) and a tenant's defaults share it."""
+def platform_max(key: str, setting: str, unit: str):
+    """A validator: at most the platform's maximum `setting` (read when validating, so a changed
+    setting applies), named. A node's own limits (workflows.serializers) and a tenant's defaults
+    share it. `key`: memory_mb or max_procs (the sandbox's), or timeout_max_s (the node limits')."""
     def check(value):
-        top = getattr(settings.LOOM_SANDBOX, key)
-        if value is not None and value > top:
-            raise serializers.ValidationError(f"At most {top:,} {unit}: the platform maximum ({setting}).")
+        top = settings.LOOM_NODE_LIMITS.timeout_max_s if key == "timeout_max_s" else getattr(settings.LOOM_SANDBOX, key)
+        if value is not None and top and value > top:
+            raise serializers.ValidationError(f"At most {int(top):,} {unit}: the platform maximum ({setting}).")
     return check
+
+
+MEMORY_MAX = ("memory_mb", "LOOM_KERNEL_MEMORY_MB", "MB")
+PROCS_MAX = ("max_procs", "LOOM_KERNEL_MAX_PROCS", "processes and threads")
+TIMEOUT_MAX = ("timeout_max_s", "LOOM_NODE_TIMEOUT_MAX_S", "s")
 
 
 # A tenant's defaults for its nodes: never above the platform maximum a node could ask for.
 _LIMITS_MAX = {
-    "node_memory_mb": {"validators": [kernel_limit_max("memory_mb", "LOOM_KERNEL_MEMORY_MB", "MB")]},
-    "node_max_procs": {"validators": [kernel_limit_max("max_procs", "LOOM_KERNEL_MAX_PROCS", "processes and threads")]},
+    "node_memory_mb": {"validators": [platform_max(*MEMORY_MAX)]},
+    "node_max_procs": {"validators": [platform_max(*PROCS_MAX)]},
+    "node_timeout_s": {"validators": [platform_max(*TIMEOUT_MAX)]},
 }
 
 

@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.inspection import TYPES
-from tenancy.serializers import kernel_limit_max
+from tenancy.serializers import MEMORY_MAX, PROCS_MAX, TIMEOUT_MAX, platform_max
 from workflows.graph import ALERT_DEFAULTS, ALERT_EVENTS, EDGE_DEFAULTS, GRAPH_DEFAULTS, NODE_DEFAULTS, TRIGGER_RULES
 from workflows.models import Workflow, WorkflowVersion
 
@@ -166,16 +166,18 @@ class NodeSerializer(serializers.Serializer):
     # A week bounds one notebook; larger values overflow Airflow's execution_timeout (a timedelta).
     timeout_s = serializers.IntegerField(
         min_value=1, max_value=7 * 86400, allow_null=True, required=False, default=N["timeout_s"],
-        help_text="Seconds the whole notebook may run before its kernel is killed; null: no limit.")
+        validators=[platform_max(*TIMEOUT_MAX)],
+        help_text="Seconds the whole notebook may run before its kernel is killed; null: the tenant's default, "
+                  "else LOOM_NODE_TIMEOUT_S. At most the platform maximum (LOOM_NODE_TIMEOUT_MAX_S).")
     # The kernel's limits (docs/sandbox.md, "Limits"), enforced by its sandbox: at most the platform's.
     memory_mb = serializers.IntegerField(
         min_value=1, allow_null=True, required=False, default=N["memory_mb"],
-        validators=[kernel_limit_max("memory_mb", "LOOM_KERNEL_MEMORY_MB", "MB")],
+        validators=[platform_max(*MEMORY_MAX)],
         help_text="Memory each process of the kernel may use, in MB (at most LOOM_KERNEL_MEMORY_MB); "
                   "null: the tenant's default, else LOOM_KERNEL_MEMORY_MB.")
     max_procs = serializers.IntegerField(
         min_value=1, allow_null=True, required=False, default=N["max_procs"],
-        validators=[kernel_limit_max("max_procs", "LOOM_KERNEL_MAX_PROCS", "processes and threads")],
+        validators=[platform_max(*PROCS_MAX)],
         help_text="Processes and threads the kernel may run (at most LOOM_KERNEL_MAX_PROCS); "
                   "null: the tenant's default, else LOOM_KERNEL_MAX_PROCS.")
     trigger_rule = serializers.CharField(

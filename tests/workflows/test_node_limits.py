@@ -22,8 +22,9 @@ def test_a_node_keeps_its_memory_and_process_limits(api):
 
 
 def test_limits_above_the_platform_maximum_are_refused_naming_it(api):
-    top = settings.LOOM_SANDBOX
+    top, longest = settings.LOOM_SANDBOX, int(settings.LOOM_NODE_LIMITS.timeout_max_s)
     for field, value, message in (
+        ("timeout_s", longest + 1, f"At most {longest:,} s: the platform maximum (LOOM_NODE_TIMEOUT_MAX_S)."),
         ("memory_mb", top.memory_mb + 1, f"At most {top.memory_mb:,} MB: the platform maximum (LOOM_KERNEL_MEMORY_MB)."),
         ("max_procs", top.max_procs + 1,
          f"At most {top.max_procs:,} processes and threads: the platform maximum (LOOM_KERNEL_MAX_PROCS)."),

@@ -1873,7 +1873,7 @@ export interface components {
              */
             retry_delay_s: number;
             /**
-             * @description Seconds the whole notebook may run before its kernel is killed; null: no limit.
+             * @description Seconds the whole notebook may run before its kernel is killed; null: the tenant's default, else LOOM_NODE_TIMEOUT_S. At most the platform maximum (LOOM_NODE_TIMEOUT_MAX_S).
              * @default null
              */
             timeout_s: number | null;
@@ -2044,7 +2044,7 @@ export interface components {
              */
             retry_delay_s: number;
             /**
-             * @description Seconds the whole notebook may run before its kernel is killed; null: no limit.
+             * @description Seconds the whole notebook may run before its kernel is killed; null: the tenant's default, else LOOM_NODE_TIMEOUT_S. At most the platform maximum (LOOM_NODE_TIMEOUT_MAX_S).
              * @default null
              */
             timeout_s: number | null;
