@@ -28,19 +28,28 @@ REUSE_CONF = "__loom_reuse"
 # The conf key with the run's dates when its DAG run cannot carry them (a repair's second DAG run;
 # runs/engines/airflow/submit.py's DATES_CONF).
 DATES_CONF = "__loom_dates"
+# The one item map_items gives a fanned-out node whose outputs Loom gave (Airflow's UI shows it
+# as the mapped task's argument).
+GIVEN_ITEM = "loom: outputs given"
 
 
 def map_items(nodes: dict, settings: dict, context, *, parameters) -> list:
     """The list a fanned-out node runs over: a workflow parameter or an upstream output."""
     node_id = context["ti"].task_id.removesuffix(settings["items_suffix"])
     node = nodes[node_id]
-    given = (context["dag_run"].conf or {}).get(REUSE_CONF) or {}
-    if node_id in given and given[node_id] is None:
-        from airflow.exceptions import AirflowSkipException
+    given = given_outputs(context)
+    if node_id in given:
+        if given[node_id] is None:
+            from airflow.exceptions import AirflowSkipException
 
-        raise AirflowSkipException("Not part of this partial run.")
+            raise AirflowSkipException("Not part of this partial run.")
+        # Loom gave the node's outputs (reused, or kept by a repair): one placeholder item, whose
+        # task returns them without running the notebook. Not an empty list: Airflow skips a task
+        # mapped over one, and with it everything downstream.
+        print("Loom gave this node's outputs (reused): its items do not run.")
+        return [GIVEN_ITEM]
     fan = parameters.fan_out(node["map_over"], node["map_parameter"])
-    upstream = (upstream_outputs(nodes, settings, context["ti"], fan.node, parameters=parameters)
+    upstream = (upstream_outputs(nodes, settings, context["ti"], fan.node, parameters=parameters, given=given)
                 if fan.node is not None else None)
     return parameters.fan_out_items(fan, upstream=upstream, **run_layers(context))
 
@@ -53,7 +62,7 @@ def items_check(nodes: dict, settings: dict, context, *, parameters) -> None:
     """Fail when more items of the fanned-out node failed than it accepts, so that its downstream
     tasks (which follow this one) run as if it succeeded only within the allowance."""
     node_id = context["ti"].task_id.removesuffix(settings["check_suffix"])
-    if upstream_outputs(nodes, settings, context["ti"], node_id, parameters=parameters) is None:
+    if upstream_outputs(nodes, settings, context["ti"], node_id, parameters=parameters, given=given_outputs(context)) is None:
         raise ItemsFailed(f"More items of {node_id} failed than it accepts (or it has no list of items).")
 
 
@@ -82,13 +91,14 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
     with a warning the task logs (WARNING_PREFIX) for its node run to show."""
     ti = context["ti"]
     node = nodes[ti.task_id]
-    given = (context["dag_run"].conf or {}).get(REUSE_CONF) or {}
-    if ti.task_id in given and ti.map_index < 0:
+    given = given_outputs(context)
+    if ti.task_id in given:
         if given[ti.task_id] is None:
             from airflow.exceptions import AirflowSkipException
 
             raise AirflowSkipException("Not part of this partial run.")
-        # Reused, cached or kept by a repair: Loom gave the outputs; the notebook does not run.
+        # Reused, cached or kept by a repair (a fanned-out node: map_items' placeholder item):
+        # Loom gave the outputs; the notebook does not run.
         print("Loom gave this node's outputs (reused or cached): the notebook does not run.")
         return given[ti.task_id]
     artifacts_root = setting(settings["artifacts_dir"], Path(tempfile.gettempdir()) / "loom-artifacts")
@@ -105,7 +115,7 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
         item=item,
         values=node["values"],
         edge=parameters.edge_layer(node["inputs"], lambda source: upstream_outputs(nodes, settings, ti, source,
-                                                                                    parameters=parameters)),
+                                                                                    parameters=parameters, given=given)),
         artifacts_dir=str(output_dir),
         dates=context_dates(context),
         **run_layers(context),
@@ -192,9 +202,19 @@ def context_dates(context) -> dict:
     return {name: value.isoformat() for name, value in dates.items() if value is not None}
 
 
-def upstream_outputs(nodes: dict, settings: dict, ti, source: str, *, parameters) -> dict | None:
-    """An upstream node's outputs, or None if it has none (it failed, say). A fanned-out node's
-    are those of runtime/parameters.py's fan_in, None when more items failed than it accepts."""
+def given_outputs(context) -> dict:
+    """{node: outputs} that Loom gave in the DAG run's conf (REUSE_CONF): the nodes that do not run;
+    None for a node that is not part of a partial run."""
+    return (context["dag_run"].conf or {}).get(REUSE_CONF) or {}
+
+
+def upstream_outputs(nodes: dict, settings: dict, ti, source: str, *, parameters, given: dict) -> dict | None:
+    """An upstream node's outputs, or None if it has none (it failed, say): those Loom gave
+    (`given`, from given_outputs), else its XCom. A fanned-out node's are those of
+    runtime/parameters.py's fan_in, None when more items failed than it accepts; Loom gives them
+    as they were fanned in (its items did not run in this DAG run)."""
+    if source in given:
+        return given[source]
     if not nodes[source]["map_over"]:
         outputs = ti.xcom_pull(task_ids=source)
         return outputs if isinstance(outputs, dict) else None

@@ -76,15 +76,14 @@ def run_outcome(summaries) -> tuple[str, str]:
     return Status.FAILED, f"Did not succeed: {', '.join(f'{r.node} ({r.status})' for r in bad)}."
 
 
-def repair_plan(graph: dict, summaries: dict[str, NodeRun], *, also=()) -> dict[str, bool]:
+def repair_plan(graph: dict, summaries: dict[str, NodeRun]) -> dict[str, bool]:
     """{node id: keep_items} of the nodes a repair reruns: those that did not succeed, those the
-    run has no row for (a repair on a newer version may add nodes), those in `also`, and
-    everything downstream. keep_items: a fanned-out node none of whose upstream nodes is rerun
-    (and not in `also`) keeps its successful items and reruns only the others."""
+    run has no row for (a repair on a newer version may add nodes), and everything downstream.
+    keep_items: a fanned-out node none of whose upstream nodes is rerun keeps its successful items
+    and reruns only the others."""
     rerun = {n["id"] for n in graph["nodes"] if n["id"] not in summaries or summaries[n["id"]].status in NOT_SUCCEEDED}
-    rerun |= set(also)
     rerun |= {d for nid in list(rerun) for d in descendants(graph, nid)}
-    return {nid: nid not in also and not (ancestors(graph, nid) & rerun) for nid in rerun}
+    return {nid: not (ancestors(graph, nid) & rerun) for nid in rerun}
 
 
 def retry_items_plan(graph: dict, node: str) -> dict[str, bool]:

@@ -90,10 +90,6 @@ def run_start(*, version: WorkflowVersion, engine: str = "local", parameters: di
                 "(reuse: a run id, or \"latest\").")}])
         source = reuse_source(run_workflow_id=workflow.pk, reuse=reuse, reused=outside, tenant=workflow.tenant)
         sources = reuse_rows(run_graph=graph, pins=version.notebook_pins, reused=outside, source=source)
-        unmovable = sorted(nid for nid in outside if engine == "airflow" and _node(graph, nid)["map_over"])
-        if unmovable:
-            raise ReuseInvalid([{"node": nid, "field": "reuse", "message": (
-                f"'{nid}' fans out: the Airflow engine cannot reuse its items yet; include it in the run.")} for nid in unmovable])
     now = timezone.now()
     with transaction.atomic():
         run = Run.objects.create(
@@ -272,11 +268,8 @@ def _repair_checked(run: Run, target: WorkflowVersion, params: dict, rows: list[
     fanned-out node); ReuseInvalid naming each kept node that no longer fits."""
     summary = {r.node: r for r in rows if r.map_index is None}
     graph = target.graph
-    also = set()
-    if fresh and run.engine == "airflow":  # a new DAG run cannot be fed a fanned-out node's items
-        also = {n["id"] for n in graph["nodes"] if n["map_over"]}
     plan = retry_items_plan(graph, retry_items_of) if retry_items_of else repair_plan(
-        graph, {nid: r for nid, r in summary.items() if nid in {n["id"] for n in graph["nodes"]}}, also=also)
+        graph, {nid: r for nid, r in summary.items() if nid in {n["id"] for n in graph["nodes"]}})
     changed = {k for k in params.keys() | run.parameters.keys() if params.get(k) != run.parameters.get(k)}
     errors = []
     for nid, row in summary.items():
@@ -293,7 +286,9 @@ def _repair_checked(run: Run, target: WorkflowVersion, params: dict, rows: list[
     if errors:
         raise ReuseInvalid(errors)
     if fresh:
-        plan = {nid: keep and nid not in also and _node(graph, nid) == _node(run.version.graph, nid)
+        # A new DAG run is fed a kept node's outputs, not the items of a fanned-out node it reruns.
+        whole = {n["id"] for n in graph["nodes"] if n["map_over"]} if run.engine == "airflow" else set()
+        plan = {nid: keep and nid not in whole and _node(graph, nid) == _node(run.version.graph, nid)
                 if nid in {n["id"] for n in run.version.graph["nodes"]} else False for nid, keep in plan.items()}
     return plan
 

@@ -58,12 +58,12 @@ def dag_run(conf: dict) -> SimpleNamespace:
 def test_a_fanned_out_node_that_accepts_failed_items_gives_the_successful_items_with_their_values():
     ti = FakeTI({"fan-items": ["x", "y", "z"], ("fan", 0): {"a": 1, "b": 2}, ("fan", 2): {"a": 3, "b": 4}})
     # No allowance: one failed item fails the node, as on the local engine (runs.bookkeeping).
-    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, ti, "fan", parameters=parameters) is None
+    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, ti, "fan", parameters=parameters, given={}) is None
     tolerant = {**NODES, "fan": {**NODES["fan"], "max_failed_items": 1}}
-    assert airflow_tasks.upstream_outputs(tolerant, SETTINGS, ti, "fan", parameters=parameters) == {
+    assert airflow_tasks.upstream_outputs(tolerant, SETTINGS, ti, "fan", parameters=parameters, given={}) == {
         "a": [1, 3], "b": [2, 4], "map_items": ["x", "z"]}
     # The check task after the node passes within the allowance and fails beyond it.
-    context = {"ti": FakeTI(ti.xcoms, task_id="fan-check")}
+    context = {"ti": FakeTI(ti.xcoms, task_id="fan-check"), "dag_run": dag_run({})}
     airflow_tasks.items_check(tolerant, {**SETTINGS, "check_suffix": "-check"}, context, parameters=parameters)
     ratio = {**NODES, "fan": {**NODES["fan"], "max_failed_ratio": 0.2}}  # 20% of 3 items: none
     with pytest.raises(airflow_tasks.ItemsFailed, match="More items of fan failed than it accepts"):
@@ -72,8 +72,47 @@ def test_a_fanned_out_node_that_accepts_failed_items_gives_the_successful_items_
 
 def test_a_failed_upstream_has_no_outputs():
     # Airflow answers [] (not None) for a task that pushed nothing.
-    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, FakeTI({"plain": []}), "plain", parameters=parameters) is None
-    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, FakeTI({}), "fan", parameters=parameters) is None
+    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, FakeTI({"plain": []}), "plain", parameters=parameters, given={}) is None
+    assert airflow_tasks.upstream_outputs(NODES, SETTINGS, FakeTI({}), "fan", parameters=parameters, given={}) is None
+
+
+def test_a_fanned_out_node_loom_gave_outputs_for_runs_no_notebook_and_downstream_reads_them_from_the_conf(
+        tmp_path, monkeypatch):
+    """A partial run reusing a fanned-out node (or a repair keeping it) on Airflow: the conf gives
+    its outputs as the local engine's downstream receives them (fanned in), its items do not run."""
+    fanned_in = {"a": [1, 3], "b": [2, 4], "map_items": ["x", "z"]}
+    given = {airflow_tasks.REUSE_CONF: {"fan": fanned_in}, "accounts": ["q"]}
+    settings = {**SETTINGS, "check_suffix": "-check"}
+    # One placeholder item, not the list (an empty one would skip the node and all below it).
+    context = {"ti": FakeTI({}, task_id="fan-items"), "dag_run": dag_run(given), "params": {"accounts": ["a", "b"]}}
+    assert airflow_tasks.map_items(NODES, settings, context, parameters=parameters) == [airflow_tasks.GIVEN_ITEM]
+
+    def execute(**kwargs):
+        raise AssertionError("a node whose outputs Loom gave must not run its notebook")
+
+    context = {"ti": FakeTI({}, task_id="fan", map_index=0), "dag_run": dag_run(given), "params": {}}
+    assert airflow_tasks.node_run(NODES, settings, context, airflow_tasks.GIVEN_ITEM, parameters=parameters,
+                                  execute=execute, connection_env=connection_env, limits=limits) == fanned_in
+    # No XCom of its items in this DAG run: the conf answers, for the allowance check and downstream.
+    context = {"ti": FakeTI({}, task_id="fan-check"), "dag_run": dag_run(given)}
+    airflow_tasks.items_check({**NODES, "fan": {**NODES["fan"], "max_failed_items": 0}}, settings, context,
+                              parameters=parameters)
+    assert airflow_tasks.upstream_outputs(NODES, settings, FakeTI({}), "fan", parameters=parameters,
+                                          given=airflow_tasks.given_outputs(context)) == fanned_in
+    nodes = {**NODES, "each": {**NODES["each"], "map_over": "fan.a"}}
+    context = {"ti": FakeTI({}, task_id="each-items"), "dag_run": dag_run(given), "params": {}}
+    assert airflow_tasks.map_items(nodes, settings, context, parameters=parameters) == [1, 3]
+    # A plain node below it gets the bound output from the conf too, and runs.
+    monkeypatch.setenv("LOOM_T_NB", str(tmp_path / "nb"))
+    monkeypatch.setenv("LOOM_T_ART", str(tmp_path / "art"))
+    nodes = {**NODES, "down": {**NODES["plain"], "notebook": pin(tmp_path / "nb"), "parameters": ["x"], "values": {},
+                               "inputs": {"fan": {"b": "x"}}, "connections": {}}}
+    seen = {}
+    context = {"ti": FakeTI({}, task_id="down"), "dag_run": dag_run(given), "params": {},
+               "dag": SimpleNamespace(fileloc=str(tmp_path / "d.py")), "task": SimpleNamespace(execution_timeout=None)}
+    assert airflow_tasks.node_run(nodes, settings, context, parameters=parameters, connection_env=connection_env,
+                                  limits=limits, execute=lambda **kw: seen.update(kw) or SimpleNamespace(outputs={"a": 6})) == {"a": 6}
+    assert seen["parameters"] == {"x": [2, 4]}
 
 
 def test_items_come_from_conf_before_params_and_must_be_a_list():
