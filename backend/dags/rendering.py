@@ -24,7 +24,7 @@ BACKEND_DIR = Path(__file__).resolve().parents[1]
 # Carried verbatim by every DAG file (paths relative to backend/), so both engines run
 # literally the same functions; the DAG compiles them when a task first needs them.
 RUNTIME_FILES = ("runtime/parameters.py", "runtime/execute.py", "runtime/engine.py", "runtime/limits.py",
-                 "runtime/outputs.py", "runtime/sandbox.py", "dags/airflow_tasks.py")
+                 "runtime/outputs.py", "runtime/sandbox.py", "runtime/trees.py", "dags/airflow_tasks.py")
 
 # Where a task finds things on the machine it runs on, read when it runs (never at parse
 # time): [environment variable, Airflow Variable]. Without either, notebooks are looked up

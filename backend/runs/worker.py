@@ -21,7 +21,8 @@ from django.conf import settings
 
 from runtime.execute import kernel_manager
 from runtime.kernels import KernelPool, RefusedKernelManager
-from runtime.sandbox import UNSANDBOXED_WARNING, Sandbox, sandbox_info, sandbox_problem, sandboxes_sweep
+from runtime.sandbox import UNSANDBOXED_WARNING, Sandbox, sandbox_info, sandbox_problem
+from runtime.trees import sandboxes_sweep
 from runtime.zygote import RunSandboxes
 
 log = logging.getLogger(__name__)

@@ -32,6 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+try:
+    # In a DAG file, which compiles each of runtime/ itself (dag_templates/dag.py.j2): its own copy.
+    _trees = _loom("runtime/trees.py")  # noqa: F821 - set by the DAG file's loader
+except NameError:
+    from runtime import trees as _trees
+
 WORK = "/loom/work"
 SANDBOX_UID = 1000
 NETWORKS = ("egress", "none", "host")
@@ -294,7 +300,7 @@ class Sandbox:
             raise ValueError(f"{cwd} is not under this sandbox's view {self.view_at}")
         view = self.base / "view"
         if shared.is_relative_to(self.view_at) and shared.is_dir():
-            _link_tree(shared, view / shared.relative_to(self.view_at), skip=cwd)
+            _trees.link_tree(shared, view / shared.relative_to(self.view_at), skip=cwd)
         target = view / cwd.relative_to(self.view_at)
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
         if target.is_dir() and not target.is_symlink():
@@ -304,13 +310,13 @@ class Sandbox:
         self.cwd = cwd
         for existing in cwd.iterdir() if cwd.is_dir() else ():  # an earlier attempt's files
             if existing.is_file() and not existing.is_symlink():
-                _link_or_copy(existing, self.base / "work" / existing.name)
+                _trees.link_or_copy(existing, self.base / "work" / existing.name)
 
     def leave(self) -> None:
         """Move what the notebook wrote into its folder (when `enter` named one): regular files
         and folders, never symlinks (a link made inside the sandbox points elsewhere outside it)."""
         if self.cwd is not None and (self.base / "work").is_dir():
-            _move_tree(self.base / "work", self.cwd)
+            _trees.move_tree(self.base / "work", self.cwd)
         self.cwd = None
 
     def limit(self, *, memory_mb: int | None = None, max_procs: int | None = None,
@@ -360,62 +366,12 @@ class Sandbox:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-def _link_tree(src: Path, dst: Path, *, skip: Path) -> None:
-    """Mirror `src` into `dst` with hard links (copies across filesystems); no symlinks followed."""
-    dst.mkdir(parents=True, exist_ok=True, mode=0o755)
-    for entry in os.scandir(src):
-        path = Path(entry.path)
-        if path == skip or entry.is_symlink():
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            _link_tree(path, dst / entry.name, skip=skip)
-        elif entry.is_file(follow_symlinks=False):
-            _link_or_copy(path, dst / entry.name)
-
-
-def _link_or_copy(src: Path, dst: Path) -> None:
-    try:
-        os.link(src, dst, follow_symlinks=False)
-    except OSError:
-        shutil.copy2(src, dst, follow_symlinks=False)
-
-
-def _move_tree(src: Path, dst: Path) -> None:
-    dst.mkdir(parents=True, exist_ok=True)
-    for entry in os.scandir(src):
-        target = dst / entry.name
-        if entry.is_symlink():
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            _move_tree(Path(entry.path), target)
-        elif entry.is_file(follow_symlinks=False):
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
-            os.replace(entry.path, target) if _same_fs(entry.path, dst) else shutil.copy2(entry.path, target)
-
-
-def _same_fs(a: str, b: Path) -> bool:
-    return os.stat(a).st_dev == os.stat(b).st_dev
-
-
 def sandbox_info(config: SandboxConfig) -> str:
     """One line for logs: what the sandbox is set to."""
     if not config.enabled:
         return "sandbox OFF (LOOM_SANDBOX=off): notebooks run as the worker's user and see what it sees"
     return json.dumps({"network": config.network, "memory_mb": config.memory_mb, "max_procs": config.max_procs,
                        "env": config.env_dir})
-
-
-def sandboxes_sweep(root: str | Path) -> int:
-    """Remove the sandbox folders that processes no longer running left (a killed worker's);
-    returns how many."""
-    swept = 0
-    for entry in Path(root).glob("*-*") if Path(root).is_dir() else ():
-        pid = entry.name.split("-", 1)[0]
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(entry, ignore_errors=True)
-            swept += 1
-    return swept
 
 
 def sandboxed_kernel(kernel_name: str, *, view_at: str | Path, kernel_manager, environ: Mapping[str, str] | None = None):

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
-from runtime.sandbox import NOBODY, WORK, Sandbox, SandboxConfig, _link_or_copy, _link_tree, _move_tree
+from runtime.sandbox import NOBODY, WORK, Sandbox, SandboxConfig
+from runtime.trees import link_or_copy, link_tree, move_tree
 
 ZYGOTE_FILE = Path(__file__).with_name("zygote_main.py")
 LIB = "/loom/lib"  # where the sandbox sees zygote_main.py
@@ -142,7 +143,7 @@ class RunSandbox:
                 into = view / shared.relative_to(view_at)
                 for entry in os.scandir(shared):
                     if entry.is_dir(follow_symlinks=False) and Path(entry.path) != cwd and not os.path.lexists(into / entry.name):
-                        _link_tree(Path(entry.path), into / entry.name, skip=cwd)
+                        link_tree(Path(entry.path), into / entry.name, skip=cwd)
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
             if target.is_dir() and not target.is_symlink():
                 _rmtree(target)
@@ -150,7 +151,7 @@ class RunSandbox:
             target.symlink_to(f"{WORK}/{leaf}")
         for existing in cwd.iterdir() if cwd.is_dir() else ():  # an earlier attempt's files
             if existing.is_file() and not existing.is_symlink():
-                _link_or_copy(existing, work / existing.name)
+                link_or_copy(existing, work / existing.name)
         item.cwd, item.leaf = cwd, leaf
 
     def leave(self, item: "ItemSandbox") -> None:
@@ -158,7 +159,7 @@ class RunSandbox:
             return
         work = self.sandbox.base / "work" / item.leaf
         if item.cwd is not None and work.is_dir():
-            _move_tree(work, item.cwd)
+            move_tree(work, item.cwd)
         _rmtree(work)
         with self._fs_lock:
             (self.sandbox.base / "view" / item.cwd.relative_to(self.sandbox.view_at)).unlink(missing_ok=True)

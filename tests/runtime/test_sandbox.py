@@ -269,7 +269,7 @@ def test_a_node_can_lower_its_limits_but_not_raise_them(pool, root):
 
 
 def test_a_restarted_worker_sweeps_what_a_killed_one_left(root):
-    from runtime.sandbox import sandboxes_sweep
+    from runtime.trees import sandboxes_sweep
 
     dead = subprocess.Popen(["true"])
     dead.wait()

@@ -204,6 +204,7 @@ LOOM_RUNTIME = {
     'runtime/limits.py': '# backend/runtime/limits.py, verbatim\n',
     'runtime/outputs.py': '# backend/runtime/outputs.py, verbatim\n',
     'runtime/sandbox.py': '# backend/runtime/sandbox.py, verbatim\n',
+    'runtime/trees.py': '# backend/runtime/trees.py, verbatim\n',
     'dags/airflow_tasks.py': '# backend/dags/airflow_tasks.py, verbatim\n',
 }
 # ==== Loom runtime: end =====================================================================
