@@ -156,3 +156,27 @@ def test_changes_outside_requests_are_the_systems(tenant, tmp_path):
     call_command("sync_notebooks", "acme", "--dir", str(tmp_path))
     entry = AuditEntry.objects.get(action="notebook.uploaded")
     assert (entry.actor_kind, entry.actor, entry.actor_user_id, entry.address) == ("system", "system", None, None)
+
+
+def test_local_deploy_pause_resume_and_undeploy(api, client_for, viewer, tenant, editor):
+    wid = _workflow(api)
+    url = f"{WF}{wid}/deployment/"
+    assert api.post(url, {"engine": "local"}, format="json").status_code == 202
+    deployed = one("deployment.deployed")
+    assert (deployed.tenant_slug, deployed.actor, deployed.actor_user_id, deployed.object_type, deployed.object_id,
+            deployed.object_label) == ("acme", "eddie", editor.pk, "workflow", str(wid), "churn")
+    assert deployed.after == {"version": 1, "engine": "local"}
+
+    assert api.patch(url, {"paused": True}, format="json").status_code == 200
+    assert api.patch(url, {"paused": True}, format="json").status_code == 200  # already paused: no change, no entry
+    assert one("deployment.paused").after == {"version": 1, "engine": "local"}
+    assert api.patch(url, {"paused": False}, format="json").status_code == 200
+    assert (one("deployment.resumed").object_id, one("deployment.resumed").actor) == (str(wid), "eddie")
+
+    assert client_for(viewer).delete(url).status_code == 403  # refused: nothing recorded
+    assert api.delete(url).status_code == 204
+    undeployed = one("deployment.undeployed")
+    assert (undeployed.actor, undeployed.object_id, undeployed.before, undeployed.after) == (
+        "eddie", str(wid), {"version": 1, "engine": "local"}, None)
+    assert [e.action for e in entries() if e.action.startswith("deployment.")] == [
+        "deployment.deployed", "deployment.paused", "deployment.resumed", "deployment.undeployed"]
