@@ -180,3 +180,22 @@ def test_local_deploy_pause_resume_and_undeploy(api, client_for, viewer, tenant,
         "eddie", str(wid), {"version": 1, "engine": "local"}, None)
     assert [e.action for e in entries() if e.action.startswith("deployment.")] == [
         "deployment.deployed", "deployment.paused", "deployment.resumed", "deployment.undeployed"]
+
+
+def test_backfill_started(api, tenant, editor):
+    assert upload(api, "acme", "a.ipynb", notebook_bytes("x = 1", "y = x")).status_code == 201
+    wid = api.post(WF, GRAPH | {"schedule": "0 2 * * *"}, format="json").json()["id"]
+    url = f"{WF}{wid}/backfills/"
+    body = {"start": "2026-02-01T00:00:00Z", "end": "2026-02-03T23:00:00Z", "engine": "local"}
+    assert api.post(url, {**body, "dry_run": True}, format="json").status_code == 200  # a plan changes nothing
+    assert not entries(action="backfill.started")
+    created = api.post(url, body, format="json")
+    assert created.status_code == 201, created.content
+    started = one("backfill.started")
+    assert (started.tenant_slug, started.actor, started.actor_user_id, started.object_type, started.object_id,
+            started.object_label) == ("acme", "eddie", editor.pk, "backfill", str(created.json()["id"]),
+                                      f"backfill {created.json()['id']} of churn")
+    assert started.after == {"workflow": wid, "version": 1, "engine": "local", "start": "2026-02-01T00:00:00+00:00",
+                             "end": "2026-02-03T23:00:00+00:00", "reprocess": "none", "dates": 3}
+    assert api.post(url, body, format="json").status_code == 409  # one at a time: refused, unrecorded
+    assert len(entries(action="backfill.started")) == 1
