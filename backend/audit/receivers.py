@@ -6,18 +6,19 @@ covers every path that changes them: the API, invitations, Django's admin site, 
 commands. The signals fire inside the transaction of the change, so a change rolled back leaves
 no entry. Connection summaries name the secret fields that changed ("set", "replaced",
 "cleared"), never their values. API tokens (accounts) are heard the same way, so that the
-tokens app needs no change; their entries belong to no tenant.
+tokens app needs no change; their entries belong to no tenant. And each `migrate` hands
+PostgreSQL's append-only trigger the retention it enforces (audit.services.audit_retention_sync).
 """
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_login_failed
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.models import ApiToken
 from audit.context import current_request
 from audit.models import Action, ActorKind
-from audit.services import record
+from audit.services import audit_retention_sync, record
 from tenancy.kinds import secret_extra_keys
 from tenancy.models import Connection, Invitation, Membership, Tenant
 from tenancy.signals import secrets_rotated
@@ -188,3 +189,10 @@ def _request_user_or(user):
     if request is not None and getattr(getattr(request, "user", None), "is_authenticated", False):
         return None
     return user if request is not None else None
+
+
+@receiver(post_migrate)
+def retention_synced(sender, using="default", **kwargs):
+    """Each migrate gives PostgreSQL's append-only trigger the current LOOM_AUDIT_RETENTION_DAYS."""
+    if sender.name == "audit":
+        audit_retention_sync(using)

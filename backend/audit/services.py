@@ -3,14 +3,16 @@ change it records (so a change that fails records nothing), and retention."""
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, transaction
+from django.db.models import ExpressionWrapper
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from audit.context import current_request
 from audit.models import Action, ActorKind, AuditEntry
 from web.logins import client_ip
 
-__all__ = ["Action", "ActorKind", "audit_prune", "record"]
+__all__ = ["Action", "ActorKind", "RetentionTooShort", "audit_prune", "audit_retention_sync", "record"]
 
 MASK = "********"
 _MAX_TEXT = 500  # characters of one string kept in a summary
@@ -104,19 +106,29 @@ def _bounded(value, mask, depth: int = 0):
     return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "…"
 
 
-# PostgreSQL's trigger (migration 0002) lets a DELETE through only in a transaction that set this.
+# PostgreSQL's trigger (migrations 0002, 0003) lets a DELETE through only in a transaction that set
+# this, and only of entries older than the retention the database holds (audit_retention_sync).
 PRUNE_SETTING = "loom.audit_prune"
 
 
+class RetentionTooShort(ValueError):
+    """Pruning newer entries than LOOM_AUDIT_RETENTION_DAYS allows."""
+
+
 def audit_prune(*, days: int | None = None) -> int:
-    """Delete the entries older than `days` (LOOM_AUDIT_RETENTION_DAYS by default); returns how many.
-    The one deletion of audit entries there is: Django's own QuerySet.delete, which AuditQuerySet
-    refuses to everyone else."""
-    days = settings.LOOM_AUDIT_RETENTION_DAYS if days is None else days
-    old = AuditEntry.objects.filter(at__lt=timezone.now() - timedelta(days=days))
+    """Delete the entries older than `days` (LOOM_AUDIT_RETENTION_DAYS by default, never fewer);
+    returns how many. The one deletion of audit entries there is: Django's own QuerySet.delete,
+    which AuditQuerySet refuses to everyone else. The cutoff is the database's clock, which the
+    trigger reads too."""
+    retention = settings.LOOM_AUDIT_RETENTION_DAYS
+    days = retention if days is None else days
+    if days < retention:
+        raise RetentionTooShort(f"Entries are kept {retention} days (LOOM_AUDIT_RETENTION_DAYS); to keep fewer, "
+                                "lower it and run manage.py migrate, which gives PostgreSQL's trigger the new retention.")
+    cutoff = ExpressionWrapper(Now() - timedelta(days=days), output_field=models.DateTimeField())
     with transaction.atomic():
         _allow_delete("on")
-        deleted = models.QuerySet.delete(old)[0]
+        deleted = models.QuerySet.delete(AuditEntry.objects.filter(at__lt=cutoff))[0]
         _allow_delete("off")  # at once: called inside a larger transaction, the rest of it stays refused
     return deleted
 
@@ -125,3 +137,16 @@ def _allow_delete(value: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config(%s, %s, true)", [PRUNE_SETTING, value])
+
+
+def audit_retention_sync(using: str = "default") -> None:
+    """Give PostgreSQL's trigger LOOM_AUDIT_RETENTION_DAYS: entries younger than it cannot be deleted
+    there, bypass or not. DDL, so only the table's owner may (Loom runs it at every migrate)."""
+    conn = connections[using]
+    if conn.vendor == "postgresql":
+        days = int(settings.LOOM_AUDIT_RETENTION_DAYS)
+        if days < 0:
+            raise ValueError(f"LOOM_AUDIT_RETENTION_DAYS must be 0 or more, not {days}.")
+        with conn.cursor() as cursor:
+            cursor.execute("CREATE OR REPLACE FUNCTION loom_audit_retention_days() RETURNS integer "
+                           f"LANGUAGE sql STABLE AS $$ SELECT {days} $$")  # an int: no injection

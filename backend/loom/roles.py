@@ -5,8 +5,8 @@ from rest_framework.permissions import BasePermission
 
 
 def is_platform_admin(user: AbstractBaseUser | None) -> bool:
-    """An active superuser: admin of every tenant, owner of quotas, pools and queues. `is_staff`
-    alone only opens Django's admin site (with the permissions given there); it is not this."""
+    """An active superuser: admin of every tenant, owner of quotas, pools and queues, the only user
+    of Django's admin site (loom.admin_site). `is_staff` and per-model permissions are not this."""
     return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
 
 

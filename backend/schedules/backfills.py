@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import Action, record
 from deployments.client import AirflowError, AirflowUnavailable, airflow_client
 from deployments.models import Deployment
 from loom.errors import Conflict, FieldsInvalid, Unavailable
@@ -81,6 +82,10 @@ def backfill_create(*, workflow: Workflow, version: WorkflowVersion, engine: str
         BackfillDate.objects.bulk_create([BackfillDate(backfill=backfill, logical_date=d["logical_date"],
                                                        data_interval_start=d["data_interval_start"],
                                                        data_interval_end=d["data_interval_end"]) for d in plan])
+        record(Action.BACKFILL_STARTED, tenant=workflow.tenant, obj=backfill,
+               label=f"backfill {backfill.pk} of {workflow.name}",
+               after={"workflow": workflow.pk, "version": version.number, "engine": engine, "start": start.isoformat(),
+                      "end": end.isoformat(), "reprocess": reprocess, "dates": len(plan)})
     backfill_advance(backfill)
     return backfill
 

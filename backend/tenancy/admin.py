@@ -2,7 +2,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 
-from loom.roles import is_platform_admin
 from tenancy import services
 from tenancy.kinds import SECRET_MIN_LENGTH
 from tenancy.models import Connection, Membership, Tenant
@@ -19,16 +18,6 @@ class TenantAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "concurrency_quota", "created_at"]
     search_fields = ["slug", "name"]
     inlines = [MembershipInline]
-
-    # Quotas, pools and queues are the platform admin's, whatever else a staff user was granted.
-    def has_add_permission(self, request):
-        return is_platform_admin(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return is_platform_admin(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return is_platform_admin(request.user)
 
 
 class ConnectionAdminForm(forms.ModelForm):

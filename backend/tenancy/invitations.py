@@ -4,7 +4,7 @@ A tenant admin invites an email address with a role; the link is mailed and nowh
 table keeps only the token's SHA-256). Nothing here looks a user up by what the admin typed, so
 the answer is the same whoever the address belongs to: a tenant admin learns nothing about the
 installation's other users. Whoever holds the link joins: a logged-in user with `accept`, a
-new person with `signup` (Django's password validators).
+new person with `signup` (named by the invitation's email; Django's password validators).
 """
 import hashlib
 import secrets
@@ -79,18 +79,24 @@ def invitation_accept(*, token: str, user) -> Membership:
 
 
 @transaction.atomic
-def invitation_signup(*, token: str, username: str, password: str) -> Membership:
-    """A new user, with the invitation's email, who joins its tenant."""
+def invitation_signup(*, token: str, password: str) -> Membership:
+    """A new user who joins the invitation's tenant. The invitation fixes the username: its email,
+    so a sign-up form can never be used to test which usernames exist. Whoever holds the link
+    learns only whether the address the link was mailed to already has an account."""
     invitation = invitation_pending(token=token, lock=True)
-    # Only someone holding a valid link learns that a username is taken, as on any sign-up form.
+    username = invitation.email
     if User.objects.filter(username__iexact=username).exists():
-        raise FieldsInvalid({"username": ["This username is taken; choose another."]})
+        raise Conflict(f"There is an account named {username} already: log in with it to join.")
     user = User(username=username, email=invitation.email)
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as e:
         raise FieldsInvalid({"password": e.messages}) from None
+    try:
+        user.full_clean(exclude=["password"])
+    except DjangoValidationError:
+        raise FieldsInvalid({"token": [f"{username} cannot be a username (letters, digits and @.+-_ only): "
+                                       "ask to be invited at another address, or to be added by a platform admin."]}) from None
     user.set_password(password)
-    user.full_clean(exclude=["password"])
     user.save()
     return invitation_accept(token=token, user=user)

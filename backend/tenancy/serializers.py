@@ -119,7 +119,8 @@ class InvitationTokenSerializer(serializers.Serializer):
 
 
 class InvitationSignupSerializer(InvitationTokenSerializer):
-    username = serializers.CharField(max_length=150)
+    """The username is the invitation's email (tenancy.invitations.invitation_signup)."""
+
     password = serializers.CharField(max_length=200, write_only=True, style={"input_type": "password"})
 
 

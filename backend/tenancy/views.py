@@ -172,7 +172,9 @@ class InvitationSignupView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=InvitationSignupSerializer, responses={201: InvitationJoinedSerializer, 404: NO_INVITATION})
+    @extend_schema(request=InvitationSignupSerializer, responses={
+        201: InvitationJoinedSerializer, 404: NO_INVITATION,
+        409: OpenApiResponse(description="The invitation's email is an account's username already: log in to join")})
     def post(self, request):
         data = InvitationSignupSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -156,3 +156,46 @@ def test_changes_outside_requests_are_the_systems(tenant, tmp_path):
     call_command("sync_notebooks", "acme", "--dir", str(tmp_path))
     entry = AuditEntry.objects.get(action="notebook.uploaded")
     assert (entry.actor_kind, entry.actor, entry.actor_user_id, entry.address) == ("system", "system", None, None)
+
+
+def test_local_deploy_pause_resume_and_undeploy(api, client_for, viewer, tenant, editor):
+    wid = _workflow(api)
+    url = f"{WF}{wid}/deployment/"
+    assert api.post(url, {"engine": "local"}, format="json").status_code == 202
+    deployed = one("deployment.deployed")
+    assert (deployed.tenant_slug, deployed.actor, deployed.actor_user_id, deployed.object_type, deployed.object_id,
+            deployed.object_label) == ("acme", "eddie", editor.pk, "workflow", str(wid), "churn")
+    assert deployed.after == {"version": 1, "engine": "local"}
+
+    assert api.patch(url, {"paused": True}, format="json").status_code == 200
+    assert api.patch(url, {"paused": True}, format="json").status_code == 200  # already paused: no change, no entry
+    assert one("deployment.paused").after == {"version": 1, "engine": "local"}
+    assert api.patch(url, {"paused": False}, format="json").status_code == 200
+    assert (one("deployment.resumed").object_id, one("deployment.resumed").actor) == (str(wid), "eddie")
+
+    assert client_for(viewer).delete(url).status_code == 403  # refused: nothing recorded
+    assert api.delete(url).status_code == 204
+    undeployed = one("deployment.undeployed")
+    assert (undeployed.actor, undeployed.object_id, undeployed.before, undeployed.after) == (
+        "eddie", str(wid), {"version": 1, "engine": "local"}, None)
+    assert [e.action for e in entries() if e.action.startswith("deployment.")] == [
+        "deployment.deployed", "deployment.paused", "deployment.resumed", "deployment.undeployed"]
+
+
+def test_backfill_started(api, tenant, editor):
+    assert upload(api, "acme", "a.ipynb", notebook_bytes("x = 1", "y = x")).status_code == 201
+    wid = api.post(WF, GRAPH | {"schedule": "0 2 * * *"}, format="json").json()["id"]
+    url = f"{WF}{wid}/backfills/"
+    body = {"start": "2026-02-01T00:00:00Z", "end": "2026-02-03T23:00:00Z", "engine": "local"}
+    assert api.post(url, {**body, "dry_run": True}, format="json").status_code == 200  # a plan changes nothing
+    assert not entries(action="backfill.started")
+    created = api.post(url, body, format="json")
+    assert created.status_code == 201, created.content
+    started = one("backfill.started")
+    assert (started.tenant_slug, started.actor, started.actor_user_id, started.object_type, started.object_id,
+            started.object_label) == ("acme", "eddie", editor.pk, "backfill", str(created.json()["id"]),
+                                      f"backfill {created.json()['id']} of churn")
+    assert started.after == {"workflow": wid, "version": 1, "engine": "local", "start": "2026-02-01T00:00:00+00:00",
+                             "end": "2026-02-03T23:00:00+00:00", "reprocess": "none", "dates": 3}
+    assert api.post(url, body, format="json").status_code == 409  # one at a time: refused, unrecorded
+    assert len(entries(action="backfill.started")) == 1

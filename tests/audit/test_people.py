@@ -24,14 +24,13 @@ def test_an_invitation_created_accepted_by_signing_up_and_revoked(admin_api, ten
     assert {k: created.after[k] for k in ("email", "role", "invited_by", "accepted_by")} == {
         "email": "new@example.com", "role": "viewer", "invited_by": "alice", "accepted_by": None}
     link = _link_token(mail.outbox[0])
-    joined = APIClient().post("/api/invitations/signup/", {"token": link, "username": "newbie",
-                                                           "password": "tide-lantern-42"}, format="json")
+    joined = APIClient().post("/api/invitations/signup/", {"token": link, "password": "tide-lantern-42"}, format="json")
     assert joined.status_code == 201, joined.content
     added = one("member.added")
-    assert (added.actor, added.actor_kind, added.object_label, added.after) == (
-        "newbie", "user", "newbie", {"role": "viewer", "user": "newbie"})  # the person signing up
+    assert (added.actor, added.actor_kind, added.object_label, added.after) == (  # the person signing up
+        "new@example.com", "user", "new@example.com", {"role": "viewer", "user": "new@example.com"})
     accepted = one("invitation.accepted")
-    assert accepted.actor == "newbie" and accepted.after["accepted_by"] == "newbie"
+    assert accepted.actor == "new@example.com" and accepted.after["accepted_by"] == "new@example.com"
 
     assert admin_api.post(INVITE, {"email": "other@example.com", "role": "editor"}, format="json").status_code == 201
     pending = admin_api.get(INVITE).json()[0]

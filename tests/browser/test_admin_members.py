@@ -92,7 +92,7 @@ def test_members_invite_roles_last_admin_and_signup(page, demo, browser, live_se
     guest.goto(f"/invitations/{token}")
     guest.get_by_role("heading", name="Join Demo team").wait_for()
     guest.get_by_text("as editor").first.wait_for()
-    guest.get_by_label("Username").fill("nora")
+    assert guest.get_by_label("Username").input_value() == "nora@example.com"  # the invitation names the account
     guest.get_by_label("Password").fill("12345678")
     guest.get_by_role("button", name="Create account and join").click()
     guest.get_by_text("This password is entirely numeric.").wait_for()
@@ -101,7 +101,7 @@ def test_members_invite_roles_last_admin_and_signup(page, demo, browser, live_se
     guest.get_by_role("button", name="Create account and join").click()
     guest.wait_for_url("**/t/demo")
     guest.get_by_role("heading", name="Workflows").wait_for()
-    assert Membership.objects.get(tenant=demo, user__username="nora").role == "editor"
+    assert Membership.objects.get(tenant=demo, user__username="nora@example.com").role == "editor"
     guest.goto(f"/invitations/{token}")  # used up
     guest.get_by_text("This invitation does not exist, has expired or was already used.").wait_for()
     console.allow(r"status of 404")

@@ -33,12 +33,29 @@ def test_an_account_is_locked_after_five_failures_from_any_address(db, eddie, pa
     assert login(path, "vera", "guess", ip="10.9.9.9").status_code == 400  # other accounts are not locked
 
 
-def test_an_address_is_locked_after_five_failures_on_any_accounts(db, eddie):
-    assert [login(TOKEN, name, "guess", ip="10.1.1.1").status_code for name in "abcde"] == [400] * 4 + [429]
-    locked = login(TOKEN, "eddie", "right-horse-battery", ip="10.1.1.1")
-    assert locked.status_code == 429 and locked.json() == {"detail": LOCKED}
+def admin_login(username, password, ip):
+    return Client().post("/admin/login/", {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+# Each login: how it answers a wrong password, then a lock (with the right password), then a success.
+LOGINS = {
+    "token": (lambda *a: login(TOKEN, *a), 400, lambda r: r.json() == {"detail": LOCKED}, lambda r: r.json()["token"]),
+    "session": (lambda *a: login(SESSION, *a), 400, lambda r: r.json() == {"detail": LOCKED},
+                lambda r: r.status_code == 200),
+    "admin": (admin_login, 200, lambda r: r.content.decode() == LOCKED, lambda r: r.status_code == 302),
+}
+
+
+@pytest.mark.parametrize("kind", LOGINS)
+def test_an_address_is_locked_after_five_failures_on_any_accounts(db, eddie, kind):
+    attempt, wrong, says_locked, succeeded = LOGINS[kind]
+    eddie.is_staff = eddie.is_superuser = True  # so the admin login lets him in, once he may
+    eddie.save()
+    assert [attempt(name, "guess", "10.1.1.1").status_code for name in "abcde"] == [wrong] * 4 + [429]
+    locked = attempt("eddie", "right-horse-battery", "10.1.1.1")
+    assert locked.status_code == 429 and says_locked(locked)
     # From elsewhere eddie still gets in, and a success clears his own count.
-    assert login(TOKEN, "eddie", "right-horse-battery", ip="10.2.2.2").json()["token"]
+    assert succeeded(attempt("eddie", "right-horse-battery", "10.2.2.2"))
 
 
 def test_forwarded_for_counts_only_behind_trusted_proxies(db, eddie, settings):

@@ -55,8 +55,9 @@ export const endpoints = {
   invitationRevoke: (t: string, id: number) => api.del(`${T(t)}/invitations/${id}/`),
   invitationPreview: (token: string) => api.post<InvitationPreview>("/api/invitations/preview/", { token }),
   invitationAccept: (token: string) => api.post<Tenant>("/api/invitations/accept/", { token }),
-  invitationSignup: (token: string, username: string, password: string) =>
-    api.post<InvitationJoined>("/api/invitations/signup/", { token, username, password }),
+  // The username is the invitation's email: the server names the account.
+  invitationSignup: (token: string, password: string) =>
+    api.post<InvitationJoined>("/api/invitations/signup/", { token, password }),
 
   connectionKinds: () => api.get<ConnectionKind[]>("/api/connection-kinds/"),
   connections: (t: string) => api.get<Connection[]>(`${T(t)}/connections/`),

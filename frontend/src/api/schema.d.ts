@@ -1779,10 +1779,10 @@ export interface components {
             email: string;
             role?: components["schemas"]["RoleEnum"];
         };
+        /** @description The username is the invitation's email (tenancy.invitations.invitation_signup). */
         InvitationSignupRequest: {
             /** @description The token of the mailed link (…/invitations/<token>). */
             token: string;
-            username: string;
             password: string;
         };
         InvitationTokenRequest: {
@@ -3552,6 +3552,15 @@ export interface operations {
             };
             /** @description No such invitation, or it expired or was used. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The invitation's email is an account's username already: log in to join */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -58,7 +58,6 @@ export function Invitation({ token }: { token: string }) {
 function SignupForm({ token, offer }: { token: string; offer: InvitationPreview }) {
   const setUser = useStore((s) => s.setUser);
   const toast = useStore((s) => s.toast);
-  const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
@@ -67,28 +66,28 @@ function SignupForm({ token, offer }: { token: string; offer: InvitationPreview 
     setErrors({});
     setBusy(true);
     try {
-      const joined = await endpoints.invitationSignup(token, username.trim(), password);
+      const joined = await endpoints.invitationSignup(token, password);
       const me = await endpoints.login(joined.username, password);
       setUser(me.user);
       toast("success", `Welcome, ${joined.username}: you joined ${offer.tenant_name} as ${joined.role}.`);
       navigate(`/t/${encodeURIComponent(joined.tenant)}`);
     } catch (err) {
-      setErrors(fieldErrors(err, ["username", "password"]));
+      setErrors(fieldErrors(err, ["password"]));
       setBusy(false);
     }
   };
   return (
     <form onSubmit={go} aria-label="Create your account">
       <h2>Create your account</h2>
+      {/* The invitation names the account, so this form cannot be used to test usernames. */}
       <label className="field">
         <span>Username</span>
-        <input name="username" autoComplete="username" autoFocus value={username} required
-          onChange={(e) => setUsername(e.target.value)} aria-invalid={!!errors.username} />
-        {errors.username && <span className="field-error" role="alert">{errors.username}</span>}
+        <input name="username" autoComplete="username" value={offer.email} readOnly />
+        <span className="help">Your email address, the one invited: log in with it.</span>
       </label>
       <label className="field">
         <span>Password</span>
-        <input name="password" type="password" autoComplete="new-password" value={password} required
+        <input name="password" type="password" autoComplete="new-password" autoFocus value={password} required
           onChange={(e) => setPassword(e.target.value)} aria-invalid={!!errors.password} />
         {errors.password
           ? <span className="field-error" role="alert">{errors.password}</span>
