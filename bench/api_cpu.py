@@ -128,6 +128,7 @@ def main() -> int:
             server, db = measure(path, reps, HTTP_IF_NONE_MATCH=etag)
             print(f"  with If-None-Match ({status}): {(server + db) * 1000:5.2f} ms CPU (server {server * 1000:.2f}, "
                   f"PostgreSQL {db * 1000:.2f})", flush=True)
+    shutil.rmtree(os.environ["LOOM_DATA_DIR"], ignore_errors=True)
     return 0
 
 
