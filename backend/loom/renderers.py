@@ -10,9 +10,14 @@ import secrets
 from rest_framework.renderers import JSONRenderer
 
 
-class RawJSON(str):
-    """A JSON document as text (from the database, so well-formed), to send unchanged. Taken
+class RawJSON(bytes):
+    """A JSON document (from the database, so well-formed) as the bytes to send unchanged. Taken
     as such only as a top-level value of a response body (e.g. a workflow's `graph`)."""
+
+    @classmethod
+    def from_text(cls, text: str) -> "RawJSON":
+        # As DRF's renderer does for the rest: U+2028/2029 escaped for JavaScript's sake.
+        return cls(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode("utf-8"))
 
 
 class RawJSONRenderer(JSONRenderer):
@@ -23,8 +28,7 @@ class RawJSONRenderer(JSONRenderer):
         mark = secrets.token_hex(8)  # placeholders no other text in the body can equal
         placeholders = {k: f"loom-raw-{mark}-{i}" for i, k in enumerate(raw)}
         body = super().render({**data, **placeholders}, accepted_media_type, renderer_context)
-        for k, text in raw.items():
-            # As DRF's renderer does for the rest: U+2028/2029 escaped for JavaScript's sake.
-            text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-            body = body.replace(json.dumps(placeholders[k]).encode(), text.encode("utf-8"), 1)
+        for k, value in raw.items():
+            head, tail = body.split(json.dumps(placeholders[k]).encode(), 1)
+            body = b"".join((head, value, tail))  # one copy of the large value, no search through it
         return body

@@ -252,6 +252,9 @@ LOOM_NOTEBOOK_MAX_BYTES = int(os.environ.get("LOOM_NOTEBOOK_MAX_BYTES", 5 * 1024
 LOOM_GRAPH_MAX_NODES = int(os.environ.get("LOOM_GRAPH_MAX_NODES", 2000))
 LOOM_GRAPH_MAX_EDGES = int(os.environ.get("LOOM_GRAPH_MAX_EDGES", 8000))
 LOOM_VALUE_MAX_BYTES = int(os.environ.get("LOOM_VALUE_MAX_BYTES", 64 * 1024))
+# Each web process keeps the graphs of the workflow versions it showed last, up to this many MB of
+# JSON text (a 1,000-node graph is about 0.6 MB): a version never changes, so a GET need not read it again.
+LOOM_GRAPH_CACHE_MB = float(os.environ.get("LOOM_GRAPH_CACHE_MB", 32))
 # Request bodies (a workflow graph, a multipart upload) above this are refused by Django.
 DATA_UPLOAD_MAX_MEMORY_SIZE = LOOM_NOTEBOOK_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -1,6 +1,7 @@
 import hashlib
 from pathlib import Path
 
+from django.conf import settings
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 
@@ -11,6 +12,8 @@ from runtime import parameters
 from tenancy.models import Connection, Tenant
 from workflows import graph as graph_rules
 from loom import values
+from loom.memo import SizedLRU
+from loom.renderers import RawJSON
 from workflows.graph import (
     GraphError,
     alert_errors,
@@ -43,29 +46,44 @@ def workflow_list(*, tenant: Tenant) -> QuerySet[Workflow]:
     )
 
 
-def workflow_version_get(*, workflow: Workflow, number: int | None = None, graph_text: bool = False) -> WorkflowVersion:
+def workflow_version_get(*, workflow: Workflow, number: int | None = None) -> WorkflowVersion:
     """A version of the workflow (the latest by default); WorkflowVersion.DoesNotExist naming the
-    workflow and the number when there is no such version. With `graph_text`, the graph comes as
-    the JSON text the database has (`graph_text`), to be sent as it is (`graph` is then deferred)."""
-    versions = workflow.versions.all()
-    if graph_text:
-        versions = versions.defer("graph").annotate(graph_text=Cast("graph", TextField()))
+    workflow and the number when there is no such version."""
     try:
-        return versions.get(number=number or workflow.latest_version)
+        return workflow.versions.get(number=number or workflow.latest_version)
     except WorkflowVersion.DoesNotExist:
         raise WorkflowVersion.DoesNotExist(f"Workflow '{workflow.name}' has no version {number}.") from None
 
 
 def workflow_version_shown(*, tenant: Tenant, workflow_id: int, number: int | None = None) -> WorkflowVersion | None:
     """What a workflow's GET shows, in one query: the version (the latest by default) with its
-    workflow, its graph as text (as workflow_version_get(graph_text=True)); None when the tenant
-    has no such workflow or version (workflow_version_get then says which)."""
-    versions = WorkflowVersion.objects.filter(workflow__tenant=tenant, workflow_id=workflow_id).select_related("workflow__tenant")
+    workflow, without its graph (version_graph_json has it); None when the tenant has no such
+    workflow or version (workflow_version_get then says which)."""
+    versions = WorkflowVersion.objects.filter(workflow__tenant=tenant, workflow_id=workflow_id).select_related("workflow")
     versions = versions.filter(number=number) if number else versions.filter(number=F("workflow__latest_version"))
     try:
-        return versions.defer("graph").annotate(graph_text=Cast("graph", TextField())).get()
+        version = versions.defer("graph").get()
     except WorkflowVersion.DoesNotExist:
         return None
+    version.workflow.tenant = tenant  # the one the filter matched: not read again
+    return version
+
+
+# Saved graphs as the database's JSON text, encoded to send, by version: a version never changes, so
+# each web process reads one at most once while it is among the most recently shown (PostgreSQL's
+# jsonb-to-text of a 1,000-node graph costs it more CPU than the rest of the GET). The key has the version's creation
+# time as well as its id: SQLite may give a rolled-back version's id again.
+_GRAPH_JSON = SizedLRU(int(settings.LOOM_GRAPH_CACHE_MB * 1024 * 1024))
+
+
+def version_graph_json(*, version: WorkflowVersion) -> RawJSON:
+    """The version's graph as the JSON text the database keeps, ready to send (once parsed, the
+    same as `version.graph`)."""
+    def read() -> RawJSON:
+        texts = WorkflowVersion.objects.filter(pk=version.pk).annotate(text=Cast("graph", TextField()))
+        return RawJSON.from_text(texts.values_list("text", flat=True).get())
+
+    return _GRAPH_JSON.get_or_make((version.pk, version.created_at), read)
 
 
 def version_notebooks(*, version: WorkflowVersion, names: set[str] | None = None,

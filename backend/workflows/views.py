@@ -1,11 +1,12 @@
 from django.http import Http404
+from django.utils.cache import get_conditional_response
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
 from tenancy.scoping import TenantScopedMixin
 from workflows import selectors, services
-from workflows.details import workflow_detail
+from workflows.details import detail_etag, detail_graph, workflow_detail
 from workflows.models import Workflow, WorkflowVersion
 from workflows.serializers import (
     GraphSerializer,
@@ -19,6 +20,8 @@ from workflows.serializers import (
 )
 
 VERSION_PARAM = OpenApiParameter("version", int, description="A version number; the latest by default.")
+IF_NONE_MATCH = OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER,
+                                 description="The ETag of an earlier answer: 304 without a body if it still holds.")
 
 
 class WorkflowScopedMixin(TenantScopedMixin):
@@ -50,13 +53,23 @@ class WorkflowListView(WorkflowScopedMixin, generics.ListAPIView):
 class WorkflowDetailView(WorkflowScopedMixin, generics.GenericAPIView):
     serializer_class = WorkflowDetailSerializer
 
-    @extend_schema(parameters=[VERSION_PARAM], responses=WorkflowDetailSerializer)
+    @extend_schema(parameters=[VERSION_PARAM, IF_NONE_MATCH], responses={200: WorkflowDetailSerializer, 304: None})
     def get(self, request, tenant, workflow_id):
+        """The version (the latest by default). Its ETag changes with anything the answer shows; sent
+        back in If-None-Match, it gets 304 without the graph. Browsers do that themselves (no-cache)."""
         number = request.query_params.get("version") or ""
         version = selectors.workflow_version_shown(tenant=self.tenant, workflow_id=workflow_id,
                                                    number=int(number) if number else None) if number.isdigit() or not number else None
         # Not found: the two-step path answers 404 saying what is missing (the workflow, or that version).
-        return Response(workflow_detail(version or self.get_version(self.get_object(), graph_text=True)))
+        version = version or self.get_version(self.get_object())
+        detail = workflow_detail(version, graph=False)
+        headers = {"ETag": detail_etag(detail, version), "Cache-Control": "private, no-cache"}
+        unchanged = get_conditional_response(request, etag=headers["ETag"])
+        if unchanged is not None:  # 304 (or 412 for an If-Match that does not match)
+            for name, value in headers.items():
+                unchanged[name] = value
+            return unchanged
+        return Response(detail_graph(detail, version), headers=headers)
 
     @extend_schema(request=GraphUpdateSerializer, responses={200: WorkflowDetailSerializer, 409: StaleSerializer})
     def put(self, request, tenant, workflow_id):

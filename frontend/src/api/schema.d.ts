@@ -794,7 +794,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Mixin for DRF views whose URL carries `<tenant>`. */
+        /**
+         * @description The version (the latest by default). Its ETag changes with anything the answer shows; sent
+         *     back in If-None-Match, it gets 304 without the graph. Browsers do that themselves (no-cache).
+         */
         get: operations["tenants_workflows_retrieve"];
         /** @description Save a new version. A save whose base_version is not the latest gets 409 and changes nothing. */
         put: operations["tenants_workflows_update"];
@@ -6917,7 +6920,10 @@ export interface operations {
                 /** @description A version number; the latest by default. */
                 version?: number;
             };
-            header?: never;
+            header?: {
+                /** @description The ETag of an earlier answer: 304 without a body if it still holds. */
+                "If-None-Match"?: string;
+            };
             path: {
                 tenant: string;
                 workflow_id: number;
@@ -6933,6 +6939,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["WorkflowDetail"];
                 };
+            };
+            /** @description No response body */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is invalid; the body says why. */
             400: {
