@@ -4,6 +4,8 @@ nothing of it starts again, not even for a platform admin, until it is activated
 import os
 import time
 
+import pytest
+
 from audit.models import AuditEntry
 from runs.models import Run
 from schedules.models import Backfill
@@ -86,3 +88,18 @@ def test_deactivating_another_tenant_leaves_this_ones_runs_alone(engine, api, ro
     gate.write_text("open")
     assert wait_run(api, "acme", run["id"])["status"] == "success"
     assert os.path.exists(gate)
+
+
+@pytest.mark.airflow
+def test_deactivation_cancels_an_airflow_run_in_airflow(airflow_engine, api, root_api, tenant, nb, workflow, run_wf):
+    """The cancel service tells Airflow: the DAG run of the deactivated tenant's run is failed there."""
+    from deployments.client import airflow_client
+
+    nb("sleep.ipynb", "seconds: int = 120", "import time\ntime.sleep(seconds)")
+    wid = workflow(nodes=[{"id": "nap", "notebook": "sleep.ipynb"}])
+    started = run_wf(wid, engine="airflow", wait=False)
+    wait_run(api, tenant.slug, started["id"], timeout=120, until=lambda d: d["nodes"][0]["status"] == "running")
+    assert root_api.patch("/api/platform/tenants/acme/", {"is_active": False}, format="json").status_code == 200
+    run = Run.objects.get(pk=started["id"])
+    assert run.status == "cancelled"
+    assert airflow_client().dag_runs.get_dag_run(f"loom__acme__{wid}", run.external_id).state.value == "failed"
