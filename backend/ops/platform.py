@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from loom.roles import IsPlatformAdmin
+from ops.services import tenant_activate
 from runs.usage import tenants_usage
 from tenancy import services
 from tenancy.models import Membership, Role, Tenant, slug_validator
@@ -42,7 +43,7 @@ class TenantOpenSerializer(serializers.Serializer):
 class TenantPlatformUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(max_length=1000, required=False, allow_blank=True)
-    is_active = serializers.BooleanField(required=False, help_text="false: its members can no longer open it.")
+    is_active = serializers.BooleanField(required=False, help_text="false: its members can no longer open it; its active runs and backfills are cancelled.")
 
 
 class TenantUsageSerializer(serializers.Serializer):
@@ -87,13 +88,13 @@ class PlatformTenantDetailView(APIView):
 
     @extend_schema(request=TenantPlatformUpdateSerializer, responses=PlatformTenantSerializer)
     def patch(self, request, slug):
-        """Rename, describe, deactivate or activate a tenant."""
+        """Rename, describe, deactivate (cancelling its active runs and backfills) or activate a tenant."""
         found = get_object_or_404(Tenant, slug=slug)
         data = TenantPlatformUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         if "is_active" in fields:
-            found = services.tenant_activate(tenant=found, active=fields.pop("is_active"))
+            found = tenant_activate(tenant=found, active=fields.pop("is_active"))
         if fields:
             found = services.tenant_update(tenant=found, user=request.user, data=fields)
         return Response(PlatformTenantSerializer(_tenants().get(pk=found.pk)).data)

@@ -11,6 +11,7 @@ from runs.engines.local import cache_plan
 from runs.models import ACTIVE, NodeRun, Run, Status, Trigger
 from runs.reuse import ReuseInvalid, node_fit_problem, origin, reuse_rows, reuse_source, selection
 from runs.signals import run_finished_send
+from tenancy.services import tenant_active_check
 from workflows.graph import ancestors, graph_order, with_article
 from workflows.models import WorkflowVersion
 from workflows.selectors import workflow_version_get
@@ -67,9 +68,10 @@ def run_start(*, version: WorkflowVersion, engine: str = "local", parameters: di
     logical date alone).
 
     Raises EngineUnavailable, WorkflowInvalid (with every problem of the graph),
-    RunParametersInvalid or ReuseInvalid; nothing is written then. A second scheduled run for one
+    RunParametersInvalid, ReuseInvalid or TenantInactive; nothing is written then. A second scheduled run for one
     logical date raises IntegrityError (runs.models: unique_scheduled_run), and nothing is written either.
     """
+    tenant_active_check(version.workflow.tenant)
     runner = _Previewer() if preview else engine_get(engine)
     runner.check()
     workflow_version_runnable(version=version)
@@ -196,6 +198,7 @@ def run_repair(*, run: Run, version=None, parameters: dict | None = None, retry_
     names each that does not. On Airflow either makes a new DAG run, fed the kept outputs."""
     runner = engine_get(run.engine)
     run = Run.objects.select_related("version", "tenant", "workflow").get(pk=run.pk)
+    tenant_active_check(run.tenant)
     if retry_items_of is None:
         _repairable(run)
     target = _repair_version(run, version)

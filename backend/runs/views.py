@@ -58,6 +58,7 @@ class RunListView(WorkflowScopedMixin, generics.GenericAPIView):
 
     @extend_schema(request=RunStartSerializer, responses={
         201: RunDetailSerializer, 400: OpenApiResponse(description="A field of the body is invalid, or the version's graph or the parameters fail validation (every problem in `errors`)."), 404: OpenApiResponse(description="No such version"),
+        409: OpenApiResponse(description="The tenant is deactivated"),
         503: OpenApiResponse(description="The engine is not configured")})
     def post(self, request, tenant, workflow_id):
         """Start a run. An invalid graph or bad parameters get 400 with every problem."""

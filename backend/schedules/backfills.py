@@ -21,6 +21,7 @@ from deployments.models import Deployment
 from loom.errors import Conflict, FieldsInvalid, Unavailable
 from runs.models import ACTIVE, FINISHED, Run, Status, Trigger
 from runs.services import run_cancel, run_start
+from tenancy.services import tenant_active_check
 from workflows import timetable
 from schedules.models import Backfill, BackfillDate, BackfillStatus, Reprocess
 from workflows.models import Workflow, WorkflowVersion
@@ -65,7 +66,8 @@ def backfill_plan(*, version: WorkflowVersion, start: datetime, end: datetime, r
 
 def backfill_create(*, workflow: Workflow, version: WorkflowVersion, engine: str, start: datetime, end: datetime,
                     reprocess: str, max_active_runs: int, user=None) -> Backfill:
-    """Start a backfill. Raises FieldsInvalid, BackfillConflict, or Unavailable (Airflow)."""
+    """Start a backfill. Raises FieldsInvalid, BackfillConflict, TenantInactive or Unavailable (Airflow)."""
+    tenant_active_check(workflow.tenant)
     if Backfill.objects.filter(workflow=workflow, status=BackfillStatus.RUNNING).exists():
         raise BackfillConflict(f"'{workflow.name}' has a backfill running; cancel it or wait until it ends.")
     plan = backfill_plan(version=version, start=start, end=end, reprocess=reprocess)
@@ -139,10 +141,13 @@ def backfill_cancel(*, backfill: Backfill) -> Backfill:
         except AirflowUnavailable as e:
             raise Unavailable(str(e)) from e
     with transaction.atomic():
-        backfill = Backfill.objects.select_for_update().get(pk=backfill.pk)
+        backfill = Backfill.objects.select_for_update().select_related("tenant", "workflow").get(pk=backfill.pk)
         if backfill.status != BackfillStatus.RUNNING:
             return backfill
-        backfill.dates.filter(run=None).update(cancelled=True)
+        unstarted = backfill.dates.filter(run=None).update(cancelled=True)
+        record(Action.BACKFILL_CANCELLED, tenant=backfill.tenant, obj=backfill,
+               label=f"backfill {backfill.pk} of {backfill.workflow.name}",
+               before={"status": backfill.status}, after={"status": BackfillStatus.CANCELLED, "dates_cancelled": unstarted})
         if backfill.engine == "airflow":  # queued DAG runs Airflow made for it: Loom cancels their runs
             for run in Run.objects.filter(pk__in=backfill.dates.values("run"), status=Status.QUEUED, started_at=None):
                 transaction.on_commit(lambda run=run: run_cancel(run=run))

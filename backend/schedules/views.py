@@ -26,7 +26,7 @@ class BackfillListView(WorkflowScopedMixin, generics.GenericAPIView):
     @extend_schema(request=BackfillRequestSerializer, responses={
         201: BackfillDetailSerializer, 200: DryRunSerializer,
         400: OpenApiResponse(description="No cron schedule, a bad range, too many dates, or Airflow refused it."),
-        409: OpenApiResponse(description="A backfill of this workflow is running"),
+        409: OpenApiResponse(description="A backfill of this workflow is running, or the tenant is deactivated"),
         503: OpenApiResponse(description="Airflow is not configured or unreachable")})
     def post(self, request, tenant, workflow_id):
         """Start a backfill, or with dry_run list the logical dates it would run (200)."""

@@ -50,10 +50,22 @@ def tenant_update(*, tenant: Tenant, user, data: dict) -> Tenant:
 
 
 def tenant_activate(*, tenant: Tenant, active: bool) -> Tenant:
-    """Deactivate (its members can no longer open it) or activate a tenant; nothing is deleted."""
+    """Deactivate (its members can no longer open it) or activate a tenant; nothing is deleted.
+    What of it still runs is stopped by ops.services.tenant_activate, which calls this."""
     tenant.is_active = active
     tenant.save()
     return tenant
+
+
+class TenantInactive(Conflict):
+    """Nothing of a deactivated tenant starts (409), not even for a platform admin, who may open it."""
+
+
+def tenant_active_check(tenant: Tenant) -> None:
+    """Raise TenantInactive unless the tenant is active: every way of starting work asks here."""
+    if not tenant.is_active:
+        raise TenantInactive(f"The tenant '{tenant.slug}' is deactivated: nothing of it runs until a platform "
+                             "admin activates it again.")
 
 
 @transaction.atomic

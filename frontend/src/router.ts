@@ -63,7 +63,7 @@ export type Route =
 
 export const ADMIN_SECTIONS = ["members", "connections", "channels", "audit", "settings"] as const;
 export type AdminSection = (typeof ADMIN_SECTIONS)[number];
-export const PLATFORM_SECTIONS = ["tenants", "usage"] as const;
+export const PLATFORM_SECTIONS = ["tenants", "usage", "audit"] as const;
 export type PlatformSection = (typeof PLATFORM_SECTIONS)[number];
 
 export function routeOf(path: string): Route {
@@ -80,7 +80,7 @@ export function routeOf(path: string): Route {
   if (m) return { page: "editor", tenant: decodeURIComponent(m[1]), workflow: Number(m[2]) };
   m = path.match(/^\/t\/([^/]+)\/runs\/(\d+)\/?$/);
   if (m) return { page: "run", tenant: decodeURIComponent(m[1]), run: Number(m[2]) };
-  m = path.match(/^\/platform(?:\/(tenants|usage))?\/?$/);
+  m = path.match(/^\/platform(?:\/(tenants|usage|audit))?\/?$/);
   if (m) return { page: "platform", section: (m[1] ?? "tenants") as PlatformSection };
   m = path.match(/^\/t\/([^/]+)\/admin(?:\/(members|connections|channels|audit|settings))?\/?$/);
   if (m) return { page: "admin", tenant: decodeURIComponent(m[1]), section: (m[2] ?? "members") as AdminSection };

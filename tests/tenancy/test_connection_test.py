@@ -20,7 +20,7 @@ PASSWORD = "right-password-1"
 
 @pytest.fixture(scope="module")
 def outside():
-    with outside_servers() as address:
+    with outside_servers(mariadb=True, s3=True) as address:
         yield address
 
 
@@ -77,6 +77,59 @@ def test_a_secret_the_server_echoes_is_scrubbed(admin_api, outside, sandboxed):
                                 "invalid credentials: Bearer ********", answer
     ok = answer_of(admin_api, {"kind": "http", "host": f"http://{outside}:8080/ok"})
     assert ok == ok | {"status": "ok", "message": f"HTTP 200 from http://{outside}:8080/ok."}
+
+
+def test_mysql_connects_to_a_real_mariadb(admin_api, outside, sandboxed):
+    answer = answer_of(admin_api, {"kind": "mysql", "host": outside, "port": 3306, "login": "loom_pw",
+                                   "schema": "warehouse", "secret": PASSWORD})
+    assert answer["status"] == "ok", answer
+    assert answer["message"].startswith("Connected to MySQL 10.11.") and answer["message"].endswith(
+        f"-MariaDB-0+deb12u1 at {outside}:3306."), answer
+
+
+def test_mysql_wrong_password_shows_the_servers_words_without_the_secret(admin_api, outside, sandboxed):
+    answer = answer_of(admin_api, {"kind": "mysql", "host": outside, "login": "loom_pw", "schema": "warehouse",
+                                   "secret": "wrong-password-9"})
+    assert answer["status"] == "failed"
+    assert answer["message"].startswith("OperationalError: (1045, \"Access denied for user 'loom_pw'@"), answer
+    assert "(using password: YES)" in answer["message"] and "wrong-password-9" not in answer["message"]
+
+
+def test_s3_lists_a_bucket_on_a_real_s3_server(admin_api, outside, sandboxed):
+    key_id, secret = outside_servers.s3_key
+    s3 = {"kind": "s3", "host": f"http://{outside}:9000",
+          "extra": {"region_name": "us-east-1", "aws_access_key_id": key_id, "aws_secret_access_key": secret}}
+    listed = answer_of(admin_api, {**s3, "schema": "loom-data"})
+    assert listed["status"] == "ok", listed
+    assert listed["message"] == "Listed bucket loom-data: 1 object(s) seen (at most 5 asked).", listed
+    buckets = answer_of(admin_api, s3)
+    assert buckets["status"] == "ok" and buckets["message"] == "Listed 1 bucket(s).", buckets
+
+
+def test_s3_bad_credentials_fail_with_the_servers_error(admin_api, outside, sandboxed):
+    key_id, _ = outside_servers.s3_key
+    wrong = "wrong-secret-access-key-0123456789"
+    answer = answer_of(admin_api, {"kind": "s3", "host": f"http://{outside}:9000", "schema": "loom-data", "extra": {
+        "region_name": "us-east-1", "aws_access_key_id": key_id, "aws_secret_access_key": wrong}})
+    assert answer["status"] == "failed", answer
+    assert answer["message"].startswith("ClientError: An error occurred (SignatureDoesNotMatch) when calling the "
+                                        "ListObjectsV2 operation"), answer
+    assert wrong not in answer["message"]
+    unknown = answer_of(admin_api, {"kind": "s3", "host": f"http://{outside}:9000", "schema": "loom-data", "extra": {
+        "region_name": "us-east-1", "aws_access_key_id": "AKIANOBODY0000000000", "aws_secret_access_key": wrong}})
+    assert unknown["status"] == "failed" and "(InvalidAccessKeyId)" in unknown["message"], unknown
+
+
+def test_generic_connects_over_tcp_to_a_real_server(admin_api, outside, sandboxed):
+    """A generic connection is tested by a TCP connect to host:port (runtime.connection_check)."""
+    ok = answer_of(admin_api, {"kind": "generic", "host": outside, "port": 5432})
+    assert ok == ok | {"status": "ok", "message": f"Connected to {outside}:5432 (TCP)."}
+    # A closed port is no test here: the sandbox's user-mode network accepts a connect before the
+    # server refuses it. A name that resolves nowhere fails as it would for a notebook.
+    nowhere = answer_of(admin_api, {"kind": "generic", "host": "no-such-host.invalid", "port": 5432})
+    assert nowhere["status"] == "failed" and nowhere["message"].startswith("gaierror: "), nowhere
+    unset = answer_of(admin_api, {"kind": "generic", "host": outside})
+    assert unset["status"] == "failed" and "set both" in unset["message"], unset
 
 
 def test_the_hosts_loopback_is_out_of_reach_as_for_notebooks(admin_api, sandboxed):

@@ -67,9 +67,10 @@ export const endpoints = {
   connectionTest: (t: string, id: number) => api.get<ConnectionTest>(`${T(t)}/connections/${id}/test/`),
   connectionTestStart: (t: string, id: number) => api.post<ConnectionTest>(`${T(t)}/connections/${id}/test/`),
 
-  /** A page of the tenant's audit log (newest first); `cursor` is a `next` link as the server gave it. */
-  audit: (t: string, filters: Record<string, string>, cursor?: string) =>
-    api.get<CursorPage<AuditEntry>>(cursor ?? `${T(t)}/audit/?${new URLSearchParams(Object.entries(filters).filter(([, v]) => v))}`),
+  /** A page of the tenant's audit log (newest first), or with no tenant every tenant's (platform
+   *  admins; `filters.tenant` narrows it); `cursor` is a `next` link as the server gave it. */
+  audit: (t: string | null, filters: Record<string, string>, cursor?: string) =>
+    api.get<CursorPage<AuditEntry>>(cursor ?? `${t === null ? "/api" : T(t)}/audit/?${new URLSearchParams(Object.entries(filters).filter(([, v]) => v))}`),
 
   platformTenants: () => api.get<PlatformTenant[]>("/api/platform/tenants/"),
   platformTenantOpen: (body: TenantOpen) => api.post<PlatformTenant>("/api/platform/tenants/", body),

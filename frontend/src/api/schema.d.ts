@@ -221,7 +221,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** @description Rename, describe, deactivate or activate a tenant. */
+        /** @description Rename, describe, deactivate (cancelling its active runs and backfills) or activate a tenant. */
         patch: operations["platform_tenants_partial_update"];
         trace?: never;
     };
@@ -2305,7 +2305,7 @@ export interface components {
         PatchedTenantPlatformUpdateRequest: {
             name?: string;
             description?: string;
-            /** @description false: its members can no longer open it. */
+            /** @description false: its members can no longer open it; its active runs and backfills are cancelled. */
             is_active?: boolean;
         };
         /** @description Tenant admins change name and description; the other fields are the platform admin's. */
@@ -7260,7 +7260,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A backfill of this workflow is running */
+            /** @description A backfill of this workflow is running, or the tenant is deactivated */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7906,6 +7906,15 @@ export interface operations {
             };
             /** @description No such version */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant is deactivated */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,32 +1,49 @@
-// The tenant's audit log: filters by person, action, object and time (the API's own filters,
-// applied on submit), newest first, "Load more" following the server's cursor; each entry links
-// to what it concerns (a run, a workflow version, a connection, a notebook, a member).
+// An audit log: filters by person, action, object and time (the API's own filters, applied on
+// submit), newest first, "Load more" following the server's cursor; each entry links to what it
+// concerns (a run, a workflow version, a connection, a notebook, a member). The tenant's for its
+// admins; with tenant={null} every tenant's, for platform admins, with a tenant filter and column.
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { endpoints } from "../../api/endpoints";
-import type { AuditAction, AuditEntry, Json, Member } from "../../api/types";
+import type { AuditAction, AuditEntry, Json } from "../../api/types";
 import { linkProps } from "../../router";
 import { errorText } from "../../ui/errors";
 
 const ACTIONS: AuditAction[] = [
   "workflow.created", "workflow.saved", "workflow.deleted", "notebook.uploaded", "notebook.deleted", "run.started",
-  "run.cancelled", "run.repaired", "deployment.deployed", "deployment.undeployed", "connection.created", "connection.changed",
-  "connection.deleted", "member.added", "member.changed", "member.removed", "invitation.created", "invitation.accepted",
+  "run.cancelled", "run.repaired", "deployment.deployed", "deployment.undeployed", "deployment.paused", "deployment.resumed",
+  "backfill.cancelled", "connection.created", "connection.changed", "connection.deleted", "channel.created", "channel.changed",
+  "channel.deleted", "member.added", "member.changed", "member.removed", "invitation.created", "invitation.accepted",
   "invitation.revoked", "tenant.created", "tenant.changed", "tenant.deleted", "token.created", "token.revoked",
 ];
-const CATEGORIES = [...new Set(ACTIONS.map((a) => a.split(".")[0]))];
-const OBJECT_TYPES = ["workflow", "run", "deployment", "notebook", "connection", "member", "invitation", "tenant"];
-const EMPTY = { actor: "", action: "", object_type: "", object_id: "", since: "", until: "" };
+const OBJECT_TYPES = ["workflow", "run", "deployment", "backfill", "notebook", "connection", "channel", "member", "invitation", "tenant"];
+const ACTORS = ["system", "scheduler", "airflow"];
+const EMPTY = { tenant: "", actor: "", action: "", object_type: "", object_id: "", since: "", until: "" };
 type Filters = typeof EMPTY;
 
 /** datetime-local (the browser's zone) to ISO 8601 for the API. */
 const iso = (local: string) => (local ? new Date(local).toISOString() : "");
 
-export function AuditLog({ tenant }: { tenant: string }) {
+/** What differs between a tenant's log and the platform's: where it is read, and the filters' choices. */
+function scopeOf(tenant: string | null) {
+  const platform = tenant === null;
+  const actions: AuditAction[] = platform ? [...ACTIONS, "login.failed"] : ACTIONS;
+  return {
+    platform,
+    actions,
+    categories: [...new Set(actions.map((a) => a.split(".")[0]))],
+    actors: platform ? [...ACTORS, "anonymous"] : ACTORS,
+    objectTypes: platform ? [...OBJECT_TYPES, "user"] : OBJECT_TYPES,
+  };
+}
+
+export function AuditLog({ tenant }: { tenant: string | null }) {
+  const scope = scopeOf(tenant);
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
   const [entries, setEntries] = useState<AuditEntry[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
-  const [members, setMembers] = useState<Member[]>([]);
+  const [people, setPeople] = useState<string[]>([]);
+  const [tenants, setTenants] = useState<string[]>([]);
   const [error, setError] = useState("");
   const [loading, setLoading] = useState(false);
 
@@ -44,7 +61,13 @@ export function AuditLog({ tenant }: { tenant: string }) {
     setLoading(false);
   }, [tenant, filters]);
   useEffect(() => { load(); }, [load]);
-  useEffect(() => { endpoints.members(tenant).then(setMembers, () => setMembers([])); }, [tenant]);
+  useEffect(() => {
+    if (tenant === null) {
+      endpoints.platformTenants().then((ts) => setTenants(ts.map((t) => t.slug)), () => setTenants([]));
+    } else {
+      endpoints.members(tenant).then((ms) => setPeople(ms.map((m) => m.username)), () => setPeople([]));
+    }
+  }, [tenant]);
 
   const apply = (e: FormEvent) => {
     e.preventDefault();
@@ -57,27 +80,36 @@ export function AuditLog({ tenant }: { tenant: string }) {
     <section className="section">
       <div className="section-head"><h1>Audit log</h1></div>
       <form className="audit-filters" onSubmit={apply} aria-label="Filter the audit log">
+        {scope.platform && (
+          <label className="field">
+            <span>Tenant</span>
+            <select value={draft.tenant} onChange={set("tenant")}>
+              <option value="">any</option>
+              {tenants.map((t) => <option key={t} value={t}>{t}</option>)}
+            </select>
+          </label>
+        )}
         <label className="field">
           <span>Person</span>
           <input list="audit-people" value={draft.actor} onChange={set("actor")} placeholder="anyone" />
           <datalist id="audit-people">
-            {members.map((m) => <option key={m.id} value={m.username} />)}
-            {["system", "scheduler", "airflow"].map((a) => <option key={a} value={a} />)}
+            {people.map((p) => <option key={p} value={p} />)}
+            {scope.actors.map((a) => <option key={a} value={a} />)}
           </datalist>
         </label>
         <label className="field">
           <span>Action</span>
           <select value={draft.action} onChange={set("action")}>
             <option value="">any</option>
-            <optgroup label="Every action of">{CATEGORIES.map((c) => <option key={c} value={c}>{c}.*</option>)}</optgroup>
-            <optgroup label="One action">{ACTIONS.map((a) => <option key={a} value={a}>{a}</option>)}</optgroup>
+            <optgroup label="Every action of">{scope.categories.map((c) => <option key={c} value={c}>{c}.*</option>)}</optgroup>
+            <optgroup label="One action">{scope.actions.map((a) => <option key={a} value={a}>{a}</option>)}</optgroup>
           </select>
         </label>
         <label className="field">
           <span>Object</span>
           <select value={draft.object_type} onChange={set("object_type")}>
             <option value="">any</option>
-            {OBJECT_TYPES.map((t) => <option key={t} value={t}>{t}</option>)}
+            {scope.objectTypes.map((t) => <option key={t} value={t}>{t}</option>)}
           </select>
         </label>
         <label className="field small-field">
@@ -100,18 +132,19 @@ export function AuditLog({ tenant }: { tenant: string }) {
       {error && <div className="form-error" role="alert">{error}</div>}
       {!entries && !error && <div className="empty">Loading…</div>}
       {entries?.length === 0 && (
-        <div className="empty">{filtered ? "No entry matches these filters." : "Nothing has happened in this workspace yet."}</div>
+        <div className="empty">{filtered ? "No entry matches these filters." : scope.platform ? "Nothing has happened on this platform yet." : "Nothing has happened in this workspace yet."}</div>
       )}
       {entries && entries.length > 0 && (
         <table className="table audit-table" aria-label="Audit log">
-          <thead><tr><th>When</th><th>Who</th><th>Action</th><th>Concerns</th><th>Details</th></tr></thead>
+          <thead><tr><th>When</th>{scope.platform && <th>Tenant</th>}<th>Who</th><th>Action</th><th>Concerns</th><th>Details</th></tr></thead>
           <tbody>
             {entries.map((e) => (
               <tr key={e.id} data-testid={`audit-${e.id}`}>
                 <td className="small nowrap" title={e.at}>{new Date(e.at).toLocaleString()}</td>
+                {scope.platform && <td>{e.tenant ? <a {...linkProps(`/t/${encodeURIComponent(e.tenant)}`)}>{e.tenant}</a> : <span className="muted">—</span>}</td>}
                 <td>{e.actor}{e.actor_kind !== "user" && e.actor !== e.actor_kind && <span className="muted small"> ({e.actor_kind})</span>}</td>
                 <td><span className="chip mono">{e.action}</span></td>
-                <td><EntryLink tenant={tenant} entry={e} /></td>
+                <td><EntryLink tenant={tenant ?? e.tenant} entry={e} /></td>
                 <td className="small muted audit-details">{details(e)}</td>
               </tr>
             ))}
@@ -130,7 +163,7 @@ function field(obj: Json | undefined, key: string): Json | undefined {
 /** Where an entry's object lives in the app, or null when nothing shows it (deleted, a login). */
 export function entryHref(tenant: string, e: AuditEntry): string | null {
   const t = `/t/${encodeURIComponent(tenant)}`;
-  if (e.action.endsWith(".deleted") || e.action === "member.removed" || !e.object_id) return null;
+  if (!tenant || e.action.endsWith(".deleted") || e.action === "member.removed" || !e.object_id) return null;
   switch (e.object_type) {
     case "run": return `${t}/runs/${e.object_id}`;
     case "workflow": case "deployment": {

@@ -1,12 +1,13 @@
 // The platform admin's pages: every tenant (open one with its first admin, rename, deactivate)
-// and what each used over the last 30 days. Platform admins only; others see why not.
+// what each used over the last 30 days, and every tenant's audit log. Platform admins only; others see why not.
 import { type PlatformSection, linkProps } from "../../router";
+import { AuditLog } from "../admin/AuditLog";
 import { useStore } from "../../store";
 import { TopBar } from "../TopBar";
 import { PlatformTenants } from "./PlatformTenants";
 import { Usage } from "./Usage";
 
-const TITLES: Record<PlatformSection, string> = { tenants: "Tenants", usage: "Usage" };
+const TITLES: Record<PlatformSection, string> = { tenants: "Tenants", usage: "Usage", audit: "Audit log" };
 
 export function Platform({ section }: { section: PlatformSection }) {
   const allowed = !!useStore((s) => s.user?.is_platform_admin);
@@ -27,6 +28,7 @@ export function Platform({ section }: { section: PlatformSection }) {
           </nav>
           {section === "tenants" && <PlatformTenants />}
           {section === "usage" && <Usage />}
+          {section === "audit" && <AuditLog tenant={null} />}
         </>}
       </main>
     </div>
