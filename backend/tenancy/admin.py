@@ -15,9 +15,12 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "concurrency_quota", "created_at"]
+    list_display = ["slug", "name", "is_active", "concurrency_quota", "created_at"]
     search_fields = ["slug", "name"]
     inlines = [MembershipInline]
+    # Deactivating stops the tenant's runs and backfills too (ops.services.tenant_activate): the
+    # platform page (/platform/tenants) or PATCH /api/platform/tenants/{t}/ does it, not a bare field.
+    readonly_fields = ["is_active"]
 
 
 class ConnectionAdminForm(forms.ModelForm):

@@ -71,3 +71,16 @@ def test_a_platform_admin_opens_every_admin_page(make_user, cross_tenant_data):
 def test_an_inactive_superuser_opens_nothing(make_user):
     client = client_of(make_user("gone", is_staff=True, is_superuser=True, is_active=False))
     assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_the_admin_site_cannot_deactivate_a_tenant_around_the_service(make_user, tenant):
+    """Deactivating also cancels the tenant's runs and backfills (ops.services.tenant_activate), which a
+    bare field in the admin's form would skip: there it is read only; the platform page does it."""
+    client = client_of(make_user("root", is_staff=True, is_superuser=True))
+    url = reverse("admin:tenancy_tenant_change", args=[tenant.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="is_active"' not in page.content.decode()
+    client.post(url, {"slug": tenant.slug, "name": tenant.name, "concurrency_quota": tenant.concurrency_quota,
+                      "memberships-TOTAL_FORMS": 0, "memberships-INITIAL_FORMS": 0})
+    tenant.refresh_from_db()
+    assert tenant.is_active
