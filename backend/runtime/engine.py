@@ -259,10 +259,10 @@ class _Client(PapermillNotebookClient):
 
     def papermill_execute_cells(self):
         self.watchdog.arm(self.km)
-        if self.state.get("budget"):
-            self.state["budget"].limits.kernel_apply(getattr(self.km.provisioner, "pid", None))
-            if code := self.state["budget"].kernel_code():
-                self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False))
+        if self.state.get("budget") and (code := self.state["budget"].kernel_code()):
+            reply = self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False))
+            if not reply or reply["content"].get("status") != "ok":
+                raise RuntimeError("could not set the notebook's limits in the kernel")
         if self.prologue:
             # silent and out of history: the variables (connection secrets) never reach the notebook.
             reply = self.wait_for_reply(self.kc.execute(self.prologue, silent=True, store_history=False))

@@ -23,3 +23,9 @@ class PatientPool(KernelPool):
 def kernel_pool(**kwargs) -> PatientPool:
     """A started pool of 2 kernels (sandboxed with `sandbox=`), refilled as soon as one is taken."""
     return PatientPool(size=2, quiet_s=0, **kwargs).start()
+
+
+# A runaway file (5 MB), and a cell trying to lift RLIMIT_FSIZE again (`seen`: the hard limit it kept).
+BIG_FILE = "with open('big', 'wb') as f:\n    for _ in range(10):\n        f.write(b'x' * 500_000)"
+LIFT = ("import resource\ntry:\n    resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)\n"
+        "    seen = 'lifted'\nexcept (ValueError, OSError):\n    seen = str(resource.getrlimit(resource.RLIMIT_FSIZE)[1])")
