@@ -125,3 +125,15 @@ def test_a_file_past_the_size_limit_fails_naming_it_in_a_forked_kernel(runs, roo
     assert notebook_execute(notebook=lift, output_path=None, parameters={}, outputs=["seen"], limits=limits,
                             cwd=root / "artifacts" / "t5" / "1" / "lift-0",
                             kernel_manager=runs.kernel_manager("python3", (5, 1))).outputs == {"seen": str(2 * 10**6)}
+
+
+def test_a_forked_kernel_is_configured_as_a_fresh_one_and_not_by_an_earlier_notebook(runs, root):
+    """The warm interpreter reads the kernel's command line and config files once, before any
+    notebook (runtime/zygote_main.py _configure): each fork keeps its input history off, as a
+    kernel started by runtime/engine.py does, and a config file an earlier notebook of the same
+    run wrote into the shared /tmp does not configure later kernels."""
+    item(runs, root, (6, 1), "cfg-0", "import os\nos.makedirs('/tmp/.ipython/profile_default', exist_ok=True)\n"
+         "open('/tmp/.ipython/profile_default/ipython_kernel_config.py', 'w').write('c.IPKernelApp.exec_lines = [\"leak = 1\"]')")
+    seen = item(runs, root, (6, 1), "cfg-1", "leaked = 'leak' in globals()\n"
+                "history = get_ipython().history_manager.enabled", outputs=["leaked", "history"]).outputs
+    assert seen == {"leaked": False, "history": False}
