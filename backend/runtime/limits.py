@@ -15,9 +15,9 @@ and every poll of the run. So each limit is applied where the data arrives, not 
   worker measures it again as the message arrives; a value over `output_max_bytes` fails the node
   naming the limit (large data belongs in artifacts_dir);
 - files: the kernel sets its own RLIMIT_FSIZE = `node_bytes_max` before the first cell, for itself
-  and the processes it starts (one runaway file stops at the limit with "File too large"), and after the notebook its folder is counted against
-  `node_files_max` and `node_bytes_max`; a tenant's whole folder against its quota
-  (`tenant_quota_problem`) before each notebook starts;
+  and the processes it starts (one runaway file stops at the limit with "File too large"), and
+  after the notebook its folder is counted against `node_files_max` and `node_bytes_max`; a
+  tenant's whole folder against its quota (`tenant_quota_problem`) before each notebook starts;
 - the kernel's memory and processes: chosen here (`Limits.kernel`: the node's, else the
   tenant's, else the platform's, never above the platform's), enforced by runtime/sandbox.py.
 Each limit names its setting (`LOOM_...`) in the message, so a user knows what to ask for.
