@@ -259,15 +259,14 @@ class _Client(PapermillNotebookClient):
 
     def papermill_execute_cells(self):
         self.watchdog.arm(self.km)
-        if self.state.get("budget"):
-            self.state["budget"].limits.kernel_apply(getattr(self.km.provisioner, "pid", None))
-            if code := self.state["budget"].kernel_code():
-                self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False))
-        if self.prologue:
-            # silent and out of history: the variables (connection secrets) never reach the notebook.
-            reply = self.wait_for_reply(self.kc.execute(self.prologue, silent=True, store_history=False))
+        # The notebook's limits, then the environment of a pre-started kernel, in one request (each
+        # costs a round trip): silent and out of history, so the variables (connection secrets)
+        # never reach the notebook.
+        code = (self.state["budget"].kernel_code() if self.state.get("budget") else "") + self.prologue
+        if code:
+            reply = self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False))
             if not reply or reply["content"].get("status") != "ok":
-                raise RuntimeError("could not set the kernel's environment")
+                raise RuntimeError("could not set the kernel's limits and environment")
         for index, cell in enumerate(self.nb.cells):
             self.state["cell_index"] = index
             try:

@@ -14,17 +14,16 @@ and every poll of the run. So each limit is applied where the data arrives, not 
 - declared output values: the collector cell measures each value's JSON in the kernel, and the
   worker measures it again as the message arrives; a value over `output_max_bytes` fails the node
   naming the limit (large data belongs in artifacts_dir);
-- files: the kernel's processes get RLIMIT_FSIZE = `node_bytes_max` (one runaway file stops at
-  the limit with "File too large"), and after the notebook its folder is counted against
-  `node_files_max` and `node_bytes_max`; a tenant's whole folder against its quota
-  (`tenant_quota_problem`) before each notebook starts;
+- files: the kernel sets its own RLIMIT_FSIZE = `node_bytes_max` before the first cell, for itself
+  and the processes it starts (one runaway file stops at the limit with "File too large"), and
+  after the notebook its folder is counted against `node_files_max` and `node_bytes_max`; a
+  tenant's whole folder against its quota (`tenant_quota_problem`) before each notebook starts;
 - the kernel's memory and processes: chosen here (`Limits.kernel`: the node's, else the
   tenant's, else the platform's, never above the platform's), enforced by runtime/sandbox.py.
 Each limit names its setting (`LOOM_...`) in the message, so a user knows what to ask for.
 The accounting of outputs as they arrive (streams, the notebook, output values) is runtime/outputs.py.
 """
 import os
-import resource
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
@@ -150,17 +149,19 @@ class Limits:
                     f"{size_text(self.node_bytes_max)} per node ({SETTINGS['node_bytes_max']}).")
         return None
 
-    def kernel_apply(self, pid: int | None) -> None:
-        """Limit the size of any one file the kernel (and every process it started) writes.
-        Set from outside by prlimit, soft and hard, so the notebook cannot raise it again.
-        A pre-started kernel may run inside a sandbox's process tree, hence the whole tree."""
-        if not pid or self.node_bytes_max is None:
-            return
-        for p in process_tree(pid):
-            try:
-                resource.prlimit(p, resource.RLIMIT_FSIZE, (self.node_bytes_max, self.node_bytes_max))
-            except (ProcessLookupError, PermissionError):
-                pass
+    def kernel_code(self) -> str:
+        """Code the kernel runs (silently) before the notebook: RLIMIT_FSIZE = node_bytes_max, soft
+        and hard, on itself and so on every process it starts. Set from inside, since a worker may
+        not set another user's limits from outside (a root worker without CAP_SYS_RESOURCE, as in a
+        container, cannot prlimit a sandbox's kernel, which runs as nobody: the limit was silently
+        missing). The notebook cannot raise it again: lowering a hard limit is for good without
+        CAP_SYS_RESOURCE, which a sandboxed kernel never has. Never raises one already lower."""
+        if self.node_bytes_max is None:
+            return ""
+        n = self.node_bytes_max
+        return ("import resource as _r\n_h = _r.getrlimit(_r.RLIMIT_FSIZE)[1]\n"
+                f"_n = {n} if _h == _r.RLIM_INFINITY else min({n}, _h)\n"
+                "_r.setrlimit(_r.RLIMIT_FSIZE, (_n, _n))\ndel _r, _h, _n\n")
 
     @property
     def file_too_large_hint(self) -> str:
@@ -211,43 +212,3 @@ def folder_usage(folder: str | Path) -> tuple[int, int]:
                 except FileNotFoundError:
                     pass
     return files, total
-
-
-def process_tree(pid: int) -> list[int]:
-    """`pid` and its descendants, from /proc (Linux); just `pid` where /proc cannot say. Read
-    from each process's /proc/<pid>/task/*/children where the kernel has them (a few files,
-    where a scan of /proc reads one file per process of the machine, for every notebook)."""
-    if os.path.exists(f"/proc/{pid}/task/{pid}/children"):
-        tree, todo = [], [pid]
-        while todo:
-            p = todo.pop()
-            tree.append(p)
-            try:
-                for task in os.listdir(f"/proc/{p}/task"):
-                    with open(f"/proc/{p}/task/{task}/children", "rb") as f:
-                        todo.extend(int(c) for c in f.read().split())
-            except OSError:
-                continue  # gone meanwhile
-        return tree
-    children: dict[int, list[int]] = {}
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return [pid]
-    for name in names:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # The command name may hold spaces and parentheses: fields start after the last ')'.
-        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
-        children.setdefault(ppid, []).append(int(name))
-    tree, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        tree.append(p)
-        todo.extend(children.get(p, ()))
-    return tree

@@ -71,10 +71,11 @@ class OutputBudget:
     too_large: dict = field(default_factory=dict)  # output name -> JSON bytes
 
     def kernel_code(self) -> str:
-        """Code the kernel runs (silently) before the notebook: its share of the stream limit."""
-        if self.limits.stream_max_bytes is None:
-            return ""
-        return _KERNEL_STREAMS.format(left=self.limits.stream_max_bytes, mime=CUT_MIME)
+        """Code the kernel runs (silently) before the notebook: its share of the stream limit, and
+        its file-size limit (Limits.kernel_code)."""
+        streams = "" if self.limits.stream_max_bytes is None else \
+            _KERNEL_STREAMS.format(left=self.limits.stream_max_bytes, mime=CUT_MIME)
+        return self.limits.kernel_code() + streams
 
     def admit(self, msg: dict, cell_index: int) -> bool:
         """Whether to keep this output message; it may be trimmed in place."""

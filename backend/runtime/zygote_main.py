@@ -22,6 +22,8 @@ import ipykernel.ipkernel  # noqa: F401
 import ipykernel.kernelapp
 import IPython.core.interactiveshell  # noqa: F401
 import jupyter_client.session  # noqa: F401
+from IPython.core.application import BaseIPythonApplication
+from IPython.core.inputtransformer2 import TransformerManager
 
 KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False"]  # as runtime/engine.py's
 
@@ -38,9 +40,24 @@ def _child(control: socket.socket, request: dict) -> None:
         os.environ.update(request["env"])
         os.chdir(request.get("cwd") or "/loom/work")
         sys.argv = ["ipykernel_launcher", "-f", request["connection_file"], *KERNEL_ARGUMENTS]
-        ipykernel.kernelapp.launch_new_instance()
+        app = ipykernel.kernelapp.IPKernelApp.instance()
+        app.connection_file = request["connection_file"]
+        # What _configure did before the fork (command line, profile, config files) is not done again.
+        BaseIPythonApplication.initialize = lambda self, argv=None: None
+        app.initialize()
+        app.start()
     finally:
         os._exit(0)
+
+
+def _configure() -> None:
+    """Before any fork: the kernel application's part of initializing that depends on no request
+    (its command line, bar the connection file each fork sets, its profile folder and config
+    files), done once here instead of in each kernel; and the regular expressions IPython compiles
+    for a kernel's first cell (tokenize's, its input transformers'), compiled into the caches each
+    fork inherits. Nothing of it is per notebook: no socket, no thread, no namespace."""
+    BaseIPythonApplication.initialize(ipykernel.kernelapp.IPKernelApp.instance(), KERNEL_ARGUMENTS)
+    TransformerManager().transform_cell("import os\nx = {'a': [1, 2.5, 'b']}  # c\nprint(f'{x}')\n")
 
 
 def _preload() -> None:
@@ -88,6 +105,7 @@ def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     gc.disable()
     _preload()
+    _configure()
     # What the imports made, out of the collector's sight: a kernel's collections never touch (and
     # so never copy) the pages it shares with this process.
     gc.freeze()

@@ -106,3 +106,23 @@ def test_a_tenant_over_its_artifacts_quota_cannot_start_nodes(engine, benign, ot
                                         "tenant's artifacts_quota_mb). Delete old runs' artifacts, or ask an admin for "
                                         "more room.")
     benign()  # another tenant's run, right after, on the same worker
+
+
+def test_a_file_past_the_size_limit_fails_the_node_naming_it_in_pooled_and_forked_kernels(engine, nb, workflow, run_wf,
+                                                                                          benign):
+    """One file may be at most LOOM_NODE_ARTIFACTS_MAX_MB (2 MB here), whatever kernel runs it: a
+    plain node's (pre-started, in its own sandbox) and a fanned-out item's (forked in its run's
+    sandbox). The kernel sets the limit on itself: a root worker without CAP_SYS_RESOURCE could
+    not set it from outside, and the file grew unbounded."""
+    nb("big.ipynb", "artifacts_dir = '.'\nn = 0",
+       "with open(f'{artifacts_dir}/big', 'wb') as f:\n    for _ in range(6):\n        f.write(b'x' * 500_000)")
+    wid = workflow(parameters=[{"name": "ns", "type": "list", "default": [1, 2]}],
+                   nodes=[{"id": "plain", "notebook": "big.ipynb"},
+                          {"id": "each", "notebook": "big.ipynb", "map_over": "ns", "map_parameter": "n"}])
+    nodes = nodes_of(run_wf(wid, timeout=90))
+    hint = "File too large (one file may be at most 2 MB: LOOM_NODE_ARTIFACTS_MAX_MB)"
+    for key in ("plain", ("each", 0), ("each", 1)):  # cell 3: after the injected parameters
+        assert nodes[key]["status"] == "failed", nodes[key]
+        assert nodes[key]["error"]["message"].startswith("Cell 3 raised OSError: [Errno 27] File too large"), nodes[key]
+        assert nodes[key]["error"]["message"].endswith(hint), nodes[key]
+    benign()

@@ -73,3 +73,9 @@ def outside_server():
             server.wait()
         subprocess.run(["ip", "link", "del", host_if], capture_output=True)
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+# A runaway file (5 MB), and a cell trying to lift RLIMIT_FSIZE again (`seen`: the hard limit it kept).
+BIG_FILE = "with open('big', 'wb') as f:\n    for _ in range(10):\n        f.write(b'x' * 500_000)"
+LIFT = ("import resource\ntry:\n    resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)\n"
+        "    seen = 'lifted'\nexcept (ValueError, OSError):\n    seen = str(resource.getrlimit(resource.RLIMIT_FSIZE)[1])")

@@ -19,7 +19,7 @@ from helpers import notebook_bytes
 from runtime.execute import NotebookFailed, notebook_execute
 from runtime.limits import Limits
 from runtime.sandbox import Sandbox, sandbox_config, sandbox_problem
-from tests.runtime.support import kernel_pool, outside_server  # noqa: F401 - a fixture
+from tests.runtime.support import BIG_FILE, LIFT, kernel_pool, outside_server  # noqa: F401 - a fixture
 
 REPO = Path(__file__).resolve().parents[2]
 HOST_SECRET = "host-secret-3f1c9a"
@@ -277,3 +277,17 @@ def test_a_restarted_worker_sweeps_what_a_killed_one_left(root):
     (root / "sandboxes" / f"{os.getpid()}-mine").mkdir()
     assert sandboxes_sweep(root / "sandboxes") >= 1
     assert not (root / "sandboxes" / f"{dead.pid}-left").exists() and (root / "sandboxes" / f"{os.getpid()}-mine").exists()
+
+
+
+def test_a_file_past_the_size_limit_fails_naming_it_in_a_sandboxed_kernel(pool, root):
+    """A root worker without CAP_SYS_RESOURCE (a container's default) cannot set a sandboxed kernel's
+    RLIMIT_FSIZE from outside (it runs as nobody): the kernel sets it on itself, for good."""
+    limits = Limits(node_bytes_max=2 * 10**6)
+    with pytest.raises(NotebookFailed) as failed:
+        run(pool, root, BIG_FILE, node="big", limits=limits)
+    assert failed.value.message.startswith("Cell 2 raised OSError: [Errno 27] File too large")
+    assert failed.value.message.endswith("(one file may be at most 2 MB: LOOM_NODE_ARTIFACTS_MAX_MB)")
+    assert (root / "artifacts" / "acme" / "1" / "big" / "big").stat().st_size == 2 * 10**6
+    assert run(pool, root, LIFT, outputs=["seen"], limits=limits).outputs == {"seen": str(2 * 10**6)}
+    benign(pool, root)

@@ -11,8 +11,10 @@ import pytest
 
 from helpers import notebook_bytes
 from runtime.execute import NotebookFailed, notebook_execute
+from runtime.limits import Limits
 from runtime.sandbox import sandbox_config, sandbox_problem
 from runtime.zygote import RunSandboxes
+from tests.runtime.support import BIG_FILE, LIFT
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +106,34 @@ def test_the_timeout_kills_a_forked_kernel(runs, root):
                          timeout_s=2, kernel_manager=runs.kernel_manager("python3", (4, 1)))
     assert time.monotonic() - started < 30
     assert item(runs, root, (4, 1), "after-0", "y = x + 1", outputs=["y"]).outputs == {"y": 2}
+
+
+def test_a_file_past_the_size_limit_fails_naming_it_in_a_forked_kernel(runs, root):
+    """RLIMIT_FSIZE reaches a forked kernel (which the worker, root without CAP_SYS_RESOURCE here,
+    may not prlimit from outside): the kernel sets it on itself, and cannot lift it again."""
+    limits = Limits(node_bytes_max=2 * 10**6)
+    cwd = root / "artifacts" / "t5" / "1" / "big-0"
+    cwd.mkdir(parents=True)
+    notebook = nbformat.reads(notebook_bytes("x = 1", BIG_FILE), as_version=4)
+    with pytest.raises(NotebookFailed) as failed:
+        notebook_execute(notebook=notebook, output_path=None, parameters={}, cwd=cwd, limits=limits,
+                         kernel_manager=runs.kernel_manager("python3", (5, 1)))
+    assert failed.value.message.startswith("Cell 2 raised OSError: [Errno 27] File too large")
+    assert failed.value.message.endswith("(one file may be at most 2 MB: LOOM_NODE_ARTIFACTS_MAX_MB)")
+    assert (cwd / "big").stat().st_size == 2 * 10**6
+    lift = nbformat.reads(notebook_bytes("x = 1", LIFT), as_version=4)
+    assert notebook_execute(notebook=lift, output_path=None, parameters={}, outputs=["seen"], limits=limits,
+                            cwd=root / "artifacts" / "t5" / "1" / "lift-0",
+                            kernel_manager=runs.kernel_manager("python3", (5, 1))).outputs == {"seen": str(2 * 10**6)}
+
+
+def test_a_forked_kernel_is_configured_as_a_fresh_one_and_not_by_an_earlier_notebook(runs, root):
+    """The warm interpreter reads the kernel's command line and config files once, before any
+    notebook (runtime/zygote_main.py _configure): each fork keeps its input history off, as a
+    kernel started by runtime/engine.py does, and a config file an earlier notebook of the same
+    run wrote into the shared /tmp does not configure later kernels."""
+    item(runs, root, (6, 1), "cfg-0", "import os\nos.makedirs('/tmp/.ipython/profile_default', exist_ok=True)\n"
+         "open('/tmp/.ipython/profile_default/ipython_kernel_config.py', 'w').write('c.IPKernelApp.exec_lines = [\"leak = 1\"]')")
+    seen = item(runs, root, (6, 1), "cfg-1", "leaked = 'leak' in globals()\n"
+                "history = get_ipython().history_manager.enabled", outputs=["leaked", "history"]).outputs
+    assert seen == {"leaked": False, "history": False}

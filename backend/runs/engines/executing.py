@@ -54,7 +54,8 @@ class _Job:
     def __init__(self, row: NodeRun, run: Run, node: dict, notebook: NotebookVersion):
         self.row, self.run, self.node, self.notebook = row, run, node, notebook
         env, secrets = {}, []
-        for conn in Connection.objects.filter(tenant_id=run.tenant_id, name__in=node["connections"]):
+        named = Connection.objects.filter(tenant_id=run.tenant_id, name__in=node["connections"])
+        for conn in named if node["connections"] else ():  # most nodes name none: no query per item
             try:
                 secret = conn.get_secret()
             except InvalidToken:
@@ -299,7 +300,8 @@ def _storable(outcome: dict) -> tuple[dict, int]:
     """The outcome with its notebook as text and its log, every text from the notebook passed
     through catalog.text.nul_replace; and how many NUL characters that replaced."""
     nb = outcome.get("notebook")
-    text = nb if isinstance(nb, str) or nb is None else nbformat.writes(nb)
+    # nbformat.writes less its validation, which only logs (notebook_execute returns version 4).
+    text = nb if isinstance(nb, str) or nb is None else nbformat.v4.writes(nb)
     if "streamed" in outcome:  # what it printed is in the log already (LiveLog) but for this rest
         log_text = outcome["streamed"] + ("" if nb is None or isinstance(nb, str) else _notebook_log(nb, streams=False))
     else:
