@@ -212,7 +212,8 @@ def server(kind: str, port: int, env: dict, workers: int) -> subprocess.Popen:
                **({"LOOM_WEB_WORKERS": str(workers)} if workers else {})}
     else:
         cmd = [PY, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
-        env = {**env, "LOOM_DEBUG": "1"}
+        # A thread per request: a connection kept per thread would pile up to PostgreSQL's limit.
+        env = {**env, "LOOM_DEBUG": "1", "LOOM_DB_CONN_MAX_AGE": "0"}
     return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
 

@@ -22,4 +22,5 @@ stop() {
 trap stop EXIT INT TERM
 
 echo "Loom: http://127.0.0.1:8000/  (API docs: http://127.0.0.1:8000/api/docs/)  worker pid $WORKER, scheduler pid $SCHEDULER"
-$PY manage.py runserver 127.0.0.1:8000
+# runserver serves each request on a thread of its own: a connection per request, not per thread.
+LOOM_DB_CONN_MAX_AGE=0 $PY manage.py runserver 127.0.0.1:8000

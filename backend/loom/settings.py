@@ -130,12 +130,13 @@ TEMPLATES = [
     },
 ]
 
-# Connections live up to 60 s; each request (and each worker task or reaper pass) first checks
+# Connections live up to LOOM_DB_CONN_MAX_AGE (60 s; 0: one per request, for a threaded server such
+# as runserver, whose finished threads would otherwise each hold one); each request (and each worker task or reaper pass) first checks
 # that its pooled connection still works, so one dropped by the server (a restart, a failover,
 # pg_terminate_backend) is replaced instead of failing the request.
 DATABASES = {
     "default": dj_database_url.config(
-        env="DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'loom.sqlite3'}", conn_max_age=60,
+        env="DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'loom.sqlite3'}", conn_max_age=int(os.environ.get("LOOM_DB_CONN_MAX_AGE", 60)),
         conn_health_checks=True,
     )
 }
