@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 from alerts.messages import run_duration_s
 from alerts.models import Delivery
 from runs.models import ACTIVE, Run
-from workflows.graph import alert_uses
+from workflows.validation import alert_uses
 from workflows.models import WorkflowVersion
 
 

@@ -12,7 +12,8 @@ from runs.models import ACTIVE, NodeRun, Run, Status, Trigger
 from runs.reuse import ReuseInvalid, node_fit_problem, origin, reuse_rows, reuse_source, selection
 from runs.signals import run_finished_send
 from tenancy.services import tenant_active_check
-from workflows.graph import ancestors, graph_order, with_article
+from workflows.graph import ancestors, graph_order
+from workflows.validation import with_article
 from workflows.models import WorkflowVersion
 from workflows.selectors import workflow_version_get
 from workflows.services import workflow_version_runnable

@@ -10,12 +10,13 @@ from catalog.models import NotebookVersion
 from catalog.selectors import notebook_signatures
 from runtime import parameters
 from tenancy.models import Connection, Tenant
-from workflows import graph as graph_rules
+from workflows import graph as graph_shape
+from workflows import validation as graph_rules
 from loom import values
 from loom.memo import SizedLRU
 from loom.renderers import RawJSON
-from workflows.graph import (
-    GraphError,
+from workflows.graph import GraphError
+from workflows.validation import (
     alert_errors,
     alert_uses,
     connection_errors,
@@ -30,7 +31,7 @@ from workflows.signals import tenant_channel_names
 # The validation rules as this code has them: the modules graph_validate's rules live in. A version
 # whose kept problems were found by other rules (Loom was upgraded since) is checked again once.
 RULES = hashlib.sha256(b"".join(
-    Path(module.__file__).read_bytes() for module in (graph_rules, values, inspection, parameters)
+    Path(module.__file__).read_bytes() for module in (graph_shape, graph_rules, values, inspection, parameters)
 )).hexdigest()[:16]
 
 

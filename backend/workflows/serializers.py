@@ -1,4 +1,4 @@
-"""The shape of a workflow graph as the API accepts it. Meaning is checked by workflows.graph.
+"""The shape of a workflow graph as the API accepts it. Meaning is checked by workflows.validation.
 
 These serializers are the one description of the graph's shape: the OpenAPI schema is made
 from them (`manage.py spectacular`), and the editor's API types are generated from the schema

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from tests.dags.examples import GOLDEN_DIR, WORKFLOWS, example_source, inspected
-from workflows.graph import graph_validate
+from workflows.validation import graph_validate
 
 
 @pytest.mark.parametrize("name", WORKFLOWS)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runtime.parameters import edge_layer, fan_out, node_parameters
-from workflows.graph import graph_validate
+from workflows.validation import graph_validate
 
 CASES = json.loads((Path(__file__).resolve().parents[1] / "cases" / "parameters.json").read_text())["cases"]
 

@@ -5,7 +5,8 @@ import pytest
 from dags.rendering import PinnedNotebook, dag_context, dag_render
 from helpers import notebook_bytes, upload
 from runs.services import RunParametersInvalid, run_parameters_check
-from workflows.graph import graph_normalize, graph_validate
+from workflows.graph import graph_normalize
+from workflows.validation import graph_validate
 from loom.values import MAX_DEPTH, json_value_problem
 
 

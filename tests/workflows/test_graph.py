@@ -3,7 +3,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflows.graph import ancestors, graph_normalize, graph_order, graph_validate
+from workflows.graph import ancestors, graph_normalize, graph_order
+from workflows.validation import graph_validate
 
 NOTEBOOKS = {
     "load.ipynb": [
