@@ -41,10 +41,15 @@ from workflows.models import VERSION_BULK
 log = logging.getLogger(__name__)
 POLL_LEASE = "airflow-poll"
 PAGE = 100  # Airflow's [api] maximum_page_limit by default
-# A task instance updated this long before the last listing is listed again: the clocks of Airflow's
-# processes differ a little, and a commit lands after its updated_at.
-UPDATED_SLACK = timedelta(seconds=10)
-_seen: dict[int, tuple] = {}  # run pk -> (Airflow's time at the last listing, {(task_id, map_index): task instance})
+# A task instance updated this long before the last listing is listed again: a commit lands a
+# little after its updated_at, and the clocks of Airflow's processes differ a little. Each change is
+# listed in about slack / LOOM_AIRFLOW_POLL_S polls, so the slack is what a poll of a large
+# fan-out costs; the full listing below is the safety net for what it would miss.
+UPDATED_SLACK = timedelta(seconds=4)
+# A run's task instances are all listed again this often, and once its DAG run has ended, so that
+# a change no incremental listing caught is caught then (its row written only if it differs).
+FULL_LISTING_EVERY = timedelta(seconds=60)
+_seen: dict[int, tuple] = {}  # run pk -> (Airflow's time at the last listing, {(task_id, map_index): task instance}, at the last full one)
 UNREACHABLE = "Airflow unreachable since "
 
 
@@ -168,7 +173,8 @@ def _run_sync(client, pk: int, status: str, dag_runs: dict) -> None:
             if not submission_pending(pk):  # a submission in flight triggers it soon
                 run_fail(pk, f"Airflow has no DAG run {run.external_id} of {dag} (any more).")
             return
-    tis, changed, seen = _task_instances(client, pk, dag, run.external_id)
+    tis, changed, seen = _task_instances(client, pk, dag, run.external_id,
+                                         ended=RUN_STATUS.get(state(dag_run.state)) in FINISHED)
     rows = {(r.node, r.map_index): (r.status, r.attempts) for r in run.node_runs.only("node", "map_index", "status", "attempts")}
     nodes = {n["id"]: n for n in run.version.graph["nodes"]}
     details = {}
@@ -208,16 +214,28 @@ def _item_values(client, run: Run, dag: str, tis: list, rows: dict, nodes: dict)
             for node, done in finished.items() if all(done) and rows.get((node, None), ("",))[0] not in FINISHED}
 
 
-def _task_instances(client, pk: int, dag: str, run_id: str) -> tuple[list, set, tuple]:
-    """Every task instance of the DAG run, mapped ones included; the keys of those that may have
-    changed since the last poll; and what to remember once they are applied (`_seen`). The
-    first poll of a run (on this worker) lists them all, PAGE per request; later polls only
-    those Airflow updated since that listing (updated_at, by Airflow's own clock: its answer's
-    Date), so that a poll costs about one request however many items the run has."""
-    since, known = _seen.get(pk, (None, {}))
-    changed, clock = _list(client, dag, run_id, updated_at_gte=since - UPDATED_SLACK if since else None)
-    known = {**known, **{(ti.task_id, ti.map_index): ti for ti in changed}}
-    return list(known.values()), {(ti.task_id, ti.map_index) for ti in changed}, (clock or since, known)
+def _task_instances(client, pk: int, dag: str, run_id: str, *, ended: bool) -> tuple[list, set, tuple]:
+    """Every task instance of the DAG run, mapped ones included; the keys of those that changed
+    since the last poll; and what to remember once they are applied (`_seen`). A run's first
+    poll on this worker lists them all, PAGE per request; later polls only those Airflow updated
+    since that listing (updated_at, by Airflow's own clock: its answer's Date), so that a poll
+    costs about one request however many items the run has, except every FULL_LISTING_EVERY
+    and once the DAG run has `ended`, when all are listed and compared with what was known."""
+    since, known, full_at = _seen.get(pk, (None, {}, None))
+    full = since is None or ended or full_at is None or since - full_at >= FULL_LISTING_EVERY
+    listed, clock = _list(client, dag, run_id, updated_at_gte=None if full else since - UPDATED_SLACK)
+    changed = {(ti.task_id, ti.map_index) for ti in listed
+               if not full or _fingerprint(known.get((ti.task_id, ti.map_index))) != _fingerprint(ti)}
+    known = {**known, **{(ti.task_id, ti.map_index): ti for ti in listed}}
+    clock = clock or since
+    return list(known.values()), changed, (clock, known, clock if full else full_at)
+
+
+def _fingerprint(ti) -> tuple | None:
+    """What the mirror writes of a task instance: a full listing applies those that differ."""
+    if ti is None:
+        return None
+    return (state(ti.state), ti.try_number, ti.start_date, ti.end_date)
 
 
 def _list(client, dag: str, run_id: str, **filters) -> tuple[list, datetime | None]:
