@@ -148,7 +148,7 @@ def requests_per_poll(client, workflow, polls: int) -> tuple[int, list[int]]:
     count the requests of each of this process's polls; the DAG run is failed at the end."""
     from airflow_client import client as ac
 
-    from deployments.client import AirflowUnavailable, airflow_client
+    from deployments.client import AirflowError, AirflowUnavailable, airflow_client
     from runs.engines.airflow.mirror import airflow_runs_sync
     from runs.engines.airflow.states import dag_id
     from runs.engines.airflow.submit import airflow_run_submit, dag_run_fail
@@ -185,7 +185,13 @@ def requests_per_poll(client, workflow, polls: int) -> tuple[int, list[int]]:
             time.sleep(1)
     finally:
         ac.ApiClient.call_api = original
-        dag_run_fail(Run.objects.get(pk=run_id))
+        for attempt in range(5):  # Airflow's SQLite can be busy with thousands of task instances
+            try:
+                dag_run_fail(Run.objects.get(pk=run_id))
+                break
+            except AirflowError as e:
+                print(f"failing the DAG run: {e}; again in 5 s", flush=True)
+                time.sleep(5)
     return per_poll[0], per_poll[1:]
 
 
