@@ -2,7 +2,7 @@
 // submit), newest first, "Load more" following the server's cursor; each entry links to what it
 // concerns (a run, a workflow version, a connection, a notebook, a member). The tenant's for its
 // admins; with tenant={null} every tenant's, for platform admins, with a tenant filter and column.
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { endpoints } from "../../api/endpoints";
 import type { AuditAction, AuditEntry, Json } from "../../api/types";
 import { linkProps } from "../../router";
@@ -47,14 +47,20 @@ export function AuditLog({ tenant }: { tenant: string | null }) {
   const [error, setError] = useState("");
   const [loading, setLoading] = useState(false);
 
+  // Only the newest query's answer is shown: an older one arriving later (the page's first load
+  // answering after a filter was applied) must not put back entries the filters exclude.
+  const latest = useRef(0);
   const load = useCallback(async (cursor?: string) => {
+    const ticket = ++latest.current;
     setLoading(true);
     try {
       const page = await endpoints.audit(tenant, { ...filters, since: iso(filters.since), until: iso(filters.until) }, cursor);
+      if (ticket !== latest.current) return;
       setEntries((old) => (cursor && old ? [...old, ...page.results] : page.results));
       setNext(page.next);
       setError("");
     } catch (e) {
+      if (ticket !== latest.current) return;
       setError(errorText(e));
       if (!cursor) setEntries(null);
     }
