@@ -14,7 +14,8 @@ export function AlertRules({ errors }: { errors: GraphError[] }) {
   const tenant = useStore((s) => s.tenant);
   const rules = useStore((s) => s.meta.alerts);
   const updateMeta = useStore((s) => s.updateMeta);
-  const [channels, setChannels] = useState<string[]>([]);
+  // null while loading: a rule added then would miss its default channel.
+  const [channels, setChannels] = useState<string[] | null>(null);
   useEffect(() => {
     // Only admins may list channels (asking otherwise is a 403); others type the name, and
     // validation says if the tenant has no such channel.
@@ -35,7 +36,7 @@ export function AlertRules({ errors }: { errors: GraphError[] }) {
   return (
     <>
       <p className="help">Tell a channel when a run of this workflow fails, succeeds, recovers or runs too long.</p>
-      <datalist id="alert-channels">{channels.map((c) => <option key={c} value={c} />)}</datalist>
+      <datalist id="alert-channels">{(channels ?? []).map((c) => <option key={c} value={c} />)}</datalist>
       {rules.map((rule, i) => (
         <div className="global-row" key={i} data-testid={`alert-rule-${i}`}>
           <div className="global-head">
@@ -64,7 +65,8 @@ export function AlertRules({ errors }: { errors: GraphError[] }) {
           {(["channel", "on", "duration_s"] as const).map((f) => <FieldErrors key={f} errors={errors} field={`alerts[${i}].${f}`} />)}
         </div>
       ))}
-      <button className="button small" onClick={() => updateMeta({ alerts: [...rules, { channel: channels[0] ?? "", on: ["failure"], duration_s: null }] })}>
+      <button className="button small" disabled={channels === null}
+        onClick={() => updateMeta({ alerts: [...rules, { channel: channels?.[0] ?? "", on: ["failure"], duration_s: null }] })}>
         Add alert rule
       </button>
     </>
