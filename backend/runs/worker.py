@@ -31,16 +31,17 @@ _runs: RunSandboxes | None = None  # warm interpreters forking the kernels of fa
 _lock = threading.Lock()
 
 
-def kernel_take(kernel_name: str, group: tuple | None = None):
+def kernel_take(kernel_name: str, group: tuple | None = None, *, reuse: str | None = None):
     """A kernel for one notebook: with `group` (tenant, run), one forked by that run's warm
-    interpreter (runtime/zygote.py); else a pre-started one of that name from this process's
+    interpreter (runtime/zygote.py), or with `reuse` (a node with `reuse_kernel`) the one an
+    earlier item of that node left on this thread's shelf; else a pre-started one of that name from this process's
     pool, else a new sandboxed manager (started by notebook_execute), else, with
     LOOM_SANDBOX=off, None (notebook_execute starts an unsandboxed kernel). Where the sandbox
     cannot be built, a manager whose start fails naming the cause."""
     runs = _runs
     if group is not None and runs is not None:
         try:
-            km = runs.kernel_manager(kernel_name, group)
+            km = runs.kernel_manager(kernel_name, group, reuse=reuse)
         except Exception:  # noqa: BLE001 - a run sandbox that cannot start: the kernel starts the usual way
             log.exception("could not start a run sandbox for %s", group)
             km = None

@@ -7,7 +7,8 @@ here, and nothing of Loom: DAG files carry this source (runtime/execute.py loads
   (its environment and folder set inside it before the first cell), the output limits applied
   as each message arrives, and a dead kernel recorded instead of raised;
 - `Watchdog`: the whole-notebook timeout and the cancel event, both of which kill the kernel;
-- `kernel_dispose`: a kernel serves one notebook, then is killed and its files removed.
+- `kernel_dispose`: a kernel serves one notebook (or, for a node with `reuse_kernel`, the items
+  runtime/zygote.py shelves it for), then is killed and its files removed.
 """
 import json
 import os
@@ -322,19 +323,24 @@ class LoomEngine(NBClientEngine):
                                  kernel_python=None, **kwargs):
         prologue = ""
         fresh = km is None
+        kept_kc = getattr(km, "kept_kc", None)  # a kernel its node reuses, with its client
         if fresh:
             km = kernel_manager(kernel_name, python=kernel_python)
         else:
-            # The kernel started before this notebook was known; bring it to where a fresh one would be.
+            # The kernel started before this notebook was known; bring it to where a fresh one would
+            # be. A reused one also loses the earlier item's namespace (not its imported modules) and
+            # counts executions from 1 again, once in its new folder (reset reads the current one).
             prologue = f"import os as _o\n_o.environ.update({extra_env or {}!r})\n"
             prologue += f"_o.chdir({kernel_cwd!r})\n" if kernel_cwd else ""
             prologue += "del _o\n"
+            prologue += "get_ipython().reset(new_session=True)\n" if kept_kc is not None else ""
             prologue += km.sandbox.prologue() if getattr(km, "sandbox", None) is not None else ""
         client = _Client(
             nb_man, km=km, prologue=prologue, state=state, watchdog=watchdog, kernel_name=kernel_name,
             startup_timeout=start_timeout, timeout=execution_timeout, log_output=False,
             **{k: v for k, v in kwargs.items() if k not in ("input_path", "log_output", "stdout_file", "stderr_file")},
         )
+        client.kc = kept_kc
         launch = {"env": kernel_env, **({"cwd": kernel_cwd} if kernel_cwd else {})} if fresh else {}
         try:
             return client.execute(cleanup_kc=False, **launch)
@@ -342,19 +348,18 @@ class LoomEngine(NBClientEngine):
             state["error"] = e
             return nb_man.nb
         finally:
-            _teardown(client)
+            if getattr(km, "shelve", None) is not None and client.kc is not None and "error" not in state and not watchdog.fired:
+                state["kept"] = client.kc  # runtime.execute shelves it if the notebook succeeded, else disposes of it
+            else:
+                kernel_dispose(km, client.kc)
 
 
-def _teardown(client: _Client) -> None:
-    if client.kc is not None:
-        client.kc.stop_channels()
-    if client.km is not None:
-        kernel_dispose(client.km)
-
-
-def kernel_dispose(km) -> None:
-    """Kill the kernel at once (it served its one notebook, so a graceful shutdown, ~0.3 s, buys
-    nothing), move a sandboxed kernel's files to its notebook's folder, and remove its files."""
+def kernel_dispose(km, kc=None) -> None:
+    """Close the kernel's client `kc`, if any, and kill the kernel at once (it served its notebook,
+    so a graceful shutdown, ~0.3 s, buys nothing), move a sandboxed kernel's files to its
+    notebook's folder, and remove its files."""
+    if kc is not None:
+        kc.stop_channels()
     if getattr(km, "provisioner", None) is not None:
         _kill(km)
         process = getattr(km.provisioner, "process", None)

@@ -15,7 +15,8 @@ What it adds to papermill:
 - limits on what the notebook prints, outputs and writes (`limits`, runtime/limits.py), applied
   as the kernel sends it;
 - an optional pre-started kernel (`kernel_manager`), so the caller can hide the kernel's
-  start-up; the kernel serves this notebook only and is shut down afterwards.
+  start-up; the kernel serves this notebook only and is shut down afterwards, unless the caller
+  gave it a `shelve` to take it back for the next item of its node (runtime/zygote.py).
 """
 import html
 import json
@@ -177,22 +178,30 @@ def notebook_execute(
         watchdog.stop()
         if lines:
             lines.flush()
-    if budget:
-        budget.mark(executed)
-        for index in sorted(budget.cut) if on_stream else ():  # what was cut, said where it was printed
-            for text in budget.markers(index):
-                on_stream(index, "stderr", text)
-    executed = _scrub(executed, secrets)
-    failure = _failure(executed, state, watchdog, timeout_s)
-    if failure and sandbox is not None:
-        failure.message += sandbox.explain(failure.message)
-    if not failure and budget and (problem := budget.problem(names, cwd)):
-        failure = NotebookFailed(problem)
-    if not failure:
-        try:
-            collected = outputs_collect(executed, names)
-        except NotebookFailed as e:
-            failure = e
+    kept, shelved = state.pop("kept", None), False  # the client of a kernel its node reuses
+    try:
+        if budget:
+            budget.mark(executed)
+            for index in sorted(budget.cut) if on_stream else ():  # what was cut, said where it was printed
+                for text in budget.markers(index):
+                    on_stream(index, "stderr", text)
+        executed = _scrub(executed, secrets)
+        failure = _failure(executed, state, watchdog, timeout_s)
+        if failure and sandbox is not None:
+            failure.message += sandbox.explain(failure.message)
+        if not failure and budget and (problem := budget.problem(names, cwd)):
+            failure = NotebookFailed(problem)
+        if not failure:
+            try:
+                collected = outputs_collect(executed, names)
+            except NotebookFailed as e:
+                failure = e
+        if kept is not None and not failure:  # only a kernel whose notebook went well serves the next item
+            kernel_manager.shelve(kept)
+            shelved = True
+    finally:
+        if kept is not None and not shelved:
+            kernel_dispose(kernel_manager, kept)
     # The user's notebook, not Loom's plumbing: the outputs are read, the collector cell goes.
     executed = collector_remove(executed)
     if output_path:

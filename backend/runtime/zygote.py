@@ -29,6 +29,7 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
+from runtime.engine import kernel_dispose
 from runtime.sandbox import NOBODY, WORK, Sandbox, SandboxConfig
 from runtime.trees import link_or_copy, link_tree, move_tree
 
@@ -251,9 +252,14 @@ class _Forked:
 
 
 class ForkedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel is forked by a RunSandbox (instead of launched by Popen)."""
+    """A kernel manager whose kernel is forked by a RunSandbox (instead of launched by Popen).
+
+    `shelve(kc)`, set for a node with `reuse_kernel`, takes the kernel (and its client) back once
+    a notebook succeeded on it, for the node's next item; `kept_kc` is that client while reused."""
 
     sandbox: ItemSandbox | None = None
+    shelve = None
+    kept_kc = None
 
     def write_connection_file(self, **kwargs) -> None:
         super().write_connection_file(**kwargs)
@@ -281,22 +287,59 @@ class ForkedKernelManager(AsyncKernelManager):
 
 class RunSandboxes:
     """This worker's run sandboxes, keyed by (tenant, run): at most `max_live`, each closed once
-    no kernel of it was used for `idle_s`. Thread-safe."""
+    no kernel of it was used for `idle_s`. Thread-safe.
+
+    Kernels of nodes with `reuse_kernel` wait on a shelf between items, keyed by (tenant, run,
+    node, thread): only the same node of the same run takes one back, on the thread whose event
+    loop its client's sockets belong to; one idle for `shelf_s` is disposed of."""
 
     def __init__(self, config: SandboxConfig, *, view_at: str | Path, slots: int, max_live: int = 4,
-                 idle_s: float = 30):
+                 idle_s: float = 30, shelf_s: float = 5):
         self.config, self.view_at, self.slots = config, Path(view_at), slots
-        self.max_live, self.idle_s = max_live, idle_s
+        self.max_live, self.idle_s, self.shelf_s = max_live, idle_s, shelf_s
         self._live: dict[tuple, RunSandbox] = {}
+        self._shelf: dict[tuple, tuple[ForkedKernelManager, object, float]] = {}
         self._lock = threading.Lock()
         self._closed = False
         threading.Thread(target=self._sweep_forever, name="loom-run-sandbox-sweep", daemon=True).start()
 
-    def kernel_manager(self, kernel_name: str, key: tuple) -> ForkedKernelManager | None:
+    def kernel_manager(self, kernel_name: str, key: tuple, *, reuse: str | None = None) -> ForkedKernelManager | None:
         """A not yet started kernel manager whose kernel the run `key`'s sandbox forks, or None
-        when this kernel cannot be forked (another kernel than ipykernel; every sandbox busy)."""
+        when this kernel cannot be forked (another kernel than ipykernel; every sandbox busy).
+        With `reuse` (a node id), the kernel an earlier item of that node left on this thread's
+        shelf, started (its `kept_kc` set), if there is one alive; the kernel goes back on the
+        shelf when its notebook succeeds."""
         if kernel_name != KERNEL_NAME or self._closed:
             return None
+        shelf_key = (*key, reuse, threading.get_ident()) if reuse is not None else None
+        if shelf_key is not None:
+            with self._lock:
+                kept = self._shelf.pop(shelf_key, None)
+            if kept is not None:
+                km, kc, _ = kept
+                if km.sandbox.run.alive() and km.provisioner is not None and km.provisioner.process.poll() is None:
+                    km.kept_kc = kc
+                    return km
+                kernel_dispose(km, kc)
+        km = self._fork_manager(kernel_name, key)
+        if km is not None and shelf_key is not None:
+            km.shelve = lambda kc: self._put(shelf_key, km, kc)
+        return km
+
+    def _put(self, shelf_key: tuple, km: ForkedKernelManager, kc) -> None:
+        """Keep a kernel whose notebook succeeded for its node's next item (its files moved to
+        that notebook's folder first, as when it is disposed of)."""
+        km.sandbox.leave()
+        km.kept_kc = None
+        with self._lock:
+            if self._closed:
+                kept = (km, kc, 0)
+            else:
+                kept, self._shelf[shelf_key] = self._shelf.get(shelf_key), (km, kc, time.monotonic())
+        if kept is not None:
+            kernel_dispose(*kept[:2])
+
+    def _fork_manager(self, kernel_name: str, key: tuple) -> ForkedKernelManager | None:
         with self._lock:
             run = self._live.get(key)
             if run is not None and not run.alive():
@@ -329,8 +372,12 @@ class RunSandboxes:
 
     def _sweep_forever(self) -> None:
         while not self._closed:
-            time.sleep(min(5, self.idle_s))
+            time.sleep(min(5, self.idle_s, self.shelf_s))
             now = time.monotonic()
+            with self._lock:
+                stale = [self._shelf.pop(k) for k, (_, _, since) in list(self._shelf.items()) if now - since > self.shelf_s]
+            for km, kc, _ in stale:  # their run sandboxes count them until they are disposed of
+                kernel_dispose(km, kc)
             with self._lock:
                 for key in [k for k, r in self._live.items() if r.users <= 0 and now - r.last_used > self.idle_s]:
                     _spawner.submit(self._live.pop(key).close)
@@ -339,5 +386,8 @@ class RunSandboxes:
         with self._lock:
             self._closed = True
             runs, self._live = list(self._live.values()), {}
+            kept, self._shelf = list(self._shelf.values()), {}
+        for km, kc, _ in kept:
+            kernel_dispose(km, kc)
         for run in runs:
             run.close()

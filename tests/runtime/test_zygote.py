@@ -36,12 +36,13 @@ def runs(root):
     r.close()
 
 
-def item(runs, root, key, leaf, *cells, outputs=()):
-    """Run one notebook as item `leaf` of run key=(tenant, run) on a kernel forked for that run."""
+def item(runs, root, key, leaf, *cells, outputs=(), reuse=None):
+    """Run one notebook as item `leaf` of run key=(tenant, run) on a kernel forked for that run
+    (with `reuse`, a node id: the kernel an earlier item of that node left, if any)."""
     tenant, run = key
     cwd = root / "artifacts" / f"t{tenant}" / str(run) / leaf
     cwd.mkdir(parents=True, exist_ok=True)
-    km = runs.kernel_manager("python3", key)
+    km = runs.kernel_manager("python3", key, reuse=reuse)
     assert km is not None
     nb = nbformat.reads(notebook_bytes("x = 1", *cells), as_version=4)
     return notebook_execute(notebook=nb, output_path=None, parameters={}, outputs=outputs, cwd=cwd, kernel_manager=km)
@@ -137,3 +138,47 @@ def test_a_forked_kernel_is_configured_as_a_fresh_one_and_not_by_an_earlier_note
     seen = item(runs, root, (6, 1), "cfg-1", "leaked = 'leak' in globals()\n"
                 "history = get_ipython().history_manager.enabled", outputs=["leaked", "history"]).outputs
     assert seen == {"leaked": False, "history": False}
+
+
+REUSED = ("import os, json\nfirst = 'leak' not in globals()\nleak = 1\nmarked = hasattr(json, 'loom_mark')\n"
+          "json.loom_mark = 1\npid = os.getpid()\ncwd = os.getcwd()\nopen('out.txt', 'w').write(cwd)")
+
+
+def test_a_node_that_reuses_kernels_keeps_its_imports_but_not_its_namespace_nor_another_nodes_or_runs(runs, root):
+    """reuse_kernel: the next item of the same node of the same run, on the same thread, gets the
+    kernel back with an empty namespace (execution counts from 1) and its modules imported; its
+    files go to its own folder. Another node, another run and the item after a failure get
+    fresh kernels."""
+    a = item(runs, root, (7, 1), "each-0", REUSED, outputs=["first", "marked", "pid", "cwd"], reuse="each")
+    b = item(runs, root, (7, 1), "each-1", REUSED, outputs=["first", "marked", "pid", "cwd"], reuse="each")
+    assert b.outputs["pid"] == a.outputs["pid"]
+    assert (a.outputs["first"], a.outputs["marked"]) == (True, False)
+    assert (b.outputs["first"], b.outputs["marked"]) == (True, True)  # a clean namespace, json still imported
+    assert [c.execution_count for c in b.notebook.cells if c.cell_type == "code"][:2] == [1, 2]
+    for leaf, result in (("each-0", a), ("each-1", b)):
+        assert (root / "artifacts" / "t7" / "1" / leaf / "out.txt").read_text() == result.outputs["cwd"]
+    assert a.outputs["cwd"] != b.outputs["cwd"]
+
+    other_node = item(runs, root, (7, 1), "other-0", REUSED, outputs=["pid", "marked"], reuse="other")
+    other_run = item(runs, root, (7, 2), "each-0", REUSED, outputs=["marked"], reuse="each")  # its own PID namespace
+    assert other_node.outputs["pid"] != a.outputs["pid"]
+    assert other_node.outputs["marked"] is False and other_run.outputs["marked"] is False
+
+    with pytest.raises(NotebookFailed, match="boom"):
+        item(runs, root, (7, 1), "each-2", "import os\npid = os.getpid()\nraise ValueError('boom')", reuse="each")
+    after = item(runs, root, (7, 1), "each-3", REUSED, outputs=["pid", "marked"], reuse="each")
+    assert after.outputs["pid"] != a.outputs["pid"] and after.outputs["marked"] is False
+
+
+def test_a_shelved_kernel_left_idle_is_disposed_of_and_its_run_sandbox_closed(root):
+    config = sandbox_config({"LOOM_SANDBOX_NETWORK": "none"}, root=root / "sandboxes-shelf")
+    runs = RunSandboxes(config, view_at=root / "artifacts", slots=1, max_live=1, idle_s=1, shelf_s=1)
+    try:
+        item(runs, root, (8, 1), "each-0", "y = x + 1", outputs=["y"], reuse="each")
+        assert runs.live() == 1
+        deadline = time.monotonic() + 20
+        while runs.live() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert runs.live() == 0
+    finally:
+        runs.close()

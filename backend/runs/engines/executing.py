@@ -31,13 +31,14 @@ log = logging.getLogger(__name__)
 
 # Where an attempt gets its kernel: runs.worker plugs in its sandboxed pool when a worker process
 # starts (kernel_source_set). Outside a worker there is none, and notebooks do not run.
-_kernel_source: Callable[[str, tuple | None], object] | None = None
+_kernel_source: Callable[..., object] | None = None
 _kernel_warning: str | None = None  # what every node run of this worker shows (LOOM_SANDBOX=off)
 
 
-def kernel_source_set(take: Callable[[str, tuple | None], object] | None, *, warning: str | None = None) -> None:
-    """Take kernels from `take(kernel name, group)` (a kernel manager, or None to start a fresh one;
-    `group`: (tenant id, run id) of a fanned-out item, whose kernel may come from its run's sandbox);
+def kernel_source_set(take: Callable[..., object] | None, *, warning: str | None = None) -> None:
+    """Take kernels from `take(kernel name, group, reuse=node)` (a kernel manager, or None to start a
+    fresh one; `group`: (tenant id, run id) of a fanned-out item, whose kernel may come from its
+    run's sandbox; `reuse`: the item's node, when it has `reuse_kernel`);
     `warning`: what each node run executed here must show, e.g. that it ran unsandboxed."""
     global _kernel_source, _kernel_warning
     _kernel_source, _kernel_warning = take, warning
@@ -189,7 +190,9 @@ def _execute(job: _Job, cancel: threading.Event) -> dict:
     if _kernel_source is None:  # secure by default: only a worker knows how to sandbox a kernel
         return {"status": Status.FAILED, "notebook": None, "error": node_error(
             "Notebooks run only in a Loom worker (manage.py loom_worker), which starts each kernel in its sandbox.")}
-    kernel = _kernel_source(job.notebook.kernel_name, _kernel_group(job, limits))
+    group = _kernel_group(job, limits)
+    kernel = _kernel_source(job.notebook.kernel_name, group,
+                            reuse=job.row.node if group is not None and job.node.get("reuse_kernel") else None)
     try:
         result = notebook_execute(
             notebook=notebook, output_path=None, parameters=job.row.parameters, outputs=output_names(job.node),
