@@ -20,7 +20,7 @@ NODE_DEFAULTS = {
     "label": "", "description": "", "parameters": {}, "outputs": [], "retries": 0, "retry_delay_s": 60,
     "timeout_s": None, "memory_mb": None, "max_procs": None, "trigger_rule": "all_success", "pool": None, "queue": None,
     "map_over": None, "map_parameter": None, "max_active": None, "max_failed_items": None, "max_failed_ratio": None,
-    "connections": [], "cache": True, "position": {"x": 0, "y": 0},
+    "reuse_kernel": False, "connections": [], "cache": True, "position": {"x": 0, "y": 0},
 }
 EDGE_DEFAULTS = {"bind": {}}
 PARAMETER_DEFAULTS = {"default": None, "help": ""}  # a global parameter's (None: notebooks keep their own)

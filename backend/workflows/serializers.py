@@ -205,6 +205,12 @@ class NodeSerializer(serializers.Serializer):
     max_failed_ratio = serializers.FloatField(
         min_value=0, max_value=1, allow_null=True, required=False, default=N["max_failed_ratio"],
         help_text="The share of a fanned-out node's items (0 to 1, rounded down) that may fail; null: none.")
+    reuse_kernel = serializers.BooleanField(required=False, default=N["reuse_kernel"], help_text=(
+        "For a fanned-out node: items that run one after another on the same worker thread share one kernel, "
+        "its namespace reset between items (IPython's reset) but its imported modules kept, so heavy imports are "
+        "paid once per kernel instead of once per item. Never shared across runs or tenants; an item that fails, "
+        "times out or is cancelled has its kernel discarded. Only for notebooks that do not depend on module "
+        "globals left by an earlier item. No effect on Airflow (each mapped task is a process of its own)."))
     connections = serializers.ListField(
         child=serializers.CharField(max_length=63), required=False, default=_default(N, "connections"),
         help_text="Names of the tenant's connections the kernel gets as LOOM_CONN_<NAME>_* environment variables.")

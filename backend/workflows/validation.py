@@ -14,6 +14,7 @@ from runtime.parameters import MAP_ITEMS_OUTPUT, fan_out, node_parameters
 from workflows.graph import (
     ALERT_EVENTS,
     IDENTIFIER,
+    NODE_DEFAULTS,
     SCHEDULE_PRESETS,
     TRIGGER_RULES,
     given_outputs,
@@ -289,8 +290,9 @@ def _validate_node(n, incoming, nodes, notebooks, globals_, cyclic, ancestry, ad
 def _validate_map(n, nodes, signature, globals_, cyclic, ancestry, add):
     """The node's fan-out, or None if it has none or its items have nowhere to go."""
     nid, fan = n["id"], fan_out(n["map_over"], n["map_parameter"])
-    for field in ("max_failed_items", "max_failed_ratio"):
-        if n[field] is not None and fan is None:
+    # Fields that only mean something on a fanned-out node: set (away from the default) on another, a mistake.
+    for field in ("max_failed_items", "max_failed_ratio", "reuse_kernel"):
+        if n[field] != NODE_DEFAULTS[field] and fan is None:
             add(nid, field, f"{field} applies to a fanned-out node only: set map_over, or clear {field}.")
     if fan is None:
         return None

@@ -5,7 +5,7 @@ import { ApiError } from "./api/client";
 import { endpoints } from "./api/endpoints";
 import type { Conflict, GraphError, Json, Notebook, RunDetail, RunSelection, User, WorkflowDetail } from "./api/types";
 import { type Clip, clipCopy, clipPaste } from "./graph/clipboard";
-import { mapOverWire } from "./graph/fanout";
+import { fanOutPatch, mapOverWire } from "./graph/fanout";
 import { type WorkflowMeta, bindingEdgeId, depEdgeId, flowToGraph, graphToFlow } from "./graph/convert";
 import { type History, historyPush, historyRedo, historyUndo } from "./graph/history";
 import { isIdentifier, nodeIdFor } from "./graph/ids";
@@ -82,7 +82,7 @@ interface State {
   checkpoint: (key?: string) => void;
   addNode: (notebook: string, position: { x: number; y: number }) => void;
   updateNode: (id: string, patch: Partial<NodeSpec>, key?: string) => void;
-  /** Fan a node out over a list (null: run once), ordering it after the list's node if nothing does yet. */
+  /** Fan a node out over a list (null: run once, see fanOutPatch), ordering it after the list's node if nothing does yet. */
   fanOut: (id: string, mapOver: string | null, mapParameter?: string | null) => void;
   setNodeParameter: (id: string, name: string, value: Json | undefined) => void;
   renameNode: (id: string, to: string) => string | null;
@@ -277,9 +277,8 @@ export const useStore = create<State>()((set, get) => {
     },
 
     fanOut: (id, mapOver, mapParameter) => {
-      const patch: Partial<NodeSpec> = mapParameter === undefined ? { map_over: mapOver } : { map_over: mapOver, map_parameter: mapParameter };
       const wire = mapOverWire(id, mapOver, get().edges);
-      get().updateNode(id, patch);
+      get().updateNode(id, fanOutPatch(mapOver, mapParameter));
       if (wire) set({ edges: [...get().edges, wire] });
     },
 

@@ -1932,6 +1932,11 @@ export interface components {
              */
             max_failed_ratio: number | null;
             /**
+             * @description For a fanned-out node: items that run one after another on the same worker thread share one kernel, its namespace reset between items (IPython's reset) but its imported modules kept, so heavy imports are paid once per kernel instead of once per item. Never shared across runs or tenants; an item that fails, times out or is cancelled has its kernel discarded. Only for notebooks that do not depend on module globals left by an earlier item. No effect on Airflow (each mapped task is a process of its own).
+             * @default false
+             */
+            reuse_kernel: boolean;
+            /**
              * @description Names of the tenant's connections the kernel gets as LOOM_CONN_<NAME>_* environment variables.
              * @default []
              */
@@ -2102,6 +2107,11 @@ export interface components {
              * @default null
              */
             max_failed_ratio: number | null;
+            /**
+             * @description For a fanned-out node: items that run one after another on the same worker thread share one kernel, its namespace reset between items (IPython's reset) but its imported modules kept, so heavy imports are paid once per kernel instead of once per item. Never shared across runs or tenants; an item that fails, times out or is cancelled has its kernel discarded. Only for notebooks that do not depend on module globals left by an earlier item. No effect on Airflow (each mapped task is a process of its own).
+             * @default false
+             */
+            reuse_kernel: boolean;
             /**
              * @description Names of the tenant's connections the kernel gets as LOOM_CONN_<NAME>_* environment variables.
              * @default []

@@ -243,6 +243,11 @@ export function Inspector({ node, readOnly }: { node: LoomNode; readOnly: boolea
           <NumberField label="At most in parallel" value={spec.max_active} min={1} nullable placeholder="no cap" onChange={(v) => update({ max_active: v })} />
           <NumberField label="Failed items accepted" value={spec.max_failed_items} nullable placeholder="none" onChange={(v) => update({ max_failed_items: v })} />
           <FieldErrors errors={errors} field="max_failed_items" />
+          <label className="field compact checkbox-field" title="Only for a notebook that does not rely on module globals left by an earlier item. No effect on Airflow, where each item is a process of its own.">
+            <input type="checkbox" checked={spec.reuse_kernel} data-testid="node-reuse-kernel" onChange={(e) => update({ reuse_kernel: e.target.checked })} />
+            <span>Reuse the kernel between items</span>
+          </label>
+          <p className="help">Imports are paid once per kernel; each item still starts with an empty namespace.</p>
         </>}
         {!spec.map_over && mapChoices.length === 0 && <p className="help">Add a global parameter of type list, or a node with a list output, to fan out over it.</p>}
       </fieldset>

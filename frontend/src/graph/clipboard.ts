@@ -1,7 +1,7 @@
 // Copy and paste: selected nodes with the wires among them, under fresh ids.
 import { bindingEdgeId, depEdgeId } from "./convert";
 import type { GlobalParameter } from "../api/types";
-import { mapOverWire, mapSource, pastedMapOver } from "./fanout";
+import { fanOutPatch, mapOverWire, mapSource, pastedMapOver } from "./fanout";
 import { nodeIdFor } from "./ids";
 import { type FlowEdge, type FlowNode, handleParse } from "./model";
 
@@ -43,7 +43,7 @@ export function clipPaste(clip: Clip, taken: Set<string>, offset = { x: 40, y: 4
     const over = pastedMapOver(spec.map_over, rename, target?.nodes ?? clip.nodes, target?.globals ?? []);
     if (spec.map_over && !target && !mapSource(spec.map_over)) return node; // a global: nothing to check it against
     if (over !== spec.map_over) {
-      node.data.node = over ? { ...spec, map_over: over } : { ...spec, map_over: null, map_parameter: null, max_failed_items: null, max_failed_ratio: null };
+      node.data.node = { ...spec, ...fanOutPatch(over) };
     }
     return node;
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { clipCopy, clipPaste } from "./clipboard";
 import { graphToFlow } from "./convert";
-import { fanOutOffer, mapChoices, mapOverWire, pastedMapOver } from "./fanout";
+import { fanOutOffer, fanOutPatch, mapChoices, mapOverWire, pastedMapOver } from "./fanout";
 import { CHURN, NOTEBOOKS } from "./fixtures";
 import { outputHandle, paramHandle } from "./model";
 
@@ -49,6 +49,16 @@ describe("map over", () => {
   });
 });
 
+describe("fanning out and back", () => {
+  it("sets the list (and the parameter when given), and running once drops what only a fanned-out node has", () => {
+    expect(fanOutPatch("accounts")).toEqual({ map_over: "accounts" });
+    expect(fanOutPatch("lists.segments", "account")).toEqual({ map_over: "lists.segments", map_parameter: "account" });
+    const train = { ...CHURN.nodes[1], max_failed_ratio: 0.1, reuse_kernel: true };
+    expect({ ...train, ...fanOutPatch(null) }).toMatchObject(
+      { map_over: null, map_parameter: null, max_failed_items: null, max_failed_ratio: null, reuse_kernel: false });
+  });
+});
+
 describe("pasting a fanned-out node", () => {
   it("keeps a list it can see, follows a pasted one, and drops one it cannot see", () => {
     const { nodes } = churnWithLists();
@@ -62,15 +72,16 @@ describe("pasting a fanned-out node", () => {
 
   it("clears the fan-out of a node pasted where its list is not, and wires it after a list's node it keeps", () => {
     const { nodes, edges } = churnWithLists();
-    nodes[1].data.node.map_over = "lists.segments";
+    nodes[1].data.node = { ...nodes[1].data.node, map_over: "lists.segments", max_failed_items: 2, reuse_kernel: true };
     nodes[1].selected = true;
     const clip = clipCopy(nodes, edges);
     const here = clipPaste(clip, new Set(nodes.map((n) => n.id)), undefined, { nodes, edges, globals: CHURN.parameters });
-    expect(here.nodes[0].data.node.map_over).toBe("lists.segments");
+    expect(here.nodes[0].data.node).toMatchObject({ map_over: "lists.segments", max_failed_items: 2, reuse_kernel: true });
     expect(here.wires).toEqual([expect.objectContaining({ source: "lists", target: "train_2" })]);
 
     const elsewhere = clipPaste(clip, new Set(), undefined, { nodes: [], edges: [], globals: [] });
-    expect(elsewhere.nodes[0].data.node).toMatchObject({ map_over: null, map_parameter: null });
+    // Without its list it runs once: what only a fanned-out node may have goes with it (validation refuses it).
+    expect(elsewhere.nodes[0].data.node).toMatchObject({ map_over: null, map_parameter: null, max_failed_items: null, reuse_kernel: false });
     expect(elsewhere.wires).toEqual([]);
   });
 });

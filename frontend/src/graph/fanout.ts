@@ -2,7 +2,7 @@
 // scalar parameter offers, and what a pasted fanned-out node may still map over.
 import type { GlobalParameter, Notebook } from "../api/types";
 import { depEdgeId } from "./convert";
-import { DEP_IN, DEP_OUT, type FlowEdge, type FlowNode, handleParse, outputName } from "./model";
+import { DEP_IN, DEP_OUT, type FlowEdge, type FlowNode, type NodeSpec, handleParse, outputName } from "./model";
 import { type Connection, outputTypeOf, pathBetween } from "./rules";
 
 export interface MapChoice {
@@ -29,6 +29,16 @@ export function mapChoices(nodeId: string, nodes: FlowNode[], edges: FlowEdge[],
     }
   }
   return [...choices, ...others];
+}
+
+/**
+ * The change that makes a node map over `mapOver` (each item going to `mapParameter`, when given);
+ * with null it runs once and also loses the fields that only mean something on a fanned-out node,
+ * which validation would otherwise report on it.
+ */
+export function fanOutPatch(mapOver: string | null, mapParameter?: string | null): Partial<NodeSpec> {
+  if (!mapOver) return { map_over: null, map_parameter: null, max_failed_items: null, max_failed_ratio: null, reuse_kernel: false };
+  return mapParameter === undefined ? { map_over: mapOver } : { map_over: mapOver, map_parameter: mapParameter };
 }
 
 /** The source node of a map_over naming an output (`node.output`), else null (a global). */
@@ -69,8 +79,8 @@ export function fanOutOffer(c: Connection, nodes: FlowNode[], edges: FlowEdge[],
 /**
  * A pasted node's fan-out, given how the paste renamed nodes: a list of a pasted node follows its
  * new id; a list of a node or global the canvas still has stays; any other (a node or a global
- * it cannot see here) is cleared with map_parameter and the failure allowance, rather than left
- * pointing at nothing.
+ * it cannot see here) is cleared with the fields only a fanned-out node has (fanOutPatch), rather
+ * than left pointing at nothing.
  */
 export function pastedMapOver(mapOver: string | null, rename: Map<string, string>, canvas: FlowNode[], globals: GlobalParameter[]): string | null {
   if (!mapOver) return null;

@@ -76,6 +76,7 @@ export const NODE_DEFAULTS: NodeSpec = {
   max_active: null,
   max_failed_items: null,
   max_failed_ratio: null,
+  reuse_kernel: false,
   connections: [],
   cache: true,
 };
