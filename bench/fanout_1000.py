@@ -7,6 +7,9 @@ in-process loop of `papermill.execute_notebook` over the same items (`--baseline
 N of them and scales up, for a quicker look). Target: <= 40 s on 2 cores (263 s before items'
 kernels were forked from their run's warm interpreter).
 
+`--reuse-kernel`: also runs the same items with the node's `reuse_kernel` on (an item takes the
+kernel an earlier item of its node left on its worker thread, namespace reset), side by side.
+
 `--memory 5000`: also starts a run of 5,000 items and samples the RSS of the worker and every
 process under it (kernels, sandboxes, warm interpreters) for `--memory-s` seconds while they
 are queued or running; prints the peak, then cancels the run.
@@ -28,7 +31,7 @@ os.environ.setdefault("LOOM_MAP_MAX_ACTIVE", "64")
 from local_engine import PY, REPO, STEP, TMP, descendants, inprocess_loop, rss_mb, wait_ready  # noqa: E402 (sets Django up)
 
 
-def setup(items: list[int]):
+def setup(items: list[int], *, reuse: bool = False):
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from rest_framework.test import APIClient
@@ -44,10 +47,13 @@ def setup(items: list[int]):
     notebook_upload(tenant=tenant, name="step.ipynb", data=STEP)
     flows = {}
     for n in items:
-        flows[n] = workflow_create(tenant=tenant, graph={
-            "name": f"fan{n}", "parameters": [{"name": "xs", "type": "list", "default": list(range(n))}],
-            "nodes": [{"id": "each", "notebook": "step.ipynb", "map_over": "xs", "map_parameter": "x", "outputs": ["y"]}],
-        }).workflow
+        for reused in (False, True) if reuse else (False,):
+            flows[n, reused] = workflow_create(tenant=tenant, graph={
+                "name": f"fan{n}{'-reuse' if reused else ''}",
+                "parameters": [{"name": "xs", "type": "list", "default": list(range(n))}],
+                "nodes": [{"id": "each", "notebook": "step.ipynb", "map_over": "xs", "map_parameter": "x", "outputs": ["y"],
+                           "reuse_kernel": reused}],
+            }).workflow
     client = APIClient()
     client.force_authenticate(user)
     return client, flows
@@ -129,10 +135,12 @@ def main():
     parser.add_argument("--baseline-sample", type=int, default=0, help="papermill loop over this many items, scaled (0: all)")
     parser.add_argument("--memory", type=int, default=0, help="also measure memory while this many items are queued")
     parser.add_argument("--memory-s", type=float, default=60)
+    parser.add_argument("--reuse-kernel", action="store_true",
+                        help="also run the same items with the node's reuse_kernel on (items share kernels)")
     args = parser.parse_args()
     from django.conf import settings
 
-    client, flows = setup([n for n in (args.items, args.memory) if n])
+    client, flows = setup([n for n in (args.items, args.memory) if n], reuse=args.reuse_kernel)
     print(f"Loom fan-out benchmark — {os.cpu_count()} cores, broker {'Redis' if settings.REDIS_URL else 'embedded (files)'}, "
           f"worker concurrency {settings.LOOM_WORKER_CONCURRENCY}, max active items {settings.LOOM_MAP_MAX_ACTIVE}, "
           f"sandbox on ({settings.LOOM_SANDBOX.network}), run sandboxes {settings.LOOM_RUN_SANDBOXES}", flush=True)
@@ -142,16 +150,19 @@ def main():
                               stdout=open(TMP / "worker.log", "wb"), stderr=subprocess.STDOUT)
     try:
         wait_ready(ready, timeout=600)  # a loaded machine fills the kernel pool slowly
-        before, cpu, own = load(), tree_cpu(worker.pid), own_cpu(worker.pid)
-        engine = run_to_end(client, flows[args.items])
-        cpu = tree_cpu(worker.pid) - cpu  # before the run's sandbox is closed (idle 30 s): its kernels are counted
-        own = own_cpu(worker.pid) - own
-        print(f"engine: {args.items} items, POST to end: {engine:.1f} s ({engine / args.items * 1000:.0f} ms per item; "
-              f"{before} at the start, {load()} at the end); CPU of the worker and its kernels {cpu:.1f} s "
-              f"({cpu / args.items * 1000:.0f} ms per item, of which the worker process {own / args.items * 1000:.0f} ms)",
-              flush=True)
+        figures = {}
+        for reused in (False, True) if args.reuse_kernel else (False,):
+            before, cpu, own = load(), tree_cpu(worker.pid), own_cpu(worker.pid)
+            engine = run_to_end(client, flows[args.items, reused])
+            cpu = tree_cpu(worker.pid) - cpu  # before the run's sandbox is closed (idle 30 s): its kernels are counted
+            own = own_cpu(worker.pid) - own
+            figures[reused] = engine, cpu
+            print(f"engine{', reuse_kernel' if reused else ''}: {args.items} items, POST to end: {engine:.1f} s "
+                  f"({engine / args.items * 1000:.0f} ms per item; {before} at the start, {load()} at the end); "
+                  f"CPU of the worker and its kernels {cpu:.1f} s ({cpu / args.items * 1000:.0f} ms per item, of which "
+                  f"the worker process {own / args.items * 1000:.0f} ms)", flush=True)
         if args.memory:
-            idle, peak, done = memory_while_queued(client, flows[args.memory], worker.pid, args.memory_s)
+            idle, peak, done = memory_while_queued(client, flows[args.memory, False], worker.pid, args.memory_s)
             print(f"memory: worker + kernels + sandboxes {idle:.0f} MB idle, peak {peak:.0f} MB over {args.memory_s:.0f} s "
                   f"with {args.memory} items queued ({done} done meanwhile; {load()})", flush=True)
     finally:
@@ -173,10 +184,13 @@ def main():
     print(f"baseline: serial in-process papermill.execute_notebook loop, {args.items} items: {loop:.1f} s"
           f"{f' (scaled from {sample})' if sample != args.items else ''} ({before} at the start, {load()} at the end); "
           f"CPU {loop_cpu * 1000:.0f} ms per item")
-    print(f"\nfan-out of {args.items}: {engine:.1f} s against {loop:.1f} s for the papermill loop: "
-          f"{loop / engine:.1f}x faster; target <= 40 s for 1,000 items on 2 cores")
-    print(f"CPU per item: {cpu / args.items * 1000:.0f} ms against {loop_cpu * 1000:.0f} ms "
-          f"(on 2 idle cores, a bound of {cpu / 2:.1f} s for the fan-out)")
+    print()
+    for reused, (engine, cpu) in figures.items():
+        what = "items sharing kernels (reuse_kernel)" if reused else "a fresh kernel per item"
+        print(f"fan-out of {args.items}, {what}: {engine:.1f} s against {loop:.1f} s for the papermill loop: "
+              f"{loop / engine:.1f}x faster; target <= 40 s for 1,000 items on 2 cores")
+        print(f"  CPU per item: {cpu / args.items * 1000:.0f} ms against {loop_cpu * 1000:.0f} ms "
+              f"(on 2 idle cores, a bound of {cpu / 2:.1f} s for the fan-out)")
 
 
 if __name__ == "__main__":

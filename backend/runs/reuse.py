@@ -28,7 +28,7 @@ from workflows.graph import ancestors, descendants, graph_bindings, upstream_ids
 REUSE_CONF = "__loom_reuse"
 # A node definition's fields that do not change what it computes.
 _COSMETIC = {"label", "description", "position", "retries", "retry_delay_s", "timeout_s", "pool", "queue",
-             "max_active", "memory_mb", "max_procs", "cache"}
+             "max_active", "memory_mb", "max_procs", "cache", "reuse_kernel"}
 
 
 class ReuseInvalid(Invalid):
