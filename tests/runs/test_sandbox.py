@@ -247,6 +247,30 @@ def test_fanned_out_items_fork_from_their_runs_sandbox_and_see_no_other_run(engi
     assert second["status"] == "success" and second["outputs"]["seen"] == [False, False], second
 
 
+def test_a_node_that_reuses_kernels_runs_its_items_in_fewer_kernels_each_from_an_empty_namespace(
+        engine, nb, workflow, run_wf):
+    """reuse_kernel on a real worker: items share the kernels their run's sandbox forked (one per
+    worker thread), each item starts without the variables of the one before while the modules
+    it imported stay; without it every item has a kernel of its own."""
+    nb("item.ipynb", "n = 0", "import os, json\nclean = 'seen' not in globals()\nseen = n\n"
+       "reused = hasattr(json, 'loom_mark')\njson.loom_mark = n\npid = os.getpid()\nhere = os.getcwd()")
+    items = list(range(8))
+    node = {"id": "item", "notebook": "item.ipynb", "map_over": "ns", "map_parameter": "n",
+            "outputs": ["clean", "reused", "pid", "here"]}
+
+    def run(reuse: bool) -> dict:
+        detail = run_wf(workflow(parameters=[{"name": "ns", "type": "list", "default": items}],
+                                 nodes=[{**node, "reuse_kernel": reuse}]))
+        assert detail["status"] == "success", detail
+        return nodes_of(detail)["item"]["outputs"]
+
+    shared, own = run(True), run(False)
+    assert shared["clean"] == [True] * 8 and own["clean"] == [True] * 8
+    assert len(set(shared["pid"])) < 8 and any(shared["reused"])
+    assert len(set(own["pid"])) == 8 and not any(own["reused"])
+    assert len(set(shared["here"])) == 8  # each item still writes to its own folder
+
+
 def test_a_worker_that_cannot_build_the_sandbox_refuses_notebooks(transactional_db, tenant, editor, nb, workflow,
                                                                   run_wf, tmp_path):
     """Secure by default: no sandbox (here: no notebook environment), no notebook; the node says
