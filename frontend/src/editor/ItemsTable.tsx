@@ -46,11 +46,12 @@ export function ItemsTable({ nr, run, readOnly }: { nr: NodeRun; run: RunDetail;
   const counts = JSON.stringify(nr.items);
   const query = useMemo(() => ({ status, item, sort, counts }), [status, item, sort, counts]);
   const load = useCallback((page: number) => {
-    if (asked.current.has(page)) return;
-    asked.current.add(page);
+    const mine = asked.current; // this query's pages: a newer query starts a new set
+    if (mine.has(page)) return;
+    mine.add(page);
     endpoints.nodeItems(tenant, run.id, nr.node, { status: query.status, item: query.item, sort: query.sort, limit: PAGE, offset: page * PAGE })
       .then((res) => {
-        if (!asked.current.has(page)) return; // a newer query reset the cache meanwhile
+        if (asked.current !== mine) return; // the answer to an older query (its page 0 may come after the new one's)
         setCount(res.count);
         setPages((old) => new Map(old).set(page, res.results));
         setError("");

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { ApiError } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import type { RunListItem, WorkflowListItem } from "../api/types";
@@ -29,19 +29,23 @@ export function RunsPage({ tenant }: { tenant: string }) {
   }, [tenant]);
 
   const query = { ...filters, since: iso(filters.since), until: iso(filters.until), limit: PAGE };
+  const key = `${tenant} ${JSON.stringify(filters)}`;
+  const shown = useRef(key); // the query whose answers the list shows: an older one's answer comes too late
   useEffect(() => {
+    shown.current = key;
     endpoints.tenantRuns(tenant, query).then(
-      (page) => { setRuns(page.results); setCount(page.count); setError(""); },
-      (e) => setError(e instanceof ApiError ? e.message : String(e)));
+      (page) => { if (shown.current === key) { setRuns(page.results); setCount(page.count); setError(""); } },
+      (e) => shown.current === key && setError(e instanceof ApiError ? e.message : String(e)));
     // The query is rebuilt each render; the filters are what it depends on.
-  }, [tenant, JSON.stringify(filters)]);
+  }, [key]);
 
   const more = async () => {
+    const asked = key;
     try {
       const page = await endpoints.tenantRuns(tenant, { ...query, offset: runs?.length ?? 0 });
-      setRuns((r) => [...(r ?? []), ...page.results]);
+      if (shown.current === asked) setRuns((r) => [...(r ?? []), ...page.results]);
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      if (shown.current === asked) setError(e instanceof ApiError ? e.message : String(e));
     }
   };
   const set = (name: keyof typeof filters) => (e: { target: { value: string } }) => setFilters((f) => ({ ...f, [name]: e.target.value }));
