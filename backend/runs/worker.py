@@ -23,7 +23,7 @@ from runtime.execute import kernel_manager
 from runtime.kernels import KernelPool, RefusedKernelManager
 from runtime.sandbox import UNSANDBOXED_WARNING, Sandbox, sandbox_info, sandbox_problem
 from runtime.trees import sandboxes_sweep
-from runtime.zygote import RunSandboxes
+from runtime.run_sandboxes import RunSandboxes
 
 log = logging.getLogger(__name__)
 _pool: KernelPool | None = None

@@ -13,7 +13,7 @@ from helpers import notebook_bytes
 from runtime.execute import NotebookFailed, notebook_execute
 from runtime.limits import Limits
 from runtime.sandbox import sandbox_config, sandbox_problem
-from runtime.zygote import RunSandboxes
+from runtime.run_sandboxes import RunSandboxes
 from tests.runtime.support import BIG_FILE, LIFT
 
 
