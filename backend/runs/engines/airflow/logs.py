@@ -8,7 +8,7 @@ from pathlib import Path
 from dags import naming
 from dags.airflow_tasks import ERROR_XCOM_KEY, WARNING_PREFIX
 from deployments.client import AirflowError
-from runs.artifacts import executed_notebook_read
+from runs.artifacts import task_file_read
 from runs.bookkeeping import node_error
 from runs.models import Status
 from runtime.sandbox import UNSANDBOXED_WARNING
@@ -30,7 +30,7 @@ def finished_details(client, run, dag_id: str, ti, status: str, nodes: dict) -> 
         detail["error"] = error if isinstance(error, dict) else log_error(logged["events"], ti)
     if not items_task and ti.task_id in nodes and (ti.try_number or 0) > 0:
         index = [str(ti.map_index)] if ti.map_index >= 0 else []
-        executed = executed_notebook_read(tenant=run.tenant.slug, parts=[
+        executed = task_file_read(tenant=run.tenant.slug, parts=[
             dag_id, run.external_id, ti.task_id, *index, Path(nodes[ti.task_id]["notebook"]).name])
         if executed is not None:
             detail["notebook"] = executed
