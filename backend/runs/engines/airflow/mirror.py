@@ -181,8 +181,9 @@ def _run_sync(client, pk: int, status: str, dag_runs: dict) -> None:
     for ti in tis:
         status_now = ti_status(ti)
         key = row_key(ti, nodes)
-        if key[0] not in nodes:
-            continue  # a check task (its node's row shows its items), or a task of another version
+        if key[0] not in nodes or key[0] in run.reuse:
+            continue  # a check task (its node's row shows its items), a task of another version, or one
+            # returning the outputs Loom gave it (_apply leaves those rows as Loom wrote them)
         if ti.task_id.endswith(naming.ITEMS_SUFFIX):
             # Only a failed list matters (it fails the node); the node's row shows its items otherwise.
             fetch = status_now == Status.FAILED and rows.get(key, ("",))[0] != Status.FAILED
