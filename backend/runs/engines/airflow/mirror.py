@@ -354,6 +354,7 @@ def _row_update(row: NodeRun, ti, detail: dict | None) -> None:
     row.ended_at = ti.end_date if status in FINISHED else None
     if status not in FINISHED:
         row.outputs = {}
+    row.external_id = ti.dag_run_id
     if detail is not None:
         detail, _ = nul_replace(detail)  # PostgreSQL refuses NUL; the local engine stores the same
         row.log = detail["log"]
