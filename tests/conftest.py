@@ -161,6 +161,16 @@ def loom_airflow(airflow_server, django_db_setup, django_db_blocker, tmp_path_fa
 
 
 @pytest.fixture
+def stopped_worker(loom_airflow):
+    """The module's worker stopped for the test (nothing consumes or mirrors); started again after."""
+    _, worker = loom_airflow
+    worker.stop()
+    yield worker
+    if worker.process.poll() is not None:
+        worker.start()
+
+
+@pytest.fixture
 def airflow_engine(loom_airflow, transactional_db, tenant, editor, monkeypatch):
     """Loom on a live Airflow with a live worker. At the end every deployment is undeployed (its
     DAG and DAG runs leave Airflow), so the next test starts from an Airflow without Loom's DAGs.

@@ -10,6 +10,7 @@ is passed in (`parameters`, the module runtime/parameters.py, `execute`, `connec
 `nodes` is the DAG file's NODES and `settings` its SETTINGS (see dag_templates/dag.py.j2).
 """
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -23,6 +24,11 @@ SECRET_KEYS_EXTRA = "loom_secret_keys"
 # A line of the task's log starting with this is a warning its node run shows in Loom (the mirror
 # reads it back: runs/engines/airflow/logs.py), such as runtime/sandbox.py's UNSANDBOXED_WARNING.
 WARNING_PREFIX = "Loom warning: "
+# A node's task writes its result here, in the node run's folder, once the notebook succeeded:
+# {"outputs": the declared outputs, "warnings": what it logged with WARNING_PREFIX}. Loom's mirror
+# reads it from the shared artifacts folder instead of asking Airflow for the log and the XCom
+# (runs/engines/airflow/logs.py); the outputs stay the task's XCom too, which downstream tasks read.
+RESULT_FILE = "loom-result.json"
 # The DAG run conf key with {node: outputs} of the nodes that must not run (runs/reuse.py's REUSE_CONF).
 REUSE_CONF = "__loom_reuse"
 # The conf key with the run's dates when its DAG run cannot carry them (a repair's second DAG run;
@@ -82,8 +88,9 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
     """Run the task's node: resolve its parameters, check its notebook is the pinned version, run
     it with its connections in the kernel's environment and the limits of this worker's
     environment and the tenant's (runtime/limits.py, the same rules as the local engine's), and
-    return its declared outputs (the task's XCom). A tenant over its artifacts quota fails the
-    task before the notebook starts.
+    return its declared outputs (the task's XCom), which it also writes, with its warnings, to
+    RESULT_FILE in the node run's folder. A tenant over its artifacts quota fails the task before
+    the notebook starts.
 
     `kernel_for(kernel name, view_at)` (runtime/sandbox.py's task_kernel) says how the kernel
     runs: sandboxed with LOOM_SANDBOX=on in the task's environment, where the node's memory_mb
@@ -108,6 +115,9 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
     if ti.map_index >= 0:
         output_dir = output_dir / str(ti.map_index)
     output_dir.mkdir(parents=True, exist_ok=True)
+    # An earlier try's result goes: the folder holds this try's or none (the mirror then asks Airflow).
+    (output_dir / RESULT_FILE).unlink(missing_ok=True)
+    warnings = []
     fan = parameters.fan_out(node["map_over"], node["map_parameter"])
     resolved = parameters.node_parameters(
         node["parameters"],
@@ -146,6 +156,7 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
         runs_in = kernel_for(kernel, run_dir) if kernel_for is not None else {}
         if warning := runs_in.pop("warning", None):  # to the log before a cell runs: shown even if it fails
             print(WARNING_PREFIX + warning, flush=True)
+            warnings.append(warning)
         if "kernel_manager" in runs_in:  # sandboxed: the node's and the tenant's limits lower the platform's
             node_limits = node_limits.kernel(node=node, tenant=own, platform=runs_in["kernel_manager"].sandbox.config)
         result = execute(
@@ -167,7 +178,23 @@ def node_run(nodes: dict, settings: dict, context, item=None, *, parameters, exe
         if callable(getattr(e, "as_dict", None)):
             ti.xcom_push(key=ERROR_XCOM_KEY, value=e.as_dict())
         raise
+    # The kernel has stopped: nothing of the notebook's writes here after this.
+    result_write(output_dir, {"outputs": result.outputs, "warnings": warnings})
     return result.outputs
+
+
+def result_write(output_dir: Path, result: dict) -> None:
+    """Write RESULT_FILE atomically: a temporary file in the same folder, then os.replace, which
+    replaces whatever the notebook left at that name (a forged file; a symlink, not followed).
+    A failure fails the task: the mirror must never take another file for this try's result."""
+    fd, tmp = tempfile.mkstemp(dir=output_dir, prefix=".loom-result-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(result, f)
+        os.replace(tmp, output_dir / RESULT_FILE)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def notebook_verified(notebooks: Path, relpath: str):

@@ -1,9 +1,9 @@
 """Reading what a notebook's task left on disk, where the notebook (untrusted code) could write too.
 
-An Airflow task writes the executed notebook into the tenant's own folder,
-`LOOM_AIRFLOW_ARTIFACTS_DIR/<tenant>/<dag id>/<run id>/<task>[/<map index>]/<name>`, where the
-notebook itself runs. So the notebook can put a symlink there (to Loom's encryption key, another
-tenant's folder) or a file of any size. The mirror reads through `executed_notebook_read`: every
+An Airflow task writes the executed notebook and its result (dags/airflow_tasks.py's RESULT_FILE)
+into the tenant's own folder, `LOOM_AIRFLOW_ARTIFACTS_DIR/<tenant>/<dag id>/<run id>/<task>[/<map index>]/<name>`,
+where the notebook itself runs. So the notebook can put a symlink there (to Loom's encryption key,
+another tenant's folder) or a file of any size. The mirror reads through `task_file_read`: every
 component is opened relative to the one before with O_NOFOLLOW, so no symlink is followed and
 the path cannot leave the tenant's folder, and the file must be a regular file under the size cap.
 """
@@ -23,8 +23,8 @@ def executed_notebook_max_bytes() -> int:
     return settings.LOOM_NOTEBOOK_MAX_BYTES + (settings.LOOM_NODE_LIMITS.notebook_max_bytes or 0)
 
 
-def executed_notebook_read(*, tenant: str, parts: list[str], root: Path | None = None,
-                           max_bytes: int | None = None) -> str | None:
+def task_file_read(*, tenant: str, parts: list[str], root: Path | None = None,
+                   max_bytes: int | None = None) -> str | None:
     """The text of `root/<tenant>/<parts...>` (root: LOOM_AIRFLOW_ARTIFACTS_DIR), or None when it
     is missing, is or passes through a symlink, is not a regular file, or is over `max_bytes`
     (executed_notebook_max_bytes()); a refusal is logged."""

@@ -101,6 +101,9 @@ class NodeRun(models.Model):
     not_before = models.DateTimeField(null=True, blank=True, help_text="A retry waits until then.")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True, default="")
+    # Airflow engine: the DAG run of the task instance this row mirrors, where its log is (a repair
+    # in a new DAG run leaves the rows it keeps in the earlier one).
+    external_id = models.CharField(max_length=250, blank=True, default="")
     # The workflow version this node ran on (a repair may move a run's failed nodes to a newer one).
     version = models.ForeignKey(WorkflowVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # Not executed: its outputs came from another node run, named by a partial run's `reuse` or

@@ -305,7 +305,8 @@ def _repairable(run: Run) -> None:
 def _reset(row: NodeRun, **extra) -> None:
     for field, value in {"status": Status.QUEUED, "attempts": 0, "outputs": {}, "error": None, "notebook": "",
                          "started_at": None, "ended_at": None, "token": "", "dispatched_at": None,
-                         "not_before": None, "heartbeat_at": None, "warnings": [], **extra}.items():
+                         "not_before": None, "heartbeat_at": None, "warnings": [], "external_id": "",
+                         **extra}.items():
         setattr(row, field, value)
     row.log += "--- repair ---\n"
     row.save()

@@ -1,5 +1,5 @@
 """Looking back at runs: the tenant's runs page, two runs compared, a node's two executed
-notebooks diffed, and a node's log while it runs."""
+notebooks diffed, and a node's log."""
 from datetime import timezone as dt_timezone
 
 from django.http import Http404
@@ -15,8 +15,8 @@ from loom.errors import FieldsInvalid
 from loom.notebook_html import AnyFormat, sandboxed_html_response
 from runs import selectors
 from runs.compare import node_notebook_diff, run_compare
-from runs.engines.airflow.live import airflow_log_live
-from runs.models import ACTIVE, NodeRun, Run, Status, Trigger
+from runs.engines.airflow.live import airflow_log
+from runs.models import NodeRun, Run, Status, Trigger
 from runs.serializers import NodeLogSerializer, NodeNotebookDiffSerializer, RunCompareSerializer, RunListItemSerializer
 from runs.views import RunScopedMixin
 from tenancy.scoping import TenantScopedMixin
@@ -132,10 +132,12 @@ class NodeLogView(RunScopedMixin, generics.GenericAPIView):
     @extend_schema(parameters=[
         OpenApiParameter("offset", int, description="Characters of the log already read (0 by default)."),
         OpenApiParameter("map_index", int, description="The item of a fanned-out node."),
-    ])
+    ], responses={200: NodeLogSerializer, 502: OpenApiResponse(description="Airflow no longer has the task's log"),
+                  503: OpenApiResponse(description="The log is still in Airflow, which cannot be reached now")})
     def get(self, request, tenant, run_id, node):
         """The node run's log from `offset` on: while it runs, what it printed so far (the local
-        engine streams it; on Airflow, the task's log as Airflow has it now)."""
+        engine streams it; on Airflow, the task's log as Airflow has it now). On Airflow the log of
+        a task that succeeded is read from Airflow the first time it is asked for, then stored."""
         run, map_index = self.get_object(), _map_index(request)
         raw = request.query_params.get("offset") or "0"
         if not raw.isdigit():
@@ -144,9 +146,7 @@ class NodeLogView(RunScopedMixin, generics.GenericAPIView):
             row = selectors.node_run_get(run=run, node=node, map_index=map_index)
         except NodeRun.DoesNotExist as e:
             raise Http404(str(e)) from None
-        log = row.log
-        if run.engine == "airflow" and row.status in ACTIVE:
-            log = airflow_log_live(run=run, row=row) or log
+        log = airflow_log(run=run, row=row) if run.engine == "airflow" else row.log
         offset = int(raw)
         reset = offset > len(log)
         return Response(NodeLogSerializer({"text": log if reset else log[offset:], "offset": len(log),

@@ -2,6 +2,7 @@
 
 The real thing runs in test_airflow.py; these pin down the edge cases cheaply."""
 import hashlib
+import json
 import os
 import sys
 import time
@@ -393,3 +394,29 @@ def test_an_unsandboxed_task_logs_the_warning_its_node_run_shows(tmp_path, monke
     run, _ = _task(tmp_path / "on", monkeypatch, notebook_bytes("x = 1", "y = x + 1"), outputs=["y"])
     assert run() == {"y": 2}
     assert airflow_tasks.WARNING_PREFIX not in capsys.readouterr().out  # sandboxed: nothing to warn about
+
+
+def test_the_task_writes_its_result_for_the_mirror_over_whatever_the_notebook_left_there(tmp_path, monkeypatch):
+    """RESULT_FILE, which Loom's mirror reads instead of asking Airflow: the outputs and the warnings,
+    written once the kernel has stopped. A symlink the notebook planted at that name is replaced,
+    not written through; a forged file is overwritten; an earlier try's result is gone before the
+    next try's notebook starts."""
+    from runtime.sandbox import UNSANDBOXED_WARNING
+
+    monkeypatch.delenv("LOOM_SANDBOX", raising=False)
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text("not the task's to write")
+    result = tmp_path / "art" / "acme" / "loom__acme__1" / "manual__1" / "plain" / airflow_tasks.RESULT_FILE
+    run, _ = _task(tmp_path, monkeypatch, notebook_bytes(
+        "x = 1", f"import os\nos.symlink({str(elsewhere)!r}, {airflow_tasks.RESULT_FILE!r})\ny = x + 1"), outputs=["y"])
+    assert run() == {"y": 2}
+    assert elsewhere.read_text() == "not the task's to write" and not result.is_symlink()
+    assert json.loads(result.read_text()) == {"outputs": {"y": 2}, "warnings": [UNSANDBOXED_WARNING]}
+
+    forged = {"outputs": {"stale": "forged"}, "warnings": ["made up"]}
+    run, _ = _task(tmp_path, monkeypatch, notebook_bytes("x = 1", (
+        f"import json, os\nstale = os.path.exists({airflow_tasks.RESULT_FILE!r})\n"
+        f"json.dump({forged!r}, open({airflow_tasks.RESULT_FILE!r}, 'w'))")), outputs=["stale"])
+    assert run() == {"stale": False}
+    assert json.loads(result.read_text()) == {"outputs": {"stale": False}, "warnings": [UNSANDBOXED_WARNING]}
+    assert sorted(p.name for p in result.parent.iterdir()) == [airflow_tasks.RESULT_FILE, "nb.ipynb"]  # no temporary file

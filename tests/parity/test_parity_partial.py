@@ -123,3 +123,7 @@ def test_a_fanned_out_node_is_reused_by_a_partial_run_and_kept_by_a_repair_with_
             assert after[kept]["started_at"] == before[kept]["started_at"], (engine, kept)
         assert repaired[engine]["version"] == 2
         assert after["b"]["items"] == {"success": 2}, engine
+    # On Airflow a kept item's log is its task's in the first DAG run, where the repair left it: read
+    # from there when first asked for (the mirror took the item's result from the artifacts folder).
+    log = api.get(f"/api/tenants/{tenant.slug}/runs/{failed['airflow']['id']}/nodes/b/log/?map_index=0").json()["text"]
+    assert "Returned value was: {'y': 2}" in log and "Loom gave this node's outputs" not in log, log[-3000:]

@@ -46,6 +46,16 @@ def nodes_of(detail: dict) -> dict:
     return {(n["node"] if n["map_index"] is None else (n["node"], n["map_index"])): n for n in detail["nodes"]}
 
 
+def purge_messages() -> int:
+    """Drop the messages waiting in this test's broker queue, as a broker that lost them would."""
+    from loom.celery import app
+
+    # This queue by name, on a new connection: app.control.purge() purges the queues Celery
+    # cached when it first looked, which are another module's after a worker of that module.
+    with app.connection_for_write() as connection:
+        return connection.default_channel.queue_purge(app.conf.task_default_queue) or 0
+
+
 REPO = Path(__file__).resolve().parents[2]
 
 

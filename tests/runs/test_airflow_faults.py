@@ -10,29 +10,9 @@ from runs.engines.airflow.mirror import airflow_runs_sync
 from runs.engines.airflow.submit import SUBMIT_LEASE, airflow_run_submit
 from runs.models import Lease, Run
 from tests.airflow_support import free_port
-from tests.runs.support import wait_run
+from tests.runs.support import purge_messages, wait_run
 
 pytestmark = pytest.mark.airflow
-
-
-def purge_messages() -> int:
-    """Drop the messages waiting in this test's broker queue, as a broker that lost them would."""
-    from loom.celery import app
-
-    # This queue by name, on a new connection: app.control.purge() purges the queues Celery
-    # cached when it first looked, which are another module's after a worker of that module.
-    with app.connection_for_write() as connection:
-        return connection.default_channel.queue_purge(app.conf.task_default_queue) or 0
-
-
-@pytest.fixture
-def stopped_worker(loom_airflow):
-    """The module's worker stopped for the test (nothing consumes or mirrors); started again after."""
-    _, worker = loom_airflow
-    worker.stop()
-    yield worker
-    if worker.process.poll() is not None:
-        worker.start()
 
 
 def _step(nb, workflow) -> int:

@@ -684,7 +684,8 @@ export interface paths {
         };
         /**
          * @description The node run's log from `offset` on: while it runs, what it printed so far (the local
-         *     engine streams it; on Airflow, the task's log as Airflow has it now).
+         *     engine streams it; on Airflow, the task's log as Airflow has it now). On Airflow the log of
+         *     a task that succeeded is read from Airflow the first time it is asked for, then stored.
          */
         get: operations["tenants_runs_nodes_log_retrieve"];
         put?: never;
@@ -6466,6 +6467,24 @@ export interface operations {
             };
             /** @description Nothing at this path: no such tenant (or not a member of it), or no such object in it. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Airflow no longer has the task's log */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The log is still in Airflow, which cannot be reached now */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

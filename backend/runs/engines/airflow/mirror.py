@@ -2,10 +2,11 @@
 
 Every LOOM_AIRFLOW_POLL_S one worker (the holder of a lease) asks Airflow for the newest DAG
 runs of Loom's DAGs (one request: the run states, and runs that Airflow started by itself,
-which become Loom runs) and, per active run, for its task instances (one request, mapped ones
-included). Only a task instance that just finished costs more (logs.py). Airflow's DAG-run
-state says only whether Airflow still works on the run: when it is done, Loom decides the
-outcome from the node rows (runs.bookkeeping.run_outcome), as the local engine does.
+which become Loom runs) and, per active run, for its task instances (one request per 100 that
+changed, mapped ones included). A task instance that just succeeded costs no more: its result is
+read from the shared artifacts folder; one that failed costs its log and its error (logs.py).
+Airflow's DAG-run state says only whether Airflow still works on the run: when it is done, Loom
+decides the outcome from the node rows (runs.bookkeeping.run_outcome), as the local engine does.
 
 When Airflow does not answer, each active run says so in its `error` ("Airflow unreachable
 since ..."), keeps its status, and is mirrored again, the note gone, once Airflow answers.
@@ -181,8 +182,9 @@ def _run_sync(client, pk: int, status: str, dag_runs: dict) -> None:
     for ti in tis:
         status_now = ti_status(ti)
         key = row_key(ti, nodes)
-        if key[0] not in nodes:
-            continue  # a check task (its node's row shows its items), or a task of another version
+        if key[0] not in nodes or key[0] in run.reuse:
+            continue  # a check task (its node's row shows its items), a task of another version, or one
+            # returning the outputs Loom gave it (_apply leaves those rows as Loom wrote them)
         if ti.task_id.endswith(naming.ITEMS_SUFFIX):
             # Only a failed list matters (it fails the node); the node's row shows its items otherwise.
             fetch = status_now == Status.FAILED and rows.get(key, ("",))[0] != Status.FAILED
@@ -353,9 +355,10 @@ def _row_update(row: NodeRun, ti, detail: dict | None) -> None:
     row.ended_at = ti.end_date if status in FINISHED else None
     if status not in FINISHED:
         row.outputs = {}
+    row.external_id = ti.dag_run_id
     if detail is not None:
         detail, _ = nul_replace(detail)  # PostgreSQL refuses NUL; the local engine stores the same
-        row.log = detail["log"]
+        row.log = detail.get("log", "")  # none: the task's result answered; live.py reads its log when asked
         row.outputs = detail.get("outputs", {})
         row.error = detail.get("error")
         row.notebook = detail.get("notebook", row.notebook)
