@@ -50,6 +50,9 @@ class RunSandbox:
         self.users = 0  # kernels forked and not yet disposed of
         self.last_used = time.monotonic()
         self._fork_lock, self._fs_lock = threading.Lock(), threading.Lock()
+        # The view's entries this sandbox made (folders linked in, items' links): looked up here,
+        # not on disk, as each item's enter goes over its run folder, thousands of entries.
+        self._viewed: set[str] = set()
         self._control, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._control.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)  # the child's pid, seen from here
         try:
@@ -141,15 +144,18 @@ class RunSandbox:
         target = view / cwd.relative_to(view_at)
         with self._fs_lock:
             if shared.is_relative_to(view_at) and shared.is_dir():
-                into = view / shared.relative_to(view_at)
+                into, own = f"{view / shared.relative_to(view_at)}/", str(cwd)
                 for entry in os.scandir(shared):
-                    if entry.is_dir(follow_symlinks=False) and Path(entry.path) != cwd and not os.path.lexists(into / entry.name):
-                        link_tree(Path(entry.path), into / entry.name, skip=cwd)
+                    if (into + entry.name) in self._viewed or entry.path == own or not entry.is_dir(follow_symlinks=False):
+                        continue
+                    link_tree(Path(entry.path), Path(into + entry.name), skip=cwd)
+                    self._viewed.add(into + entry.name)
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
             if target.is_dir() and not target.is_symlink():
                 _rmtree(target)
             target.unlink(missing_ok=True)
             target.symlink_to(f"{WORK}/{leaf}")
+            self._viewed.add(str(target))
         for existing in cwd.iterdir() if cwd.is_dir() else ():  # an earlier attempt's files
             if existing.is_file() and not existing.is_symlink():
                 link_or_copy(existing, work / existing.name)
@@ -163,7 +169,9 @@ class RunSandbox:
             move_tree(work, item.cwd)
         _rmtree(work)
         with self._fs_lock:
-            (self.sandbox.base / "view" / item.cwd.relative_to(self.sandbox.view_at)).unlink(missing_ok=True)
+            link = self.sandbox.base / "view" / item.cwd.relative_to(self.sandbox.view_at)
+            link.unlink(missing_ok=True)
+            self._viewed.discard(str(link))  # its folder, complete now, is linked in by the next enter
         item.cwd = item.leaf = None
 
     def close_later(self) -> None:
