@@ -30,26 +30,32 @@ def _loom_limit_streams(left, mime):
     import sys
     from IPython import get_ipython
     from IPython.display import display
-    cut = [0]
+    shell = get_ipython()
+    if getattr(shell, "_loom_streams", None) is not None:
+        # A kernel serving its node's next item (reuse_kernel): that item's budget, the same hooks
+        # (wrapped again, each item's would nest and run after every cell).
+        shell._loom_streams.update(left=left, cut=0)
+        return
+    state = shell._loom_streams = {{"left": left, "cut": 0}}
     # ipykernel's OutStream sends what it buffered since its last flush (every 0.2 s) as one
     # message; trimming there bounds every message. Patched on the class: IPython re-wraps the
     # streams' `write` around every cell.
     for cls in {{type(sys.stdout), type(sys.stderr)}}:
         def limited(self, _flush_buffers=cls._flush_buffers):
             for parent, data in _flush_buffers(self):
-                keep = data[:max(left[0], 0)]
-                left[0] -= len(keep)
-                cut[0] += len(data) - len(keep)
+                keep = data[:max(state["left"], 0)]
+                state["left"] -= len(keep)
+                state["cut"] += len(data) - len(keep)
                 yield parent, keep
         cls._flush_buffers = limited
     def report(result):
         sys.stdout.flush()
         sys.stderr.flush()
-        if cut[0]:
-            display({{mime: cut[0]}}, raw=True)
-            cut[0] = 0
-    get_ipython().events.register("post_run_cell", report)
-_loom_limit_streams([{left}], {mime!r})
+        if state["cut"]:
+            display({{mime: state["cut"]}}, raw=True)
+            state["cut"] = 0
+    shell.events.register("post_run_cell", report)
+_loom_limit_streams({left}, {mime!r})
 del _loom_limit_streams
 """
 

@@ -182,3 +182,24 @@ def test_a_shelved_kernel_left_idle_is_disposed_of_and_its_run_sandbox_closed(ro
         assert runs.live() == 0
     finally:
         runs.close()
+
+
+def test_a_reused_kernel_gives_each_item_its_own_stream_budget_without_piling_up_hooks(runs, root):
+    """The stream limit's hooks are installed once per kernel: each item of a node that reuses
+    kernels starts with the whole budget (an earlier item that used it up cuts nothing of the
+    next), and the cells of the hundredth item run no more hooks than the first's."""
+    limits = Limits(stream_max_bytes=1000)
+
+    def run(leaf, code):
+        cwd = root / "artifacts" / "t9" / "1" / leaf
+        cwd.mkdir(parents=True)
+        nb = nbformat.reads(notebook_bytes("x = 1", code), as_version=4)
+        return notebook_execute(notebook=nb, output_path=None, parameters={}, outputs=["hooks"], cwd=cwd, limits=limits,
+                                kernel_manager=runs.kernel_manager("python3", (9, 1), reuse="each"))
+
+    count = "hooks = len(get_ipython().events.callbacks['post_run_cell'])"
+    loud = run("each-0", f"print('x' * 5000)\n{count}")
+    assert "x" * 1001 not in str(loud.notebook.cells[-1].outputs)  # cut at the limit
+    quiet = [run(f"each-{i}", f"print('y' * 900)\n{count}") for i in range(1, 4)]
+    assert all("y" * 900 in str(r.notebook.cells[-1].outputs) for r in quiet)
+    assert {r.outputs["hooks"] for r in quiet} == {loud.outputs["hooks"]}
