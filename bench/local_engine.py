@@ -23,7 +23,10 @@ TMP = Path(tempfile.mkdtemp(prefix="loom-bench-"))
 TMP.chmod(0o711)  # run by root, sandboxes run as nobody, who must reach their folders here
 os.environ.update({"LOOM_DATA_DIR": str(TMP / "var"), "LOOM_QUEUE": f"bench-{os.getpid()}",
                    "DJANGO_SETTINGS_MODULE": "loom.settings"})
+# SQLite in TMP, unless LOOM_BENCH_DATABASE_URL names a database (an empty one: the bench migrates it).
 os.environ.pop("DATABASE_URL", None)
+if os.environ.get("LOOM_BENCH_DATABASE_URL"):
+    os.environ["DATABASE_URL"] = os.environ["LOOM_BENCH_DATABASE_URL"]
 sys.path[:0] = [str(REPO / "backend"), str(REPO / "tests")]
 
 import django  # noqa: E402
