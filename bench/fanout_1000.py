@@ -135,43 +135,59 @@ def main():
     parser.add_argument("--baseline-sample", type=int, default=0, help="papermill loop over this many items, scaled (0: all)")
     parser.add_argument("--memory", type=int, default=0, help="also measure memory while this many items are queued")
     parser.add_argument("--memory-s", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the worker concurrency")
     parser.add_argument("--reuse-kernel", action="store_true",
                         help="also run the same items with the node's reuse_kernel on (items share kernels)")
     args = parser.parse_args()
+    if args.memory and args.workers != 1:
+        parser.error("--memory measures one worker: use it with --workers 1")
     from django.conf import settings
 
     client, flows = setup([n for n in (args.items, args.memory) if n], reuse=args.reuse_kernel)
     print(f"Loom fan-out benchmark — {os.cpu_count()} cores, broker {'Redis' if settings.REDIS_URL else 'embedded (files)'}, "
           f"worker concurrency {settings.LOOM_WORKER_CONCURRENCY}, max active items {settings.LOOM_MAP_MAX_ACTIVE}, "
           f"sandbox on ({settings.LOOM_SANDBOX.network}), run sandboxes {settings.LOOM_RUN_SANDBOXES}", flush=True)
-    ready = TMP / "ready"
-    worker = subprocess.Popen([PY, "manage.py", "loom_worker", "-l", "WARNING"], cwd=REPO,
-                              env={**os.environ, "LOOM_WORKER_READY_FILE": str(ready)},
-                              stdout=open(TMP / "worker.log", "wb"), stderr=subprocess.STDOUT)
+    # Several worker processes share the threads (LOOM_WORKER_CONCURRENCY in all): each runs its
+    # Django and nbclient side under its own GIL, as `--scale` does in production.
+    threads = max(1, settings.LOOM_WORKER_CONCURRENCY // args.workers)
+    workers = []
+    for n in range(args.workers):
+        ready = TMP / f"ready-{n}"
+        workers.append((ready, subprocess.Popen(
+            [PY, "manage.py", "loom_worker", "-l", "WARNING"], cwd=REPO,
+            env={**os.environ, "LOOM_WORKER_READY_FILE": str(ready), "LOOM_WORKER_CONCURRENCY": str(threads)},
+            stdout=open(TMP / f"worker-{n}.log", "wb"), stderr=subprocess.STDOUT)))
+    pids = [w.pid for _, w in workers]
+    print(f"{args.workers} worker process(es) of {threads} thread(s)", flush=True)
     try:
-        wait_ready(ready, timeout=600)  # a loaded machine fills the kernel pool slowly
+        for ready, _ in workers:
+            wait_ready(ready, timeout=600)  # a loaded machine fills the kernel pools slowly
         figures = {}
         for reused in (False, True) if args.reuse_kernel else (False,):
-            before, cpu, own = load(), tree_cpu(worker.pid), own_cpu(worker.pid)
+            if figures:  # the previous run's sandboxes close first (idle 30 s): their CPU leaves the sum
+                time.sleep(40)
+            before, cpu, own = load(), sum(map(tree_cpu, pids)), sum(map(own_cpu, pids))
             engine = run_to_end(client, flows[args.items, reused])
-            cpu = tree_cpu(worker.pid) - cpu  # before the run's sandbox is closed (idle 30 s): its kernels are counted
-            own = own_cpu(worker.pid) - own
+            cpu = sum(map(tree_cpu, pids)) - cpu  # before the run's sandbox is closed (idle 30 s): its kernels are counted
+            own = sum(map(own_cpu, pids)) - own
             figures[reused] = engine, cpu
             print(f"engine{', reuse_kernel' if reused else ''}: {args.items} items, POST to end: {engine:.1f} s "
                   f"({engine / args.items * 1000:.0f} ms per item; {before} at the start, {load()} at the end); "
-                  f"CPU of the worker and its kernels {cpu:.1f} s ({cpu / args.items * 1000:.0f} ms per item, of which "
-                  f"the worker process {own / args.items * 1000:.0f} ms)", flush=True)
+                  f"CPU of the workers and their kernels {cpu:.1f} s ({cpu / args.items * 1000:.0f} ms per item, of which "
+                  f"the worker processes {own / args.items * 1000:.0f} ms)", flush=True)
         if args.memory:
-            idle, peak, done = memory_while_queued(client, flows[args.memory, False], worker.pid, args.memory_s)
+            idle, peak, done = memory_while_queued(client, flows[args.memory, False], pids[0], args.memory_s)
             print(f"memory: worker + kernels + sandboxes {idle:.0f} MB idle, peak {peak:.0f} MB over {args.memory_s:.0f} s "
                   f"with {args.memory} items queued ({done} done meanwhile; {load()})", flush=True)
     finally:
-        worker.terminate()
-        try:
-            worker.wait(60)
-        except subprocess.TimeoutExpired:  # still finishing the notebooks it runs
-            worker.kill()
-            worker.wait()
+        for _, worker in workers:
+            worker.terminate()
+        for _, worker in workers:
+            try:
+                worker.wait(60)
+            except subprocess.TimeoutExpired:  # still finishing the notebooks it runs
+                worker.kill()
+                worker.wait()
 
     sample = args.baseline_sample or args.items
     source = TMP / "step.ipynb"
