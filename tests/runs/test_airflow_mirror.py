@@ -14,7 +14,7 @@ from airflow_client import client as ac
 from dags.airflow_tasks import RESULT_FILE
 from deployments.client import airflow_client
 from runs.engines.airflow.mirror import airflow_runs_sync
-from runs.engines.airflow.submit import airflow_run_submit
+from runs.engines.airflow.submit import airflow_run_submit, dag_run_fail
 from runs.models import NodeRun, Run
 from runtime.sandbox import UNSANDBOXED_WARNING
 from tests.airflow_support import free_port
@@ -107,3 +107,39 @@ def test_successful_items_come_from_the_artifacts_folder_and_their_log_from_airf
     with requests_made(monkeypatch) as urls:
         again = api.get(url)
     assert again.json() == first.json() and urls == []
+
+
+def test_items_a_failed_dag_run_never_started_cost_no_request(
+        airflow_engine, stopped_worker, api, tenant, nb, workflow, monkeypatch, tmp_path):
+    """A DAG run failed in Airflow while most of its fanned-out items wait: the mirror asks Airflow
+    for the log (and error) of the items that ran, not of those that never started, which fail or
+    are skipped with a message saying so."""
+    gate = tmp_path / "gate"
+    nb("wait.ipynb", "item = 0\ngate = ''", "import os, time\nwhile not os.path.exists(gate):\n    time.sleep(0.2)\nout = item")
+    wid = workflow(parameters=[{"name": "items", "type": "list", "default": list(range(6))}],
+                   nodes=[{"id": "each", "notebook": "wait.ipynb", "map_over": "items", "map_parameter": "item",
+                           "max_active": 1, "parameters": {"gate": str(gate)}, "outputs": ["out"]}])
+    started = api.post(f"/api/tenants/{tenant.slug}/workflows/{wid}/runs/", {"engine": "airflow"}, format="json")
+    assert started.status_code == 201, started.content
+    assert purge_messages() == 1
+    airflow_run_submit(run_id=started.json()["id"])
+    run = Run.objects.get(pk=started.json()["id"])
+    dag, api_client = f"loom__{tenant.slug}__{wid}", airflow_client()
+    deadline = time.monotonic() + 180
+    while not api_client.task_instances.get_mapped_task_instances(dag, run.external_id, "each", state=["running"]).total_entries:
+        assert time.monotonic() < deadline, "Airflow did not start the first item"
+        time.sleep(0.5)
+    airflow_runs_sync()  # the run as it waits
+    dag_run_fail(run)  # as from Airflow's UI: the running item fails, the waiting ones never start
+    with requests_made(monkeypatch) as urls:
+        airflow_runs_sync()
+    detail = wait_run(api, tenant.slug, run.pk, timeout=5)
+    items = [nodes_of(detail)["each", i] for i in range(6)]
+    tis = api_client.task_instances.get_mapped_task_instances(dag, run.external_id, "each").task_instances
+    ran = sorted(ti.map_index for ti in tis if ti.hostname)  # a worker took it (Airflow stamps the others' start too)
+    assert detail["status"] == "failed" and len(ran) == 1, [(ti.map_index, ti.hostname) for ti in tis]
+    asked = {ASKED.search(url).group(3) for url in urls if ASKED.search(url) and ASKED.search(url).group(1) == "each"}
+    assert asked == {str(ran[0])}, urls
+    waited = [item for i, item in enumerate(items) if i not in ran]
+    assert {item["status"] for item in waited} <= {"failed", "skipped"}
+    assert all(item["error"] is None or "before it started" in item["error"]["message"] for item in waited)

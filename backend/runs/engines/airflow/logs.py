@@ -40,6 +40,13 @@ def finished_details(client, run, dag_id: str, ti, status: str, nodes: dict) -> 
         result = _task_result(_task_file(run, dag_id, ti, RESULT_FILE), ti)
         if result is not None:
             return {**detail, **result}
+    if status != Status.SUCCESS and not ti.hostname:
+        # No worker ever took it (failed or skipped with its DAG run, which also stamps its start
+        # and end): no log or error to ask Airflow for, which for the thousands of items of a
+        # stopped fan-out would be thousands of requests.
+        return {**detail, "log": "", "warnings": [], **({"error": node_error(
+            f"Task {ti.task_id} failed in Airflow before it started (its DAG run ended first).")}
+            if status == Status.FAILED else {})}
     logged = log_read(client, dag_id, run.external_id, ti)
     detail.update(log=logged["text"], warnings=log_warnings(logged["events"]))
     if status == Status.SUCCESS and not items_task:
