@@ -354,6 +354,12 @@ class LoomEngine(NBClientEngine):
                 kernel_dispose(km, client.kc)
 
 
+def kernel_alive(km) -> bool:
+    """Whether the kernel's process was started and still runs."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    return process is not None and process.poll() is None
+
+
 def kernel_dispose(km, kc=None) -> None:
     """Close the kernel's client `kc`, if any, and kill the kernel at once (it served its notebook,
     so a graceful shutdown, ~0.3 s, buys nothing), move a sandboxed kernel's files to its

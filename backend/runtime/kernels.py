@@ -26,7 +26,7 @@ from collections import deque
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
-from runtime.engine import KERNEL_ARGUMENTS, kernel_dispose, kernel_manager
+from runtime.engine import KERNEL_ARGUMENTS, kernel_alive, kernel_dispose, kernel_manager
 from runtime.execute import kernel_environment
 from runtime.sandbox import Sandbox, SandboxConfig, SandboxUnavailable
 
@@ -78,7 +78,7 @@ class KernelPool:
             while self._idle:
                 km = self._idle.popleft()
                 self._wanted.notify()
-                if _alive(km):
+                if kernel_alive(km):
                     return km
                 _discard(km)
         return None
@@ -157,11 +157,6 @@ def _wait_ready(km: AsyncKernelManager, timeout: float = 60) -> bool:
         return False
     finally:
         kc.stop_channels()
-
-
-def _alive(km: AsyncKernelManager) -> bool:
-    process = getattr(km.provisioner, "process", None)
-    return process is not None and process.poll() is None
 
 
 def _discard(km: AsyncKernelManager) -> None:

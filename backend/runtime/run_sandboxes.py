@@ -6,7 +6,7 @@ import time
 import uuid
 from pathlib import Path
 
-from runtime.engine import kernel_dispose
+from runtime.engine import kernel_alive, kernel_dispose
 from runtime.sandbox import SandboxConfig
 from runtime.zygote import KERNEL_NAME, ForkedKernelManager, ItemSandbox, RunSandbox
 
@@ -43,7 +43,7 @@ class RunSandboxes:
                 kept = self._shelf.pop(shelf_key, None)
             if kept is not None:
                 km, kc, _ = kept
-                if km.sandbox.run.alive() and km.provisioner is not None and km.provisioner.process.poll() is None:
+                if km.sandbox.run.alive() and kernel_alive(km):
                     km.kept_kc = kc
                     return km
                 kernel_dispose(km, kc)
